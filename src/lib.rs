@@ -1,0 +1,10 @@
+//! mixfarm: a render farm for music. Mixes and masters many songs at once, on the GPU
+//! through wgpu compute shaders, with a CPU reference path that the GPU output must match
+//! bit-close. See README.md and `../shared/GUIDE.md`.
+
+pub mod error;
+pub mod ops;
+pub mod plan;
+pub mod scene;
+
+pub use error::{Error, Result};

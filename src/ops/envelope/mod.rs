@@ -1,0 +1,120 @@
+//! Piecewise-linear gain curves: automation (gain and pan), fades.
+//!
+//! An [`Envelope`] is a list of breakpoints `(frame, linear gain)`. Before the first point
+//! the curve holds the first value, after the last it holds the last. Between points the
+//! gain moves linearly in amplitude. Curved shapes (dB ramps, equal-power fades, pan
+//! automation through the constant-power law) are sampled on the host in f64 into short
+//! linear segments, so the kernel only does `+` and `*` (GUIDE §4): mirrors
+//! `shaders/envelope.wgsl`.
+//!
+//! Evaluation, identical on CPU and GPU: within the segment `[f0, f1)`,
+//! `g = g0 + slope * (n - f0) as f32` with `slope` computed on the host in f64 and rounded
+//! to f32. Segments are split so that `f1 - f0 < 2^22`, keeping `(n - f0)` exact in f32.
+
+pub mod cpu;
+
+/// Longest segment, in frames, so that frame offsets stay exact in f32.
+pub const MAX_SEGMENT_FRAMES: u64 = 1 << 22;
+
+/// One linear segment, as the kernel sees it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Segment {
+    /// first frame of the segment
+    pub start_frame: u32,
+    /// one past the last frame of the segment
+    pub end_frame: u32,
+    /// gain at `start_frame`
+    pub gain0: f32,
+    /// gain change per frame
+    pub slope: f32,
+}
+
+/// A piecewise-linear gain curve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Envelope {
+    /// breakpoints `(frame, linear gain)`, frames strictly increasing
+    pub points: Vec<(u64, f64)>,
+}
+
+impl Envelope {
+    /// A curve from breakpoints; points are sorted by frame and duplicates (same frame)
+    /// keep the later value, which lets a curve jump.
+    pub fn new(mut points: Vec<(u64, f64)>) -> Self {
+        points.sort_by_key(|p| p.0);
+        let mut out: Vec<(u64, f64)> = Vec::with_capacity(points.len());
+        for p in points {
+            match out.last_mut() {
+                Some(last) if last.0 == p.0 => *last = p,
+                _ => out.push(p),
+            }
+        }
+        Envelope { points: out }
+    }
+
+    /// A curve that is `gain` everywhere.
+    pub fn constant(gain: f64) -> Self {
+        Envelope { points: vec![(0, gain)] }
+    }
+
+    /// Samples `f(t)` for `t` in `[0, 1]` across frames `start..end` as `pieces` linear
+    /// segments (f64 on the host), appending to `points`.
+    pub fn sampled(start: u64, end: u64, pieces: usize, f: impl Fn(f64) -> f64) -> Vec<(u64, f64)> {
+        let len = end.saturating_sub(start);
+        let pieces = pieces.max(1).min(len.max(1) as usize);
+        (0..=pieces)
+            .map(|i| {
+                let t = i as f64 / pieces as f64;
+                (start + (len as f64 * t).round() as u64, f(t))
+            })
+            .collect()
+    }
+
+    /// The curve as kernel segments covering `0..frames`.
+    pub fn segments(&self, frames: usize) -> Vec<Segment> {
+        let frames = frames as u64;
+        let mut segs = Vec::new();
+        let pts = &self.points;
+        if pts.is_empty() || frames == 0 {
+            if frames > 0 {
+                push_flat(&mut segs, 0, frames, 1.0);
+            }
+            return segs;
+        }
+        // hold before the first point
+        push_flat(&mut segs, 0, pts[0].0.min(frames), pts[0].1);
+        for w in pts.windows(2) {
+            let ((f0, g0), (f1, g1)) = (w[0], w[1]);
+            if f0 >= frames {
+                break;
+            }
+            let slope = (g1 - g0) / (f1 - f0) as f64;
+            let mut s = f0;
+            let end = f1.min(frames);
+            while s < end {
+                let e = (s + MAX_SEGMENT_FRAMES).min(end);
+                segs.push(Segment {
+                    start_frame: s as u32,
+                    end_frame: e as u32,
+                    gain0: (g0 + slope * (s - f0) as f64) as f32,
+                    slope: slope as f32,
+                });
+                s = e;
+            }
+        }
+        let (fl, gl) = *pts.last().expect("non-empty");
+        if fl < frames {
+            push_flat(&mut segs, fl, frames, gl);
+        }
+        segs
+    }
+}
+
+fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
+    let mut s = start;
+    while s < end {
+        let e = (s + MAX_SEGMENT_FRAMES).min(end);
+        segs.push(Segment { start_frame: s as u32, end_frame: e as u32, gain0: gain as f32, slope: 0.0 });
+        s = e;
+    }
+}

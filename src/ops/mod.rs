@@ -1,0 +1,98 @@
+//! DSP operators. Each has one name used everywhere: `ops/<name>/mod.rs` (parameters, docs),
+//! `ops/<name>/cpu.rs` (CPU reference), `shaders/<name>.wgsl` (GPU kernel), tests with a
+//! naive f64 oracle, and benches `<name>/cpu`, `<name>/gpu`.
+//!
+//! Mixing primitives ([`gain`], [`envelope`], [`mix`]) are Plan stages of their own.
+//! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
+//! files and become prepared [`Processor`]s in the Plan.
+
+pub mod envelope;
+pub mod gain;
+pub mod mix;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// What a processor needs to know to prepare itself.
+#[derive(Debug, Clone, Copy)]
+pub struct PrepareCtx<'a> {
+    /// render sample rate
+    pub sample_rate: u32,
+    /// folder of the scene file (relative paths such as impulse responses resolve here)
+    pub scene_dir: &'a Path,
+    /// song tempo, for times given in beats
+    pub tempo_bpm: Option<f64>,
+}
+
+/// One insert in a chain, as written in a scene file (`type = "…"` picks the processor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InsertSpec {
+    /// A plain level change (a mixer's trim / utility plug-in).
+    Trim(TrimSpec),
+}
+
+/// `type = "trim"`: a level change in dB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrimSpec {
+    /// gain in dB
+    pub gain_db: f64,
+}
+
+/// An insert ready to run: parameters resolved to the render's sample rate.
+#[derive(Debug, Clone)]
+pub enum Processor {
+    /// constant linear gain on every channel
+    Trim {
+        /// linear gain
+        gain: f32,
+    },
+}
+
+impl InsertSpec {
+    /// Name of the track or bus this insert listens to (sidechain), if any.
+    pub fn sidechain(&self) -> Option<&str> {
+        match self {
+            InsertSpec::Trim(_) => None,
+        }
+    }
+
+    /// Seconds of output this insert adds after its input ends (reverb and delay tails).
+    pub fn tail_seconds(&self) -> f64 {
+        match self {
+            InsertSpec::Trim(_) => 0.0,
+        }
+    }
+
+    /// Resolves the spec for one render (sample rate, files, tempo).
+    pub fn prepare(&self, _ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
+        Ok(match self {
+            InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+        })
+    }
+}
+
+impl Processor {
+    /// The operator's one name (benches, verify, logs).
+    pub fn op_name(&self) -> &'static str {
+        match self {
+            Processor::Trim { .. } => "gain",
+        }
+    }
+
+    /// Runs the CPU reference implementation in place on planar `channels`.
+    /// `sidechain` is the key input for processors that take one.
+    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, _sidechain: Option<&[Vec<f32>]>) {
+        match self {
+            Processor::Trim { gain } => {
+                for ch in channels {
+                    gain::cpu::apply(ch, *gain);
+                }
+            }
+        }
+    }
+}
