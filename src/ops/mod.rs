@@ -16,8 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// Loads an audio file (decoded, checked, resampled to the given rate) as planar f32.
+pub type LoadAudio<'a> = &'a (dyn Fn(&Path, u32) -> Result<crate::plan::Planar, Error> + Sync);
+
 /// What a processor needs to know to prepare itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct PrepareCtx<'a> {
     /// render sample rate
     pub sample_rate: u32,
@@ -25,6 +28,9 @@ pub struct PrepareCtx<'a> {
     pub scene_dir: &'a Path,
     /// song tempo, for times given in beats
     pub tempo_bpm: Option<f64>,
+    /// how to load an audio file (impulse responses), relative paths already resolved by the
+    /// caller against `scene_dir`
+    pub load_audio: LoadAudio<'a>,
 }
 
 /// One insert in a chain, as written in a scene file (`type = "…"` picks the processor).
