@@ -6,5 +6,6 @@ pub mod error;
 pub mod ops;
 pub mod plan;
 pub mod scene;
+pub mod synth;
 
 pub use error::{Error, Result};
