@@ -100,3 +100,32 @@ fn demo_stems_are_sane_and_scenes_reference_them() {
     let album: toml::Table = std::fs::read_to_string(dir.path().join("album.toml")).unwrap().parse().unwrap();
     assert_eq!(album["songs"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn catalog_shape_determinism_and_levels() {
+    let (songs, stems, seconds, rate) = (2, 7, 4.0, 22050);
+    let a = mixfarm::synth::catalog(songs, stems, seconds, rate, 11);
+    let frames = (seconds * rate as f64).round() as usize;
+    assert_eq!(a.len(), songs);
+    for song in &a {
+        assert_eq!(song.len(), stems);
+        for stem in song {
+            assert!(stem.len() == 1 || stem.len() == 2);
+            for ch in stem {
+                assert_eq!(ch.len(), frames);
+                assert!(ch.iter().all(|v| v.is_finite() && v.abs() < 1.0), "NaN or clipping");
+                let rms_db = 10.0 * (ch.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / frames as f64).log10();
+                assert!(rms_db > MIN_RMS_DBFS - 10.0, "silent catalog stem ({rms_db:.1} dBFS)");
+            }
+        }
+    }
+    assert_eq!(a, mixfarm::synth::catalog(songs, stems, seconds, rate, 11), "same seed, same catalog");
+    assert_ne!(a[0][0], mixfarm::synth::catalog(1, 1, seconds, rate, 12)[0][0], "the seed must matter");
+    // a longer catalog starts with the shorter one (the loop tiling is the same)
+    let longer = mixfarm::synth::catalog(1, stems, 2.0 * seconds, rate, 11);
+    for (s, l) in a[0].iter().zip(&longer[0]) {
+        for (cs, cl) in s.iter().zip(l) {
+            assert_eq!(cs[..], cl[..frames]);
+        }
+    }
+}
