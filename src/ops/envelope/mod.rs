@@ -118,3 +118,16 @@ fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
         s = e;
     }
 }
+
+/// The curve's value at `frame` evaluated in f64 (host side; the oracle in tests does the same).
+pub fn value_at(env: &Envelope, frame: u64) -> f64 {
+    let p = &env.points;
+    match p.iter().position(|q| q.0 > frame) {
+        None => p.last().map_or(1.0, |q| q.1),
+        Some(0) => p[0].1,
+        Some(i) => {
+            let ((f0, g0), (f1, g1)) = (p[i - 1], p[i]);
+            g0 + (g1 - g0) * (frame - f0) as f64 / (f1 - f0) as f64
+        }
+    }
+}
