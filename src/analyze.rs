@@ -44,7 +44,8 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
         sum += ch.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
         n += ch.len();
     }
-    let correlation = (channels.len() == 2 && frames > 0).then(|| correlation(&channels[0], &channels[1]));
+    let correlation =
+        (channels.len() == 2 && frames > 0).then(|| correlation(&channels[0], &channels[1]));
     Ok(Analysis {
         integrated_lufs: l.integrated_lufs,
         loudness_range_lu: l.loudness_range_lu,

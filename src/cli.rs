@@ -66,7 +66,13 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Render { scenes, out, backend, jobs, report } => render_cmd(&scenes, out, backend, jobs, report),
+        Command::Render {
+            scenes,
+            out,
+            backend,
+            jobs,
+            report,
+        } => render_cmd(&scenes, out, backend, jobs, report),
         Command::Analyze { files, json } => analyze_cmd(&files, json),
         Command::SynthDemo { dir } => synth_demo(&dir),
     }
@@ -78,7 +84,13 @@ fn synth_demo(dir: &std::path::Path) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn render_cmd(scenes: &[PathBuf], out: PathBuf, backend: Backend, jobs: Option<usize>, report_path: Option<PathBuf>) -> ExitCode {
+fn render_cmd(
+    scenes: &[PathBuf],
+    out: PathBuf,
+    backend: Backend,
+    jobs: Option<usize>,
+    report_path: Option<PathBuf>,
+) -> ExitCode {
     let backend = match backend {
         Backend::Gpu => {
             eprintln!("error: the GPU backend is not built yet; use --backend cpu (or auto)");
@@ -86,7 +98,10 @@ fn render_cmd(scenes: &[PathBuf], out: PathBuf, backend: Backend, jobs: Option<u
         }
         Backend::Auto | Backend::Cpu => Backend::Cpu,
     };
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build() {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot start worker threads: {e}");
@@ -97,7 +112,12 @@ fn render_cmd(scenes: &[PathBuf], out: PathBuf, backend: Backend, jobs: Option<u
     let bar = Mutex::new(None::<indicatif::ProgressBar>);
     if tty {
         let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos} songs  {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos} songs  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         *bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
     }
     let on_done = |r: &SongReport| {
@@ -110,7 +130,11 @@ fn render_cmd(scenes: &[PathBuf], out: PathBuf, backend: Backend, jobs: Option<u
             None => eprintln!("{line}"),
         }
     };
-    let opts = RenderOptions { out_dir: out, backend, on_song_done: Some(&on_done) };
+    let opts = RenderOptions {
+        out_dir: out,
+        backend,
+        on_song_done: Some(&on_done),
+    };
     let report = pool.install(|| render::render_batch(scenes, &opts));
     if let Some(pb) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
         pb.finish_and_clear();
@@ -128,7 +152,9 @@ fn render_cmd(scenes: &[PathBuf], out: PathBuf, backend: Backend, jobs: Option<u
     );
     if let Some(p) = report_path {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-        if let Err(e) = crate::audio::encode::write_atomic(&p, |tmp| std::fs::write(tmp, json).map_err(|e| crate::Error::io(tmp, e))) {
+        if let Err(e) = crate::audio::encode::write_atomic(&p, |tmp| {
+            std::fs::write(tmp, json).map_err(|e| crate::Error::io(tmp, e))
+        }) {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
@@ -140,10 +166,21 @@ fn song_line(r: &SongReport) -> String {
     match (&r.error, &r.output) {
         (Some(e), _) => format!("FAILED  {}: {e}", r.title),
         (None, Some(out)) => {
-            let lufs = r.output_loudness.and_then(|l| l.integrated_lufs).map_or("-inf".into(), |v| format!("{v:.2}"));
-            let tp = r.output_loudness.map_or(f64::NEG_INFINITY, |l| l.true_peak_dbtp);
+            let lufs = r
+                .output_loudness
+                .and_then(|l| l.integrated_lufs)
+                .map_or("-inf".into(), |v| format!("{v:.2}"));
+            let tp = r
+                .output_loudness
+                .map_or(f64::NEG_INFINITY, |l| l.true_peak_dbtp);
             let gain = r.normalisation.map_or(0.0, |n| n.gain_db);
-            format!("ok      {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)", r.title, out.display(), r.duration_s, r.render_s)
+            format!(
+                "ok      {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
+                r.title,
+                out.display(),
+                r.duration_s,
+                r.render_s
+            )
         }
         (None, None) => format!("ok      {}", r.title),
     }
@@ -161,17 +198,33 @@ fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
             Ok(a) => {
                 if !json {
                     println!("{}", f.display());
-                    println!("  integrated loudness  {}", fmt_opt(a.integrated_lufs, "LUFS"));
-                    println!("  loudness range       {}", a.loudness_range_lu.map_or("n/a (under 3 s)".into(), |v| format!("{v:.2} LU")));
+                    println!(
+                        "  integrated loudness  {}",
+                        fmt_opt(a.integrated_lufs, "LUFS")
+                    );
+                    println!(
+                        "  loudness range       {}",
+                        a.loudness_range_lu
+                            .map_or("n/a (under 3 s)".into(), |v| format!("{v:.2} LU"))
+                    );
                     println!("  true peak            {:.2} dBTP", a.true_peak_dbtp);
                     println!("  sample peak          {:.2} dBFS", a.sample_peak_dbfs);
                     println!("  RMS                  {:.2} dBFS", a.rms_dbfs);
-                    println!("  momentary max        {}", fmt_opt(a.momentary_max_lufs, "LUFS"));
-                    println!("  short-term max       {}", fmt_opt(a.short_term_max_lufs, "LUFS"));
+                    println!(
+                        "  momentary max        {}",
+                        fmt_opt(a.momentary_max_lufs, "LUFS")
+                    );
+                    println!(
+                        "  short-term max       {}",
+                        fmt_opt(a.short_term_max_lufs, "LUFS")
+                    );
                     if let Some(c) = a.correlation {
                         println!("  phase correlation    {c:+.3}");
                     }
-                    println!("  duration             {:.3} s, {} Hz, {} ch", a.duration_s, a.sample_rate, a.channels);
+                    println!(
+                        "  duration             {:.3} s, {} Hz, {} ch",
+                        a.duration_s, a.sample_rate, a.channels
+                    );
                 }
                 all.push(serde_json::json!({ "file": f, "analysis": a }));
             }

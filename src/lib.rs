@@ -8,8 +8,8 @@ pub mod plan;
 pub mod scene;
 
 pub use error::{Error, Result};
-pub mod audio;
 pub mod analyze;
+pub mod audio;
+pub mod cli;
 pub mod loudness;
 pub mod render;
-pub mod cli;

@@ -33,7 +33,10 @@ fn finite(x: f64) -> Option<f64> {
 
 /// Measures planar audio.
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
-    let fail = |e: ebur128::Error| Error::Render { song: String::new(), reason: format!("loudness measurement failed: {e}") };
+    let fail = |e: ebur128::Error| Error::Render {
+        song: String::new(),
+        reason: format!("loudness measurement failed: {e}"),
+    };
     let n_ch = channels.len() as u32;
     let mode = Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
     let mut m = EbuR128::new(n_ch, sample_rate, mode).map_err(fail)?;
@@ -67,7 +70,11 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
     }
     Ok(Loudness {
         integrated_lufs: finite(m.loudness_global().map_err(fail)?),
-        loudness_range_lu: m.loudness_range().ok().filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate)).and_then(finite),
+        loudness_range_lu: m
+            .loudness_range()
+            .ok()
+            .filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate))
+            .and_then(finite),
         momentary_max_lufs: finite(mmax),
         short_term_max_lufs: finite(smax),
         true_peak_dbtp: 20.0 * tp.log10(),
@@ -97,7 +104,12 @@ pub fn normalisation(m: &Loudness, target_lufs: Option<f64>, ceiling_dbtp: f64) 
     };
     let headroom = ceiling_dbtp - m.true_peak_dbtp; // +inf for silence
     let gain_db = want.min(headroom);
-    Normalisation { input_lufs: m.integrated_lufs, input_true_peak_dbtp: m.true_peak_dbtp, gain_db, limited_by_ceiling: gain_db < want }
+    Normalisation {
+        input_lufs: m.integrated_lufs,
+        input_true_peak_dbtp: m.true_peak_dbtp,
+        gain_db,
+        limited_by_ceiling: gain_db < want,
+    }
 }
 
 /// Multiplies every channel by `gain_db`.

@@ -39,7 +39,8 @@ impl Decoded {
 
 /// Decodes a whole file into planar f32, checking it is usable.
 pub fn decode_file(path: &Path) -> Result<Decoded> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
     if meta.is_dir() {
         return Err(Error::input(path, "is a folder, not an audio file"));
     }
@@ -53,7 +54,12 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
         hint.with_extension(ext);
     }
     let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))?;
     let track = format
         .default_track(TrackType::Audio)
@@ -81,7 +87,10 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(Error::input(path, "truncated: the file ends in the middle of the audio data"))
+                return Err(Error::input(
+                    path,
+                    "truncated: the file ends in the middle of the audio data",
+                ))
             }
             Err(e) => return Err(Error::input(path, format!("cannot read audio data ({e})"))),
         };
@@ -91,7 +100,10 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
         let buf = match decoder.decode(&packet) {
             Ok(b) => b,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(Error::input(path, "truncated: the last packet is incomplete"))
+                return Err(Error::input(
+                    path,
+                    "truncated: the last packet is incomplete",
+                ))
             }
             Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
         };
@@ -113,7 +125,10 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
         if channels.is_empty() {
             channels = vec![Vec::new(); n_ch];
         } else if channels.len() != n_ch {
-            return Err(Error::input(path, "channel count changes in the middle of the file"));
+            return Err(Error::input(
+                path,
+                "channel count changes in the middle of the file",
+            ));
         }
         buf.copy_to_vecs_planar::<f32>(&mut tmp);
         for (dst, src) in channels.iter_mut().zip(&tmp) {
@@ -122,22 +137,38 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
     }
     let sample_rate = rate.ok_or_else(|| Error::input(path, "sample rate unknown"))?;
     if channels.is_empty() || channels[0].is_empty() {
-        return Err(Error::input(path, "contains no audio samples (zero length)"));
+        return Err(Error::input(
+            path,
+            "contains no audio samples (zero length)",
+        ));
     }
     if let Some(n_frames) = track_frames(&format, track_id) {
         if (channels[0].len() as u64) < n_frames {
             return Err(Error::input(
                 path,
-                format!("truncated: header promises {n_frames} frames, only {} decoded", channels[0].len()),
+                format!(
+                    "truncated: header promises {n_frames} frames, only {} decoded",
+                    channels[0].len()
+                ),
             ));
         }
     }
     check_finite(path, &channels)?;
-    Ok(Decoded { channels, sample_rate })
+    Ok(Decoded {
+        channels,
+        sample_rate,
+    })
 }
 
-fn track_frames(format: &Box<dyn symphonia::core::formats::FormatReader + '_>, track_id: u32) -> Option<u64> {
-    format.tracks().iter().find(|t| t.id == track_id).and_then(|t| t.num_frames)
+fn track_frames(
+    format: &Box<dyn symphonia::core::formats::FormatReader + '_>,
+    track_id: u32,
+) -> Option<u64> {
+    format
+        .tracks()
+        .iter()
+        .find(|t| t.id == track_id)
+        .and_then(|t| t.num_frames)
 }
 
 /// Fails on the first NaN or infinite sample, saying where it is.
@@ -146,7 +177,11 @@ pub fn check_finite(path: &Path, channels: &[Vec<f32>]) -> Result<()> {
         if let Some(i) = ch.iter().position(|x| !x.is_finite()) {
             return Err(Error::input(
                 path,
-                format!("sample {i} of channel {} is {} (NaN/Inf samples are not audio)", c + 1, ch[i]),
+                format!(
+                    "sample {i} of channel {} is {} (NaN/Inf samples are not audio)",
+                    c + 1,
+                    ch[i]
+                ),
             ));
         }
     }

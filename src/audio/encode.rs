@@ -44,7 +44,10 @@ pub fn quantize(x: f32, bits: u32, rng: &mut DitherRng) -> i32 {
 
 /// A temporary path beside `dest` (same folder, so the final rename is atomic).
 pub fn temp_path_for(dest: &Path) -> PathBuf {
-    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     dest.with_file_name(format!(".{name}.part-{}", std::process::id()))
 }
 
@@ -67,10 +70,19 @@ pub fn write_atomic(dest: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Res
 
 /// Writes planar audio as a WAV file in `format`, atomically. `dither_seed` seeds the TPDF
 /// dither of the integer formats.
-pub fn write_wav(dest: &Path, channels: &[Vec<f32>], sample_rate: u32, format: OutputFormat, dither_seed: u64) -> Result<()> {
+pub fn write_wav(
+    dest: &Path,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    format: OutputFormat,
+    dither_seed: u64,
+) -> Result<()> {
     let n_ch = channels.len();
     if n_ch == 0 {
-        return Err(Error::Output { path: dest.to_path_buf(), reason: "no channels to write".into() });
+        return Err(Error::Output {
+            path: dest.to_path_buf(),
+            reason: "no channels to write".into(),
+        });
     }
     let (bits, float) = match format {
         OutputFormat::Wav16 => (16, false),
@@ -81,11 +93,18 @@ pub fn write_wav(dest: &Path, channels: &[Vec<f32>], sample_rate: u32, format: O
         channels: n_ch as u16,
         sample_rate,
         bits_per_sample: bits,
-        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
     };
     let frames = channels[0].len();
     write_atomic(dest, |tmp| {
-        let out_err = |e: hound::Error| Error::Output { path: dest.to_path_buf(), reason: e.to_string() };
+        let out_err = |e: hound::Error| Error::Output {
+            path: dest.to_path_buf(),
+            reason: e.to_string(),
+        };
         let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
         let mut w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(out_err)?;
         let mut rng = DitherRng::new(dither_seed);
@@ -95,7 +114,8 @@ pub fn write_wav(dest: &Path, channels: &[Vec<f32>], sample_rate: u32, format: O
                 if float {
                     w.write_sample(x).map_err(out_err)?;
                 } else {
-                    w.write_sample(quantize(x, u32::from(bits), &mut rng)).map_err(out_err)?;
+                    w.write_sample(quantize(x, u32::from(bits), &mut rng))
+                        .map_err(out_err)?;
                 }
             }
         }
@@ -106,6 +126,7 @@ pub fn write_wav(dest: &Path, channels: &[Vec<f32>], sample_rate: u32, format: O
 
 /// A stable 64-bit hash (FNV-1a) used to derive dither seeds from song identities.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
-

@@ -23,14 +23,43 @@ pub fn resample(path: &Path, channels: &[Vec<f32>], from_hz: u32, to_hz: u32) ->
     if frames == 0 {
         return Ok(vec![Vec::new(); channels.len()]);
     }
-    let fail = |what: String| Error::input(path, format!("cannot resample {from_hz} Hz → {to_hz} Hz: {what}"));
-    let input: Vec<Vec<f64>> = channels.iter().map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect();
-    let mut resampler = Fft::<f64>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, input.len(), FixedSync::Input)
+    let fail = |what: String| {
+        Error::input(
+            path,
+            format!("cannot resample {from_hz} Hz → {to_hz} Hz: {what}"),
+        )
+    };
+    let input: Vec<Vec<f64>> = channels
+        .iter()
+        .map(|c| c.iter().map(|&x| f64::from(x)).collect())
+        .collect();
+    let mut resampler = Fft::<f64>::new(
+        from_hz as usize,
+        to_hz as usize,
+        CHUNK_FRAMES,
+        input.len(),
+        FixedSync::Input,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let adapter =
+        SequentialSliceOfVecs::new(&input, input.len(), frames).map_err(|e| fail(e.to_string()))?;
+    let out = resampler
+        .process_all(&adapter, frames, None)
         .map_err(|e| fail(e.to_string()))?;
-    let adapter = SequentialSliceOfVecs::new(&input, input.len(), frames).map_err(|e| fail(e.to_string()))?;
-    let out = resampler.process_all(&adapter, frames, None).map_err(|e| fail(e.to_string()))?;
-    let n = out.frames();
+    // exactly round(frames · to / from) frames, so lengths do not drift by one
+    let n = ((frames as u128 * u128::from(to_hz) + u128::from(from_hz) / 2) / u128::from(from_hz))
+        as usize;
     Ok((0..out.channels())
-        .map(|c| (0..n).map(|f| out.read_sample(c, f).unwrap_or(0.0) as f32).collect())
+        .map(|c| {
+            (0..n)
+                .map(|f| {
+                    if f < out.frames() {
+                        out.read_sample(c, f).unwrap_or(0.0) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
         .collect())
 }

@@ -84,7 +84,11 @@ impl SongReport {
     }
 
     fn failed(title: String, scene: PathBuf, e: &Error) -> Self {
-        SongReport { error: Some(e.to_string()), scene_error: matches!(e, Error::Scene { .. }), ..Self::new(title, scene) }
+        SongReport {
+            error: Some(e.to_string()),
+            scene_error: matches!(e, Error::Scene { .. }),
+            ..Self::new(title, scene)
+        }
     }
 }
 
@@ -139,27 +143,69 @@ pub struct Prepared {
 pub fn prepare(loaded: LoadedSong) -> Result<Prepared> {
     let v = compile::validate(&loaded)?;
     let rate = loaded.song.sample_rate.unwrap_or(48_000);
-    let sources: Vec<Planar> = v.files.par_iter().map(|p| crate::audio::load_for_render(p, rate)).collect::<Result<_>>()?;
-    let infos: Vec<SourceInfo> = sources.iter().map(|s| SourceInfo { frames: s[0].len(), channels: s.len() }).collect();
+    let sources: Vec<Planar> = v
+        .files
+        .par_iter()
+        .map(|p| crate::audio::load_for_render(p, rate))
+        .collect::<Result<_>>()?;
+    let infos: Vec<SourceInfo> = sources
+        .iter()
+        .map(|s| SourceInfo {
+            frames: s[0].len(),
+            channels: s.len(),
+        })
+        .collect();
     let plan = compile::compile(&loaded, &v, &infos, &crate::audio::load_for_render)?;
-    Ok(Prepared { loaded, plan, sources })
+    Ok(Prepared {
+        loaded,
+        plan,
+        sources,
+    })
 }
 
 /// Normalises a rendered master and writes it; fills the report.
-pub fn finish(plan: &Plan, mut master: Planar, out_dir: &Path, report: &mut SongReport) -> Result<()> {
+pub fn finish(
+    plan: &Plan,
+    mut master: Planar,
+    out_dir: &Path,
+    report: &mut SongReport,
+) -> Result<()> {
     let with_song = |e: Error| match e {
-        Error::Render { reason, .. } => Error::Render { song: plan.name.clone(), reason },
+        Error::Render { reason, .. } => Error::Render {
+            song: plan.name.clone(),
+            reason,
+        },
         e => e,
     };
-    if let Some((c, i)) = master.iter().enumerate().find_map(|(c, ch)| ch.iter().position(|x| !x.is_finite()).map(|i| (c, i))) {
-        return Err(Error::Render { song: plan.name.clone(), reason: format!("the mix produced a non-finite sample (channel {}, frame {i})", c + 1) });
+    if let Some((c, i)) = master
+        .iter()
+        .enumerate()
+        .find_map(|(c, ch)| ch.iter().position(|x| !x.is_finite()).map(|i| (c, i)))
+    {
+        return Err(Error::Render {
+            song: plan.name.clone(),
+            reason: format!(
+                "the mix produced a non-finite sample (channel {}, frame {i})",
+                c + 1
+            ),
+        });
     }
     let before = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
-    let norm = loudness::normalisation(&before, plan.mastering.target_lufs, plan.mastering.ceiling_dbtp);
+    let norm = loudness::normalisation(
+        &before,
+        plan.mastering.target_lufs,
+        plan.mastering.ceiling_dbtp,
+    );
     loudness::apply_gain(&mut master, norm.gain_db);
     let after = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
     let dest = out_dir.join(&plan.output_path);
-    crate::audio::encode::write_wav(&dest, &master, plan.sample_rate, plan.output_format, plan.dither_seed)?;
+    crate::audio::encode::write_wav(
+        &dest,
+        &master,
+        plan.sample_rate,
+        plan.output_format,
+        plan.dither_seed,
+    )?;
     report.output = Some(dest);
     report.duration_s = plan.frames as f64 / f64::from(plan.sample_rate);
     report.mix_loudness = Some(before);
@@ -179,7 +225,10 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
         entries.push(l.and_then(|s| {
             let name = s.song.output.file.clone().unwrap_or_else(|| s.title());
             match claimed.get(&PathBuf::from(&name)) {
-                Some(other) => Err(s.error_at(None, format!("output file '{name}' is already written by song '{other}'"))),
+                Some(other) => Err(s.error_at(
+                    None,
+                    format!("output file '{name}' is already written by song '{other}'"),
+                )),
                 None => {
                     claimed.insert(PathBuf::from(&name), s.title());
                     Ok(s)
@@ -206,23 +255,36 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
                     }
                 }
             };
-            let report = SongReport { render_s: t0.elapsed().as_secs_f64(), ..report };
+            let report = SongReport {
+                render_s: t0.elapsed().as_secs_f64(),
+                ..report
+            };
             if let Some(cb) = opts.on_song_done {
                 cb(&report);
             }
             report
         })
         .collect();
-    BatchReport { songs, backend, wall_s: start.elapsed().as_secs_f64() }
+    BatchReport {
+        songs,
+        backend,
+        wall_s: start.elapsed().as_secs_f64(),
+    }
 }
 
 fn scene_path(e: &Error) -> PathBuf {
     match e {
-        Error::Scene { path, .. } | Error::Input { path, .. } | Error::Io { path, .. } | Error::Output { path, .. } => path.clone(),
+        Error::Scene { path, .. }
+        | Error::Input { path, .. }
+        | Error::Io { path, .. }
+        | Error::Output { path, .. } => path.clone(),
         _ => PathBuf::new(),
     }
 }
 
 fn scene_name(e: &Error) -> String {
-    scene_path(e).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    scene_path(e)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -27,18 +27,30 @@ pub struct LoadedSong {
 impl LoadedSong {
     /// The song's title, or its label.
     pub fn title(&self) -> String {
-        self.song.metadata.title.clone().unwrap_or_else(|| self.label.clone())
+        self.song
+            .metadata
+            .title
+            .clone()
+            .unwrap_or_else(|| self.label.clone())
     }
 
     /// A scene error at a byte offset of this song's file.
     pub fn error_at(&self, offset: Option<usize>, message: impl Into<String>) -> Error {
-        Error::Scene { path: self.path.clone(), line: offset.map(|o| line_of(&self.text, o)), message: message.into() }
+        Error::Scene {
+            path: self.path.clone(),
+            line: offset.map(|o| line_of(&self.text, o)),
+            message: message.into(),
+        }
     }
 }
 
 /// 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses TOML text into `T`, turning toml's error into a scene error with file and line.
@@ -51,12 +63,19 @@ pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::Scene { path: path.to_path_buf(), line: None, message: format!("cannot read scene file: {e}") })
+    std::fs::read_to_string(path).map_err(|e| Error::Scene {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read scene file: {e}"),
+    })
 }
 
 /// True when a parsed TOML table looks like an album file rather than a song.
 fn is_album(table: &toml::Table) -> bool {
-    ["songs", "song", "album", "defaults"].iter().any(|k| table.contains_key(*k)) && !table.contains_key("track")
+    ["songs", "song", "album", "defaults"]
+        .iter()
+        .any(|k| table.contains_key(*k))
+        && !table.contains_key("track")
 }
 
 /// Loads scene files (songs or albums) into songs. Each scene file that cannot be read
@@ -78,10 +97,19 @@ pub fn load_file(path: &Path) -> Result<Vec<Result<LoadedSong>>> {
     let text = read(path)?;
     let table: toml::Table = parse_toml(path, &text)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if !is_album(&table) {
         let song: Song = parse_toml(path, &text)?;
-        return Ok(vec![Ok(LoadedSong { path: path.to_path_buf(), text, dir, song, label: stem })]);
+        return Ok(vec![Ok(LoadedSong {
+            path: path.to_path_buf(),
+            text,
+            dir,
+            song,
+            label: stem,
+        })]);
     }
     let album: AlbumFile = parse_toml(path, &text)?;
     let mut songs = Vec::new();
@@ -97,14 +125,32 @@ pub fn load_file(path: &Path) -> Result<Vec<Result<LoadedSong>>> {
             }
             let song_text = read(&song_path)?;
             let song: Song = parse_toml(&song_path, &song_text)?;
-            let label = song_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let song_dir = song_path.parent().map(Path::to_path_buf).unwrap_or_default();
-            Ok(LoadedSong { path: song_path.clone(), text: song_text, dir: song_dir, song, label })
+            let label = song_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let song_dir = song_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            Ok(LoadedSong {
+                path: song_path.clone(),
+                text: song_text,
+                dir: song_dir,
+                song,
+                label,
+            })
         })();
         songs.push(loaded.map(|s| apply_defaults(s, &album)));
     }
     for (i, song) in album.inline_songs.iter().enumerate() {
-        let s = LoadedSong { path: path.to_path_buf(), text: text.clone(), dir: dir.clone(), song: song.clone(), label: format!("{stem}#{}", i + 1) };
+        let s = LoadedSong {
+            path: path.to_path_buf(),
+            text: text.clone(),
+            dir: dir.clone(),
+            song: song.clone(),
+            label: format!("{stem}#{}", i + 1),
+        };
         songs.push(Ok(apply_defaults(s, &album)));
     }
     if songs.is_empty() {

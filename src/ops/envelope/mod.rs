@@ -54,18 +54,21 @@ impl Envelope {
 
     /// A curve that is `gain` everywhere.
     pub fn constant(gain: f64) -> Self {
-        Envelope { points: vec![(0, gain)] }
+        Envelope {
+            points: vec![(0, gain)],
+        }
     }
 
     /// Samples `f(t)` for `t` in `[0, 1]` across frames `start..end` as `pieces` linear
-    /// segments (f64 on the host), appending to `points`.
+    /// segments (f64 on the host): the breakpoints of the pieces.
     pub fn sampled(start: u64, end: u64, pieces: usize, f: impl Fn(f64) -> f64) -> Vec<(u64, f64)> {
         let len = end.saturating_sub(start);
         let pieces = pieces.max(1).min(len.max(1) as usize);
         (0..=pieces)
             .map(|i| {
-                let t = i as f64 / pieces as f64;
-                (start + (len as f64 * t).round() as u64, f(t))
+                // round the frame first, then evaluate the curve exactly there
+                let offset = (len as f64 * i as f64 / pieces as f64).round() as u64;
+                (start + offset, f(offset as f64 / len.max(1) as f64))
             })
             .collect()
     }
@@ -114,7 +117,12 @@ fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
     let mut s = start;
     while s < end {
         let e = (s + MAX_SEGMENT_FRAMES).min(end);
-        segs.push(Segment { start_frame: s as u32, end_frame: e as u32, gain0: gain as f32, slope: 0.0 });
+        segs.push(Segment {
+            start_frame: s as u32,
+            end_frame: e as u32,
+            gain0: gain as f32,
+            slope: 0.0,
+        });
         s = e;
     }
 }
