@@ -14,7 +14,10 @@ const PEAK_TOL_DB: f64 = 0.01;
 const MIN_RMS_DBFS: f64 = -45.0;
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     v.sort();
     v
 }
@@ -36,13 +39,20 @@ fn generator_is_deterministic() {
     let songs = short_songs();
     write_songs(a.path(), &songs).unwrap();
     write_songs(b.path(), &songs).unwrap();
-    let (fa, fb) = (files(&a.path().join("stems")), files(&b.path().join("stems")));
+    let (fa, fb) = (
+        files(&a.path().join("stems")),
+        files(&b.path().join("stems")),
+    );
     assert_eq!(fa.len(), 15);
     assert_eq!(
         fa.iter().map(|p| p.file_name()).collect::<Vec<_>>(),
         fb.iter().map(|p| p.file_name()).collect::<Vec<_>>()
     );
-    for (x, y) in fa.iter().zip(&fb).chain(files(a.path()).iter().zip(&files(b.path()))) {
+    for (x, y) in fa
+        .iter()
+        .zip(&fb)
+        .chain(files(a.path()).iter().zip(&files(b.path())))
+    {
         if x.is_file() {
             let same = std::fs::read(x).unwrap() == std::fs::read(y).unwrap();
             assert!(same, "{} differs between two runs", x.display());
@@ -62,7 +72,10 @@ fn demo_stems_are_sane_and_scenes_reference_them() {
     let mut total_bytes = 0;
     for song in demo_songs() {
         let scene_path = dir.path().join(format!("{}.toml", song.slug));
-        let scene: toml::Table = std::fs::read_to_string(&scene_path).unwrap().parse().unwrap();
+        let scene: toml::Table = std::fs::read_to_string(&scene_path)
+            .unwrap()
+            .parse()
+            .unwrap();
         let tracks = scene["track"].as_array().unwrap();
         assert_eq!(tracks.len(), song.stems.len());
         let dur = song.duration_s();
@@ -75,8 +88,16 @@ fn demo_stems_are_sane_and_scenes_reference_them() {
             assert_eq!(d.sample_rate, song.stem_sample_rate);
             assert_eq!(d.channels, stem.channels);
             let frames = d.samples.len() / d.channels;
-            assert!(frames as f64 >= dur * d.sample_rate as f64, "{}: too short", file.display());
-            let x: Vec<f64> = d.samples.iter().map(|&s| s as f64 / 2f64.powi(31)).collect();
+            assert!(
+                frames as f64 >= dur * d.sample_rate as f64,
+                "{}: too short",
+                file.display()
+            );
+            let x: Vec<f64> = d
+                .samples
+                .iter()
+                .map(|&s| s as f64 / 2f64.powi(31))
+                .collect();
             let peak_db = 20.0 * x.iter().fold(0.0f64, |m, v| m.max(v.abs())).log10();
             let rms_db = 10.0 * (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).log10();
             println!(
@@ -86,18 +107,33 @@ fn demo_stems_are_sane_and_scenes_reference_them() {
                 d.sample_rate,
                 bytes.len()
             );
-            assert!((peak_db - stem.peak_dbfs).abs() < PEAK_TOL_DB, "peak {peak_db} vs {}", stem.peak_dbfs);
+            assert!(
+                (peak_db - stem.peak_dbfs).abs() < PEAK_TOL_DB,
+                "peak {peak_db} vs {}",
+                stem.peak_dbfs
+            );
             assert!(peak_db < -2.9, "no stem may come near clipping");
-            assert!(rms_db > MIN_RMS_DBFS, "{} is (nearly) silent", file.display());
+            assert!(
+                rms_db > MIN_RMS_DBFS,
+                "{} is (nearly) silent",
+                file.display()
+            );
         }
     }
     println!("total stem bytes: {total_bytes}");
     for song in short_songs() {
         for stem in song.render_stems() {
-            assert!(stem.iter().flatten().all(|v| v.is_finite()), "NaN or Inf in {}", song.title);
+            assert!(
+                stem.iter().flatten().all(|v| v.is_finite()),
+                "NaN or Inf in {}",
+                song.title
+            );
         }
     }
-    let album: toml::Table = std::fs::read_to_string(dir.path().join("album.toml")).unwrap().parse().unwrap();
+    let album: toml::Table = std::fs::read_to_string(dir.path().join("album.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(album["songs"].as_array().unwrap().len(), 3);
 }
 
@@ -113,14 +149,29 @@ fn catalog_shape_determinism_and_levels() {
             assert!(stem.len() == 1 || stem.len() == 2);
             for ch in stem {
                 assert_eq!(ch.len(), frames);
-                assert!(ch.iter().all(|v| v.is_finite() && v.abs() < 1.0), "NaN or clipping");
-                let rms_db = 10.0 * (ch.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / frames as f64).log10();
-                assert!(rms_db > MIN_RMS_DBFS - 10.0, "silent catalog stem ({rms_db:.1} dBFS)");
+                assert!(
+                    ch.iter().all(|v| v.is_finite() && v.abs() < 1.0),
+                    "NaN or clipping"
+                );
+                let rms_db = 10.0
+                    * (ch.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / frames as f64).log10();
+                assert!(
+                    rms_db > MIN_RMS_DBFS - 10.0,
+                    "silent catalog stem ({rms_db:.1} dBFS)"
+                );
             }
         }
     }
-    assert_eq!(a, mixfarm::synth::catalog(songs, stems, seconds, rate, 11), "same seed, same catalog");
-    assert_ne!(a[0][0], mixfarm::synth::catalog(1, 1, seconds, rate, 12)[0][0], "the seed must matter");
+    assert_eq!(
+        a,
+        mixfarm::synth::catalog(songs, stems, seconds, rate, 11),
+        "same seed, same catalog"
+    );
+    assert_ne!(
+        a[0][0],
+        mixfarm::synth::catalog(1, 1, seconds, rate, 12)[0][0],
+        "the seed must matter"
+    );
     // a longer catalog starts with the shorter one (the loop tiling is the same)
     let longer = mixfarm::synth::catalog(1, stems, 2.0 * seconds, rate, 11);
     for (s, l) in a[0].iter().zip(&longer[0]) {

@@ -14,7 +14,15 @@ const LOOP_BARS: usize = 4;
 /// Seconds rendered after the loop so release tails wrap into the next repetition.
 const LOOP_TAIL_S: f64 = 2.0;
 /// Stem parts in the order stems cycle through them.
-const PARTS: [Part; 7] = [Part::Drums, Part::Bass, Part::Chords, Part::Lead, Part::Arp, Part::Keys, Part::Pad];
+const PARTS: [Part; 7] = [
+    Part::Drums,
+    Part::Bass,
+    Part::Chords,
+    Part::Lead,
+    Part::Arp,
+    Part::Keys,
+    Part::Pad,
+];
 
 fn progression(i: usize) -> Vec<Chord> {
     let c = |root, intervals| Chord { root, intervals };
@@ -35,12 +43,28 @@ fn random_melody(prog: &[Chord], rng: &mut Rng) -> Vec<Note> {
         while pos < 4.0 {
             let len = [0.5f64, 0.5, 1.0, 1.0, 1.5, 2.0][rng.below(6)].min(4.0 - pos);
             if rng.uniform() < 0.85 {
-                let tones: Vec<i32> =
-                    (-1..=1).flat_map(|o| chord.intervals.iter().map(move |iv| chord.root + iv + 12 * o)).collect();
-                let near: Vec<i32> =
-                    tones.into_iter().filter(|p| (p - prev).abs() <= 5 && (-5..=19).contains(p)).collect();
-                prev = if near.is_empty() { chord.root } else { near[rng.below(near.len())] };
-                notes.push(Note { start_beats: bar as f64 * 4.0 + pos, len_beats: len, pitch: prev });
+                let tones: Vec<i32> = (-1..=1)
+                    .flat_map(|o| {
+                        chord
+                            .intervals
+                            .iter()
+                            .map(move |iv| chord.root + iv + 12 * o)
+                    })
+                    .collect();
+                let near: Vec<i32> = tones
+                    .into_iter()
+                    .filter(|p| (p - prev).abs() <= 5 && (-5..=19).contains(p))
+                    .collect();
+                prev = if near.is_empty() {
+                    chord.root
+                } else {
+                    near[rng.below(near.len())]
+                };
+                notes.push(Note {
+                    start_beats: bar as f64 * 4.0 + pos,
+                    len_beats: len,
+                    pitch: prev,
+                });
             }
             pos += len;
         }
@@ -55,7 +79,13 @@ fn channels_of(part: Part) -> usize {
     }
 }
 
-fn render_stem(song: usize, stem: usize, seconds: f64, sample_rate: u32, seed: u64) -> Vec<Vec<f32>> {
+fn render_stem(
+    song: usize,
+    stem: usize,
+    seconds: f64,
+    sample_rate: u32,
+    seed: u64,
+) -> Vec<Vec<f32>> {
     let mut song_rng = Rng::new(seed).fork(song as u64 + 1);
     let feel = [Feel::SynthPop, Feel::LaidBack, Feel::Driving][song_rng.below(3)];
     let tempo_bpm = match feel {
@@ -84,8 +114,12 @@ fn render_stem(song: usize, stem: usize, seconds: f64, sample_rate: u32, seed: u
     let x = parts::render(&ctx, part, (0, LOOP_BARS), channels, &melody, &mut rng);
     let x = scale_to_peak(&x, rng.range(-6.0, -3.0));
     let frames = (seconds * sr).round() as usize;
-    let rep_gain: Vec<f32> = (0..frames / loop_frames + 1).map(|_| db_to_gain(rng.range(-1.5, 0.0)) as f32).collect();
-    x.iter().map(|ch| tile(ch, loop_frames, frames, &rep_gain)).collect()
+    let rep_gain: Vec<f32> = (0..frames / loop_frames + 1)
+        .map(|_| db_to_gain(rng.range(-1.5, 0.0)) as f32)
+        .collect();
+    x.iter()
+        .map(|ch| tile(ch, loop_frames, frames, &rep_gain))
+        .collect()
 }
 
 /// Repeats `x[..loop_frames]` to `frames`, adding the tail `x[loop_frames..]` onto the start
@@ -114,7 +148,13 @@ fn tile(x: &[f32], loop_frames: usize, frames: usize, rep_gain: &[f32]) -> Vec<f
 /// long at `sample_rate`, as `[song][stem][channel][frame]`. Stems cycle through drums,
 /// bass, chords, lead, arp, keys and pad (drums, bass and lead mono; the others stereo);
 /// each song has its own tempo, key, progression, feel and melody drawn from `seed`.
-pub fn catalog(n_songs: usize, stems: usize, seconds: f64, sample_rate: u32, seed: u64) -> Vec<Vec<Vec<Vec<f32>>>> {
+pub fn catalog(
+    n_songs: usize,
+    stems: usize,
+    seconds: f64,
+    sample_rate: u32,
+    seed: u64,
+) -> Vec<Vec<Vec<Vec<f32>>>> {
     let mut flat: Vec<Vec<Vec<f32>>> = (0..n_songs * stems)
         .into_par_iter()
         .map(|i| render_stem(i / stems, i % stems, seconds, sample_rate, seed))

@@ -37,10 +37,13 @@ pub fn write_songs(dir: &Path, songs: &[SongSketch]) -> Result<(), Error> {
     std::fs::create_dir_all(&stems_dir).map_err(|e| Error::io(&stems_dir, e))?;
     for song in songs {
         let stems = song.render_stems();
-        stems.par_iter().zip(&song.stems).try_for_each(|(audio, s)| {
-            let path = stems_dir.join(format!("{:02}-{}.flac", song.track_number, s.name));
-            write_flac_16(&path, audio, song.stem_sample_rate)
-        })?;
+        stems
+            .par_iter()
+            .zip(&song.stems)
+            .try_for_each(|(audio, s)| {
+                let path = stems_dir.join(format!("{:02}-{}.flac", song.track_number, s.name));
+                write_flac_16(&path, audio, song.stem_sample_rate)
+            })?;
         let scene = dir.join(format!("{}.toml", song.slug));
         write_file(&scene, song_toml(song))?;
     }
@@ -52,7 +55,10 @@ fn write_file(path: &Path, text: String) -> Result<(), Error> {
 }
 
 fn out_err(path: &Path, reason: impl ToString) -> Error {
-    Error::Output { path: path.to_path_buf(), reason: reason.to_string() }
+    Error::Output {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Quantises planar audio to 16 bits (round to nearest, no dither; zero-padded to whole
@@ -60,12 +66,20 @@ fn out_err(path: &Path, reason: impl ToString) -> Error {
 /// decodes the bytes back with symphonia and checks every sample before writing `path`.
 pub fn write_flac_16(path: &Path, channels: &[Vec<f32>], sample_rate: u32) -> Result<(), Error> {
     let n_ch = channels.len();
-    let frames = channels.first().map_or(0, Vec::len).div_ceil(FLAC_BLOCK_FRAMES) * FLAC_BLOCK_FRAMES;
+    let frames = channels
+        .first()
+        .map_or(0, Vec::len)
+        .div_ceil(FLAC_BLOCK_FRAMES)
+        * FLAC_BLOCK_FRAMES;
     let mut ints = Vec::with_capacity(n_ch * frames);
     for i in 0..frames {
         for ch in channels {
             let x = ch.get(i).copied().unwrap_or(0.0) as f64;
-            ints.push((x * FULL_SCALE).round().clamp(-FULL_SCALE, FULL_SCALE - 1.0) as i32);
+            ints.push(
+                (x * FULL_SCALE)
+                    .round()
+                    .clamp(-FULL_SCALE, FULL_SCALE - 1.0) as i32,
+            );
         }
     }
     let bytes = encode_flac(&ints, n_ch, sample_rate).map_err(|r| out_err(path, r))?;
@@ -74,9 +88,16 @@ pub fn write_flac_16(path: &Path, channels: &[Vec<f32>], sample_rate: u32) -> Re
     let same = decoded.channels == n_ch
         && decoded.sample_rate == sample_rate
         && decoded.samples.len() == ints.len()
-        && decoded.samples.iter().zip(&ints).all(|(d, q)| *d == q << shift);
+        && decoded
+            .samples
+            .iter()
+            .zip(&ints)
+            .all(|(d, q)| *d == q << shift);
     if !same {
-        return Err(out_err(path, "FLAC check: decoded samples differ from the encoded ones"));
+        return Err(out_err(
+            path,
+            "FLAC check: decoded samples differ from the encoded ones",
+        ));
     }
     let tmp = PathBuf::from(format!("{}.tmp", path.display()));
     std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -89,9 +110,14 @@ fn encode_flac(interleaved: &[i32], channels: usize, sample_rate: u32) -> Result
     let mut config = flacenc::config::Encoder::default();
     config.block_size = FLAC_BLOCK_FRAMES;
     let config = config.into_verified().map_err(|(_, e)| format!("{e:?}"))?;
-    let source = flacenc::source::MemSource::from_samples(interleaved, channels, STEM_BITS, sample_rate as usize);
-    let stream =
-        flacenc::encode_with_fixed_block_size(&config, source, config.block_size).map_err(|e| e.to_string())?;
+    let source = flacenc::source::MemSource::from_samples(
+        interleaved,
+        channels,
+        STEM_BITS,
+        sample_rate as usize,
+    );
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
+        .map_err(|e| e.to_string())?;
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
     Ok(sink.as_slice().to_vec())
@@ -121,16 +147,31 @@ pub fn decode_flac(bytes: &[u8]) -> Result<Decoded, String> {
     let mut hint = Hint::new();
     hint.with_extension("flac");
     let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| format!("probe: {e}"))?;
-    let track = format.default_track(TrackType::Audio).ok_or("no audio track")?;
-    let params = track.codec_params.as_ref().and_then(|p| p.audio()).ok_or("no audio codec parameters")?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or("no audio track")?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or("no audio codec parameters")?;
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
         .map_err(|e| format!("decoder: {e}"))?;
     let track_id = track.id;
     let sample_rate = params.sample_rate.ok_or("no sample rate")?;
-    let channels = params.channels.as_ref().map(|c| c.count()).ok_or("no channel count")?;
+    let channels = params
+        .channels
+        .as_ref()
+        .map(|c| c.count())
+        .ok_or("no channel count")?;
     let mut out = Vec::new();
     let mut buf: Vec<i32> = Vec::new();
     loop {
@@ -138,22 +179,35 @@ pub fn decode_flac(bytes: &[u8]) -> Result<Decoded, String> {
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            Err(symphonia::core::errors::Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(symphonia::core::errors::Error::IoError(e))
+                if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                break
+            }
             Err(e) => return Err(e.to_string()),
         };
         if packet.track_id != track_id {
             continue;
         }
-        let audio = decoder.decode(&packet).map_err(|e| format!("decode at {} frames: {e}", out.len()))?;
+        let audio = decoder
+            .decode(&packet)
+            .map_err(|e| format!("decode at {} frames: {e}", out.len()))?;
         buf.resize(audio.samples_interleaved(), 0);
         audio.copy_to_slice_interleaved(&mut buf);
         out.extend_from_slice(&buf);
     }
-    Ok(Decoded { sample_rate, channels, samples: out })
+    Ok(Decoded {
+        sample_rate,
+        channels,
+        samples: out,
+    })
 }
 
 fn breakpoints(song: &SongSketch, points: &[(f64, f64)]) -> String {
-    let items: Vec<String> = points.iter().map(|(b, v)| format!("[{:.3}, {v:.2}]", song.beats_to_s(*b))).collect();
+    let items: Vec<String> = points
+        .iter()
+        .map(|(b, v)| format!("[{:.3}, {v:.2}]", song.beats_to_s(*b)))
+        .collect();
     format!("[{}]", items.join(", "))
 }
 
@@ -174,15 +228,42 @@ pub fn song_toml(song: &SongSketch) -> String {
     }
     let _ = writeln!(t, "sample_rate = {}", song.render_sample_rate);
     let _ = writeln!(t, "tempo_bpm = {:.1}", song.tempo_bpm);
-    let _ = writeln!(t, "tail_s = 2.0\nfade_in_s = 0.0\nfade_out_s = {:.1}\n", song.fade_out_s);
-    let _ = writeln!(t, "[metadata]\ntitle = \"{}\"\nartist = \"{ARTIST}\"\nalbum = \"{ALBUM_TITLE}\"", song.title);
-    let _ = writeln!(t, "track_number = {}\nisrc = \"QZMF526{:05}\"\n", song.track_number, song.track_number);
-    let _ = writeln!(t, "[output]\nfile = \"{}.wav\"\nformat = \"wav24\"\n", song.slug);
-    let _ = writeln!(t, "[master]\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\nchain = []\n");
+    let _ = writeln!(
+        t,
+        "tail_s = 2.0\nfade_in_s = 0.0\nfade_out_s = {:.1}\n",
+        song.fade_out_s
+    );
+    let _ = writeln!(
+        t,
+        "[metadata]\ntitle = \"{}\"\nartist = \"{ARTIST}\"\nalbum = \"{ALBUM_TITLE}\"",
+        song.title
+    );
+    let _ = writeln!(
+        t,
+        "track_number = {}\nisrc = \"QZMF526{:05}\"\n",
+        song.track_number, song.track_number
+    );
+    let _ = writeln!(
+        t,
+        "[output]\nfile = \"{}.wav\"\nformat = \"wav24\"\n",
+        song.slug
+    );
+    let _ = writeln!(
+        t,
+        "[master]\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\nchain = []\n"
+    );
     for s in &song.stems {
         let _ = writeln!(t, "[[track]]\nname = \"{}\"", s.name);
-        let _ = writeln!(t, "file = \"stems/{:02}-{}.flac\"", song.track_number, s.name);
-        let _ = writeln!(t, "gain_db = {:.1}\npan = {:.2}\noutput = \"master\"\nchain = []", s.gain_db, s.pan);
+        let _ = writeln!(
+            t,
+            "file = \"stems/{:02}-{}.flac\"",
+            song.track_number, s.name
+        );
+        let _ = writeln!(
+            t,
+            "gain_db = {:.1}\npan = {:.2}\noutput = \"master\"\nchain = []",
+            s.gain_db, s.pan
+        );
         match s.verb_send_db {
             Some(db) => {
                 let _ = writeln!(t, "sends = [{{ bus = \"verb\", level_db = {db:.1} }}]");
@@ -192,14 +273,24 @@ pub fn song_toml(song: &SongSketch) -> String {
             }
         }
         if !s.gain_automation.is_empty() {
-            let _ = writeln!(t, "automation.gain_db = {}", breakpoints(song, &s.gain_automation));
+            let _ = writeln!(
+                t,
+                "automation.gain_db = {}",
+                breakpoints(song, &s.gain_automation)
+            );
         }
         if !s.pan_automation.is_empty() {
-            let _ = writeln!(t, "automation.pan = {}", breakpoints(song, &s.pan_automation));
+            let _ = writeln!(
+                t,
+                "automation.pan = {}",
+                breakpoints(song, &s.pan_automation)
+            );
         }
         t.push('\n');
     }
-    t.push_str("# Reverb return. Put the reverb insert here once one exists (convolution with an IR);\n");
+    t.push_str(
+        "# Reverb return. Put the reverb insert here once one exists (convolution with an IR);\n",
+    );
     t.push_str("# until then the bus only trims what the sends feed it.\n");
     t.push_str(
         "[[bus]]\nname = \"verb\"\noutput = \"master\"\ngain_db = 0.0\nchain = [{ type = \"trim\", gain_db = -3.0 }]\n",
@@ -209,10 +300,17 @@ pub fn song_toml(song: &SongSketch) -> String {
 
 /// The album file listing the songs.
 pub fn album_toml(songs: &[SongSketch]) -> String {
-    let list: Vec<String> = songs.iter().map(|s| format!("\"{}.toml\"", s.slug)).collect();
-    let mut t = String::from("# Demo album: stems synthesised by mixfarm::synth (see README.md).\n");
+    let list: Vec<String> = songs
+        .iter()
+        .map(|s| format!("\"{}.toml\"", s.slug))
+        .collect();
+    let mut t =
+        String::from("# Demo album: stems synthesised by mixfarm::synth (see README.md).\n");
     let _ = writeln!(t, "songs = [{}]\n", list.join(", "));
-    let _ = writeln!(t, "[album]\ntitle = \"{ALBUM_TITLE}\"\nartist = \"{ARTIST}\"\n");
+    let _ = writeln!(
+        t,
+        "[album]\ntitle = \"{ALBUM_TITLE}\"\nartist = \"{ARTIST}\"\n"
+    );
     t.push_str("[defaults]\nsample_rate = 48000\nformat = \"wav24\"\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\n");
     t.push_str("fade_in_s = 0.0\nfade_out_s = 0.0\n");
     t

@@ -87,7 +87,9 @@ pub struct Osc {
 impl Osc {
     /// An oscillator starting at `phase` (cycles).
     pub fn at(phase: f64) -> Self {
-        Osc { phase: phase.rem_euclid(1.0) }
+        Osc {
+            phase: phase.rem_euclid(1.0),
+        }
     }
 
     fn advance(&mut self, dt: f64) {
@@ -169,13 +171,24 @@ impl Svf {
         let v2 = self.ic2 + self.a2 * self.ic1 + self.a3 * v3;
         self.ic1 = 2.0 * v1 - self.ic1;
         self.ic2 = 2.0 * v2 - self.ic2;
-        SvfOut { lp: v2, bp: v1, hp: x - self.k * v1 - v2 }
+        SvfOut {
+            lp: v2,
+            bp: v1,
+            hp: x - self.k * v1 - v2,
+        }
     }
 }
 
 /// Attack-decay-sustain-release level at `t_s` for a note held `gate_s`. Linear attack,
 /// exponential decay, and a cubic release that reaches exactly zero after `release_s`.
-pub fn adsr(t_s: f64, attack_s: f64, decay_s: f64, sustain: f64, release_s: f64, gate_s: f64) -> f64 {
+pub fn adsr(
+    t_s: f64,
+    attack_s: f64,
+    decay_s: f64,
+    sustain: f64,
+    release_s: f64,
+    gate_s: f64,
+) -> f64 {
     let held = |t: f64| {
         if t < attack_s {
             t / attack_s
@@ -222,7 +235,10 @@ pub struct LowPass4 {
 impl LowPass4 {
     /// A filter tuned to `cutoff_hz` with resonance `q`.
     pub fn new(cutoff_hz: f64, q: f64, sample_rate: f64) -> Self {
-        LowPass4 { a: Svf::new(cutoff_hz, 0.54, sample_rate), b: Svf::new(cutoff_hz, q, sample_rate) }
+        LowPass4 {
+            a: Svf::new(cutoff_hz, 0.54, sample_rate),
+            b: Svf::new(cutoff_hz, q, sample_rate),
+        }
     }
 
     /// Retunes without clearing the state.

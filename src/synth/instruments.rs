@@ -12,7 +12,13 @@ const RETUNE_FRAMES: usize = 16;
 
 /// Adds `f(t_s)` into `out` from `start` for `len_s` seconds (the per-sample callback gets
 /// the time since the hit and returns the sample).
-fn add_for(out: &mut [f64], start: usize, len_s: f64, sr: f64, mut f: impl FnMut(usize, f64) -> f64) {
+fn add_for(
+    out: &mut [f64],
+    start: usize,
+    len_s: f64,
+    sr: f64,
+    mut f: impl FnMut(usize, f64) -> f64,
+) {
     let start = start.min(out.len());
     let n = ((len_s * sr).ceil() as usize).min(out.len() - start);
     for (i, o) in out[start..start + n].iter_mut().enumerate() {
@@ -48,15 +54,26 @@ pub fn hat(out: &mut [f64], start: usize, sr: f64, vel: f64, open: bool, rng: &m
     let mut bp = Svf::new(9000.0, 2.5, sr);
     let mut hp = Svf::new(6500.0, 0.7, sr);
     let (tau, len) = if open { (0.065, 0.22) } else { (0.013, 0.05) };
-    add_for(out, start, len, sr, |_, t| vel * 0.3 * hp.process(bp.process(rng.bipolar()).bp).hp * decay(t, tau, len));
+    add_for(out, start, len, sr, |_, t| {
+        vel * 0.3 * hp.process(bp.process(rng.bipolar()).bp).hp * decay(t, tau, len)
+    });
 }
 
 /// Hand clap: three quick noise bursts and a short band-passed tail.
 pub fn clap(out: &mut [f64], start: usize, sr: f64, vel: f64, rng: &mut Rng) {
     let mut bp = Svf::new(1150.0, 1.4, sr);
     add_for(out, start, 0.3, sr, |_, t| {
-        let bursts: f64 = [0.0, 0.011, 0.022].iter().filter(|&&b| t >= b).map(|&b| decay(t - b, 0.0035, 0.012)).sum();
-        let env = bursts + if t >= 0.03 { 0.5 * decay(t - 0.03, 0.07, 0.27) } else { 0.0 };
+        let bursts: f64 = [0.0, 0.011, 0.022]
+            .iter()
+            .filter(|&&b| t >= b)
+            .map(|&b| decay(t - b, 0.0035, 0.012))
+            .sum();
+        let env = bursts
+            + if t >= 0.03 {
+                0.5 * decay(t - 0.03, 0.07, 0.27)
+            } else {
+                0.0
+            };
         vel * 1.6 * bp.process(rng.bipolar()).bp * env
     });
 }
@@ -64,7 +81,9 @@ pub fn clap(out: &mut [f64], start: usize, sr: f64, vel: f64, rng: &mut Rng) {
 /// Crash cymbal: bright noise with a long decay (section starts).
 pub fn crash(out: &mut [f64], start: usize, sr: f64, vel: f64, rng: &mut Rng) {
     let mut bp = Svf::new(7000.0, 0.9, sr);
-    add_for(out, start, 0.9, sr, |_, t| vel * 0.3 * bp.process(rng.bipolar()).bp * decay(t, 0.22, 0.9));
+    add_for(out, start, 0.9, sr, |_, t| {
+        vel * 0.3 * bp.process(rng.bipolar()).bp * decay(t, 0.22, 0.9)
+    });
 }
 
 /// Settings of the subtractive bass / lead / pluck voice.
@@ -103,7 +122,15 @@ pub struct SynthPatch {
 }
 
 /// One note of the subtractive voice (bass, lead, pluck).
-pub fn synth_note(out: &mut [f64], start: usize, sr: f64, note: f64, gate_s: f64, vel: f64, p: &SynthPatch) {
+pub fn synth_note(
+    out: &mut [f64],
+    start: usize,
+    sr: f64,
+    note: f64,
+    gate_s: f64,
+    vel: f64,
+    p: &SynthPatch,
+) {
     let f0 = midi_to_hz(note);
     let (mut saw, mut sq) = (Osc::default(), Osc::at(0.5));
     let mut filt = LowPass4::new(p.cutoff_hz, p.q, sr);
@@ -139,9 +166,16 @@ pub fn supersaw_note(
     let f0 = midi_to_hz(note);
     let mut oscs: Vec<(Osc, f64)> = (0..voices)
         .map(|v| {
-            let spread = if voices > 1 { 2.0 * v as f64 / (voices - 1) as f64 - 1.0 } else { 0.0 };
+            let spread = if voices > 1 {
+                2.0 * v as f64 / (voices - 1) as f64 - 1.0
+            } else {
+                0.0
+            };
             let drift = rng.range(-0.15, 0.15);
-            (Osc::at(rng.uniform()), f0 * ((spread + drift) * detune_cents / 1200.0).exp2() / sr)
+            (
+                Osc::at(rng.uniform()),
+                f0 * ((spread + drift) * detune_cents / 1200.0).exp2() / sr,
+            )
         })
         .collect();
     let norm = 1.0 / (voices as f64).sqrt();
@@ -167,12 +201,24 @@ pub fn fm_keys_note(out: &mut [f64], start: usize, sr: f64, note: f64, gate_s: f
 
 /// Low-passes a whole stem channel with a cutoff swept by a slow sine LFO:
 /// cutoff = `base_hz` · 2^(`depth_oct` · sin(2π `rate_hz` t + `phase`)).
-pub fn lowpass_sweep(x: &mut [f64], sr: f64, base_hz: f64, depth_oct: f64, rate_hz: f64, phase: f64, q: f64) {
+pub fn lowpass_sweep(
+    x: &mut [f64],
+    sr: f64,
+    base_hz: f64,
+    depth_oct: f64,
+    rate_hz: f64,
+    phase: f64,
+    q: f64,
+) {
     let mut f = LowPass4::new(base_hz, q, sr);
     for (i, v) in x.iter_mut().enumerate() {
         if i % RETUNE_FRAMES == 0 {
             let t = i as f64 / sr;
-            f.tune(base_hz * (depth_oct * (2.0 * PI * rate_hz * t + phase).sin()).exp2(), q, sr);
+            f.tune(
+                base_hz * (depth_oct * (2.0 * PI * rate_hz * t + phase).sin()).exp2(),
+                q,
+                sr,
+            );
         }
         *v = f.process(*v);
     }

@@ -6,6 +6,7 @@
 //! - [`dsp`]: PRNG, PolyBLEP oscillators, state-variable filter, envelopes.
 //! - [`instruments`]: kick, snare, hats, clap, crash, subtractive synth voice, supersaw, FM keys.
 //! - [`patches`]: bass, lead and pluck presets.
+//! - `drums`: drum patterns, fills, groove.
 //! - [`parts`]: patterns and sequencing over a chord progression.
 //! - [`song`]: the three demo songs ([`demo_songs`]) and stem rendering.
 //! - [`demo`]: FLAC stems and scene files ([`write_demo`]).
@@ -13,6 +14,7 @@
 
 pub mod catalog;
 pub mod demo;
+mod drums;
 pub mod dsp;
 pub mod instruments;
 pub mod parts;

@@ -93,7 +93,7 @@ impl Ctx<'_> {
     }
 
     /// Frame of a position in beats (odd 16ths swung), plus a timing offset.
-    fn frame(&self, beats: f64, offset_s: f64) -> usize {
+    pub(crate) fn frame(&self, beats: f64, offset_s: f64) -> usize {
         let sixteenth = (beats * 4.0).round();
         let swung = if sixteenth as i64 % 2 == 1 && (beats * 4.0 - sixteenth).abs() < 1e-9 {
             (sixteenth - 1.0) / 4.0 + self.swing * 0.5
@@ -110,8 +110,11 @@ impl Ctx<'_> {
     /// Chord tones placed inside [low, low + 12).
     fn voicing(&self, bar: usize, low: i32) -> Vec<i32> {
         let c = self.chord(bar);
-        let mut v: Vec<i32> =
-            c.intervals.iter().map(|iv| low + (self.tonic + c.root + iv - low).rem_euclid(12)).collect();
+        let mut v: Vec<i32> = c
+            .intervals
+            .iter()
+            .map(|iv| low + (self.tonic + c.root + iv - low).rem_euclid(12))
+            .collect();
         v.sort_unstable();
         v
     }
@@ -119,16 +122,6 @@ impl Ctx<'_> {
     /// Bass note of a bar's chord, in MIDI 28…39.
     fn bass_root(&self, bar: usize) -> i32 {
         28 + (self.tonic + self.chord(bar).root - 28).rem_euclid(12)
-    }
-}
-
-/// Hits per 16th step: `x` accent, `o` normal, `g` ghost, anything else none.
-fn step_vel(pattern: &str, step: usize) -> Option<f64> {
-    match pattern.as_bytes().get(step) {
-        Some(b'x') => Some(1.0),
-        Some(b'o') => Some(0.72),
-        Some(b'g') => Some(0.38),
-        _ => None,
     }
 }
 
@@ -142,7 +135,7 @@ pub fn render(
     rng: &mut Rng,
 ) -> Vec<Vec<f64>> {
     let mut layers: Vec<(Vec<f64>, f64)> = match part {
-        Part::Drums => drums(ctx, bars, rng),
+        Part::Drums => super::drums::drums(ctx, bars, rng),
         Part::Bass => vec![(bass(ctx, bars, rng), 0.0)],
         Part::Chords | Part::Pad => supersaw_chords(ctx, part, bars, rng),
         Part::Keys => keys(ctx, bars, rng),
@@ -168,62 +161,26 @@ pub fn render(
     out
 }
 
-fn drums(ctx: &Ctx, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<(Vec<f64>, f64)> {
-    // kick, snare, clap, closed hat, open hat per feel (16 steps per bar)
-    let (kick, snare, clap, hat, open) = match ctx.feel {
-        Feel::SynthPop => ("x...x...x...x...", "....x.......x...", "", "x...x...x...x..g", "..o...o...o...o."),
-        Feel::LaidBack => ("x.....gx.x....o.", "....x..g....x..g", "", "xgogxgogxgogxgog", ""),
-        Feel::Driving => {
-            ("x...x...x...x.o.", "....x.......x...", "....o.......o...", "o.xgo.xgo.xgo.xg", "..o...o...o...o.")
-        }
-    };
-    let sr = ctx.sample_rate;
-    let mut k = vec![vec![0.0; ctx.frames]; 5];
-    let (tune_hz, lazy_s) = match ctx.feel {
-        Feel::SynthPop => (52.0, 0.0),
-        Feel::LaidBack => (47.0, 0.012),
-        Feel::Driving => (55.0, 0.0),
-    };
-    for bar in b0..b1 {
-        let fill = (bar + 1 - b0) % 8 == 0 && bar + 1 < b1;
-        if bar == b0 {
-            ins::crash(&mut k[4], ctx.frame(bar as f64 * 4.0, 0.0), sr, 0.8, rng);
-        }
-        for step in 0..16 {
-            let beat = bar as f64 * 4.0 + step as f64 / 4.0;
-            let human = |rng: &mut Rng, spread_s: f64| rng.bipolar() * spread_s;
-            let jitter = 1.0 + 0.08 * rng.bipolar();
-            if let Some(v) = step_vel(kick, step) {
-                ins::kick(&mut k[0], ctx.frame(beat, human(rng, 0.002)), sr, v * jitter, tune_hz, rng);
-            }
-            let snare_v =
-                if fill && step >= 12 { Some(0.45 + 0.15 * (step - 12) as f64) } else { step_vel(snare, step) };
-            if let Some(v) = snare_v {
-                ins::snare(&mut k[1], ctx.frame(beat, lazy_s + human(rng, 0.003)), sr, v * jitter, rng);
-            }
-            if let Some(v) = step_vel(clap, step) {
-                ins::clap(&mut k[2], ctx.frame(beat, human(rng, 0.004)), sr, v * jitter, rng);
-            }
-            let open_v = step_vel(open, step).filter(|_| !(fill && step >= 12));
-            if let Some(v) = open_v {
-                ins::hat(&mut k[3], ctx.frame(beat, human(rng, 0.003)), sr, v * jitter, true, rng);
-            } else if let Some(v) = step_vel(hat, step) {
-                ins::hat(&mut k[3], ctx.frame(beat, human(rng, 0.004)), sr, v * jitter, false, rng);
-            }
-        }
-    }
-    let pans = [0.0, 0.05, -0.2, 0.35, -0.3];
-    k.into_iter().zip(pans).collect()
-}
-
 fn bass(ctx: &Ctx, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<f64> {
     // (step, length in 16ths, semitones above the root)
     let (pattern, patch): (&[(usize, usize, i32)], SynthPatch) = match ctx.feel {
         Feel::SynthPop => (
-            &[(0, 2, 0), (2, 2, 12), (4, 2, 0), (6, 2, 12), (8, 2, 0), (10, 2, 12), (12, 2, 0), (14, 2, 12)],
+            &[
+                (0, 2, 0),
+                (2, 2, 12),
+                (4, 2, 0),
+                (6, 2, 12),
+                (8, 2, 0),
+                (10, 2, 12),
+                (12, 2, 0),
+                (14, 2, 12),
+            ],
             patches::BASS_POP,
         ),
-        Feel::LaidBack => (&[(0, 5, 0), (6, 2, 0), (9, 3, 7), (14, 2, 12)], patches::BASS_LAID_BACK),
+        Feel::LaidBack => (
+            &[(0, 5, 0), (6, 2, 0), (9, 3, 7), (14, 2, 12)],
+            patches::BASS_LAID_BACK,
+        ),
         Feel::Driving => (
             &[
                 (0, 1, 0),
@@ -263,7 +220,12 @@ fn bass(ctx: &Ctx, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<f64> {
     out
 }
 
-fn supersaw_chords(ctx: &Ctx, part: Part, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<(Vec<f64>, f64)> {
+fn supersaw_chords(
+    ctx: &Ctx,
+    part: Part,
+    (b0, b1): (usize, usize),
+    rng: &mut Rng,
+) -> Vec<(Vec<f64>, f64)> {
     let sr = ctx.sample_rate;
     let bar_s = 4.0 * ctx.beat_s();
     let pad = part == Part::Pad;
@@ -316,8 +278,16 @@ fn supersaw_chords(ctx: &Ctx, part: Part, (b0, b1): (usize, usize), rng: &mut Rn
     // mid/side: the layers' difference, narrowed, is the width (keeps the FLAC side small)
     let [a, b] = lr;
     let width = if pad { 0.5 } else { 0.35 };
-    let l = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y) + 0.5 * width * (x - y)).collect();
-    let r = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y) - 0.5 * width * (x - y)).collect();
+    let l = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| 0.5 * (x + y) + 0.5 * width * (x - y))
+        .collect();
+    let r = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| 0.5 * (x + y) - 0.5 * width * (x - y))
+        .collect();
     vec![(l, -1.0), (r, 1.0)]
 }
 
@@ -331,7 +301,14 @@ fn keys(ctx: &Ctx, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<(Vec<f64>, f6
             for (i, &n) in notes.iter().enumerate() {
                 let strum = ctx.frame(0.0, 0.004 * i as f64); // a gentle roll upwards
                 let vel = v * (0.95 + 0.05 * rng.bipolar());
-                ins::fm_keys_note(&mut out, start + strum, ctx.sample_rate, n as f64, len as f64 * sixteenth_s, vel);
+                ins::fm_keys_note(
+                    &mut out,
+                    start + strum,
+                    ctx.sample_rate,
+                    n as f64,
+                    len as f64 * sixteenth_s,
+                    vel,
+                );
             }
         }
     }
@@ -354,13 +331,25 @@ fn lead_patch(feel: Feel) -> SynthPatch {
     }
 }
 
-fn lead(ctx: &Ctx, (b0, b1): (usize, usize), melody: &[Note], channels: usize, rng: &mut Rng) -> Vec<(Vec<f64>, f64)> {
+fn lead(
+    ctx: &Ctx,
+    (b0, b1): (usize, usize),
+    melody: &[Note],
+    channels: usize,
+    rng: &mut Rng,
+) -> Vec<(Vec<f64>, f64)> {
     let patch = lead_patch(ctx.feel);
-    let phrase_beats = melody.iter().map(|n| n.start_beats + n.len_beats).fold(0.0, f64::max);
+    let phrase_beats = melody
+        .iter()
+        .map(|n| n.start_beats + n.len_beats)
+        .fold(0.0, f64::max);
     let phrase_beats = (phrase_beats / 4.0).ceil() * 4.0;
     // stereo leads are double-tracked: a second take slightly detuned and late
-    let takes: &[(f64, f64, f64)] =
-        if channels == 2 { &[(-0.06, 0.0, -0.7), (0.06, 0.009, 0.7)] } else { &[(0.0, 0.0, 0.0)] };
+    let takes: &[(f64, f64, f64)] = if channels == 2 {
+        &[(-0.06, 0.0, -0.7), (0.06, 0.009, 0.7)]
+    } else {
+        &[(0.0, 0.0, 0.0)]
+    };
     let mut layers = Vec::new();
     for &(detune, late_s, pan) in takes {
         let mut out = vec![0.0; ctx.frames];
@@ -372,11 +361,23 @@ fn lead(ctx: &Ctx, (b0, b1): (usize, usize), melody: &[Note], channels: usize, r
                 if beat >= end_beats {
                     break;
                 }
-                let accent = if n.start_beats.fract() == 0.0 { 0.9 } else { 0.78 };
+                let accent = if n.start_beats.fract() == 0.0 {
+                    0.9
+                } else {
+                    0.78
+                };
                 let gate_s = n.len_beats * ctx.beat_s() * 0.92;
                 let note = (ctx.tonic + n.pitch) as f64 + detune;
                 let start = ctx.frame(beat, late_s + 0.002 * rng.bipolar().abs());
-                ins::synth_note(&mut out, start, ctx.sample_rate, note, gate_s, accent + 0.05 * rng.bipolar(), &patch);
+                ins::synth_note(
+                    &mut out,
+                    start,
+                    ctx.sample_rate,
+                    note,
+                    gate_s,
+                    accent + 0.05 * rng.bipolar(),
+                    &patch,
+                );
             }
             phrase_start += phrase_beats;
         }
@@ -397,7 +398,15 @@ fn arp(ctx: &Ctx, (b0, b1): (usize, usize), rng: &mut Rng) -> Vec<(Vec<f64>, f64
             let start = ctx.frame(bar as f64 * 4.0 + step as f64 / 4.0, 0.0);
             let vel = if step % 4 == 0 { 0.85 } else { 0.62 } + 0.06 * rng.bipolar();
             let note = tones[order[step % order.len()]] as f64;
-            ins::synth_note(&mut lr[step % 2], start, ctx.sample_rate, note, ctx.beat_s() * 0.2, vel, &patch);
+            ins::synth_note(
+                &mut lr[step % 2],
+                start,
+                ctx.sample_rate,
+                note,
+                ctx.beat_s() * 0.2,
+                vel,
+                &patch,
+            );
         }
     }
     let [l, r] = lr;

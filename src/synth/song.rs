@@ -109,12 +109,22 @@ impl SongSketch {
 /// Scales planar f64 audio so its sample peak is `peak_dbfs` and converts to f32.
 pub(crate) fn scale_to_peak(x: &[Vec<f64>], peak_dbfs: f64) -> Vec<Vec<f32>> {
     let p = peak(x);
-    let g = if p > 0.0 { db_to_gain(peak_dbfs) / p } else { 0.0 };
-    x.iter().map(|ch| ch.iter().map(|v| (v * g) as f32).collect()).collect()
+    let g = if p > 0.0 {
+        db_to_gain(peak_dbfs) / p
+    } else {
+        0.0
+    };
+    x.iter()
+        .map(|ch| ch.iter().map(|v| (v * g) as f32).collect())
+        .collect()
 }
 
 fn n(start_beats: f64, len_beats: f64, pitch: i32) -> Note {
-    Note { start_beats, len_beats, pitch }
+    Note {
+        start_beats,
+        len_beats,
+        pitch,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -190,7 +200,16 @@ fn first_light() -> SongSketch {
     ];
     let mut lead = stem("lead", Part::Lead, 1, (2, 10), -5.5, -6.5, 0.1, Some(-12.0));
     lead.pan_automation = vec![(8.0, -0.15), (40.0, 0.2)];
-    let mut chords = stem("chords", Part::Chords, 2, (0, 10), -6.0, -7.5, 0.0, Some(-16.0));
+    let mut chords = stem(
+        "chords",
+        Part::Chords,
+        2,
+        (0, 10),
+        -6.0,
+        -7.5,
+        0.0,
+        Some(-16.0),
+    );
     chords.gain_automation = vec![(0.0, -4.0), (8.0, 0.0)];
     SongSketch {
         slug: "01-first-light",
@@ -205,7 +224,16 @@ fn first_light() -> SongSketch {
         progression: vec![c(0, MINOR), c(8, MAJOR), c(3, MAJOR), c(10, MAJOR)],
         melody: phrase_a.into_iter().chain(answer).collect(),
         stems: vec![
-            stem("drums", Part::Drums, 1, (2, 10), -4.5, 3.0, 0.0, Some(-22.0)),
+            stem(
+                "drums",
+                Part::Drums,
+                1,
+                (2, 10),
+                -4.5,
+                3.0,
+                0.0,
+                Some(-22.0),
+            ),
             stem("bass", Part::Bass, 1, (2, 10), -5.0, -4.0, 0.0, None),
             chords,
             lead,
@@ -319,7 +347,12 @@ fn overdrive() -> SongSketch {
     let answer: Vec<Note> = phrase_a[..18]
         .iter()
         .map(|x| n(x.start_beats + 16.0, x.len_beats, x.pitch))
-        .chain([n(28.0, 1.0, 14), n(29.0, 1.0, 12), n(30.0, 0.5, 10), n(30.5, 1.5, 12)])
+        .chain([
+            n(28.0, 1.0, 14),
+            n(29.0, 1.0, 12),
+            n(30.0, 0.5, 10),
+            n(30.5, 1.5, 12),
+        ])
         .collect();
     let mut arp = stem("arp", Part::Arp, 1, (0, 8), -6.0, -10.0, 0.0, Some(-12.0));
     arp.pan_automation = vec![(0.0, -0.4), (24.0, 0.4), (48.0, -0.2)];
@@ -338,9 +371,27 @@ fn overdrive() -> SongSketch {
         progression: vec![c(0, MINOR), c(8, MAJOR), c(3, MAJOR), c(10, MAJOR)],
         melody: phrase_a.into_iter().chain(answer).collect(),
         stems: vec![
-            stem("drums", Part::Drums, 1, (2, 12), -4.5, 2.0, 0.0, Some(-24.0)),
+            stem(
+                "drums",
+                Part::Drums,
+                1,
+                (2, 12),
+                -4.5,
+                2.0,
+                0.0,
+                Some(-24.0),
+            ),
             stem("bass", Part::Bass, 1, (2, 12), -5.0, -3.0, 0.0, None),
-            stem("chords", Part::Chords, 2, (0, 12), -6.0, -5.0, 0.0, Some(-18.0)),
+            stem(
+                "chords",
+                Part::Chords,
+                2,
+                (0, 12),
+                -6.0,
+                -5.0,
+                0.0,
+                Some(-18.0),
+            ),
             lead,
             arp,
         ],
