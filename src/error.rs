@@ -69,17 +69,27 @@ fn location(path: &std::path::Path, line: Option<usize>) -> String {
 impl Error {
     /// Shorthand for an [`Error::Input`].
     pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Error::Input { path: path.into(), reason: reason.into() }
+        Error::Input {
+            path: path.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for an [`Error::Scene`] without a line.
     pub fn scene(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Scene { path: path.into(), line: None, message: message.into() }
+        Error::Scene {
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for an [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

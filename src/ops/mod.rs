@@ -6,6 +6,7 @@
 //! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
 //! files and become prepared [`Processor`]s in the Plan.
 
+pub mod convolve;
 pub mod envelope;
 pub mod gain;
 pub mod mix;
@@ -77,7 +78,9 @@ impl InsertSpec {
     /// Resolves the spec for one render (sample rate, files, tempo).
     pub fn prepare(&self, _ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
         Ok(match self {
-            InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+            InsertSpec::Trim(s) => Processor::Trim {
+                gain: gain::db_to_linear(s.gain_db) as f32,
+            },
         })
     }
 }
@@ -92,7 +95,12 @@ impl Processor {
 
     /// Runs the CPU reference implementation in place on planar `channels`.
     /// `sidechain` is the key input for processors that take one.
-    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, _sidechain: Option<&[Vec<f32>]>) {
+    pub fn process_cpu(
+        &self,
+        channels: &mut [Vec<f32>],
+        _sample_rate: u32,
+        _sidechain: Option<&[Vec<f32>]>,
+    ) {
         match self {
             Processor::Trim { gain } => {
                 for ch in channels {

@@ -54,7 +54,9 @@ impl Envelope {
 
     /// A curve that is `gain` everywhere.
     pub fn constant(gain: f64) -> Self {
-        Envelope { points: vec![(0, gain)] }
+        Envelope {
+            points: vec![(0, gain)],
+        }
     }
 
     /// Samples `f(t)` for `t` in `[0, 1]` across frames `start..end` as `pieces` linear
@@ -114,7 +116,12 @@ fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
     let mut s = start;
     while s < end {
         let e = (s + MAX_SEGMENT_FRAMES).min(end);
-        segs.push(Segment { start_frame: s as u32, end_frame: e as u32, gain0: gain as f32, slope: 0.0 });
+        segs.push(Segment {
+            start_frame: s as u32,
+            end_frame: e as u32,
+            gain0: gain as f32,
+            slope: 0.0,
+        });
         s = e;
     }
 }
