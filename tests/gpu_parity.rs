@@ -206,3 +206,218 @@ fn convolve_matches_direct_f64() {
         }
     }
 }
+
+/// Element-wise kernels (gain, envelope, mix, load) do one or two f32 operations per sample:
+/// the same roundings as the CPU twin, so anything above the parity bound 2^-20 is a bug
+/// (on llvmpipe we expect 0; a GPU fusing `a*b+c` may differ by 1 ulp).
+const ELEMENTWISE_TOL: f64 = 1.0 / (1u64 << 20) as f64;
+
+/// Channel lengths for the element-wise tests: not multiples of the workgroup span.
+const LENS: [usize; 3] = [2500, 1024, 7777];
+
+fn channels(seed: u64) -> Vec<Vec<f32>> {
+    LENS.iter()
+        .enumerate()
+        .map(|(i, n)| noise(seed + i as u64, *n, 1.0))
+        .collect()
+}
+
+/// Uploads channels back to back; returns the buffer and each channel's offset.
+fn upload_channels(g: &mixfarm::gpu::Gpu, chs: &[Vec<f32>]) -> (wgpu::Buffer, Vec<u32>) {
+    let mut offs = Vec::new();
+    let mut o = 0u32;
+    for c in chs {
+        offs.push(o);
+        o += c.len() as u32;
+    }
+    (g.upload("audio", &chs.concat()).expect("upload"), offs)
+}
+
+fn read_channels(
+    g: &mixfarm::gpu::Gpu,
+    buf: &wgpu::Buffer,
+    offs: &[u32],
+    lens: &[usize],
+) -> Vec<Vec<f32>> {
+    let all: Vec<f32> = g.read(buf, 0, lens.iter().sum()).expect("read");
+    offs.iter()
+        .zip(lens)
+        .map(|(o, n)| all[*o as usize..][..*n].to_vec())
+        .collect()
+}
+
+fn submit(g: &mixfarm::gpu::Gpu, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
+    let mut enc = g.device.create_command_encoder(&Default::default());
+    f(&mut enc);
+    g.queue.submit([enc.finish()]);
+}
+
+fn compare(what: &str, gpu_out: &[Vec<f32>], cpu_out: &[Vec<f32>], tol: f64) {
+    let err = gpu_out
+        .iter()
+        .zip(cpu_out)
+        .map(|(a, b)| max_abs_diff(a, b))
+        .fold(0.0, f64::max);
+    report(&format!("{what} gpu vs cpu"), err);
+    assert!(err <= tol, "{what}: {err:e}");
+}
+
+#[test]
+fn gain_gpu_matches_cpu() {
+    use mixfarm::ops::gain::{
+        cpu,
+        gpu::{GainGpu, GainJob},
+    };
+    let Some(g) = gpu("gain") else { return };
+    let chs = channels(1);
+    let gains = [0.5f32, -1.7, 0.000_123];
+    let (buf, offs) = upload_channels(g, &chs);
+    let jobs: Vec<GainJob> = (0..3)
+        .map(|i| GainJob {
+            offset: offs[i],
+            frames: LENS[i] as u32,
+            gain: gains[i],
+            _pad: 0,
+        })
+        .collect();
+    let k = GainGpu::new(g).expect("pipeline");
+    submit(g, |e| k.encode(g, e, None, &jobs, &buf).expect("encode"));
+    let mut want = chs.clone();
+    for (c, gain) in want.iter_mut().zip(gains) {
+        cpu::apply(c, gain);
+    }
+    compare(
+        "gain",
+        &read_channels(g, &buf, &offs, &LENS),
+        &want,
+        ELEMENTWISE_TOL,
+    );
+}
+
+#[test]
+fn mix_gpu_matches_cpu() {
+    use mixfarm::ops::mix::{
+        cpu,
+        gpu::{MixGpu, MixJob},
+    };
+    let Some(g) = gpu("mix") else { return };
+    let mut chs = channels(11);
+    chs.extend(channels(21)); // sources 3..6 summed into 0..3
+    let lens: Vec<usize> = LENS.iter().chain(&LENS).copied().collect();
+    let (buf, offs) = upload_channels(g, &chs);
+    let gains = [0.25f32, 1.0, -0.75];
+    let jobs: Vec<MixJob> = (0..3)
+        .map(|i| MixJob {
+            dst_offset: offs[i],
+            src_offset: offs[i + 3],
+            frames: LENS[i] as u32,
+            gain: gains[i],
+        })
+        .collect();
+    let k = MixGpu::new(g).expect("pipeline");
+    submit(g, |e| k.encode(g, e, None, &jobs, &buf).expect("encode"));
+    let mut want = chs.clone();
+    for i in 0..3 {
+        let src = want[i + 3].clone();
+        cpu::apply(&mut want[i], &src, gains[i]);
+    }
+    compare(
+        "mix",
+        &read_channels(g, &buf, &offs, &lens),
+        &want,
+        ELEMENTWISE_TOL,
+    );
+}
+
+#[test]
+fn envelope_gpu_matches_cpu_and_oracle() {
+    use mixfarm::ops::envelope::{
+        cpu,
+        gpu::{EnvelopeGpu, EnvelopeJob},
+        Envelope,
+    };
+    let Some(g) = gpu("envelope") else { return };
+    let chs = channels(31);
+    let curves = [
+        Envelope::new(vec![(100, 0.0), (1200, 1.0), (2000, 0.25)]),
+        Envelope::constant(0.5),
+        Envelope::new(Envelope::sampled(500, 7000, 40, |t| {
+            (t * std::f64::consts::FRAC_PI_2).cos()
+        })),
+    ];
+    let (buf, offs) = upload_channels(g, &chs);
+    let (mut segs, mut jobs) = (Vec::new(), Vec::new());
+    for i in 0..3 {
+        let s = curves[i].segments(LENS[i]);
+        jobs.push(EnvelopeJob {
+            offset: offs[i],
+            frames: LENS[i] as u32,
+            seg_first: segs.len() as u32,
+            seg_count: s.len() as u32,
+        });
+        segs.extend(s);
+    }
+    let k = EnvelopeGpu::new(g).expect("pipeline");
+    submit(g, |e| {
+        k.encode(g, e, None, &jobs, &segs, &buf).expect("encode")
+    });
+    let got = read_channels(g, &buf, &offs, &LENS);
+    let mut want = chs.clone();
+    for i in 0..3 {
+        cpu::apply(&mut want[i], &curves[i].segments(LENS[i]));
+    }
+    compare("envelope", &got, &want, ELEMENTWISE_TOL);
+    // f64 oracle: linear interpolation between breakpoints, holds outside
+    let mut oracle_err = 0.0f64;
+    for i in 0..3 {
+        let p = &curves[i].points;
+        for (n, v) in got[i].iter().enumerate() {
+            let n64 = n as u64;
+            let gain = if n64 <= p[0].0 {
+                p[0].1
+            } else if n64 >= p[p.len() - 1].0 {
+                p[p.len() - 1].1
+            } else {
+                let w = p
+                    .windows(2)
+                    .find(|w| n64 >= w[0].0 && n64 < w[1].0)
+                    .expect("bracket");
+                w[0].1 + (w[1].1 - w[0].1) * (n64 - w[0].0) as f64 / (w[1].0 - w[0].0) as f64
+            };
+            oracle_err = oracle_err.max((*v as f64 - chs[i][n] as f64 * gain).abs());
+        }
+    }
+    report("envelope gpu vs f64 oracle", oracle_err);
+    assert!(oracle_err < ELEMENTWISE_TOL);
+}
+
+#[test]
+fn load_gpu_copies_and_pads() {
+    use mixfarm::gpu::load::{LoadGpu, LoadJob};
+    let Some(g) = gpu("load") else { return };
+    let src = channels(41);
+    let (sbuf, soffs) = upload_channels(g, &src);
+    let dst_lens = [3000usize, 1024, 8000];
+    let dbuf = g
+        .upload("dst", &vec![9.0f32; dst_lens.iter().sum()])
+        .expect("dst");
+    let doffs = [0u32, 3000, 4024];
+    let jobs: Vec<LoadJob> = (0..3)
+        .map(|i| LoadJob {
+            dst_offset: doffs[i],
+            src_offset: soffs[i],
+            src_frames: LENS[i] as u32,
+            dst_frames: dst_lens[i] as u32,
+        })
+        .collect();
+    let k = LoadGpu::new(g).expect("pipeline");
+    submit(g, |e| {
+        k.encode(g, e, None, &jobs, &sbuf, &dbuf).expect("encode")
+    });
+    let got = read_channels(g, &dbuf, &doffs, &dst_lens);
+    for i in 0..3 {
+        let mut want = src[i].clone();
+        want.resize(dst_lens[i], 0.0);
+        assert_eq!(got[i], want, "channel {i}");
+    }
+}

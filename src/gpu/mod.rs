@@ -3,7 +3,9 @@
 //! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
 
 pub mod context;
+pub mod elementwise;
 pub mod fft;
+pub mod load;
 pub mod profiler;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};
