@@ -9,3 +9,8 @@ pub mod plan;
 pub mod scene;
 
 pub use error::{Error, Result};
+pub mod analyze;
+pub mod audio;
+pub mod cli;
+pub mod loudness;
+pub mod render;

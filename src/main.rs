@@ -1,1 +1,7 @@
-fn main() {}
+//! The `mixfarm` command line: thin wrapper over [`mixfarm::cli::run`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    mixfarm::cli::run()
+}

@@ -2,9 +2,9 @@
 //! (llvmpipe on CI). Without an adapter the tests print "skipped" unless
 //! `MIXFARM_REQUIRE_GPU=1`, which makes them fail. Clips are short: llvmpipe is slow.
 
-mod common;
+mod gpu_common;
 
-use common::{gpu, max_abs_diff, noise, report};
+use gpu_common::{gpu, max_abs_diff, noise, report};
 use mixfarm::gpu::fft::Fft;
 use mixfarm::gpu::list_adapters;
 

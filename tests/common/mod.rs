@@ -1,48 +1,134 @@
-//! Shared helpers for the GPU tests: one device per test binary, a seeded noise source,
-//! error figures in dBFS and 24-bit LSBs.
+//! Shared test helpers: fixture writers (WAV in every depth, hand-made headers for the
+//! cases hound cannot write, AIFF) and scene scaffolding. Expected values in tests come
+//! from naive f64 oracles, never from mixfarm's own output.
 #![allow(dead_code)]
 
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
 
-use mixfarm::gpu::Gpu;
-
-/// The test binary's GPU (opened once), or `None` after printing "skipped".
-pub fn gpu(test: &str) -> Option<&'static Gpu> {
-    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
-    let g = GPU.get_or_init(|| Gpu::for_tests("gpu tests")).as_ref();
-    if g.is_none() {
-        eprintln!("{test}: skipped: no GPU adapter");
-    }
-    g
-}
-
-/// Deterministic uniform noise in [-amp, amp) (xorshift64*).
-pub fn noise(seed: u64, len: usize, amp: f32) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s >> 12;
-            s ^= s << 25;
-            s ^= s >> 27;
-            let u = (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f32 / (1u64 << 24) as f32;
-            (2.0 * u - 1.0) * amp
+/// A deterministic test signal: a few sines plus a little noise, peak about 0.5.
+pub fn music_like(frames: usize, rate: u32, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..frames)
+        .map(|i| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let noise = ((s >> 40) as f64 / (1u64 << 24) as f64 - 0.5) * 0.02;
+            let t = i as f64 / f64::from(rate);
+            let f = 110.0 * (1.0 + (seed % 5) as f64 * 0.25);
+            (0.2 * (2.0 * std::f64::consts::PI * f * t).sin()
+                + 0.15 * (2.0 * std::f64::consts::PI * f * 2.01 * t).sin()
+                + 0.1 * (2.0 * std::f64::consts::PI * 3.0 * f * t).sin()
+                + noise) as f32
         })
         .collect()
 }
 
-/// `max |a - b|` over the common length.
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-        .fold(0.0, f64::max)
+/// Writes a 32-bit float WAV with hound.
+pub fn write_f32(path: &Path, channels: &[Vec<f32>], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for f in 0..channels[0].len() {
+        for ch in channels {
+            w.write_sample(ch[f]).unwrap();
+        }
+    }
+    w.finalize().unwrap();
 }
 
-/// Prints an error figure in full-scale units, dBFS and 24-bit LSBs.
-pub fn report(what: &str, err: f64) {
-    let lsb24 = err * (1u64 << 23) as f64;
-    eprintln!(
-        "{what}: max error {err:.3e} FS = {:.1} dBFS = {lsb24:.4} LSB(24-bit)",
-        20.0 * err.max(1e-300).log10()
-    );
+/// Writes an integer PCM WAV (8/16/24/32 bits) with hound; samples are rounded.
+pub fn write_int(path: &Path, channels: &[Vec<f32>], rate: u32, bits: u16) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let scale = (1i64 << (bits - 1)) as f64;
+    for f in 0..channels[0].len() {
+        for ch in channels {
+            let v = (f64::from(ch[f]) * scale)
+                .round()
+                .clamp(-scale, scale - 1.0) as i32;
+            if bits == 8 {
+                w.write_sample(v as i8).unwrap();
+            } else {
+                w.write_sample(v).unwrap();
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// A RIFF/WAVE file by hand: `format_tag` 1 (PCM) or 3 (IEEE float), any rate (0 too),
+/// `data` already interleaved little-endian bytes.
+pub fn wav_bytes(format_tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
+    let block = channels * bits / 8;
+    let mut v = Vec::new();
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&format_tag.to_le_bytes());
+    v.extend_from_slice(&channels.to_le_bytes());
+    v.extend_from_slice(&rate.to_le_bytes());
+    v.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
+    v.extend_from_slice(&block.to_le_bytes());
+    v.extend_from_slice(&bits.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    v.extend_from_slice(data);
+    v
+}
+
+/// A 64-bit float WAV by hand (hound cannot write one).
+pub fn write_f64(path: &Path, channels: &[Vec<f32>], rate: u32) {
+    let mut data = Vec::new();
+    for f in 0..channels[0].len() {
+        for ch in channels {
+            data.extend_from_slice(&f64::from(ch[f]).to_le_bytes());
+        }
+    }
+    std::fs::write(path, wav_bytes(3, channels.len() as u16, rate, 64, &data)).unwrap();
+}
+
+/// Reads a WAV back as planar f32 (integer formats scaled to ±1).
+pub fn read_wav(path: &Path) -> (Vec<Vec<f32>>, hound::WavSpec) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let n = spec.channels as usize;
+    let inter: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.unwrap() as f32 / scale)
+                .collect()
+        }
+    };
+    let mut out = vec![Vec::new(); n];
+    for (i, x) in inter.into_iter().enumerate() {
+        out[i % n].push(x);
+    }
+    (out, spec)
+}
+
+/// A fresh temporary folder.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_text(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
 }

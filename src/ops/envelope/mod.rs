@@ -61,14 +61,15 @@ impl Envelope {
     }
 
     /// Samples `f(t)` for `t` in `[0, 1]` across frames `start..end` as `pieces` linear
-    /// segments (f64 on the host), appending to `points`.
+    /// segments (f64 on the host): the breakpoints of the pieces.
     pub fn sampled(start: u64, end: u64, pieces: usize, f: impl Fn(f64) -> f64) -> Vec<(u64, f64)> {
         let len = end.saturating_sub(start);
         let pieces = pieces.max(1).min(len.max(1) as usize);
         (0..=pieces)
             .map(|i| {
-                let t = i as f64 / pieces as f64;
-                (start + (len as f64 * t).round() as u64, f(t))
+                // round the frame first, then evaluate the curve exactly there
+                let offset = (len as f64 * i as f64 / pieces as f64).round() as u64;
+                (start + offset, f(offset as f64 / len.max(1) as f64))
             })
             .collect()
     }
@@ -124,5 +125,18 @@ fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
             slope: 0.0,
         });
         s = e;
+    }
+}
+
+/// The curve's value at `frame` evaluated in f64 (host side; the oracle in tests does the same).
+pub fn value_at(env: &Envelope, frame: u64) -> f64 {
+    let p = &env.points;
+    match p.iter().position(|q| q.0 > frame) {
+        None => p.last().map_or(1.0, |q| q.1),
+        Some(0) => p[0].1,
+        Some(i) => {
+            let ((f0, g0), (f1, g1)) = (p[i - 1], p[i]);
+            g0 + (g1 - g0) * (frame - f0) as f64 / (f1 - f0) as f64
+        }
     }
 }

@@ -1,0 +1,84 @@
+//! `mixfarm analyze`: loudness and level figures of audio files.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::loudness;
+
+/// What `mixfarm analyze` reports for one file. `None` = undefined (−∞ loudness of silence
+/// or of audio shorter than a gating block; loudness range of audio under 3 s).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// integrated loudness, LUFS
+    pub integrated_lufs: Option<f64>,
+    /// loudness range, LU
+    pub loudness_range_lu: Option<f64>,
+    /// sample peak, dBFS
+    pub sample_peak_dbfs: f64,
+    /// true peak (4× oversampled, ebur128), dBTP
+    pub true_peak_dbtp: f64,
+    /// RMS over all channels and the whole file, dBFS (a full-scale sine reads −3.01)
+    pub rms_dbfs: f64,
+    /// duration, seconds
+    pub duration_s: f64,
+    /// sample rate, Hz
+    pub sample_rate: u32,
+    /// channels
+    pub channels: usize,
+    /// maximum momentary loudness, LUFS
+    pub momentary_max_lufs: Option<f64>,
+    /// maximum short-term loudness, LUFS
+    pub short_term_max_lufs: Option<f64>,
+    /// phase correlation between left and right (−1…1), stereo only
+    pub correlation: Option<f64>,
+}
+
+/// Analyses planar audio (the path `mixfarm analyze` takes after decoding).
+pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysis> {
+    let l = loudness::measure(channels, sample_rate)?;
+    let frames = channels.first().map_or(0, Vec::len);
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for ch in channels {
+        sum += ch.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
+        n += ch.len();
+    }
+    let correlation =
+        (channels.len() == 2 && frames > 0).then(|| correlation(&channels[0], &channels[1]));
+    Ok(Analysis {
+        integrated_lufs: l.integrated_lufs,
+        loudness_range_lu: l.loudness_range_lu,
+        sample_peak_dbfs: l.sample_peak_dbfs,
+        true_peak_dbtp: l.true_peak_dbtp,
+        rms_dbfs: 10.0 * (sum / n.max(1) as f64).log10(),
+        duration_s: frames as f64 / f64::from(sample_rate),
+        sample_rate,
+        channels: channels.len(),
+        momentary_max_lufs: l.momentary_max_lufs,
+        short_term_max_lufs: l.short_term_max_lufs,
+        correlation,
+    })
+}
+
+/// Phase correlation `Σlr / √(Σl²·Σr²)` in f64; 0 when either channel is silent.
+pub fn correlation(left: &[f32], right: &[f32]) -> f64 {
+    let (mut lr, mut ll, mut rr) = (0.0f64, 0.0f64, 0.0f64);
+    for (&l, &r) in left.iter().zip(right) {
+        let (l, r) = (f64::from(l), f64::from(r));
+        lr += l * r;
+        ll += l * l;
+        rr += r * r;
+    }
+    if ll == 0.0 || rr == 0.0 {
+        0.0
+    } else {
+        lr / (ll * rr).sqrt()
+    }
+}
+
+/// Decodes and analyses a file.
+pub fn analyze_file(path: &Path) -> Result<Analysis> {
+    let d = crate::audio::decode::decode_file(path)?;
+    analyze_planar(&d.channels, d.sample_rate)
+}

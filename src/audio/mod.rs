@@ -1,0 +1,16 @@
+//! Audio files in and out: decoding (symphonia), resampling (rubato), encoding (hound).
+
+pub mod decode;
+pub mod encode;
+pub mod resample;
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::plan::Planar;
+
+/// Decodes `path`, checks it, and resamples it to `sample_rate`: what a render reads.
+pub fn load_for_render(path: &Path, sample_rate: u32) -> Result<Planar> {
+    let d = decode::decode_file(path)?;
+    resample::resample(path, &d.channels, d.sample_rate, sample_rate)
+}

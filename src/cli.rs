@@ -1,0 +1,242 @@
+//! Command-line interface (clap): `render`, `analyze`, and the helpers around them.
+//! Exit codes: 0 all songs ok, 1 some songs failed, 2 usage or scene error, 75 retryable
+//! (GPU lost, out of memory).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::{Parser, Subcommand};
+
+use crate::render::{self, Backend, RenderOptions, SongReport};
+
+/// mixfarm: mixes and masters many songs at once, on the GPU or the CPU.
+#[derive(Debug, Parser)]
+#[command(name = "mixfarm", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render every song of the given scene or album files.
+    Render {
+        /// song scene files and/or album files (TOML)
+        #[arg(required = true)]
+        scenes: Vec<PathBuf>,
+        /// output folder
+        #[arg(long, short)]
+        out: PathBuf,
+        /// engine
+        #[arg(long, value_enum, default_value_t = Backend::Auto)]
+        backend: Backend,
+        /// songs rendered at once (default: one per core)
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// write the batch report as JSON to this file
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Measure loudness and levels of audio files.
+    Analyze {
+        /// audio files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Regenerate the synthesised demo album (stems + scenes) into a folder.
+    #[command(hide = true)]
+    SynthDemo {
+        /// destination folder
+        dir: PathBuf,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Render {
+            scenes,
+            out,
+            backend,
+            jobs,
+            report,
+        } => render_cmd(&scenes, out, backend, jobs, report),
+        Command::Analyze { files, json } => analyze_cmd(&files, json),
+        Command::SynthDemo { dir } => synth_demo(&dir),
+    }
+}
+
+fn synth_demo(dir: &std::path::Path) -> ExitCode {
+    let _ = dir;
+    eprintln!("error: the demo synthesiser is not built into this version");
+    ExitCode::from(2)
+}
+
+fn render_cmd(
+    scenes: &[PathBuf],
+    out: PathBuf,
+    backend: Backend,
+    jobs: Option<usize>,
+    report_path: Option<PathBuf>,
+) -> ExitCode {
+    let backend = match backend {
+        Backend::Gpu => {
+            eprintln!("error: the GPU backend is not built yet; use --backend cpu (or auto)");
+            return ExitCode::from(2);
+        }
+        Backend::Auto | Backend::Cpu => Backend::Cpu,
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tty = std::io::stderr().is_terminal();
+    let bar = Mutex::new(None::<indicatif::ProgressBar>);
+    if tty {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos} songs  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        *bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
+    }
+    let on_done = |r: &SongReport| {
+        let line = song_line(r);
+        match bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(pb) => {
+                pb.inc(1);
+                pb.println(line);
+            }
+            None => eprintln!("{line}"),
+        }
+    };
+    let opts = RenderOptions {
+        out_dir: out,
+        backend,
+        on_song_done: Some(&on_done),
+    };
+    let report = pool.install(|| render::render_batch(scenes, &opts));
+    if let Some(pb) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        pb.finish_and_clear();
+    }
+    let audio_s: f64 = report.songs.iter().map(|s| s.duration_s).sum();
+    eprintln!(
+        "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend)",
+        report.songs.len(),
+        report.ok(),
+        report.failed(),
+        audio_s,
+        report.wall_s,
+        report.realtime_factor(),
+        format!("{:?}", report.backend).to_lowercase()
+    );
+    if let Some(p) = report_path {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(e) = crate::audio::encode::write_atomic(&p, |tmp| {
+            std::fs::write(tmp, json).map_err(|e| crate::Error::io(tmp, e))
+        }) {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::from(report.exit_code())
+}
+
+fn song_line(r: &SongReport) -> String {
+    match (&r.error, &r.output) {
+        (Some(e), _) => format!("FAILED  {}: {e}", r.title),
+        (None, Some(out)) => {
+            let lufs = r
+                .output_loudness
+                .and_then(|l| l.integrated_lufs)
+                .map_or("-inf".into(), |v| format!("{v:.2}"));
+            let tp = r
+                .output_loudness
+                .map_or(f64::NEG_INFINITY, |l| l.true_peak_dbtp);
+            let gain = r.normalisation.map_or(0.0, |n| n.gain_db);
+            format!(
+                "ok      {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
+                r.title,
+                out.display(),
+                r.duration_s,
+                r.render_s
+            )
+        }
+        (None, None) => format!("ok      {}", r.title),
+    }
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| format!("-inf {unit}"), |v| format!("{v:.2} {unit}"))
+}
+
+fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
+    let mut failed = false;
+    let mut all = Vec::new();
+    for f in files {
+        match crate::analyze::analyze_file(f) {
+            Ok(a) => {
+                if !json {
+                    println!("{}", f.display());
+                    println!(
+                        "  integrated loudness  {}",
+                        fmt_opt(a.integrated_lufs, "LUFS")
+                    );
+                    println!(
+                        "  loudness range       {}",
+                        a.loudness_range_lu
+                            .map_or("n/a (under 3 s)".into(), |v| format!("{v:.2} LU"))
+                    );
+                    println!("  true peak            {:.2} dBTP", a.true_peak_dbtp);
+                    println!("  sample peak          {:.2} dBFS", a.sample_peak_dbfs);
+                    println!("  RMS                  {:.2} dBFS", a.rms_dbfs);
+                    println!(
+                        "  momentary max        {}",
+                        fmt_opt(a.momentary_max_lufs, "LUFS")
+                    );
+                    println!(
+                        "  short-term max       {}",
+                        fmt_opt(a.short_term_max_lufs, "LUFS")
+                    );
+                    if let Some(c) = a.correlation {
+                        println!("  phase correlation    {c:+.3}");
+                    }
+                    println!(
+                        "  duration             {:.3} s, {} Hz, {} ch",
+                        a.duration_s, a.sample_rate, a.channels
+                    );
+                }
+                all.push(serde_json::json!({ "file": f, "analysis": a }));
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {e}");
+                all.push(serde_json::json!({ "file": f, "error": e.to_string() }));
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+    }
+    ExitCode::from(u8::from(failed))
+}

@@ -1,0 +1,290 @@
+//! Rendering a batch of songs: scene → decode → Plan → backend → loudness → WAV.
+//!
+//! Per-song failures never stop the batch: each song ends as a [`SongReport`] that is
+//! either rendered or failed with the reason (naming the file). Songs render in parallel
+//! on the CPU path (rayon); the GPU backend takes them in batches.
+
+pub mod cpu;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::loudness::{self, Loudness, Normalisation};
+use crate::plan::{Plan, Planar};
+use crate::scene::compile::{self, SourceInfo};
+use crate::scene::{self, LoadedSong};
+
+/// Which engine mixes the Plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// the CPU reference path (never touches wgpu)
+    Cpu,
+    /// the GPU (wgpu compute); fails if no adapter exists
+    Gpu,
+    /// a hardware GPU when there is one, else the CPU
+    Auto,
+}
+
+/// Settings of a render.
+#[derive(Clone)]
+pub struct RenderOptions<'a> {
+    /// output folder
+    pub out_dir: PathBuf,
+    /// engine
+    pub backend: Backend,
+    /// called after each song finishes (progress reporting)
+    pub on_song_done: Option<&'a (dyn Fn(&SongReport) + Sync)>,
+}
+
+/// Outcome of one song.
+#[derive(Debug, Clone, Serialize)]
+pub struct SongReport {
+    /// song title (or scene file name)
+    pub title: String,
+    /// the scene file
+    pub scene: PathBuf,
+    /// the written file (when rendered)
+    pub output: Option<PathBuf>,
+    /// `None` when rendered; the reason when failed
+    pub error: Option<String>,
+    /// true when the failure is in the scene itself (exit code 2)
+    pub scene_error: bool,
+    /// length of the render, seconds
+    pub duration_s: f64,
+    /// loudness of the mix before normalisation
+    pub mix_loudness: Option<Loudness>,
+    /// normalisation applied
+    pub normalisation: Option<Normalisation>,
+    /// loudness of the written output (measured on the float signal before quantisation)
+    pub output_loudness: Option<Loudness>,
+    /// wall time spent on this song, seconds
+    pub render_s: f64,
+}
+
+impl SongReport {
+    fn new(title: String, scene: PathBuf) -> Self {
+        SongReport {
+            title,
+            scene,
+            output: None,
+            error: None,
+            scene_error: false,
+            duration_s: 0.0,
+            mix_loudness: None,
+            normalisation: None,
+            output_loudness: None,
+            render_s: 0.0,
+        }
+    }
+
+    fn failed(title: String, scene: PathBuf, e: &Error) -> Self {
+        SongReport {
+            error: Some(e.to_string()),
+            scene_error: matches!(e, Error::Scene { .. }),
+            ..Self::new(title, scene)
+        }
+    }
+}
+
+/// Outcome of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchReport {
+    /// one entry per song (and per scene file that could not be read)
+    pub songs: Vec<SongReport>,
+    /// which backend rendered
+    pub backend: Backend,
+    /// wall time of the whole batch, seconds
+    pub wall_s: f64,
+}
+
+impl BatchReport {
+    /// Songs rendered.
+    pub fn ok(&self) -> usize {
+        self.songs.iter().filter(|s| s.error.is_none()).count()
+    }
+    /// Songs failed.
+    pub fn failed(&self) -> usize {
+        self.songs.len() - self.ok()
+    }
+    /// Seconds of audio rendered per wall second.
+    pub fn realtime_factor(&self) -> f64 {
+        let audio: f64 = self.songs.iter().map(|s| s.duration_s).sum();
+        audio / self.wall_s.max(1e-9)
+    }
+    /// Process exit code: 0 all ok, 1 some songs failed, 2 a scene error.
+    pub fn exit_code(&self) -> u8 {
+        if self.songs.iter().any(|s| s.scene_error) {
+            2
+        } else if self.failed() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// A song decoded and compiled, ready for a backend.
+pub struct Prepared {
+    /// the song as loaded
+    pub loaded: LoadedSong,
+    /// its Plan
+    pub plan: Plan,
+    /// its decoded sources, at the render rate
+    pub sources: Vec<Planar>,
+}
+
+/// Validates a song, decodes its sources and compiles its Plan.
+pub fn prepare(loaded: LoadedSong) -> Result<Prepared> {
+    let v = compile::validate(&loaded)?;
+    let rate = loaded.song.sample_rate.unwrap_or(48_000);
+    let sources: Vec<Planar> = v
+        .files
+        .par_iter()
+        .map(|p| crate::audio::load_for_render(p, rate))
+        .collect::<Result<_>>()?;
+    let infos: Vec<SourceInfo> = sources
+        .iter()
+        .map(|s| SourceInfo {
+            frames: s[0].len(),
+            channels: s.len(),
+        })
+        .collect();
+    let plan = compile::compile(&loaded, &v, &infos, &crate::audio::load_for_render)?;
+    Ok(Prepared {
+        loaded,
+        plan,
+        sources,
+    })
+}
+
+/// Normalises a rendered master and writes it; fills the report.
+pub fn finish(
+    plan: &Plan,
+    mut master: Planar,
+    out_dir: &Path,
+    report: &mut SongReport,
+) -> Result<()> {
+    let with_song = |e: Error| match e {
+        Error::Render { reason, .. } => Error::Render {
+            song: plan.name.clone(),
+            reason,
+        },
+        e => e,
+    };
+    if let Some((c, i)) = master
+        .iter()
+        .enumerate()
+        .find_map(|(c, ch)| ch.iter().position(|x| !x.is_finite()).map(|i| (c, i)))
+    {
+        return Err(Error::Render {
+            song: plan.name.clone(),
+            reason: format!(
+                "the mix produced a non-finite sample (channel {}, frame {i})",
+                c + 1
+            ),
+        });
+    }
+    let before = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
+    let norm = loudness::normalisation(
+        &before,
+        plan.mastering.target_lufs,
+        plan.mastering.ceiling_dbtp,
+    );
+    loudness::apply_gain(&mut master, norm.gain_db);
+    let after = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
+    let dest = out_dir.join(&plan.output_path);
+    crate::audio::encode::write_wav(
+        &dest,
+        &master,
+        plan.sample_rate,
+        plan.output_format,
+        plan.dither_seed,
+    )?;
+    report.output = Some(dest);
+    report.duration_s = plan.frames as f64 / f64::from(plan.sample_rate);
+    report.mix_loudness = Some(before);
+    report.normalisation = Some(norm);
+    report.output_loudness = Some(after);
+    Ok(())
+}
+
+/// Renders every song of the given scene files.
+pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchReport {
+    let start = Instant::now();
+    let loaded = scene::load_batch(scene_paths);
+    // an output path claimed twice is an error for the later song
+    let mut claimed: HashMap<PathBuf, String> = HashMap::new();
+    let mut entries: Vec<Result<LoadedSong>> = Vec::new();
+    for l in loaded {
+        entries.push(l.and_then(|s| {
+            let name = s.song.output.file.clone().unwrap_or_else(|| s.title());
+            match claimed.get(&PathBuf::from(&name)) {
+                Some(other) => Err(s.error_at(
+                    None,
+                    format!("output file '{name}' is already written by song '{other}'"),
+                )),
+                None => {
+                    claimed.insert(PathBuf::from(&name), s.title());
+                    Ok(s)
+                }
+            }
+        }));
+    }
+    let backend = opts.backend;
+    let songs: Vec<SongReport> = entries
+        .into_par_iter()
+        .map(|entry| {
+            let t0 = Instant::now();
+            let report = match entry {
+                Err(e) => SongReport::failed(scene_name(&e), scene_path(&e), &e),
+                Ok(s) => {
+                    let (title, path) = (s.title(), s.path.clone());
+                    let mut rep = SongReport::new(title.clone(), path.clone());
+                    match prepare(s).and_then(|p| {
+                        let master = cpu::run_plan(&p.plan, &p.sources)?;
+                        finish(&p.plan, master, &opts.out_dir, &mut rep)
+                    }) {
+                        Ok(()) => rep,
+                        Err(e) => SongReport::failed(title, path, &e),
+                    }
+                }
+            };
+            let report = SongReport {
+                render_s: t0.elapsed().as_secs_f64(),
+                ..report
+            };
+            if let Some(cb) = opts.on_song_done {
+                cb(&report);
+            }
+            report
+        })
+        .collect();
+    BatchReport {
+        songs,
+        backend,
+        wall_s: start.elapsed().as_secs_f64(),
+    }
+}
+
+fn scene_path(e: &Error) -> PathBuf {
+    match e {
+        Error::Scene { path, .. }
+        | Error::Input { path, .. }
+        | Error::Io { path, .. }
+        | Error::Output { path, .. } => path.clone(),
+        _ => PathBuf::new(),
+    }
+}
+
+fn scene_name(e: &Error) -> String {
+    scene_path(e)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
