@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod fft;
 pub mod load;
 pub mod profiler;
+pub mod render;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};
 pub use profiler::Profiler;
