@@ -196,6 +196,13 @@ fn convolve_matches_direct_f64() {
                 err,
             );
             worst = worst.max(err);
+            let cpu = mixfarm::ops::convolve::cpu::convolve_window(&xs[i], &kernels[i], c.2, c.3);
+            let twin = max_abs_diff(got, &cpu);
+            report(
+                &format!("convolve M={} L={} gpu vs cpu twin", c.0, c.1),
+                twin,
+            );
+            worst = worst.max(twin);
         }
         assert!(worst < CONVOLVE_TOL, "convolve error {worst:e}");
         if scratch_limit.is_some() {
