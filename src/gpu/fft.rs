@@ -97,6 +97,7 @@ impl Fft {
         self.n / 2 + 1
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn encode(
         &self,
         gpu: &Gpu,

@@ -304,7 +304,7 @@ impl Renderer {
                 }
             }
         }
-        submit(gpu, enc, prof.as_deref_mut())?;
+        submit(gpu, enc, prof)?;
         let mut out = Vec::new();
         for p in &placed {
             let plan = jobs[p.job].0;
