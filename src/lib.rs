@@ -3,6 +3,7 @@
 //! bit-close. See README.md and `../shared/GUIDE.md`.
 
 pub mod error;
+pub mod gpu;
 pub mod ops;
 pub mod plan;
 pub mod scene;

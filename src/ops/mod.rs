@@ -6,6 +6,7 @@
 //! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
 //! files and become prepared [`Processor`]s in the Plan.
 
+pub mod convolve;
 pub mod envelope;
 pub mod gain;
 pub mod mix;

@@ -12,6 +12,7 @@
 //! to f32. Segments are split so that `f1 - f0 < 2^22`, keeping `(n - f0)` exact in f32.
 
 pub mod cpu;
+pub mod gpu;
 
 /// Longest segment, in frames, so that frame offsets stay exact in f32.
 pub const MAX_SEGMENT_FRAMES: u64 = 1 << 22;

@@ -2,6 +2,7 @@
 //! Mirrors `shaders/gain.wgsl`.
 
 pub mod cpu;
+pub mod gpu;
 
 /// dB → linear amplitude (f64, host side).
 pub fn db_to_linear(db: f64) -> f64 {

@@ -4,3 +4,4 @@
 //! order, the same on both backends).
 
 pub mod cpu;
+pub mod gpu;

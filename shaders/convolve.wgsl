@@ -1,0 +1,51 @@
+// Convolution engine, frequency-domain multiply-accumulate of uniformly partitioned
+// overlap-save (notes/convolve-spec.md): Y_k[bin] = sum over p = 0 .. terms-1, in that order,
+// of X_{k-p}[bin] * H_p[bin], complex, f32, written without fused multiply-add. The forward
+// and inverse FFTs are shaders/fft.wgsl; this kernel is the middle dispatch.
+// One thread per (job, bin); a job is one output block k of one channel.
+const BINS: u32 = 1025u;
+
+struct MacParams {
+    n_jobs: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+struct MacJob {
+    // first bin of Y_k in `y`
+    y_offset: u32,
+    // first bin of X_k in `x` (X_{k-p} sits p * BINS bins before it)
+    x_offset: u32,
+    // first bin of H_0 in `h` (H_p sits p * BINS bins after it)
+    h_offset: u32,
+    // partitions summed: min(P, k + 1)
+    terms: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: MacParams;
+@group(0) @binding(1) var<storage, read> x: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> h: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read> jobs: array<MacJob>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec2<f32>>;
+
+@compute @workgroup_size(256)
+fn mac(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+       @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = (wid.x + wid.y * nwg.x) * 256u + lid;
+    let j = g / BINS;
+    let bin = g % BINS;
+    if j >= params.n_jobs {
+        return;
+    }
+    let job = jobs[j];
+    var re = 0.0;
+    var im = 0.0;
+    for (var p = 0u; p < job.terms; p++) {
+        let a = x[job.x_offset - p * BINS + bin];
+        let b = h[job.h_offset + p * BINS + bin];
+        re += a.x * b.x - a.y * b.y;
+        im += a.x * b.y + a.y * b.x;
+    }
+    y[job.y_offset + bin] = vec2<f32>(re, im);
+}

@@ -1,0 +1,359 @@
+//! The batched GPU executor of [`Plan`]s: the GPU twin of `render::cpu::run_plan`.
+//!
+//! Songs are packed into batches; a batch's song buffers live in one planar GPU buffer
+//! `[song][buffer][channel][frames]` (one binding, so its size is bounded by the adapter's
+//! storage-binding limit, never by a constant) and its decoded sources in another. Stages run
+//! in lockstep by index: at step `i`, stage `i` of every song in the batch is grouped by kind
+//! and each kind is ONE dispatch over songs × channels (Load, Gain + Trim, Envelope, Mix).
+//! Nothing returns to the host between GPU stages. A `Stage::Process` whose processor has no
+//! GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
+//! submitted, that song buffer (and its sidechain) is read back, processed and re-uploaded,
+//! then recording goes on. Only the masters are read back at the end.
+
+use crate::error::Error;
+use crate::gpu::load::{LoadGpu, LoadJob};
+use crate::gpu::{Gpu, Profiler};
+use crate::ops::envelope::gpu::{EnvelopeGpu, EnvelopeJob};
+use crate::ops::gain::gpu::{GainGpu, GainJob};
+use crate::ops::mix::gpu::{MixGpu, MixJob};
+use crate::ops::Processor;
+use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
+
+/// One song to render: its Plan and its decoded sources (index = `Stage::Load::source`).
+pub type Job<'a> = (&'a Plan, &'a [Planar]);
+
+/// Compiled kernels of the executor; keep one to render many batches.
+pub struct Renderer {
+    load: LoadGpu,
+    gain: GainGpu,
+    envelope: EnvelopeGpu,
+    mix: MixGpu,
+    /// caps the per-batch buffers below the adapter's binding limit (tests use it to force
+    /// several batches; a memory budget can too)
+    pub batch_limit_bytes: Option<u64>,
+    /// run every `Stage::Process` on the CPU (read-back path), to bisect a divergence
+    pub force_cpu_processors: bool,
+}
+
+/// Renders every song; see [`Renderer::run`].
+pub fn run_plans(gpu: &Gpu, jobs: &[Job<'_>]) -> Result<Vec<Result<Planar, Error>>, Error> {
+    Renderer::new(gpu)?.run(gpu, jobs, None)
+}
+
+/// Where one song sits in its batch.
+struct Placed {
+    job: usize,
+    base: u64,
+    source_offsets: Vec<Vec<u64>>,
+}
+
+fn render_err(plan: &Plan, reason: impl Into<String>) -> Error {
+    Error::Render {
+        song: plan.name.clone(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks routing and size; returns (audio bytes, source bytes).
+fn check(plan: &Plan, sources: &[Planar], limit: u64) -> Result<(u64, u64), Error> {
+    let nb = plan.n_buffers;
+    let ids_ok = plan.stages.iter().all(|s| match s {
+        Stage::Load { dst, source } => *dst < nb && *source < sources.len(),
+        Stage::Gain { buf, .. } | Stage::Envelope { buf, .. } => *buf < nb,
+        Stage::Mix { dst, src, .. } => *dst < nb && *src < nb && dst != src,
+        Stage::Process { buf, sidechain, .. } => *buf < nb && sidechain.is_none_or(|k| k < nb),
+    });
+    if !ids_ok || plan.master >= nb {
+        return Err(render_err(
+            plan,
+            "bad buffer routing (buffer/source index out of range or a buffer mixed into itself)",
+        ));
+    }
+    if sources.iter().any(|s| s.is_empty()) {
+        return Err(render_err(plan, "a source has no channels"));
+    }
+    let audio = (nb * PLAN_CHANNELS * plan.frames * 4) as u64;
+    let src: u64 = sources.iter().flatten().map(|c| c.len() as u64 * 4).sum();
+    if audio > limit || src > limit {
+        return Err(Error::Gpu {
+            reason: format!("song '{}' needs {audio} + {src} bytes, over the GPU binding limit {limit}: render it on the CPU", plan.name),
+            retryable: false,
+        });
+    }
+    Ok((audio, src))
+}
+
+impl Renderer {
+    /// Compiles the executor's kernels.
+    pub fn new(gpu: &Gpu) -> Result<Renderer, Error> {
+        Ok(Renderer {
+            load: LoadGpu::new(gpu)?,
+            gain: GainGpu::new(gpu)?,
+            envelope: EnvelopeGpu::new(gpu)?,
+            mix: MixGpu::new(gpu)?,
+            batch_limit_bytes: None,
+            force_cpu_processors: false,
+        })
+    }
+
+    /// Renders every song, returning each song's master (planar stereo, `plan.frames` long)
+    /// or its own error (bad routing, too big for this GPU). The outer error is a GPU failure
+    /// (device lost, out of memory: retryable) that stops the whole call.
+    pub fn run(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        mut prof: Option<&mut Profiler>,
+    ) -> Result<Vec<Result<Planar, Error>>, Error> {
+        let limit = gpu
+            .max_binding_bytes()
+            .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
+        let mut results: Vec<Option<Result<Planar, Error>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let (mut used_a, mut used_s) = (u64::MAX, u64::MAX);
+        for (i, (plan, sources)) in jobs.iter().enumerate() {
+            match check(plan, sources, limit) {
+                Err(e) => results[i] = Some(Err(e)),
+                Ok((a, s)) => {
+                    if used_a.saturating_add(a) > limit || used_s.saturating_add(s) > limit {
+                        batches.push(Vec::new());
+                        used_a = 0;
+                        used_s = 0;
+                    }
+                    used_a += a;
+                    used_s += s;
+                    batches.last_mut().expect("batch").push(i);
+                }
+            }
+        }
+        for batch in &batches {
+            for (i, master) in self.run_batch(gpu, jobs, batch, prof.as_deref_mut())? {
+                results[i] = Some(Ok(master));
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Error::Gpu {
+                        reason: "song not rendered".into(),
+                        retryable: false,
+                    })
+                })
+            })
+            .collect())
+    }
+
+    fn run_batch(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        batch: &[usize],
+        mut prof: Option<&mut Profiler>,
+    ) -> Result<Vec<(usize, Planar)>, Error> {
+        // layout
+        let (mut placed, mut src_flat) = (Vec::new(), Vec::<f32>::new());
+        let mut audio_len = 0u64;
+        for &i in batch {
+            let (plan, sources) = jobs[i];
+            let mut source_offsets = Vec::new();
+            for s in sources {
+                source_offsets.push(
+                    s.iter()
+                        .map(|c| {
+                            let o = src_flat.len() as u64;
+                            src_flat.extend_from_slice(c);
+                            o
+                        })
+                        .collect(),
+                );
+            }
+            placed.push(Placed {
+                job: i,
+                base: audio_len,
+                source_offsets,
+            });
+            audio_len += (plan.n_buffers * PLAN_CHANNELS * plan.frames) as u64;
+        }
+        let audio = gpu.storage("song buffers", audio_len * 4)?;
+        let sources_buf = gpu.upload("sources", &src_flat)?;
+        drop(src_flat);
+        let chan = |p: &Placed, buf: usize, c: usize| -> u32 {
+            let frames = jobs[p.job].0.frames as u64;
+            (p.base + (buf * PLAN_CHANNELS + c) as u64 * frames) as u32
+        };
+        let steps = placed
+            .iter()
+            .map(|p| jobs[p.job].0.stages.len())
+            .max()
+            .unwrap_or(0);
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        for step in 0..steps {
+            let (mut loads, mut gains, mut envs, mut segs, mut mixes, mut cpu) =
+                (vec![], vec![], vec![], vec![], vec![], vec![]);
+            for p in &placed {
+                let (plan, sources) = jobs[p.job];
+                let Some(stage) = plan.stages.get(step) else {
+                    continue;
+                };
+                let frames = plan.frames as u32;
+                match stage {
+                    Stage::Load { dst, source } => {
+                        for c in 0..PLAN_CHANNELS {
+                            let sc = c.min(sources[*source].len() - 1);
+                            let n = sources[*source][sc].len().min(plan.frames) as u32;
+                            let src_offset = p.source_offsets[*source][sc] as u32;
+                            loads.push(LoadJob {
+                                dst_offset: chan(p, *dst, c),
+                                src_offset,
+                                src_frames: n,
+                                dst_frames: frames,
+                            });
+                        }
+                    }
+                    Stage::Gain { buf, gain } => {
+                        for (c, g) in gain.iter().enumerate() {
+                            gains.push(GainJob {
+                                offset: chan(p, *buf, c),
+                                frames,
+                                gain: *g,
+                                _pad: 0,
+                            });
+                        }
+                    }
+                    Stage::Process { buf, processor, .. }
+                        if !self.force_cpu_processors && gpu_gain(processor).is_some() =>
+                    {
+                        let g = gpu_gain(processor).unwrap_or(1.0);
+                        for c in 0..PLAN_CHANNELS {
+                            gains.push(GainJob {
+                                offset: chan(p, *buf, c),
+                                frames,
+                                gain: g,
+                                _pad: 0,
+                            });
+                        }
+                    }
+                    Stage::Envelope { buf, curves } => {
+                        for (c, curve) in curves.iter().enumerate() {
+                            let s = curve.segments(plan.frames);
+                            envs.push(EnvelopeJob {
+                                offset: chan(p, *buf, c),
+                                frames,
+                                seg_first: segs.len() as u32,
+                                seg_count: s.len() as u32,
+                            });
+                            segs.extend(s);
+                        }
+                    }
+                    Stage::Mix { dst, src, gain } => {
+                        for (c, g) in gain.iter().enumerate() {
+                            mixes.push(MixJob {
+                                dst_offset: chan(p, *dst, c),
+                                src_offset: chan(p, *src, c),
+                                frames,
+                                gain: *g,
+                            });
+                        }
+                    }
+                    Stage::Process {
+                        buf,
+                        sidechain,
+                        processor,
+                    } => cpu.push((p, *buf, *sidechain, processor)),
+                }
+            }
+            self.load.encode(
+                gpu,
+                &mut enc,
+                prof.as_deref_mut(),
+                &loads,
+                &sources_buf,
+                &audio,
+            )?;
+            self.gain
+                .encode(gpu, &mut enc, prof.as_deref_mut(), &gains, &audio)?;
+            self.envelope
+                .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
+            self.mix
+                .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+            if cpu.is_empty() {
+                continue;
+            }
+            // CPU fallback: flush, read back, process, re-upload
+            let full = std::mem::replace(
+                &mut enc,
+                gpu.device.create_command_encoder(&Default::default()),
+            );
+            submit(gpu, full, prof.as_deref_mut())?;
+            for (p, buf, sidechain, processor) in cpu {
+                let plan = jobs[p.job].0;
+                let mut chans = read_stereo(gpu, &audio, chan(p, buf, 0), plan.frames)?;
+                let key = match sidechain {
+                    Some(k) => Some(read_stereo(gpu, &audio, chan(p, k, 0), plan.frames)?),
+                    None => None,
+                };
+                processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
+                for (c, ch) in chans.iter().enumerate() {
+                    gpu.write(
+                        &audio,
+                        chan(p, buf, c) as u64 * 4,
+                        &ch[..plan.frames.min(ch.len())],
+                    );
+                }
+            }
+        }
+        submit(gpu, enc, prof)?;
+        let mut out = Vec::new();
+        for p in &placed {
+            let plan = jobs[p.job].0;
+            out.push((
+                p.job,
+                read_stereo(gpu, &audio, chan(p, plan.master, 0), plan.frames)?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The constant gain of processors that run on the GPU gain kernel.
+fn gpu_gain(p: &Processor) -> Option<f32> {
+    #[allow(unreachable_patterns)]
+    match p {
+        Processor::Trim { gain } => Some(*gain),
+        _ => None,
+    }
+}
+
+fn submit(
+    gpu: &Gpu,
+    mut enc: wgpu::CommandEncoder,
+    prof: Option<&mut Profiler>,
+) -> Result<(), Error> {
+    if let Some(p) = &prof {
+        p.resolve(&mut enc);
+    }
+    gpu.queue.submit([enc.finish()]);
+    gpu.wait()?;
+    if let Some(p) = prof {
+        p.collect(gpu)?;
+    }
+    Ok(())
+}
+
+/// Reads one stereo buffer (two channels back to back from element `offset`).
+fn read_stereo(
+    gpu: &Gpu,
+    audio: &wgpu::Buffer,
+    offset: u32,
+    frames: usize,
+) -> Result<Planar, Error> {
+    let v: Vec<f32> = gpu.read(audio, offset as u64 * 4, PLAN_CHANNELS * frames)?;
+    Ok(v.chunks(frames.max(1))
+        .take(PLAN_CHANNELS)
+        .map(|c| c.to_vec())
+        .chain(std::iter::repeat_with(Vec::new))
+        .take(PLAN_CHANNELS)
+        .collect())
+}

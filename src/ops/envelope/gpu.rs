@@ -1,0 +1,63 @@
+//! GPU twin of [`super::cpu`]: `shaders/envelope.wgsl`, gain curves as [`Segment`]s for many
+//! channels of many songs per dispatch (binary search of the segment per frame).
+
+use super::Segment;
+use crate::error::Error;
+use crate::gpu::{elementwise, Gpu, Profiler};
+
+/// Shader source.
+pub const SHADER: &str = include_str!("../../../shaders/envelope.wgsl");
+
+/// One channel and its curve: `segments[seg_first .. seg_first + seg_count]` (sorted).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct EnvelopeJob {
+    /// first element of the channel in the audio buffer
+    pub offset: u32,
+    /// frames
+    pub frames: u32,
+    /// first segment of the curve in the segments buffer
+    pub seg_first: u32,
+    /// segments of the curve
+    pub seg_count: u32,
+}
+
+/// The compiled `envelope` kernel.
+pub struct EnvelopeGpu {
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl EnvelopeGpu {
+    /// Compiles `envelope.wgsl`.
+    pub fn new(gpu: &Gpu) -> Result<EnvelopeGpu, Error> {
+        Ok(EnvelopeGpu {
+            pipeline: gpu.pipeline("envelope", SHADER, "envelope")?,
+        })
+    }
+
+    /// Records `jobs` on `audio` in one dispatch; `segments` holds every job's curve.
+    pub fn encode(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        prof: Option<&mut Profiler>,
+        jobs: &[EnvelopeJob],
+        segments: &[Segment],
+        audio: &wgpu::Buffer,
+    ) -> Result<(), Error> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let segs = gpu.upload("envelope segments", segments)?;
+        elementwise::encode(
+            gpu,
+            enc,
+            prof,
+            "envelope",
+            &self.pipeline,
+            jobs,
+            |j| j.frames,
+            &[&segs, audio],
+        )
+    }
+}

@@ -1,0 +1,179 @@
+//! Every shader in `shaders/` parses and validates with naga (no adapter needed), and every
+//! Rust `#[repr(C)]` struct shared with a kernel has the WGSL struct's size and member
+//! offsets (read with naga's layouter), so the two cannot drift apart.
+
+use std::mem::{offset_of, size_of};
+
+use mixfarm::gpu::elementwise::Params;
+use mixfarm::gpu::fft::{self, FftParams, FrameJob};
+use mixfarm::gpu::load::LoadJob;
+use mixfarm::ops::convolve::gpu::{MacJob, MacParams};
+use mixfarm::ops::envelope::gpu::EnvelopeJob;
+use mixfarm::ops::envelope::Segment;
+use mixfarm::ops::gain::gpu::GainJob;
+use mixfarm::ops::mix::gpu::MixJob;
+
+fn validate(name: &str, src: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(src)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+    let mut v = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    );
+    if let Err(e) = v.validate(&module) {
+        panic!("{name}: {}", e.emit_to_string(src));
+    }
+    module
+}
+
+#[test]
+fn every_shader_validates() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("shaders/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "wgsl") {
+            let src = std::fs::read_to_string(&path).expect("read shader");
+            validate(&path.display().to_string(), &src);
+            eprintln!("{}: valid", path.display());
+            n += 1;
+        }
+    }
+    assert!(
+        n >= 6,
+        "expected the fft, convolve, gain, envelope, mix and load shaders, found {n}"
+    );
+    for size in [1024, 2048, 4096, 8192] {
+        validate(
+            &format!("fft.wgsl n={size}"),
+            &fft::shader_source(size).expect("size"),
+        );
+    }
+    assert!(fft::shader_source(512).is_err() && fft::shader_source(3000).is_err());
+}
+
+/// Asserts that WGSL struct `name` in `src` has `size` bytes and the `fields` offsets.
+fn same_layout(file: &str, name: &str, size: usize, fields: &[(&str, usize)]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("shaders")
+        .join(file);
+    let src = std::fs::read_to_string(path).expect("read shader");
+    let module = validate(file, &src);
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("layout");
+    let (handle, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{file}: no struct {name}"));
+    let naga::TypeInner::Struct { members, .. } = &ty.inner else {
+        panic!("{file}: {name} is not a struct")
+    };
+    assert_eq!(
+        layouter[handle].size as usize, size,
+        "{file}: size of {name}"
+    );
+    for (field, offset) in fields {
+        let m = members
+            .iter()
+            .find(|m| m.name.as_deref() == Some(field))
+            .unwrap_or_else(|| panic!("{file}: {name} has no member {field}"));
+        assert_eq!(
+            m.offset as usize, *offset,
+            "{file}: offset of {name}.{field}"
+        );
+    }
+    eprintln!(
+        "{file}: {name} ({size} bytes, {} members checked) matches Rust",
+        fields.len()
+    );
+}
+
+macro_rules! layout {
+    ($file:expr, $wgsl:expr, $ty:ty, [$($f:ident),*]) => {
+        same_layout($file, $wgsl, size_of::<$ty>(), &[$((stringify!($f), offset_of!($ty, $f))),*])
+    };
+}
+
+#[test]
+fn rust_structs_match_wgsl_layouts() {
+    layout!(
+        "fft.wgsl",
+        "FftParams",
+        FftParams,
+        [n_transforms, keep_from, keep_len]
+    );
+    layout!(
+        "fft.wgsl",
+        "FrameJob",
+        FrameJob,
+        [signal_offset, signal_len, frame_start, spectrum_offset]
+    );
+    layout!("convolve.wgsl", "MacParams", MacParams, [n_jobs]);
+    layout!(
+        "convolve.wgsl",
+        "MacJob",
+        MacJob,
+        [y_offset, x_offset, h_offset, terms]
+    );
+    for file in ["gain.wgsl", "mix.wgsl", "envelope.wgsl", "load.wgsl"] {
+        layout!(file, "Params", Params, [n_jobs, groups_per_job]);
+    }
+    layout!("gain.wgsl", "GainJob", GainJob, [offset, frames, gain]);
+    layout!(
+        "mix.wgsl",
+        "MixJob",
+        MixJob,
+        [dst_offset, src_offset, frames, gain]
+    );
+    layout!(
+        "envelope.wgsl",
+        "EnvelopeJob",
+        EnvelopeJob,
+        [offset, frames, seg_first, seg_count]
+    );
+    layout!(
+        "envelope.wgsl",
+        "Segment",
+        Segment,
+        [start_frame, end_frame, gain0, slope]
+    );
+    layout!(
+        "load.wgsl",
+        "LoadJob",
+        LoadJob,
+        [dst_offset, src_offset, src_frames, dst_frames]
+    );
+}
+
+/// Value of a `const NAME: u32 = …u;` in a shader.
+fn wgsl_u32_const(file: &str, name: &str) -> u32 {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("shaders")
+        .join(file);
+    let src = std::fs::read_to_string(path).expect("read shader");
+    let module = validate(file, &src);
+    let (_, c) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{file}: no const {name}"));
+    match module.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => v,
+        ref e => panic!("{file}: {name} is {e:?}"),
+    }
+}
+
+#[test]
+fn shader_constants_match_rust() {
+    assert_eq!(
+        wgsl_u32_const("convolve.wgsl", "BINS") as usize,
+        mixfarm::ops::convolve::BINS
+    );
+    assert_eq!(
+        wgsl_u32_const("fft.wgsl", "FFT_N") as usize,
+        fft::DEFAULT_SIZE
+    );
+    assert_eq!(fft::DEFAULT_SIZE, mixfarm::ops::convolve::FFT_SIZE);
+    assert_eq!(wgsl_u32_const("fft.wgsl", "WG"), 256);
+}
