@@ -15,6 +15,9 @@ use crate::render::{self, Backend, RenderOptions, SongReport};
 #[derive(Debug, Parser)]
 #[command(name = "mixfarm", version, about)]
 pub struct Cli {
+    /// choose the GPU adapter whose name contains this text (same as MIXFARM_ADAPTER)
+    #[arg(long, global = true)]
+    adapter: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +51,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the GPU adapters wgpu sees, with their type, driver and limits.
+    Devices {
+        /// print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render songs on both backends and report how far the GPU is from the CPU reference
+    /// (per stage and end to end); exits 1 past the tolerance (2^-20 FS, 0.01 LU).
+    Verify {
+        /// song scene files and/or album files (TOML)
+        #[arg(required = true)]
+        scenes: Vec<PathBuf>,
+        /// print JSON instead of tables
+        #[arg(long)]
+        json: bool,
+        /// print only the end-to-end figures, not every stage
+        #[arg(long)]
+        brief: bool,
+    },
     /// Regenerate the synthesised demo album (stems + scenes) into a folder.
     #[command(hide = true)]
     SynthDemo {
@@ -65,7 +87,16 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Some(a) = &cli.adapter {
+        std::env::set_var(crate::gpu::context::ENV_ADAPTER, a);
+    }
     match cli.command {
+        Command::Devices { json } => devices_cmd(json),
+        Command::Verify {
+            scenes,
+            json,
+            brief,
+        } => verify_cmd(&scenes, json, brief),
         Command::Render {
             scenes,
             out,
@@ -98,13 +129,6 @@ fn render_cmd(
     jobs: Option<usize>,
     report_path: Option<PathBuf>,
 ) -> ExitCode {
-    let backend = match backend {
-        Backend::Gpu => {
-            eprintln!("error: the GPU backend is not built yet; use --backend cpu (or auto)");
-            return ExitCode::from(2);
-        }
-        Backend::Auto | Backend::Cpu => Backend::Cpu,
-    };
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
@@ -146,16 +170,23 @@ fn render_cmd(
     if let Some(pb) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
         pb.finish_and_clear();
     }
+    if let Some(note) = &report.note {
+        eprintln!("{}{note}", if report.fatal { "error: " } else { "note: " });
+    }
     let audio_s: f64 = report.songs.iter().map(|s| s.duration_s).sum();
     eprintln!(
-        "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend)",
+        "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
         report.songs.len(),
         report.ok(),
         report.failed(),
         audio_s,
         report.wall_s,
         report.realtime_factor(),
-        format!("{:?}", report.backend).to_lowercase()
+        format!("{:?}", report.backend).to_lowercase(),
+        report
+            .adapter
+            .as_ref()
+            .map_or(String::new(), |a| format!(" on {a}"))
     );
     if let Some(p) = report_path {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -246,4 +277,135 @@ fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
     }
     ExitCode::from(u8::from(failed))
+}
+
+fn devices_cmd(json: bool) -> ExitCode {
+    let adapters = crate::gpu::list_adapters();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&adapters).unwrap_or_default()
+        );
+    } else if adapters.is_empty() {
+        println!("no GPU adapters found (install a Vulkan driver; for tests, Mesa's mesa-vulkan-drivers)");
+    } else {
+        for a in &adapters {
+            println!(
+                "{} ({}, {}{})",
+                a.name,
+                a.device_type,
+                a.backend,
+                if a.software {
+                    ", software: tests only, not used by --backend auto"
+                } else {
+                    ""
+                }
+            );
+            println!("  driver                {} {}", a.driver, a.driver_info);
+            println!("  max buffer            {} MiB", a.max_buffer_size >> 20);
+            println!(
+                "  max storage binding   {} MiB",
+                a.max_storage_buffer_binding_size >> 20
+            );
+            println!(
+                "  workgroup memory      {} KiB",
+                a.max_compute_workgroup_storage_size >> 10
+            );
+            println!(
+                "  invocations/workgroup {}",
+                a.max_compute_invocations_per_workgroup
+            );
+            println!(
+                "  timestamp queries     {}",
+                if a.timestamps { "yes" } else { "no" }
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn verify_cmd(scenes: &[PathBuf], json: bool, brief: bool) -> ExitCode {
+    let gpu = match crate::gpu::Gpu::new(crate::gpu::GpuOptions {
+        allow_software: true,
+    }) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            eprintln!("error: verify needs a GPU adapter and found none (`mixfarm devices`)");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(75);
+        }
+    };
+    let results = crate::verify::verify(scenes, &gpu);
+    let mut code = 0u8;
+    let mut out = Vec::new();
+    if !json {
+        println!("adapter: {}", gpu.name());
+        println!(
+            "tolerance: max |gpu − cpu| ≤ 2^-20 FS ({:.1} dBFS), loudness ≤ {} LU",
+            20.0 * crate::verify::MAX_ABS_TOLERANCE.log10(),
+            crate::verify::LOUDNESS_TOLERANCE_LU
+        );
+    }
+    for r in results {
+        match r {
+            Err(e) => {
+                code = code.max(
+                    if matches!(
+                        e,
+                        crate::Error::Gpu {
+                            retryable: true,
+                            ..
+                        }
+                    ) {
+                        75
+                    } else {
+                        1
+                    },
+                );
+                eprintln!("error: {e}");
+                out.push(serde_json::json!({ "error": e.to_string() }));
+            }
+            Ok(v) => {
+                if !v.pass {
+                    code = code.max(1);
+                }
+                if !json {
+                    println!("\n{} — {}", v.title, if v.pass { "PASS" } else { "FAIL" });
+                    if !brief {
+                        println!(
+                            "  {:>4}  {:<12} {:>12} {:>10} {:>10}",
+                            "#", "stage", "max |Δ| dBFS", "LSB@24", "identical"
+                        );
+                        for st in &v.stages {
+                            println!(
+                                "  {:>4}  {:<12} {:>12.1} {:>10.3} {:>9.3}%",
+                                st.index,
+                                st.op,
+                                st.diff.max_abs_dbfs,
+                                st.diff.max_lsb_24,
+                                100.0 * st.diff.identical_24bit
+                            );
+                        }
+                    }
+                    let e = v.end_to_end;
+                    println!("  end to end: max |Δ| {:.3e} ({:.1} dBFS, {:.3} LSB@24), {:.3}% identical at 24 bits", e.max_abs, e.max_abs_dbfs, e.max_lsb_24, 100.0 * e.identical_24bit);
+                    let f = |x: Option<f64>| x.map_or("-inf".to_string(), |v| format!("{v:.3}"));
+                    println!(
+                        "  loudness: cpu {} LUFS, gpu {} LUFS, Δ {:.4} LU",
+                        f(v.loudness_lufs[0]),
+                        f(v.loudness_lufs[1]),
+                        v.loudness_diff_lu
+                    );
+                }
+                out.push(serde_json::to_value(&v).unwrap_or_default());
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    ExitCode::from(code)
 }

@@ -15,3 +15,4 @@ pub mod audio;
 pub mod cli;
 pub mod loudness;
 pub mod render;
+pub mod verify;

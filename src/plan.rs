@@ -66,6 +66,16 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The buffer this stage writes.
+    pub fn target(&self) -> BufId {
+        match self {
+            Stage::Load { dst, .. } | Stage::Mix { dst, .. } => *dst,
+            Stage::Gain { buf, .. } | Stage::Envelope { buf, .. } | Stage::Process { buf, .. } => {
+                *buf
+            }
+        }
+    }
+
     /// Short operator name used in reports, benches and `verify` ("gain", "mix", "eq"…).
     pub fn op_name(&self) -> &'static str {
         match self {

@@ -128,7 +128,7 @@ impl Renderer {
             }
         }
         for batch in &batches {
-            for (i, master) in self.run_batch(gpu, jobs, batch, prof.as_deref_mut())? {
+            for (i, master) in self.run_batch(gpu, jobs, batch, prof.as_deref_mut(), None)? {
                 results[i] = Some(Ok(master));
             }
         }
@@ -145,12 +145,26 @@ impl Renderer {
             .collect())
     }
 
+    /// Renders one song and reads back the buffer each stage wrote, right after that stage
+    /// (for `mixfarm verify`: the GPU side of a per-stage comparison). Slow: one submit and
+    /// one read-back per stage.
+    pub fn run_tapped(&self, gpu: &Gpu, job: Job<'_>) -> Result<Vec<Planar>, Error> {
+        let limit = gpu
+            .max_binding_bytes()
+            .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
+        check(job.0, job.1, limit)?;
+        let mut taps = Vec::with_capacity(job.0.stages.len());
+        self.run_batch(gpu, &[job], &[0], None, Some(&mut taps))?;
+        Ok(taps)
+    }
+
     fn run_batch(
         &self,
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
         mut prof: Option<&mut Profiler>,
+        mut taps: Option<&mut Vec<Planar>>,
     ) -> Result<Vec<(usize, Planar)>, Error> {
         // layout
         let (mut placed, mut src_flat) = (Vec::new(), Vec::<f32>::new());
@@ -278,6 +292,25 @@ impl Renderer {
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
             self.mix
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+            if let Some(taps) = taps.as_deref_mut() {
+                let full = std::mem::replace(
+                    &mut enc,
+                    gpu.device.create_command_encoder(&Default::default()),
+                );
+                submit(gpu, full, prof.as_deref_mut())?;
+                let p = &placed[0];
+                let plan = jobs[p.job].0;
+                if cpu.is_empty() {
+                    if let Some(stage) = plan.stages.get(step) {
+                        taps.push(read_stereo(
+                            gpu,
+                            &audio,
+                            chan(p, stage.target(), 0),
+                            plan.frames,
+                        )?);
+                    }
+                }
+            }
             if cpu.is_empty() {
                 continue;
             }
@@ -295,6 +328,9 @@ impl Renderer {
                     None => None,
                 };
                 processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
+                if let Some(taps) = taps.as_deref_mut() {
+                    taps.push(chans.clone());
+                }
                 for (c, ch) in chans.iter().enumerate() {
                     gpu.write(
                         &audio,

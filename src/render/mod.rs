@@ -5,6 +5,7 @@
 //! on the CPU path (rayon); the GPU backend takes them in batches.
 
 pub mod cpu;
+mod gpu_path;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::gpu::{Gpu, GpuOptions};
 use crate::loudness::{self, Loudness, Normalisation};
 use crate::plan::{Plan, Planar};
 use crate::scene::compile::{self, SourceInfo};
@@ -55,6 +57,8 @@ pub struct SongReport {
     pub error: Option<String>,
     /// true when the failure is in the scene itself (exit code 2)
     pub scene_error: bool,
+    /// true when the failure is worth retrying elsewhere (GPU lost, out of memory: exit 75)
+    pub retryable: bool,
     /// length of the render, seconds
     pub duration_s: f64,
     /// loudness of the mix before normalisation
@@ -75,6 +79,7 @@ impl SongReport {
             output: None,
             error: None,
             scene_error: false,
+            retryable: false,
             duration_s: 0.0,
             mix_loudness: None,
             normalisation: None,
@@ -97,8 +102,14 @@ impl SongReport {
 pub struct BatchReport {
     /// one entry per song (and per scene file that could not be read)
     pub songs: Vec<SongReport>,
-    /// which backend rendered
+    /// which backend rendered (`cpu` or `gpu`; `auto` resolves to one of them)
     pub backend: Backend,
+    /// the GPU adapter used, if any
+    pub adapter: Option<String>,
+    /// what made the batch fall back to the CPU, or stop, if anything did
+    pub note: Option<String>,
+    /// true when the batch could not run at all (`--backend gpu` without an adapter)
+    pub fatal: bool,
     /// wall time of the whole batch, seconds
     pub wall_s: f64,
 }
@@ -117,10 +128,13 @@ impl BatchReport {
         let audio: f64 = self.songs.iter().map(|s| s.duration_s).sum();
         audio / self.wall_s.max(1e-9)
     }
-    /// Process exit code: 0 all ok, 1 some songs failed, 2 a scene error.
+    /// Process exit code: 0 all ok, 1 some songs failed, 2 a scene error (or no GPU for
+    /// `--backend gpu`), 75 a retryable GPU failure (device lost, out of memory).
     pub fn exit_code(&self) -> u8 {
-        if self.songs.iter().any(|s| s.scene_error) {
+        if self.fatal || self.songs.iter().any(|s| s.scene_error) {
             2
+        } else if self.songs.iter().any(|s| s.retryable) {
+            75
         } else if self.failed() > 0 {
             1
         } else {
@@ -214,62 +228,119 @@ pub fn finish(
     Ok(())
 }
 
-/// Renders every song of the given scene files.
+/// Renders every song of the given scene files on the chosen backend.
 pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchReport {
     let start = Instant::now();
-    let loaded = scene::load_batch(scene_paths);
-    // an output path claimed twice is an error for the later song
-    let mut claimed: HashMap<PathBuf, String> = HashMap::new();
-    let mut entries: Vec<Result<LoadedSong>> = Vec::new();
-    for l in loaded {
-        entries.push(l.and_then(|s| {
-            let name = s.song.output.file.clone().unwrap_or_else(|| s.title());
-            match claimed.get(&PathBuf::from(&name)) {
-                Some(other) => Err(s.error_at(
-                    None,
-                    format!("output file '{name}' is already written by song '{other}'"),
-                )),
-                None => {
-                    claimed.insert(PathBuf::from(&name), s.title());
-                    Ok(s)
-                }
+    let entries = claim_outputs(scene::load_batch(scene_paths));
+    let mut report = BatchReport {
+        songs: Vec::new(),
+        backend: Backend::Cpu,
+        adapter: None,
+        note: None,
+        fatal: false,
+        wall_s: 0.0,
+    };
+    let gpu = match opts.backend {
+        Backend::Cpu => None,
+        b => match Gpu::new(GpuOptions {
+            allow_software: b == Backend::Gpu,
+        }) {
+            Ok(Some(g)) => Some(g),
+            Ok(None) if b == Backend::Auto => {
+                report.note = Some("no hardware GPU adapter: rendered on the CPU".into());
+                None
             }
-        }));
-    }
-    let backend = opts.backend;
-    let songs: Vec<SongReport> = entries
-        .into_par_iter()
-        .map(|entry| {
-            let t0 = Instant::now();
-            let report = match entry {
-                Err(e) => SongReport::failed(scene_name(&e), scene_path(&e), &e),
-                Ok(s) => {
-                    let (title, path) = (s.title(), s.path.clone());
-                    let mut rep = SongReport::new(title.clone(), path.clone());
-                    match prepare(s).and_then(|p| {
-                        let master = cpu::run_plan(&p.plan, &p.sources)?;
-                        finish(&p.plan, master, &opts.out_dir, &mut rep)
-                    }) {
-                        Ok(()) => rep,
-                        Err(e) => SongReport::failed(title, path, &e),
+            Ok(None) => {
+                report.fatal = true;
+                report.note = Some("--backend gpu: no GPU adapter found (is a Vulkan driver installed? `mixfarm devices` lists what wgpu sees)".into());
+                report.wall_s = start.elapsed().as_secs_f64();
+                return report;
+            }
+            Err(e) if b == Backend::Auto => {
+                report.note = Some(format!("GPU unavailable ({e}): rendered on the CPU"));
+                None
+            }
+            Err(e) => {
+                report.fatal = true;
+                report.note = Some(e.to_string());
+                report.wall_s = start.elapsed().as_secs_f64();
+                return report;
+            }
+        },
+    };
+    report.songs = match &gpu {
+        None => entries
+            .into_par_iter()
+            .map(|e| render_one_cpu(e, opts))
+            .collect(),
+        Some(g) => {
+            report.backend = Backend::Gpu;
+            report.adapter = Some(g.name().to_string());
+            gpu_path::render_all(g, entries, opts, &mut report.note)
+        }
+    };
+    report.wall_s = start.elapsed().as_secs_f64();
+    report
+}
+
+/// An output path claimed twice is an error for the later song.
+fn claim_outputs(loaded: Vec<Result<LoadedSong>>) -> Vec<Result<LoadedSong>> {
+    let mut claimed: HashMap<PathBuf, String> = HashMap::new();
+    loaded
+        .into_iter()
+        .map(|l| {
+            l.and_then(|s| {
+                let name = PathBuf::from(s.song.output.file.clone().unwrap_or_else(|| s.title()));
+                match claimed.get(&name) {
+                    Some(other) => Err(s.error_at(
+                        None,
+                        format!(
+                            "output file '{}' is already written by song '{other}'",
+                            name.display()
+                        ),
+                    )),
+                    None => {
+                        claimed.insert(name, s.title());
+                        Ok(s)
                     }
                 }
-            };
-            let report = SongReport {
-                render_s: t0.elapsed().as_secs_f64(),
-                ..report
-            };
-            if let Some(cb) = opts.on_song_done {
-                cb(&report);
-            }
-            report
+            })
         })
-        .collect();
-    BatchReport {
-        songs,
-        backend,
-        wall_s: start.elapsed().as_secs_f64(),
+        .collect()
+}
+
+/// One song, start to finish, on the CPU path.
+fn render_one_cpu(entry: Result<LoadedSong>, opts: &RenderOptions<'_>) -> SongReport {
+    let t0 = Instant::now();
+    let report = match entry {
+        Err(e) => SongReport::failed(scene_name(&e), scene_path(&e), &e),
+        Ok(s) => {
+            let (title, path) = (s.title(), s.path.clone());
+            let mut rep = SongReport::new(title.clone(), path.clone());
+            match prepare(s).and_then(|p| {
+                let master = cpu::run_plan(&p.plan, &p.sources)?;
+                finish(&p.plan, master, &opts.out_dir, &mut rep)
+            }) {
+                Ok(()) => rep,
+                Err(e) => SongReport::failed(title, path, &e),
+            }
+        }
+    };
+    done(
+        SongReport {
+            render_s: t0.elapsed().as_secs_f64(),
+            ..report
+        },
+        opts,
+    )
+}
+
+/// Reports a finished song to the progress callback.
+fn done(report: SongReport, opts: &RenderOptions<'_>) -> SongReport {
+    if let Some(cb) = opts.on_song_done {
+        cb(&report);
     }
+    report
 }
 
 fn scene_path(e: &Error) -> PathBuf {
