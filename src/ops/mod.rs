@@ -6,8 +6,13 @@
 //! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
 //! files and become prepared [`Processor`]s in the Plan.
 
+pub mod chorus;
+pub mod compressor;
+pub mod delay;
 pub mod envelope;
 pub mod gain;
+pub mod limiter;
+pub mod loglin;
 pub mod mix;
 
 use std::path::Path;
@@ -39,6 +44,14 @@ pub struct PrepareCtx<'a> {
 pub enum InsertSpec {
     /// A plain level change (a mixer's trim / utility plug-in).
     Trim(TrimSpec),
+    /// Feed-forward compressor (optionally keyed by a sidechain).
+    Compressor(compressor::CompressorSpec),
+    /// True-peak lookahead limiter.
+    Limiter(limiter::LimiterSpec),
+    /// Feedback delay (echo), optionally ping-pong.
+    Delay(delay::DelaySpec),
+    /// Multi-voice chorus.
+    Chorus(chorus::ChorusSpec),
 }
 
 /// `type = "trim"`: a level change in dB.
@@ -57,6 +70,14 @@ pub enum Processor {
         /// linear gain
         gain: f32,
     },
+    /// feed-forward compressor
+    Compressor(compressor::Compressor),
+    /// true-peak limiter
+    Limiter(limiter::Limiter),
+    /// feedback delay
+    Delay(delay::Delay),
+    /// chorus
+    Chorus(chorus::Chorus),
 }
 
 impl InsertSpec {
@@ -64,6 +85,10 @@ impl InsertSpec {
     pub fn sidechain(&self) -> Option<&str> {
         match self {
             InsertSpec::Trim(_) => None,
+            InsertSpec::Compressor(s) => s.sidechain.as_deref(),
+            InsertSpec::Limiter(_) => None,
+            InsertSpec::Delay(_) => None,
+            InsertSpec::Chorus(_) => None,
         }
     }
 
@@ -71,13 +96,21 @@ impl InsertSpec {
     pub fn tail_seconds(&self) -> f64 {
         match self {
             InsertSpec::Trim(_) => 0.0,
+            InsertSpec::Compressor(_) => 0.0,
+            InsertSpec::Limiter(_) => 0.0,
+            InsertSpec::Delay(s) => s.tail_seconds(),
+            InsertSpec::Chorus(s) => s.tail_seconds(),
         }
     }
 
     /// Resolves the spec for one render (sample rate, files, tempo).
-    pub fn prepare(&self, _ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
+    pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
         Ok(match self {
             InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+            InsertSpec::Compressor(s) => Processor::Compressor(s.prepare(ctx)?),
+            InsertSpec::Limiter(s) => Processor::Limiter(s.prepare(ctx)?),
+            InsertSpec::Delay(s) => Processor::Delay(s.prepare(ctx)?),
+            InsertSpec::Chorus(s) => Processor::Chorus(s.prepare(ctx)?),
         })
     }
 }
@@ -87,18 +120,28 @@ impl Processor {
     pub fn op_name(&self) -> &'static str {
         match self {
             Processor::Trim { .. } => "gain",
+            Processor::Compressor(_) => "compressor",
+            Processor::Limiter(_) => "limiter",
+            Processor::Delay(_) => "delay",
+            Processor::Chorus(_) => "chorus",
         }
     }
 
     /// Runs the CPU reference implementation in place on planar `channels`.
     /// `sidechain` is the key input for processors that take one.
-    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, _sidechain: Option<&[Vec<f32>]>) {
+    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, sidechain: Option<&[Vec<f32>]>) {
         match self {
             Processor::Trim { gain } => {
                 for ch in channels {
                     gain::cpu::apply(ch, *gain);
                 }
             }
+            Processor::Compressor(c) => c.process_cpu(channels, sidechain),
+            Processor::Limiter(l) => {
+                l.process_cpu(channels);
+            }
+            Processor::Delay(d) => d.process_cpu(channels),
+            Processor::Chorus(c) => c.process_cpu(channels),
         }
     }
 }
