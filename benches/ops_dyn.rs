@@ -22,7 +22,9 @@ fn program() -> Vec<Vec<f32>> {
     };
     // noise with a 2 Hz level swing between about −30 and 0 dBFS
     let env: Vec<f32> = (0..FRAMES)
-        .map(|n| 0.03 + 0.97 * (0.5 + 0.5 * (n as f32 * 2.0 * std::f32::consts::TAU / FS as f32).sin()))
+        .map(|n| {
+            0.03 + 0.97 * (0.5 + 0.5 * (n as f32 * 2.0 * std::f32::consts::TAU / FS as f32).sin())
+        })
         .collect();
     (0..2)
         .map(|_| env.iter().map(|e| e * next()).collect())
@@ -50,10 +52,24 @@ fn prepare(inline: &str) -> Processor {
 
 fn bench(c: &mut Criterion) {
     let input = program();
-    let cases = [(
-        "compressor/cpu",
-        r#"{ type = "compressor", threshold_db = -18, ratio = 3, knee_db = 6, attack_ms = 10, release_ms = 120, makeup_db = 2 }"#,
-    )];
+    let cases = [
+        (
+            "compressor/cpu",
+            r#"{ type = "compressor", threshold_db = -18, ratio = 3, knee_db = 6, attack_ms = 10, release_ms = 120, makeup_db = 2 }"#,
+        ),
+        (
+            "limiter/cpu",
+            r#"{ type = "limiter", ceiling_dbtp = -1, release_ms = 100, lookahead_ms = 5 }"#,
+        ),
+        (
+            "delay/cpu",
+            r#"{ type = "delay", time_ms = 375, feedback = 0.35, high_cut_hz = 6000, mix = 0.2, ping_pong = true }"#,
+        ),
+        (
+            "chorus/cpu",
+            r#"{ type = "chorus", rate_hz = 0.8, depth_ms = 3, delay_ms = 12, voices = 3, mix = 0.35 }"#,
+        ),
+    ];
     let mut group = c.benchmark_group("ops_dyn");
     group.throughput(Throughput::Elements(FRAMES as u64));
     group.sample_size(10);

@@ -33,9 +33,8 @@ pub fn process(ch: &Chorus, channels: &mut [Vec<f32>]) {
                 let fr = (phase & frac_mask) as f32 * frac_scale;
                 let s = table[i] + fr * (table[i + 1] - table[i]);
                 let d = p.delay_frames + p.depth_frames * s;
-                let k = d.floor();
-                let t = d - k;
-                let k = k as usize;
+                let k = d as usize; // d ≥ 0: truncation is floor
+                let t = d - k as f32;
                 let a = ring[n.wrapping_sub(k) & mask];
                 let b = ring[n.wrapping_sub(k + 1) & mask];
                 acc += a + t * (b - a);

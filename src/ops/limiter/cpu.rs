@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::{Limiter, MAX_REDUCTION_L2, Q_PER_L2, TAPS_PER_PHASE};
-use crate::ops::loglin::{exp2_approx, flush_denormal, log2_approx, DB_PER_L2};
+use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
 
 /// Frames per detector block (scratch size; does not change the result).
 const BLOCK_FRAMES: usize = 1024;
@@ -80,7 +80,7 @@ pub fn process(lim: &Limiter, channels: &mut [Vec<f32>]) -> LimiterReport {
             let peak = prev_e.max(en);
             prev_e = en;
             let r = (p.target_l2 - log2_approx(peak)).min(0.0).max(floor_l2);
-            *qn = (r * q_scale).floor() as i32;
+            *qn = floor_i32(r * q_scale);
         }
         start += len;
     }

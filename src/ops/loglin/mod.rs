@@ -104,8 +104,8 @@ pub fn log2_approx(x: f32) -> f32 {
 #[inline]
 pub fn exp2_approx(y: f32) -> f32 {
     let y = y.clamp(EXP2_MIN_L2, EXP2_MAX_L2);
-    let n = (y + 0.5).floor();
-    let f = y - n;
+    let n = floor_i32(y + 0.5);
+    let f = y - n as f32;
     let c = &EXP2_COEFFS;
     let mut p = c[6];
     p = p * f + c[5];
@@ -114,7 +114,20 @@ pub fn exp2_approx(y: f32) -> f32 {
     p = p * f + c[2];
     p = p * f + c[1];
     p = p * f + c[0];
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    p * f32::from_bits(((n + 127) as u32) << 23)
+}
+
+/// `floor(x)` as an integer for |x| < 2^31 (exact; what WGSL `i32(floor(x))` gives).
+/// Written with a truncating conversion because `f32::floor` is a library call on the
+/// baseline x86-64 target (no SSE4.1).
+#[inline]
+pub fn floor_i32(x: f32) -> i32 {
+    let t = x as i32;
+    if (t as f32) > x {
+        t - 1
+    } else {
+        t
+    }
 }
 
 /// Sets `x` to zero when it is a denormal (|x| < `f32::MIN_POSITIVE`): recursive state is
