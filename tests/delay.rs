@@ -130,7 +130,7 @@ fn beats_need_a_tempo_and_tail_follows_feedback() {
     );
     let p = s.prepare(&ctx(FS, Some(120.0))).expect("prepares");
     assert_eq!(p.params.delay_frames, 18_000); // 0.75 beat at 120 bpm = 375 ms
-    // 0.35^k ≤ 1e-3 ⇔ k ≥ 6.58 → 7 repeats after the first echo
+                                               // 0.35^k ≤ 1e-3 ⇔ k ≥ 6.58 → 7 repeats after the first echo
     let tail = s.tail_seconds_at(Some(120.0));
     eprintln!("tail at 120 bpm: {tail} s");
     assert!((tail - 0.375 * 8.0).abs() < 1e-12);
