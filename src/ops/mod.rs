@@ -14,6 +14,7 @@ pub mod gain;
 pub mod limiter;
 pub mod loglin;
 pub mod mix;
+pub mod multiband;
 
 use std::path::Path;
 
