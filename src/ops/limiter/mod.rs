@@ -20,6 +20,8 @@
 //! 4. **Attack**: box average `a[n] = (Σ m[n−L..=n]) · 1/(Q·(L+1))`. Every term is ≤ `q[n]`
 //!    (each window `[k, k+L]` with `k ∈ [n−L, n]` contains `n`), so `a[n] ≤ r[n]`: the gain
 //!    ramps down linearly (in dB) over the lookahead and is at its target by the peak.
+//!    (The i32 → f32 conversion of the sum is exact below 2^24; above, WGSL allows either
+//!    neighbour, a 6e-8 relative difference in the gain exponent.)
 //! 5. **Release**: `g = a` if `a ≤ g[n−1]`, else `g = a + α·(g[n−1] − a)` (one-pole toward
 //!    less reduction, `α = exp(−1/(τ·fs))`, τ = `release_ms`, 1 − 1/e definition). `g ≤ a`.
 //! 6. **Output**: `y_c[n] = x_c[n] · 2^g[n]` (shared polynomial exp2, see
