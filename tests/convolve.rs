@@ -54,7 +54,10 @@ fn direct(x: &[f32], h: &[f64]) -> Vec<f64> {
 
 fn max_err(got: &[f32], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len(), "length");
-    got.iter().zip(want).map(|(g, w)| (*g as f64 - w).abs()).fold(0.0, f64::max)
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (*g as f64 - w).abs())
+        .fold(0.0, f64::max)
 }
 
 fn db(v: f64) -> f64 {
@@ -63,7 +66,10 @@ fn db(v: f64) -> f64 {
 
 fn check(ir_len: usize, x_len: usize, seed: u64) -> f64 {
     let h = test_ir(ir_len, seed);
-    let x: Vec<f32> = noise(x_len, seed + 1000).iter().map(|&v| v as f32).collect();
+    let x: Vec<f32> = noise(x_len, seed + 1000)
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
     let kernel = Kernel::new(&h);
     assert_eq!(kernel.len_frames, ir_len);
     assert_eq!(kernel.partitions, ir_len.div_ceil(BLOCK_FRAMES));
@@ -72,7 +78,10 @@ fn check(ir_len: usize, x_len: usize, seed: u64) -> f64 {
     let want = direct(&x, &h);
     let err = max_err(&got, &want);
     eprintln!("IR {ir_len:>6} x {x_len:>6}: max err {:.1} dB FS", db(err));
-    assert!(err <= MAX_ERR_FS, "IR {ir_len} input {x_len}: max error {err:e} > {MAX_ERR_FS:e}");
+    assert!(
+        err <= MAX_ERR_FS,
+        "IR {ir_len} input {x_len}: max error {err:e} > {MAX_ERR_FS:e}"
+    );
     err
 }
 
@@ -104,13 +113,26 @@ fn window_is_a_slice_of_the_full_convolution() {
     let x: Vec<f32> = noise(7000, 6).iter().map(|&v| v as f32).collect();
     let kernel = Kernel::new(&h);
     let full = convolve::convolve(&x, &kernel);
-    for (offset, len) in [(0, 7000), (2499, 7000), (1, 1), (1023, 1026), (5000, 9000), (9498, 5), (20_000, 3), (3, 0)] {
+    for (offset, len) in [
+        (0, 7000),
+        (2499, 7000),
+        (1, 1),
+        (1023, 1026),
+        (5000, 9000),
+        (9498, 5),
+        (20_000, 3),
+        (3, 0),
+    ] {
         let win = convolve::convolve_window(&x, &kernel, offset, len);
         assert_eq!(win.len(), len);
         for (i, v) in win.iter().enumerate() {
             let want = full.get(offset + i).copied().unwrap_or(0.0);
             // Same blocks, same arithmetic: bit-identical.
-            assert_eq!(v.to_bits(), want.to_bits(), "offset {offset} len {len} frame {i}");
+            assert_eq!(
+                v.to_bits(),
+                want.to_bits(),
+                "offset {offset} len {len} frame {i}"
+            );
         }
     }
 }
@@ -137,18 +159,26 @@ fn kernel_spectra_match_direct_dft() {
         let mut want = vec![(0.0f64, 0.0f64); BINS];
         for (bin, w) in want.iter_mut().enumerate() {
             for (t, &v) in part.iter().enumerate() {
-                let ph = -2.0 * std::f64::consts::PI * ((bin * t) % FFT_SIZE) as f64 / FFT_SIZE as f64;
+                let ph =
+                    -2.0 * std::f64::consts::PI * ((bin * t) % FFT_SIZE) as f64 / FFT_SIZE as f64;
                 w.0 += v * ph.cos() / FFT_SIZE as f64;
                 w.1 += v * ph.sin() / FFT_SIZE as f64;
             }
         }
-        let peak = want.iter().map(|w| w.0.abs().max(w.1.abs())).fold(0.0, f64::max);
+        let peak = want
+            .iter()
+            .map(|w| w.0.abs().max(w.1.abs()))
+            .fold(0.0, f64::max);
         let err = spec
             .iter()
             .zip(&want)
             .map(|(s, w)| (s[0] as f64 - w.0).abs().max((s[1] as f64 - w.1).abs()))
             .fold(0.0, f64::max);
-        eprintln!("partition {p}: max spectrum error {:.2e} (rel. to peak bin {:.2e})", err, err / peak);
+        eprintln!(
+            "partition {p}: max spectrum error {:.2e} (rel. to peak bin {:.2e})",
+            err,
+            err / peak
+        );
         assert!(err <= KERNEL_REL_ERR * peak, "partition {p}: {err:e}");
         assert_eq!(spec[0][1], 0.0, "DC imaginary part");
         assert_eq!(spec[BINS - 1][1], 0.0, "Nyquist imaginary part");

@@ -7,9 +7,13 @@
 //! files and become prepared [`Processor`]s in the Plan.
 
 pub mod convolve;
+pub mod crossover;
 pub mod envelope;
+pub mod eq;
 pub mod gain;
 pub mod mix;
+pub mod reverb;
+pub mod width;
 
 use std::path::Path;
 
@@ -40,6 +44,12 @@ pub struct PrepareCtx<'a> {
 pub enum InsertSpec {
     /// A plain level change (a mixer's trim / utility plug-in).
     Trim(TrimSpec),
+    /// Parametric EQ (minimum- or linear-phase).
+    Eq(eq::EqSpec),
+    /// Convolution reverb with an impulse-response file.
+    Reverb(reverb::ReverbSpec),
+    /// Stereo width (mid/side) and bass mono.
+    Width(width::WidthSpec),
 }
 
 /// `type = "trim"`: a level change in dB.
@@ -58,6 +68,12 @@ pub enum Processor {
         /// linear gain
         gain: f32,
     },
+    /// parametric EQ
+    Eq(eq::Eq),
+    /// convolution reverb
+    Reverb(reverb::Reverb),
+    /// stereo width
+    Width(width::Width),
 }
 
 impl InsertSpec {
@@ -65,20 +81,35 @@ impl InsertSpec {
     pub fn sidechain(&self) -> Option<&str> {
         match self {
             InsertSpec::Trim(_) => None,
+            InsertSpec::Eq(_) => None,
+            InsertSpec::Reverb(_) => None,
+            InsertSpec::Width(_) => None,
         }
     }
 
     /// Seconds of output this insert adds after its input ends (reverb and delay tails).
+    /// Known before any file is read, so a reverb gives an upper bound (pre-delay + the
+    /// longest IR accepted); [`Processor::tail_seconds`] is exact.
     pub fn tail_seconds(&self) -> f64 {
         match self {
             InsertSpec::Trim(_) => 0.0,
+            InsertSpec::Eq(_) => 0.0,
+            InsertSpec::Reverb(s) => s.tail_seconds_bound(),
+            InsertSpec::Width(_) => 0.0,
         }
     }
 
     /// Resolves the spec for one render (sample rate, files, tempo).
-    pub fn prepare(&self, _ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
+    pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
         Ok(match self {
             InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+            InsertSpec::Eq(s) => {
+                Processor::Eq(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
+            InsertSpec::Reverb(s) => Processor::Reverb(s.prepare(ctx)?),
+            InsertSpec::Width(s) => {
+                Processor::Width(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
         })
     }
 }
@@ -88,6 +119,17 @@ impl Processor {
     pub fn op_name(&self) -> &'static str {
         match self {
             Processor::Trim { .. } => "gain",
+            Processor::Eq(_) => "eq",
+            Processor::Reverb(_) => "reverb",
+            Processor::Width(_) => "width",
+        }
+    }
+
+    /// Seconds of output the prepared processor adds after its input ends (exact).
+    pub fn tail_seconds(&self) -> f64 {
+        match self {
+            Processor::Reverb(r) => r.tail_seconds(),
+            _ => 0.0,
         }
     }
 
@@ -100,6 +142,9 @@ impl Processor {
                     gain::cpu::apply(ch, *gain);
                 }
             }
+            Processor::Eq(eq) => eq::cpu::process(eq, channels),
+            Processor::Reverb(r) => reverb::cpu::process(r, channels),
+            Processor::Width(w) => width::cpu::process(w, channels),
         }
     }
 }

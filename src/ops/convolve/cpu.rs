@@ -35,7 +35,10 @@ fn plans() -> &'static Plans {
     static PLANS: OnceLock<Plans> = OnceLock::new();
     PLANS.get_or_init(|| {
         let mut planner = RealFftPlanner::<f32>::new();
-        Plans { forward: planner.plan_fft_forward(FFT_SIZE), inverse: planner.plan_fft_inverse(FFT_SIZE) }
+        Plans {
+            forward: planner.plan_fft_forward(FFT_SIZE),
+            inverse: planner.plan_fft_inverse(FFT_SIZE),
+        }
     })
 }
 
@@ -47,7 +50,10 @@ struct Split {
 
 impl Split {
     fn zeros(spectra: usize) -> Split {
-        Split { re: vec![0.0; spectra * BINS], im: vec![0.0; spectra * BINS] }
+        Split {
+            re: vec![0.0; spectra * BINS],
+            im: vec![0.0; spectra * BINS],
+        }
     }
 }
 
@@ -115,33 +121,53 @@ fn input_spectra(x: &[f32], j0: usize, j1: usize, xs: &mut Split) {
     xs.re.resize(n * BINS, 0.0);
     xs.im.resize(n * BINS, 0.0);
     let fft = &plans().forward;
-    xs.re.par_chunks_mut(BINS).zip(xs.im.par_chunks_mut(BINS)).enumerate().for_each_init(
-        || (vec![0.0f32; FFT_SIZE], vec![Complex::new(0.0f32, 0.0); BINS], fft.make_scratch_vec()),
-        |(time, freq, scratch), (i, (re, im))| {
-            let j = j0 + i;
-            // frame = x[(j-1)B .. (j+1)B], zeros outside 0 .. M
-            let start = j as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
-            time.fill(0.0);
-            let lo = start.max(0) as usize;
-            let hi = ((start + FFT_SIZE as isize).max(0) as usize).min(x.len());
-            if lo < hi {
-                let t0 = (lo as isize - start) as usize;
-                time[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
-            }
-            // Sizes match the plan by construction.
-            fft.process_with_scratch(time, freq, scratch).expect("forward FFT buffer sizes");
-            for ((r, m), c) in re.iter_mut().zip(im.iter_mut()).zip(freq.iter()) {
-                *r = c.re;
-                *m = c.im;
-            }
-        },
-    );
+    xs.re
+        .par_chunks_mut(BINS)
+        .zip(xs.im.par_chunks_mut(BINS))
+        .enumerate()
+        .for_each_init(
+            || {
+                (
+                    vec![0.0f32; FFT_SIZE],
+                    vec![Complex::new(0.0f32, 0.0); BINS],
+                    fft.make_scratch_vec(),
+                )
+            },
+            |(time, freq, scratch), (i, (re, im))| {
+                let j = j0 + i;
+                // frame = x[(j-1)B .. (j+1)B], zeros outside 0 .. M
+                let start = j as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
+                time.fill(0.0);
+                let lo = start.max(0) as usize;
+                let hi = ((start + FFT_SIZE as isize).max(0) as usize).min(x.len());
+                if lo < hi {
+                    let t0 = (lo as isize - start) as usize;
+                    time[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
+                }
+                // Sizes match the plan by construction.
+                fft.process_with_scratch(time, freq, scratch)
+                    .expect("forward FFT buffer sizes");
+                for ((r, m), c) in re.iter_mut().zip(im.iter_mut()).zip(freq.iter()) {
+                    *r = c.re;
+                    *m = c.im;
+                }
+            },
+        );
 }
 
 /// Accumulates and inverse-transforms output blocks `ka .. kb`, writing the part of
 /// y[ka·B .. kb·B] that falls in the window (starting at `offset`) into `tile`.
 #[allow(clippy::too_many_arguments)]
-fn output_tile(ka: usize, kb: usize, j0: usize, offset: usize, xs: &Split, h: &Split, parts: usize, tile: &mut [f32]) {
+fn output_tile(
+    ka: usize,
+    kb: usize,
+    j0: usize,
+    offset: usize,
+    xs: &Split,
+    h: &Split,
+    parts: usize,
+    tile: &mut [f32],
+) {
     let nk = kb - ka;
     let mut y = Split::zeros(nk);
     mac_tile(ka, kb, j0, xs, h, parts, &mut y);
@@ -151,16 +177,23 @@ fn output_tile(ka: usize, kb: usize, j0: usize, offset: usize, xs: &Split, h: &S
     let mut scratch = inverse.make_scratch_vec();
     let mut written = 0;
     for (i, k) in (ka..kb).enumerate() {
-        for ((c, r), m) in freq.iter_mut().zip(&y.re[i * BINS..]).zip(&y.im[i * BINS..]) {
+        for ((c, r), m) in freq
+            .iter_mut()
+            .zip(&y.re[i * BINS..])
+            .zip(&y.im[i * BINS..])
+        {
             *c = Complex::new(*r, *m);
         }
         // DC and Nyquist imaginary parts are exactly zero (products of zeros), so the
         // inverse cannot reject its input; sizes match the plan.
-        inverse.process_with_scratch(&mut freq, &mut time, &mut scratch).expect("inverse FFT input");
+        inverse
+            .process_with_scratch(&mut freq, &mut time, &mut scratch)
+            .expect("inverse FFT input");
         let block_start = k * BLOCK_FRAMES;
         let skip = offset.saturating_sub(block_start);
         let take = (BLOCK_FRAMES - skip).min(tile.len() - written);
-        tile[written..written + take].copy_from_slice(&time[BLOCK_FRAMES + skip..BLOCK_FRAMES + skip + take]);
+        tile[written..written + take]
+            .copy_from_slice(&time[BLOCK_FRAMES + skip..BLOCK_FRAMES + skip + take]);
         written += take;
     }
 }
@@ -179,12 +212,28 @@ fn mac_tile(ka: usize, kb: usize, j0: usize, xs: &Split, h: &Split, parts: usize
 /// [`mac_tile_generic`] compiled for AVX (8 lanes; no FMA, so identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-fn mac_tile_avx(ka: usize, kb: usize, j0: usize, xs: &Split, h: &Split, parts: usize, y: &mut Split) {
+fn mac_tile_avx(
+    ka: usize,
+    kb: usize,
+    j0: usize,
+    xs: &Split,
+    h: &Split,
+    parts: usize,
+    y: &mut Split,
+) {
     mac_tile_generic(ka, kb, j0, xs, h, parts, y);
 }
 
 #[inline(always)]
-fn mac_tile_generic(ka: usize, kb: usize, j0: usize, xs: &Split, h: &Split, parts: usize, y: &mut Split) {
+fn mac_tile_generic(
+    ka: usize,
+    kb: usize,
+    j0: usize,
+    xs: &Split,
+    h: &Split,
+    parts: usize,
+    y: &mut Split,
+) {
     for p in 0..parts {
         let hr = &h.re[p * BINS..(p + 1) * BINS];
         let hi = &h.im[p * BINS..(p + 1) * BINS];

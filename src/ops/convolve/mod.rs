@@ -63,10 +63,18 @@ impl Kernel {
             time.fill(0.0);
             time[..part.len()].copy_from_slice(part);
             // Lengths match the plan by construction: the call cannot fail.
-            fft.process_with_scratch(&mut time, &mut freq, &mut scratch).expect("f64 FFT buffer sizes");
-            spectra.extend(freq.iter().map(|c| [(c.re * scale) as f32, (c.im * scale) as f32]));
+            fft.process_with_scratch(&mut time, &mut freq, &mut scratch)
+                .expect("f64 FFT buffer sizes");
+            spectra.extend(
+                freq.iter()
+                    .map(|c| [(c.re * scale) as f32, (c.im * scale) as f32]),
+            );
         }
-        Kernel { len_frames: ir.len(), partitions, spectra }
+        Kernel {
+            len_frames: ir.len(),
+            partitions,
+            spectra,
+        }
     }
 
     /// The spectrum of partition `p` (`BINS` entries).
