@@ -63,7 +63,6 @@ fn presets_have_their_targets_and_end_in_a_limiter_at_the_ceiling() {
 /// A preset file as the renderer reads it.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 struct Preset {
     target_lufs: f64,
     ceiling_dbtp: f64,
@@ -71,11 +70,11 @@ struct Preset {
 }
 
 #[test]
-#[ignore = "WAITS FOR THE MERGE: needs `eq`/`width` (branch fft) and `multiband` inserts; remove this ignore once they are in InsertSpec"]
 fn every_preset_parses_into_insert_specs() {
     for (stem, _, _) in PRESETS {
         let text = std::fs::read_to_string(path(stem)).expect("preset readable");
         let preset: Preset = toml::from_str(&text).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert!(preset.target_lufs < 0.0 && preset.ceiling_dbtp < 0.0);
         for insert in &preset.chain {
             insert
                 .prepare(&common::ctx(48_000, None))

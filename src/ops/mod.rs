@@ -8,13 +8,18 @@
 
 pub mod chorus;
 pub mod compressor;
+pub mod convolve;
+pub mod crossover;
 pub mod delay;
 pub mod envelope;
+pub mod eq;
 pub mod gain;
 pub mod limiter;
 pub mod loglin;
 pub mod mix;
 pub mod multiband;
+pub mod reverb;
+pub mod width;
 
 use std::path::Path;
 
@@ -53,6 +58,14 @@ pub enum InsertSpec {
     Delay(delay::DelaySpec),
     /// Multi-voice chorus.
     Chorus(chorus::ChorusSpec),
+    /// Multiband compressor (crossover + a compressor per band).
+    Multiband(multiband::MultibandSpec),
+    /// Parametric EQ (minimum- or linear-phase).
+    Eq(eq::EqSpec),
+    /// Convolution reverb with an impulse-response file.
+    Reverb(reverb::ReverbSpec),
+    /// Stereo width (mid/side) and bass mono.
+    Width(width::WidthSpec),
 }
 
 /// `type = "trim"`: a level change in dB.
@@ -79,6 +92,14 @@ pub enum Processor {
     Delay(delay::Delay),
     /// chorus
     Chorus(chorus::Chorus),
+    /// multiband compressor
+    Multiband(multiband::Multiband),
+    /// parametric EQ
+    Eq(eq::Eq),
+    /// convolution reverb
+    Reverb(reverb::Reverb),
+    /// stereo width
+    Width(width::Width),
 }
 
 impl InsertSpec {
@@ -90,10 +111,16 @@ impl InsertSpec {
             InsertSpec::Limiter(_) => None,
             InsertSpec::Delay(_) => None,
             InsertSpec::Chorus(_) => None,
+            InsertSpec::Multiband(_) => None,
+            InsertSpec::Eq(_) => None,
+            InsertSpec::Reverb(_) => None,
+            InsertSpec::Width(_) => None,
         }
     }
 
     /// Seconds of output this insert adds after its input ends (reverb and delay tails).
+    /// Known before any file is read, so a reverb gives an upper bound (pre-delay + the
+    /// longest IR accepted); [`Processor::tail_seconds`] is exact.
     pub fn tail_seconds(&self) -> f64 {
         match self {
             InsertSpec::Trim(_) => 0.0,
@@ -101,6 +128,10 @@ impl InsertSpec {
             InsertSpec::Limiter(_) => 0.0,
             InsertSpec::Delay(s) => s.tail_seconds(),
             InsertSpec::Chorus(s) => s.tail_seconds(),
+            InsertSpec::Multiband(_) => 0.0,
+            InsertSpec::Eq(_) => 0.0,
+            InsertSpec::Reverb(s) => s.tail_seconds_bound(),
+            InsertSpec::Width(_) => 0.0,
         }
     }
 
@@ -112,6 +143,14 @@ impl InsertSpec {
             InsertSpec::Limiter(s) => Processor::Limiter(s.prepare(ctx)?),
             InsertSpec::Delay(s) => Processor::Delay(s.prepare(ctx)?),
             InsertSpec::Chorus(s) => Processor::Chorus(s.prepare(ctx)?),
+            InsertSpec::Multiband(s) => Processor::Multiband(s.prepare(ctx)?),
+            InsertSpec::Eq(s) => {
+                Processor::Eq(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
+            InsertSpec::Reverb(s) => Processor::Reverb(s.prepare(ctx)?),
+            InsertSpec::Width(s) => {
+                Processor::Width(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
         })
     }
 }
@@ -125,6 +164,20 @@ impl Processor {
             Processor::Limiter(_) => "limiter",
             Processor::Delay(_) => "delay",
             Processor::Chorus(_) => "chorus",
+            Processor::Multiband(_) => "multiband",
+            Processor::Eq(_) => "eq",
+            Processor::Reverb(_) => "reverb",
+            Processor::Width(_) => "width",
+        }
+    }
+
+    /// Seconds of output the prepared processor adds after its input ends (exact).
+    pub fn tail_seconds(&self) -> f64 {
+        match self {
+            Processor::Reverb(r) => r.tail_seconds(),
+            Processor::Delay(d) => d.tail_s,
+            Processor::Chorus(c) => c.tail_s,
+            _ => 0.0,
         }
     }
 
@@ -143,6 +196,10 @@ impl Processor {
             }
             Processor::Delay(d) => d.process_cpu(channels),
             Processor::Chorus(c) => c.process_cpu(channels),
+            Processor::Multiband(m) => m.process_cpu(channels),
+            Processor::Eq(eq) => eq::cpu::process(eq, channels),
+            Processor::Reverb(r) => reverb::cpu::process(r, channels),
+            Processor::Width(w) => width::cpu::process(w, channels),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the dynamics / time-effect tests: contexts, test signals, measurements.
 #![allow(dead_code)]
 
+pub mod comp_oracle;
+
 use std::path::Path;
 
 use mixfarm::ops::{InsertSpec, PrepareCtx, Processor};

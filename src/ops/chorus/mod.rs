@@ -84,6 +84,8 @@ pub struct Chorus {
     pub lfo_table: Vec<f32>,
     /// phase offsets, channel-major (left voices, then right voices)
     pub phase_offsets: Vec<u32>,
+    /// tail, seconds ([`ChorusSpec::tail_seconds`])
+    pub tail_s: f64,
 }
 
 /// One sine cycle from f64 `sin`, `2^LFO_TABLE_BITS + 1` entries (the last repeats the first).
@@ -157,6 +159,7 @@ impl ChorusSpec {
             phase_offsets: phase_offsets
                 .map(|(c, v)| phase_offset(c, v, self.voices))
                 .collect(),
+            tail_s: self.tail_seconds(),
         })
     }
 }

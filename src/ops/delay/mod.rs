@@ -81,6 +81,8 @@ pub struct DelayParams {
 pub struct Delay {
     /// kernel parameters
     pub params: DelayParams,
+    /// exact tail at the song's tempo, seconds ([`DelaySpec::tail_seconds_at`])
+    pub tail_s: f64,
 }
 
 fn bad(ctx: &PrepareCtx<'_>, msg: String) -> Error {
@@ -168,6 +170,7 @@ impl DelaySpec {
                 ping_pong: self.ping_pong as u32,
                 _pad: 0,
             },
+            tail_s: self.tail_seconds_at(ctx.tempo_bpm),
         })
     }
 }

@@ -8,28 +8,18 @@
 //!   bands = [ { threshold_db = -24, ratio = 2, knee_db = 6, attack_ms = 30,
 //!   release_ms = 200, makeup_db = 1 }, … ] }` — one band more than crossover frequencies.
 //!
-//! STATUS: the band split comes from the crossover operator of branch `fft`
-//! (`ops::crossover`), not merged yet. This module holds the settings, their checks and
-//! the per-band compression + summation ([`cpu::compress_and_sum`]); the `InsertSpec`
-//! variant is added when the crossover lands.
+//! The band split is [`crate::ops::crossover`] (`mode` picks its kind: Linkwitz–Riley
+//! 24 dB/oct with all-pass compensation, or complementary linear-phase FIRs with the
+//! latency removed); bands are compressed by [`cpu::compress_and_sum`].
 
 pub mod cpu;
 
 use serde::{Deserialize, Serialize};
 
 use super::compressor::{self, CompressorParams, Detector, DEFAULT_RMS_WINDOW_MS};
+use super::crossover::{Crossover, CrossoverKind, CrossoverSpec};
+use super::PrepareCtx;
 use crate::error::Error;
-
-/// Crossover filter family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CrossoverMode {
-    /// Linkwitz–Riley IIR (minimum phase, bands sum flat in magnitude)
-    #[default]
-    LinkwitzRiley,
-    /// linear-phase FIR (bands sum to a pure delay)
-    LinearPhase,
-}
 
 /// One band's compressor settings (as [`compressor::CompressorSpec`], no sidechain).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,9 +50,9 @@ pub struct BandSpec {
 pub struct MultibandSpec {
     /// crossover frequencies, Hz, strictly increasing
     pub crossover_hz: Vec<f64>,
-    /// crossover filter family
+    /// crossover kind: `linkwitz_riley` (default) or `linear_phase`
     #[serde(default)]
-    pub mode: CrossoverMode,
+    pub mode: CrossoverKind,
     /// compressor per band, lowest band first (`crossover_hz.len() + 1` of them)
     pub bands: Vec<BandSpec>,
 }
@@ -125,5 +115,37 @@ impl MultibandSpec {
                 ))
             })
             .collect()
+    }
+}
+
+/// A prepared multiband compressor.
+#[derive(Debug, Clone)]
+pub struct Multiband {
+    /// the band split
+    pub crossover: Crossover,
+    /// one compressor per band, lowest first
+    pub bands: Vec<CompressorParams>,
+}
+
+impl MultibandSpec {
+    /// Checks the settings and designs the crossover and band compressors for
+    /// `ctx.sample_rate`.
+    pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Multiband, Error> {
+        let bands = self.band_params(ctx.sample_rate, ctx.scene_dir)?;
+        let crossover = CrossoverSpec {
+            kind: self.mode,
+            freqs_hz: self.crossover_hz.clone(),
+        }
+        .prepare(f64::from(ctx.sample_rate))
+        .map_err(|m| Error::scene(ctx.scene_dir, format!("multiband: {m}")))?;
+        Ok(Multiband { crossover, bands })
+    }
+}
+
+impl Multiband {
+    /// Runs the CPU reference in place: split, compress each band, sum.
+    pub fn process_cpu(&self, channels: &mut [Vec<f32>]) {
+        let mut bands = super::crossover::cpu::split(&self.crossover, channels);
+        cpu::compress_and_sum(&self.bands, &mut bands, channels);
     }
 }
