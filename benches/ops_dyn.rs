@@ -1,7 +1,7 @@
 //! Benches for the dynamics and time-based inserts (CPU reference path, one core):
-//! ids `compressor/cpu`, `limiter/cpu`, `delay/cpu`, `chorus/cpu`. Shape: 10 s of stereo
-//! noise program at 48 kHz per iteration; throughput is reported in frames, so the
-//! realtime factor is `frames/s ÷ 48 000`.
+//! ids `compressor/cpu`, `limiter/cpu`, `delay/cpu`, `multiband/cpu`, `chorus/cpu`.
+//! Shape: 10 s of stereo noise program at 48 kHz per iteration; throughput is reported in
+//! frames, so the realtime factor is `frames/s ÷ 48 000`.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -64,6 +64,10 @@ fn bench(c: &mut Criterion) {
         (
             "delay/cpu",
             r#"{ type = "delay", time_ms = 375, feedback = 0.35, high_cut_hz = 6000, mix = 0.2, ping_pong = true }"#,
+        ),
+        (
+            "multiband/cpu",
+            r#"{ type = "multiband", crossover_hz = [120, 1000, 6000], bands = [ { threshold_db = -24, ratio = 2, attack_ms = 30, release_ms = 200 }, { threshold_db = -22, ratio = 1.8, attack_ms = 20, release_ms = 150 }, { threshold_db = -22, ratio = 1.6, attack_ms = 10, release_ms = 120 }, { threshold_db = -26, ratio = 1.5, attack_ms = 5, release_ms = 80 } ] }"#,
         ),
         (
             "chorus/cpu",
