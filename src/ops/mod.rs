@@ -6,10 +6,20 @@
 //! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
 //! files and become prepared [`Processor`]s in the Plan.
 
+pub mod chorus;
+pub mod compressor;
 pub mod convolve;
+pub mod crossover;
+pub mod delay;
 pub mod envelope;
+pub mod eq;
 pub mod gain;
+pub mod limiter;
+pub mod loglin;
 pub mod mix;
+pub mod multiband;
+pub mod reverb;
+pub mod width;
 
 use std::path::Path;
 
@@ -40,6 +50,22 @@ pub struct PrepareCtx<'a> {
 pub enum InsertSpec {
     /// A plain level change (a mixer's trim / utility plug-in).
     Trim(TrimSpec),
+    /// Feed-forward compressor (optionally keyed by a sidechain).
+    Compressor(compressor::CompressorSpec),
+    /// True-peak lookahead limiter.
+    Limiter(limiter::LimiterSpec),
+    /// Feedback delay (echo), optionally ping-pong.
+    Delay(delay::DelaySpec),
+    /// Multi-voice chorus.
+    Chorus(chorus::ChorusSpec),
+    /// Multiband compressor (crossover + a compressor per band).
+    Multiband(multiband::MultibandSpec),
+    /// Parametric EQ (minimum- or linear-phase).
+    Eq(eq::EqSpec),
+    /// Convolution reverb with an impulse-response file.
+    Reverb(reverb::ReverbSpec),
+    /// Stereo width (mid/side) and bass mono.
+    Width(width::WidthSpec),
 }
 
 /// `type = "trim"`: a level change in dB.
@@ -58,6 +84,22 @@ pub enum Processor {
         /// linear gain
         gain: f32,
     },
+    /// feed-forward compressor
+    Compressor(compressor::Compressor),
+    /// true-peak limiter
+    Limiter(limiter::Limiter),
+    /// feedback delay
+    Delay(delay::Delay),
+    /// chorus
+    Chorus(chorus::Chorus),
+    /// multiband compressor
+    Multiband(multiband::Multiband),
+    /// parametric EQ
+    Eq(eq::Eq),
+    /// convolution reverb
+    Reverb(reverb::Reverb),
+    /// stereo width
+    Width(width::Width),
 }
 
 impl InsertSpec {
@@ -65,22 +107,50 @@ impl InsertSpec {
     pub fn sidechain(&self) -> Option<&str> {
         match self {
             InsertSpec::Trim(_) => None,
+            InsertSpec::Compressor(s) => s.sidechain.as_deref(),
+            InsertSpec::Limiter(_) => None,
+            InsertSpec::Delay(_) => None,
+            InsertSpec::Chorus(_) => None,
+            InsertSpec::Multiband(_) => None,
+            InsertSpec::Eq(_) => None,
+            InsertSpec::Reverb(_) => None,
+            InsertSpec::Width(_) => None,
         }
     }
 
     /// Seconds of output this insert adds after its input ends (reverb and delay tails).
+    /// Known before any file is read, so a reverb gives an upper bound (pre-delay + the
+    /// longest IR accepted); [`Processor::tail_seconds`] is exact.
     pub fn tail_seconds(&self) -> f64 {
         match self {
             InsertSpec::Trim(_) => 0.0,
+            InsertSpec::Compressor(_) => 0.0,
+            InsertSpec::Limiter(_) => 0.0,
+            InsertSpec::Delay(s) => s.tail_seconds(),
+            InsertSpec::Chorus(s) => s.tail_seconds(),
+            InsertSpec::Multiband(_) => 0.0,
+            InsertSpec::Eq(_) => 0.0,
+            InsertSpec::Reverb(s) => s.tail_seconds_bound(),
+            InsertSpec::Width(_) => 0.0,
         }
     }
 
     /// Resolves the spec for one render (sample rate, files, tempo).
-    pub fn prepare(&self, _ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
+    pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
         Ok(match self {
-            InsertSpec::Trim(s) => Processor::Trim {
-                gain: gain::db_to_linear(s.gain_db) as f32,
-            },
+            InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+            InsertSpec::Compressor(s) => Processor::Compressor(s.prepare(ctx)?),
+            InsertSpec::Limiter(s) => Processor::Limiter(s.prepare(ctx)?),
+            InsertSpec::Delay(s) => Processor::Delay(s.prepare(ctx)?),
+            InsertSpec::Chorus(s) => Processor::Chorus(s.prepare(ctx)?),
+            InsertSpec::Multiband(s) => Processor::Multiband(s.prepare(ctx)?),
+            InsertSpec::Eq(s) => {
+                Processor::Eq(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
+            InsertSpec::Reverb(s) => Processor::Reverb(s.prepare(ctx)?),
+            InsertSpec::Width(s) => {
+                Processor::Width(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
+            }
         })
     }
 }
@@ -90,23 +160,46 @@ impl Processor {
     pub fn op_name(&self) -> &'static str {
         match self {
             Processor::Trim { .. } => "gain",
+            Processor::Compressor(_) => "compressor",
+            Processor::Limiter(_) => "limiter",
+            Processor::Delay(_) => "delay",
+            Processor::Chorus(_) => "chorus",
+            Processor::Multiband(_) => "multiband",
+            Processor::Eq(_) => "eq",
+            Processor::Reverb(_) => "reverb",
+            Processor::Width(_) => "width",
+        }
+    }
+
+    /// Seconds of output the prepared processor adds after its input ends (exact).
+    pub fn tail_seconds(&self) -> f64 {
+        match self {
+            Processor::Reverb(r) => r.tail_seconds(),
+            Processor::Delay(d) => d.tail_s,
+            Processor::Chorus(c) => c.tail_s,
+            _ => 0.0,
         }
     }
 
     /// Runs the CPU reference implementation in place on planar `channels`.
     /// `sidechain` is the key input for processors that take one.
-    pub fn process_cpu(
-        &self,
-        channels: &mut [Vec<f32>],
-        _sample_rate: u32,
-        _sidechain: Option<&[Vec<f32>]>,
-    ) {
+    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, sidechain: Option<&[Vec<f32>]>) {
         match self {
             Processor::Trim { gain } => {
                 for ch in channels {
                     gain::cpu::apply(ch, *gain);
                 }
             }
+            Processor::Compressor(c) => c.process_cpu(channels, sidechain),
+            Processor::Limiter(l) => {
+                l.process_cpu(channels);
+            }
+            Processor::Delay(d) => d.process_cpu(channels),
+            Processor::Chorus(c) => c.process_cpu(channels),
+            Processor::Multiband(m) => m.process_cpu(channels),
+            Processor::Eq(eq) => eq::cpu::process(eq, channels),
+            Processor::Reverb(r) => reverb::cpu::process(r, channels),
+            Processor::Width(w) => width::cpu::process(w, channels),
         }
     }
 }

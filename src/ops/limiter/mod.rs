@@ -1,0 +1,215 @@
+//! True-peak limiter with lookahead, stereo-linked. CPU twin in [`cpu`]; mirrors
+//! `shaders/limiter.wgsl`.
+//!
+//! Scene syntax: `{ type = "limiter", ceiling_dbtp = -1, release_ms = 100, lookahead_ms = 5 }`.
+//!
+//! Offline, so the lookahead costs no latency: the gain for frame `n` is computed from
+//! frames up to `n + L` and the output stays time-aligned with the input.
+//!
+//! 1. **True-peak detector**: 4× oversampling with polyphase FIRs designed on the host in
+//!    f64 and rounded to f32 ([`design_phases`]: a Kaiser-windowed sinc that reconstructs
+//!    the analog peak well, and the BS.1770 meter's own Hann-windowed sinc, which reads
+//!    up to ~0.1 dB higher near Nyquist; the detector takes the larger):
+//!    `e[n] = max_c max(|x_c[n]|, max_branch |x̂_c(n+f)|)`, `f ∈ {¼, ½, ¾}`, then
+//!    `peak[n] = max(e[n−1], e[n])` so both frames around every inter-sample peak see it.
+//! 2. **Required gain** (log2 units): `r[n] = min(0, T − log2(peak[n]))`, `T` = ceiling −
+//!    [`SAFETY_MARGIN_DB`]; clamped to ≥ −[`MAX_REDUCTION_L2`] and quantised **down** to
+//!    `q[n] = floor(r·Q)`, `Q` = [`Q_PER_L2`], an i32 (so the sums below are exact integer
+//!    arithmetic on both backends, and rounding only ever adds reduction).
+//! 3. **Hold**: `m[n] = min(q[n..=n+L])`, `L` = lookahead frames.
+//! 4. **Attack**: box average `a[n] = (Σ m[n−L..=n]) · 1/(Q·(L+1))`. Every term is ≤ `q[n]`
+//!    (each window `[k, k+L]` with `k ∈ [n−L, n]` contains `n`), so `a[n] ≤ r[n]`: the gain
+//!    ramps down linearly (in dB) over the lookahead and is at its target by the peak.
+//!    (The i32 → f32 conversion of the sum is exact below 2^24; above, WGSL allows either
+//!    neighbour, a 6e-8 relative difference in the gain exponent.)
+//! 5. **Release**: `g = a` if `a ≤ g[n−1]`, else `g = a + α·(g[n−1] − a)` (one-pole toward
+//!    less reduction, `α = exp(−1/(τ·fs))`, τ = `release_ms`, 1 − 1/e definition). `g ≤ a`.
+//! 6. **Output**: `y_c[n] = x_c[n] · 2^g[n]` (shared polynomial exp2, see
+//!    [`crate::ops::loglin`]).
+
+pub mod cpu;
+
+use serde::{Deserialize, Serialize};
+
+use super::loglin::{db_to_l2, one_pole_coef};
+use super::PrepareCtx;
+use crate::error::Error;
+
+/// Oversampling factor of the true-peak detector.
+pub const OVERSAMPLING: usize = 4;
+/// FIR taps per polyphase branch.
+pub const TAPS_PER_PHASE: usize = 16;
+/// Interpolation branches: offsets ¼, ½, ¾ for each of the two interpolators
+/// (see [`design_phases`]).
+pub const PHASES: usize = 6;
+/// Kaiser window β of the interpolator design.
+pub const KAISER_BETA: f64 = 8.0;
+/// Headroom kept under the ceiling for what the detector cannot see: peaks between the 4×
+/// points (the meter uses the same grid) and the spectral spread of the gain changes
+/// themselves, plus f32 rounding.
+/// Sized from the stress tests in `tests/limiter.rs` (measured worst overshoot there).
+pub const SAFETY_MARGIN_DB: f64 = 0.05;
+/// Quantisation steps per log2 unit of the required gain (1/4096 L2 ≈ 0.0015 dB).
+pub const Q_PER_L2: f64 = 4096.0;
+/// Largest gain reduction in log2 units (30 L2 ≈ 180.6 dB).
+pub const MAX_REDUCTION_L2: f64 = 30.0;
+/// Longest lookahead window in frames (`L + 1`), so `MAX_REDUCTION_L2·Q·(L+1) < 2^31`.
+pub const MAX_WINDOW_FRAMES: usize = 16_384;
+
+/// `type = "limiter"`: true-peak brickwall limiter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimiterSpec {
+    /// output true-peak ceiling, dBTP
+    pub ceiling_dbtp: f64,
+    /// release time constant (1 − 1/e of a step), ms
+    pub release_ms: f64,
+    /// lookahead (length of the attack ramp), ms; 0 = instant gain changes
+    pub lookahead_ms: f64,
+}
+
+/// Kernel uniform of the limiter.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LimiterParams {
+    /// target true peak (ceiling − margin), log2 units
+    pub target_l2: f32,
+    /// release one-pole coefficient
+    pub release_coef: f32,
+    /// `1 / (Q·(L+1))`: scale from the integer window sum to log2 units
+    pub sum_scale: f32,
+    /// lookahead `L`, frames
+    pub lookahead_frames: u32,
+}
+
+/// A prepared limiter: uniform plus the interpolator taps (storage buffer on the GPU).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limiter {
+    /// kernel parameters
+    pub params: LimiterParams,
+    /// `[branch][tap]`, [`PHASES`] × [`TAPS_PER_PHASE`] (see [`design_phases`]); tap `j`
+    /// weights `x[n + j − TAPS_PER_PHASE/2 + 1]`
+    pub taps: Vec<f32>,
+}
+
+fn bessel_i0(x: f64) -> f64 {
+    let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
+    while term > 1e-17 * sum {
+        term *= (x / (2.0 * k)).powi(2);
+        sum += term;
+        k += 1.0;
+    }
+    sum
+}
+
+fn sinc(t: f64) -> f64 {
+    if t == 0.0 {
+        1.0
+    } else {
+        (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
+    }
+}
+
+/// Designs the detector's interpolators on the host in f64: [`PHASES`] branches of
+/// [`TAPS_PER_PHASE`] taps, tap `j` weighting `x[n + j − K/2 + 1]` for the point
+/// `n + f`, `f = p/4`, `t = j − K/2 + 1 − f`:
+/// - branches 0–2 (p = 1, 2, 3): Kaiser-windowed sinc, `h = sinc(t)·I0(β√(1−(t/8)²))/I0(β)`,
+///   normalised to unity DC gain — a good reconstruction of the analog peak;
+/// - branches 3–5 (p = 1, 2, 3): the BS.1770 meter's interpolator as libebur128 / the
+///   `ebur128` crate build it (49-tap Hann-windowed sinc at 4×, 12 taps per phase,
+///   `h = sinc(t)·½(1 + cos(π·t/6))`, not normalised), zero-padded to 16 taps — so the
+///   limiter sees at least what the loudness meter will report.
+pub fn design_phases() -> Vec<f64> {
+    let k = TAPS_PER_PHASE;
+    let half = k as f64 / 2.0;
+    let mut taps = Vec::with_capacity(PHASES * k);
+    for meter in [false, true] {
+        for p in 1..OVERSAMPLING {
+            let f = p as f64 / OVERSAMPLING as f64;
+            let phase: Vec<f64> = (0..k)
+                .map(|j| {
+                    let t = j as f64 - half + 1.0 - f;
+                    if meter {
+                        if t.abs() < 6.0 {
+                            sinc(t) * 0.5 * (1.0 + (std::f64::consts::PI * t / 6.0).cos())
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        let r = (t / half).clamp(-1.0, 1.0);
+                        sinc(t) * bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt())
+                            / bessel_i0(KAISER_BETA)
+                    }
+                })
+                .collect();
+            let dc: f64 = if meter { 1.0 } else { phase.iter().sum() };
+            taps.extend(phase.iter().map(|h| h / dc));
+        }
+    }
+    taps
+}
+
+fn bad(ctx: &PrepareCtx<'_>, msg: String) -> Error {
+    Error::scene(ctx.scene_dir, format!("limiter: {msg}"))
+}
+
+impl LimiterSpec {
+    /// Checks the settings and resolves them to `ctx.sample_rate`.
+    pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Limiter, Error> {
+        if !self.ceiling_dbtp.is_finite() {
+            return Err(bad(
+                ctx,
+                format!("ceiling_dbtp must be finite, got {}", self.ceiling_dbtp),
+            ));
+        }
+        if !(self.release_ms >= 0.0 && self.release_ms.is_finite()) {
+            return Err(bad(
+                ctx,
+                format!("release_ms must be ≥ 0, got {}", self.release_ms),
+            ));
+        }
+        let lookahead_frames = (self.lookahead_ms * 1e-3 * ctx.sample_rate as f64).round();
+        if !(lookahead_frames >= 0.0 && (lookahead_frames as usize) < MAX_WINDOW_FRAMES) {
+            return Err(bad(
+                ctx,
+                format!(
+                    "lookahead_ms must be ≥ 0 and under {} frames at {} Hz, got {}",
+                    MAX_WINDOW_FRAMES, ctx.sample_rate, self.lookahead_ms
+                ),
+            ));
+        }
+        Ok(Limiter::new(
+            self.ceiling_dbtp,
+            self.release_ms,
+            lookahead_frames as u32,
+            ctx.sample_rate,
+        ))
+    }
+}
+
+impl Limiter {
+    /// A limiter from resolved settings (inputs assumed valid, see [`LimiterSpec::prepare`]).
+    pub fn new(
+        ceiling_dbtp: f64,
+        release_ms: f64,
+        lookahead_frames: u32,
+        sample_rate: u32,
+    ) -> Self {
+        let params = LimiterParams {
+            target_l2: db_to_l2(ceiling_dbtp - SAFETY_MARGIN_DB) as f32,
+            release_coef: one_pole_coef(release_ms, sample_rate) as f32,
+            sum_scale: (1.0 / (Q_PER_L2 * (lookahead_frames as f64 + 1.0))) as f32,
+            lookahead_frames,
+        };
+        Limiter {
+            params,
+            taps: design_phases().iter().map(|&h| h as f32).collect(),
+        }
+    }
+
+    /// Limits `channels` in place (CPU reference) and returns the largest gain reduction
+    /// applied, in dB (≥ 0), for reports.
+    pub fn process_cpu(&self, channels: &mut [Vec<f32>]) -> f64 {
+        cpu::process(self, channels).max_gain_reduction_db
+    }
+}
