@@ -93,6 +93,8 @@ pub struct Normalisation {
     pub gain_db: f64,
     /// true when the ceiling, not the target, set the gain
     pub limited_by_ceiling: bool,
+    /// largest gain reduction of the mastering limiter, dB (`None`: no limiter)
+    pub limiter_reduction_db: Option<f64>,
 }
 
 /// Gain that brings `m` to `target_lufs`, clamped so the true peak stays ≤ `ceiling_dbtp`.
@@ -109,6 +111,7 @@ pub fn normalisation(m: &Loudness, target_lufs: Option<f64>, ceiling_dbtp: f64) 
         input_true_peak_dbtp: m.true_peak_dbtp,
         gain_db,
         limited_by_ceiling: gain_db < want,
+        limiter_reduction_db: None,
     }
 }
 
@@ -118,4 +121,53 @@ pub fn apply_gain(channels: &mut [Vec<f32>], gain_db: f64) {
     for ch in channels {
         crate::ops::gain::cpu::apply(ch, g);
     }
+}
+
+/// Loudness error, LU, at which the gain-into-limiter search stops.
+pub const LIMITER_SEARCH_TOLERANCE_LU: f64 = 0.01;
+/// Most passes of the gain-into-limiter search (it converges in 2–3 on music).
+pub const LIMITER_SEARCH_PASSES: usize = 6;
+
+/// Brings a rendered master to its delivery: with a mastering limiter, finds the gain into
+/// the limiter at which the limited output measures `target_lufs` (a few passes: gain,
+/// limit, measure, correct); without one, applies one gain clamped under the ceiling.
+/// Returns the loudness before and after, and what was applied.
+pub fn master_to_target(master: &mut crate::plan::Planar, sample_rate: u32, m: &crate::plan::Mastering) -> Result<(Loudness, Normalisation, Loudness)> {
+    let before = measure(master, sample_rate)?;
+    let mut norm = normalisation(&before, m.target_lufs, m.ceiling_dbtp);
+    let (Some(lim), Some(target), Some(_)) = (&m.limiter, m.target_lufs, before.integrated_lufs) else {
+        if let Some(lim) = &m.limiter {
+            // no target (or silence): the limiter only guards the ceiling
+            norm.gain_db = 0.0;
+            norm.limited_by_ceiling = false;
+            norm.limiter_reduction_db = Some(lim.process_cpu(master));
+        } else {
+            apply_gain(master, norm.gain_db);
+        }
+        let after = measure(master, sample_rate)?;
+        return Ok((before, norm, after));
+    };
+    let mut gain_db = target - before.integrated_lufs.unwrap_or(target);
+    let mut best: Option<(f64, crate::plan::Planar, f64, Loudness)> = None;
+    for _ in 0..LIMITER_SEARCH_PASSES {
+        let mut y = master.clone();
+        apply_gain(&mut y, gain_db);
+        let gr = lim.process_cpu(&mut y);
+        let l = measure(&y, sample_rate)?;
+        let err = target - l.integrated_lufs.unwrap_or(target);
+        let better = best.as_ref().is_none_or(|b| err.abs() < (target - b.3.integrated_lufs.unwrap_or(target)).abs());
+        if better {
+            best = Some((gain_db, y, gr, l));
+        }
+        if err.abs() <= LIMITER_SEARCH_TOLERANCE_LU {
+            break;
+        }
+        gain_db += err;
+    }
+    let (gain_db, y, gr, after) = best.expect("at least one pass");
+    *master = y;
+    norm.gain_db = gain_db;
+    norm.limited_by_ceiling = false;
+    norm.limiter_reduction_db = Some(gr);
+    Ok((before, norm, after))
 }

@@ -95,14 +95,17 @@ pub struct Source {
     pub path: PathBuf,
 }
 
-/// What happens to the master after the Plan's stages: loudness normalisation and
-/// the true-peak ceiling.
-#[derive(Debug, Clone, PartialEq)]
+/// What happens to the master after the Plan's stages: loudness normalisation, the
+/// final true-peak limiter (when the master chain ends with one), and the ceiling.
+#[derive(Debug, Clone)]
 pub struct Mastering {
     /// target integrated loudness; `None` leaves the level alone
     pub target_lufs: Option<f64>,
     /// true-peak ceiling in dBTP; the normalisation gain is clamped so the output stays under it
     pub ceiling_dbtp: f64,
+    /// the master chain's closing limiter, run after the normalisation gain (its ceiling is
+    /// the song's `ceiling_dbtp`); `None` = the gain alone, clamped under the ceiling
+    pub limiter: Option<crate::ops::limiter::Limiter>,
 }
 
 /// Output sample format.

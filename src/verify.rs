@@ -135,14 +135,7 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
             retryable: false,
         })??;
     let normalise = |mut m: Planar| -> Result<(Planar, Option<f64>)> {
-        let before = loudness::measure(&m, plan.sample_rate)?;
-        let n = loudness::normalisation(
-            &before,
-            plan.mastering.target_lufs,
-            plan.mastering.ceiling_dbtp,
-        );
-        loudness::apply_gain(&mut m, n.gain_db);
-        let after = loudness::measure(&m, plan.sample_rate)?;
+        let (_, _, after) = loudness::master_to_target(&mut m, plan.sample_rate, &plan.mastering)?;
         Ok((m, after.integrated_lufs))
     };
     let (c, lc) = normalise(cpu_master)?;

@@ -39,6 +39,7 @@ fn plan(
         mastering: Mastering {
             target_lufs: None,
             ceiling_dbtp: -1.0,
+            limiter: None,
         },
         output_path: format!("{name}.wav").into(),
         output_format: OutputFormat::Wav24,

@@ -204,14 +204,7 @@ pub fn finish(
             ),
         });
     }
-    let before = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
-    let norm = loudness::normalisation(
-        &before,
-        plan.mastering.target_lufs,
-        plan.mastering.ceiling_dbtp,
-    );
-    loudness::apply_gain(&mut master, norm.gain_db);
-    let after = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
+    let (before, norm, after) = loudness::master_to_target(&mut master, plan.sample_rate, &plan.mastering).map_err(with_song)?;
     let dest = out_dir.join(&plan.output_path);
     crate::audio::encode::write_wav(
         &dest,

@@ -352,6 +352,8 @@ pub fn compile(
         })
     };
 
+    let ceiling = song.master.ceiling_dbtp.unwrap_or(DEFAULT_CEILING_DBTP);
+    let mut mastering_limiter = None;
     let mut stages = Vec::new();
     for node in &v.order {
         match *node {
@@ -412,8 +414,17 @@ pub fn compile(
                 });
             }
             Node::Master => {
-                for spec in song.master.chain.iter().flatten() {
+                let chain = song.master.chain.as_deref().unwrap_or_default();
+                let (chain, closing) = match chain.split_last() {
+                    Some((InsertSpec::Limiter(l), rest)) => (rest, Some(l)),
+                    _ => (chain, None),
+                };
+                for spec in chain {
                     stages.push(prep(0, spec)?);
+                }
+                if let Some(l) = closing {
+                    let spec = crate::ops::limiter::LimiterSpec { ceiling_dbtp: ceiling, ..l.clone() };
+                    mastering_limiter = Some(spec.prepare(&ctx)?);
                 }
                 if let Some(env) = fades(
                     frames as u64,
@@ -443,10 +454,7 @@ pub fn compile(
         sources: v.files.iter().map(|p| Source { path: p.clone() }).collect(),
         stages,
         master: 0,
-        mastering: Mastering {
-            target_lufs: song.master.target_lufs,
-            ceiling_dbtp: song.master.ceiling_dbtp.unwrap_or(DEFAULT_CEILING_DBTP),
-        },
+        mastering: Mastering { target_lufs: song.master.target_lufs, ceiling_dbtp: ceiling, limiter: mastering_limiter },
         dither_seed: crate::audio::encode::stable_hash(
             format!("{}|{}", s.path.display(), file).as_bytes(),
         ),
