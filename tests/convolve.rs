@@ -184,3 +184,21 @@ fn kernel_spectra_match_direct_dft() {
         assert_eq!(spec[BINS - 1][1], 0.0, "Nyquist imaginary part");
     }
 }
+
+#[test]
+fn result_does_not_depend_on_thread_count() {
+    let kernel = Kernel::new(&test_ir(5000, 21));
+    let x: Vec<f32> = noise(40_000, 22).iter().map(|&v| v as f32).collect();
+    let many = convolve::convolve(&x, &kernel);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    let one = pool.install(|| convolve::convolve(&x, &kernel));
+    assert!(
+        many.iter()
+            .zip(&one)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "thread count changed the result"
+    );
+}
