@@ -132,10 +132,15 @@ pub const LIMITER_SEARCH_PASSES: usize = 6;
 /// the limiter at which the limited output measures `target_lufs` (a few passes: gain,
 /// limit, measure, correct); without one, applies one gain clamped under the ceiling.
 /// Returns the loudness before and after, and what was applied.
-pub fn master_to_target(master: &mut crate::plan::Planar, sample_rate: u32, m: &crate::plan::Mastering) -> Result<(Loudness, Normalisation, Loudness)> {
+pub fn master_to_target(
+    master: &mut crate::plan::Planar,
+    sample_rate: u32,
+    m: &crate::plan::Mastering,
+) -> Result<(Loudness, Normalisation, Loudness)> {
     let before = measure(master, sample_rate)?;
     let mut norm = normalisation(&before, m.target_lufs, m.ceiling_dbtp);
-    let (Some(lim), Some(target), Some(_)) = (&m.limiter, m.target_lufs, before.integrated_lufs) else {
+    let (Some(lim), Some(target), Some(_)) = (&m.limiter, m.target_lufs, before.integrated_lufs)
+    else {
         if let Some(lim) = &m.limiter {
             // no target (or silence): the limiter only guards the ceiling
             norm.gain_db = 0.0;
@@ -155,7 +160,9 @@ pub fn master_to_target(master: &mut crate::plan::Planar, sample_rate: u32, m: &
         let gr = lim.process_cpu(&mut y);
         let l = measure(&y, sample_rate)?;
         let err = target - l.integrated_lufs.unwrap_or(target);
-        let better = best.as_ref().is_none_or(|b| err.abs() < (target - b.3.integrated_lufs.unwrap_or(target)).abs());
+        let better = best
+            .as_ref()
+            .is_none_or(|b| err.abs() < (target - b.3.integrated_lufs.unwrap_or(target)).abs());
         if better {
             best = Some((gain_db, y, gr, l));
         }

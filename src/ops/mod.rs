@@ -138,19 +138,23 @@ impl InsertSpec {
     /// Resolves the spec for one render (sample rate, files, tempo).
     pub fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Processor, Error> {
         Ok(match self {
-            InsertSpec::Trim(s) => Processor::Trim { gain: gain::db_to_linear(s.gain_db) as f32 },
+            InsertSpec::Trim(s) => Processor::Trim {
+                gain: gain::db_to_linear(s.gain_db) as f32,
+            },
             InsertSpec::Compressor(s) => Processor::Compressor(s.prepare(ctx)?),
             InsertSpec::Limiter(s) => Processor::Limiter(s.prepare(ctx)?),
             InsertSpec::Delay(s) => Processor::Delay(s.prepare(ctx)?),
             InsertSpec::Chorus(s) => Processor::Chorus(s.prepare(ctx)?),
             InsertSpec::Multiband(s) => Processor::Multiband(s.prepare(ctx)?),
-            InsertSpec::Eq(s) => {
-                Processor::Eq(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
-            }
+            InsertSpec::Eq(s) => Processor::Eq(
+                s.prepare(f64::from(ctx.sample_rate))
+                    .map_err(|m| Error::scene(ctx.scene_dir, m))?,
+            ),
             InsertSpec::Reverb(s) => Processor::Reverb(s.prepare(ctx)?),
-            InsertSpec::Width(s) => {
-                Processor::Width(s.prepare(f64::from(ctx.sample_rate)).map_err(|m| Error::scene(ctx.scene_dir, m))?)
-            }
+            InsertSpec::Width(s) => Processor::Width(
+                s.prepare(f64::from(ctx.sample_rate))
+                    .map_err(|m| Error::scene(ctx.scene_dir, m))?,
+            ),
         })
     }
 }
@@ -183,7 +187,12 @@ impl Processor {
 
     /// Runs the CPU reference implementation in place on planar `channels`.
     /// `sidechain` is the key input for processors that take one.
-    pub fn process_cpu(&self, channels: &mut [Vec<f32>], _sample_rate: u32, sidechain: Option<&[Vec<f32>]>) {
+    pub fn process_cpu(
+        &self,
+        channels: &mut [Vec<f32>],
+        _sample_rate: u32,
+        sidechain: Option<&[Vec<f32>]>,
+    ) {
         match self {
             Processor::Trim { gain } => {
                 for ch in channels {

@@ -204,7 +204,9 @@ pub fn finish(
             ),
         });
     }
-    let (before, norm, after) = loudness::master_to_target(&mut master, plan.sample_rate, &plan.mastering).map_err(with_song)?;
+    let (before, norm, after) =
+        loudness::master_to_target(&mut master, plan.sample_rate, &plan.mastering)
+            .map_err(with_song)?;
     let dest = out_dir.join(&plan.output_path);
     crate::audio::encode::write_wav(
         &dest,

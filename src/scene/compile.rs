@@ -13,7 +13,7 @@ use super::{InsertSpec, LoadedSong, Track};
 use crate::error::{Error, Result};
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::{db_to_linear, pan_balance, pan_mono};
-use crate::ops::{LoadAudio, PrepareCtx};
+use crate::ops::{LoadAudio, PrepareCtx, Processor};
 use crate::plan::{BufId, Mastering, OutputFormat, Plan, Source, Stage};
 
 /// Default true-peak ceiling when a song sets none.
@@ -297,13 +297,25 @@ pub fn compile(
         tempo_bpm: song.tempo_bpm,
         load_audio,
     };
-    let all_specs = song
+    // prepare every insert that plays (IRs load here), then size the song from their tails
+    let any_solo = song.tracks.iter().any(|t| t.solo);
+    let playing = song
         .tracks
         .iter()
-        .flat_map(|t| &t.chain)
+        .filter(|t| !t.mute && (!any_solo || t.solo))
+        .flat_map(|t| &t.chain);
+    let mut prepared: HashMap<*const InsertSpec, Processor> = HashMap::new();
+    for spec in playing
         .chain(song.buses.iter().flat_map(|b| &b.chain))
-        .chain(song.master.chain.iter().flatten());
-    let fx_tail_s = all_specs.map(InsertSpec::tail_seconds).fold(0.0, f64::max);
+        .chain(song.master.chain.iter().flatten())
+    {
+        prepared.insert(spec as *const InsertSpec, spec.prepare(&ctx)?);
+    }
+    let fx_tail_s = prepared
+        .values()
+        .map(Processor::tail_seconds)
+        .fold(0.0, f64::max);
+    let prepared = std::cell::RefCell::new(prepared);
     let longest = infos.iter().map(|i| i.frames).max().unwrap_or(0);
     let frames =
         longest + ((song.tail_s.unwrap_or(0.0) + fx_tail_s) * f64::from(rate)).round() as usize;
@@ -348,7 +360,12 @@ pub fn compile(
         Ok(Stage::Process {
             buf,
             sidechain: key_of(spec),
-            processor: Box::new(spec.prepare(&ctx)?),
+            processor: Box::new(
+                match prepared.borrow_mut().remove(&(spec as *const InsertSpec)) {
+                    Some(p) => p,
+                    None => spec.prepare(&ctx)?,
+                },
+            ),
         })
     };
 
@@ -423,7 +440,10 @@ pub fn compile(
                     stages.push(prep(0, spec)?);
                 }
                 if let Some(l) = closing {
-                    let spec = crate::ops::limiter::LimiterSpec { ceiling_dbtp: ceiling, ..l.clone() };
+                    let spec = crate::ops::limiter::LimiterSpec {
+                        ceiling_dbtp: ceiling,
+                        ..l.clone()
+                    };
                     mastering_limiter = Some(spec.prepare(&ctx)?);
                 }
                 if let Some(env) = fades(
@@ -454,7 +474,11 @@ pub fn compile(
         sources: v.files.iter().map(|p| Source { path: p.clone() }).collect(),
         stages,
         master: 0,
-        mastering: Mastering { target_lufs: song.master.target_lufs, ceiling_dbtp: ceiling, limiter: mastering_limiter },
+        mastering: Mastering {
+            target_lufs: song.master.target_lufs,
+            ceiling_dbtp: ceiling,
+            limiter: mastering_limiter,
+        },
         dither_seed: crate::audio::encode::stable_hash(
             format!("{}|{}", s.path.display(), file).as_bytes(),
         ),
