@@ -5,6 +5,7 @@
 
 pub mod compile;
 pub mod load;
+pub mod preset;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -81,6 +82,12 @@ pub struct Master {
     pub ceiling_dbtp: Option<f64>,
     /// master inserts, in order
     pub chain: Option<Vec<InsertSpec>>,
+    /// a mastering preset: `streaming`, `apple`, `broadcast`, `cd`, or a preset file's path;
+    /// the fields above override the preset's
+    pub preset: Option<Spanned<String>>,
+    /// per-insert field overrides of the preset's chain, keyed by insert type, e.g.
+    /// `[master.overrides.limiter] release_ms = 60` (applies to the first insert of that type)
+    pub overrides: Option<toml::Table>,
 }
 
 /// A send from a track to a bus.
@@ -178,6 +185,8 @@ pub struct AlbumInfo {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
+    /// mastering preset for songs that name none
+    pub preset: Option<String>,
     /// render sample rate in Hz
     pub sample_rate: Option<u32>,
     /// output format

@@ -250,7 +250,7 @@ pub fn song_toml(song: &SongSketch) -> String {
     );
     let _ = writeln!(
         t,
-        "[master]\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\nchain = []\n"
+        "[master]\npreset = \"streaming\"   # EQ, multiband compressor, width, true-peak limiter\ntarget_lufs = -14.0\nceiling_dbtp = -1.0\n"
     );
     for s in &song.stems {
         let _ = writeln!(t, "[[track]]\nname = \"{}\"", s.name);
@@ -261,17 +261,16 @@ pub fn song_toml(song: &SongSketch) -> String {
         );
         let _ = writeln!(
             t,
-            "gain_db = {:.1}\npan = {:.2}\noutput = \"master\"\nchain = []",
-            s.gain_db, s.pan
+            "gain_db = {:.1}\npan = {:.2}\noutput = \"master\"\nchain = {}",
+            s.gain_db,
+            s.pan,
+            insert_chain(&s.name)
         );
-        match s.verb_send_db {
-            Some(db) => {
-                let _ = writeln!(t, "sends = [{{ bus = \"verb\", level_db = {db:.1} }}]");
-            }
-            None => {
-                let _ = writeln!(t, "sends = []");
-            }
+        let mut sends: Vec<String> = s.verb_send_db.iter().map(|db| format!("{{ bus = \"verb\", level_db = {db:.1} }}")).collect();
+        if s.name == "lead" {
+            sends.push("{ bus = \"echo\", level_db = -14.0 }".into());
         }
+        let _ = writeln!(t, "sends = [{}]", sends.join(", "));
         if !s.gain_automation.is_empty() {
             let _ = writeln!(
                 t,
@@ -288,14 +287,29 @@ pub fn song_toml(song: &SongSketch) -> String {
         }
         t.push('\n');
     }
+    t.push_str("# Reverb return: convolution with the synthesised room IR (scenes/irs/).\n");
     t.push_str(
-        "# Reverb return. Put the reverb insert here once one exists (convolution with an IR);\n",
+        "[[bus]]\nname = \"verb\"\noutput = \"master\"\ngain_db = -2.0\nchain = [{ type = \"reverb\", ir = \"../irs/room.wav\", pre_delay_ms = 20, mix = 1.0 }]\n\n",
     );
-    t.push_str("# until then the bus only trims what the sends feed it.\n");
+    t.push_str("# Dotted-eighth ping-pong echo for the lead, darkened in the loop.\n");
     t.push_str(
-        "[[bus]]\nname = \"verb\"\noutput = \"master\"\ngain_db = 0.0\nchain = [{ type = \"trim\", gain_db = -3.0 }]\n",
+        "[[bus]]\nname = \"echo\"\noutput = \"master\"\nchain = [{ type = \"delay\", time_beats = 0.75, feedback = 0.35, high_cut_hz = 5000, mix = 1.0, ping_pong = true }]\n",
     );
     t
+}
+
+/// The insert chain a mix engineer would start from for each kind of stem.
+fn insert_chain(stem: &str) -> &'static str {
+    match stem {
+        "drums" => "[{ type = \"compressor\", threshold_db = -18, ratio = 4, knee_db = 6, attack_ms = 5, release_ms = 120, makeup_db = 2 }]",
+        "bass" => concat!(
+            "[{ type = \"eq\", bands = [{ kind = \"high_pass\", freq_hz = 35, slope_db_per_oct = 24 }, { kind = \"peak\", freq_hz = 100, gain_db = 1.5, q = 1.0 }] }, ",
+            "{ type = \"compressor\", threshold_db = -20, ratio = 3, knee_db = 6, attack_ms = 15, release_ms = 150, makeup_db = 1, detector = \"rms\" }]"
+        ),
+        "lead" => "[{ type = \"eq\", bands = [{ kind = \"high_pass\", freq_hz = 200 }, { kind = \"peak\", freq_hz = 3000, gain_db = 2.0, q = 1.0 }] }]",
+        "arp" => "[{ type = \"chorus\", rate_hz = 0.6, depth_ms = 2.5, delay_ms = 12, voices = 3, mix = 0.3 }]",
+        _ => "[{ type = \"eq\", mode = \"linear_phase\", bands = [{ kind = \"high_pass\", freq_hz = 150 }, { kind = \"peak\", freq_hz = 2500, gain_db = -1.5, q = 1.2 }] }]",
+    }
 }
 
 /// The album file listing the songs.
