@@ -141,7 +141,11 @@ pub fn load_file(path: &Path) -> Result<Vec<Result<LoadedSong>>> {
                 label,
             })
         })();
-        songs.push(loaded.and_then(|s| super::preset::resolve(s, album.defaults.preset.as_deref())).map(|s| apply_defaults(s, &album)));
+        songs.push(
+            loaded
+                .and_then(|s| super::preset::resolve(s, album.defaults.preset.as_deref()))
+                .map(|s| apply_defaults(s, &album)),
+        );
     }
     for (i, song) in album.inline_songs.iter().enumerate() {
         let s = LoadedSong {
@@ -151,7 +155,10 @@ pub fn load_file(path: &Path) -> Result<Vec<Result<LoadedSong>>> {
             song: song.clone(),
             label: format!("{stem}#{}", i + 1),
         };
-        songs.push(super::preset::resolve(s, album.defaults.preset.as_deref()).map(|s| apply_defaults(s, &album)));
+        songs.push(
+            super::preset::resolve(s, album.defaults.preset.as_deref())
+                .map(|s| apply_defaults(s, &album)),
+        );
     }
     if songs.is_empty() {
         return Err(Error::scene(path, "album file lists no songs (expected `songs = [\"song.toml\", …]` or `[[song]]` tables)"));

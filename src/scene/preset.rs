@@ -14,9 +14,15 @@ use crate::ops::InsertSpec;
 
 /// The built-in presets, by name.
 pub const BUILT_IN: [(&str, &str); 4] = [
-    ("streaming", include_str!("../../scenes/presets/streaming.toml")),
+    (
+        "streaming",
+        include_str!("../../scenes/presets/streaming.toml"),
+    ),
     ("apple", include_str!("../../scenes/presets/apple.toml")),
-    ("broadcast", include_str!("../../scenes/presets/broadcast.toml")),
+    (
+        "broadcast",
+        include_str!("../../scenes/presets/broadcast.toml"),
+    ),
     ("cd", include_str!("../../scenes/presets/cd.toml")),
 ];
 
@@ -34,24 +40,35 @@ pub struct Preset {
 }
 
 /// Reads a preset by built-in name or path (relative to `dir`), applying `overrides`.
-pub fn load(name: &str, dir: &std::path::Path, overrides: Option<&toml::Table>) -> std::result::Result<Preset, String> {
+pub fn load(
+    name: &str,
+    dir: &std::path::Path,
+    overrides: Option<&toml::Table>,
+) -> std::result::Result<Preset, String> {
     let (text, origin) = match BUILT_IN.iter().find(|(n, _)| *n == name) {
         Some((_, t)) => (t.to_string(), format!("built-in preset '{name}'")),
         None => {
             let path = dir.join(name);
             let t = std::fs::read_to_string(&path).map_err(|e| {
                 let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-                format!("preset '{name}' is neither built in ({}) nor a readable file ({}: {e})", names.join(", "), path.display())
+                format!(
+                    "preset '{name}' is neither built in ({}) nor a readable file ({}: {e})",
+                    names.join(", "),
+                    path.display()
+                )
             })?;
             (t, format!("preset file {}", path.display()))
         }
     };
-    let mut table: toml::Table = toml::from_str(&text).map_err(|e| format!("{origin}: {}", e.message()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{origin}: {}", e.message()))?;
     if let Some(ov) = overrides {
         let chain = table.get_mut("chain").and_then(|c| c.as_array_mut());
         let chain = chain.ok_or_else(|| format!("{origin} has no chain to override"))?;
         for (kind, fields) in ov {
-            let fields = fields.as_table().ok_or_else(|| format!("overrides.{kind} must be a table of fields"))?;
+            let fields = fields
+                .as_table()
+                .ok_or_else(|| format!("overrides.{kind} must be a table of fields"))?;
             let insert = chain
                 .iter_mut()
                 .filter_map(|i| i.as_table_mut())
@@ -77,8 +94,11 @@ pub fn resolve(mut s: LoadedSong, album_default: Option<&str>) -> Result<LoadedS
             return Ok(s);
         }
     };
-    let p = load(&name, &s.dir, s.song.master.overrides.as_ref())
-        .map_err(|m| Error::Scene { path: s.path.clone(), line: at.map(|o| line_of(&s.text, o)), message: format!("master.preset: {m}") })?;
+    let p = load(&name, &s.dir, s.song.master.overrides.as_ref()).map_err(|m| Error::Scene {
+        path: s.path.clone(),
+        line: at.map(|o| line_of(&s.text, o)),
+        message: format!("master.preset: {m}"),
+    })?;
     let m = &mut s.song.master;
     m.target_lufs = m.target_lufs.or(p.target_lufs);
     m.ceiling_dbtp = m.ceiling_dbtp.or(p.ceiling_dbtp);

@@ -266,7 +266,11 @@ pub fn song_toml(song: &SongSketch) -> String {
             s.pan,
             insert_chain(&s.name)
         );
-        let mut sends: Vec<String> = s.verb_send_db.iter().map(|db| format!("{{ bus = \"verb\", level_db = {db:.1} }}")).collect();
+        let mut sends: Vec<String> = s
+            .verb_send_db
+            .iter()
+            .map(|db| format!("{{ bus = \"verb\", level_db = {db:.1} }}"))
+            .collect();
         if s.name == "lead" {
             sends.push("{ bus = \"echo\", level_db = -14.0 }".into());
         }
