@@ -1,5 +1,6 @@
 //! Benches for the dynamics and time-based inserts (CPU reference path, one core):
-//! ids `compressor/cpu`, `limiter/cpu`, `delay/cpu`, `multiband/cpu`, `chorus/cpu`.
+//! ids `compressor/cpu`, `limiter/cpu`, `delay/cpu`, `multiband/cpu`, `chorus/cpu`, and
+//! `strip/cpu` (high-pass + 3 EQ bands + compressor, the chain pedalboard is measured on).
 //! Shape: 10 s of stereo noise program at 48 kHz per iteration; throughput is reported in
 //! frames, so the realtime factor is `frames/s ÷ 48 000`.
 
@@ -87,6 +88,26 @@ fn bench(c: &mut Criterion) {
             )
         });
     }
+    // the "channel strip" pedalboard is compared with: high-pass + 3 EQ bands + compressor
+    let strip = [
+        prepare(
+            r#"{ type = "eq", bands = [ { kind = "high_pass", freq_hz = 80, slope_db_per_oct = 12 }, { kind = "low_shelf", freq_hz = 200, gain_db = -2 }, { kind = "peak", freq_hz = 2500, gain_db = 3, q = 1.2 }, { kind = "high_shelf", freq_hz = 9000, gain_db = 2 } ] }"#,
+        ),
+        prepare(
+            r#"{ type = "compressor", threshold_db = -18, ratio = 3, knee_db = 6, attack_ms = 10, release_ms = 120, makeup_db = 2 }"#,
+        ),
+    ];
+    group.bench_function("strip/cpu", |b| {
+        b.iter_batched_ref(
+            || input.clone(),
+            |buf| {
+                for p in &strip {
+                    p.process_cpu(black_box(buf), FS, None);
+                }
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }
 

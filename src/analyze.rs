@@ -44,8 +44,8 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
         sum += ch.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>();
         n += ch.len();
     }
-    let correlation =
-        (channels.len() == 2 && frames > 0).then(|| correlation(&channels[0], &channels[1]));
+    let correlation = (channels.len() == 2 && frames > 0)
+        .then(|| crate::ops::width::correlation(&channels[0], &channels[1]));
     Ok(Analysis {
         integrated_lufs: l.integrated_lufs,
         loudness_range_lu: l.loudness_range_lu,
@@ -59,22 +59,6 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
         short_term_max_lufs: l.short_term_max_lufs,
         correlation,
     })
-}
-
-/// Phase correlation `Σlr / √(Σl²·Σr²)` in f64; 0 when either channel is silent.
-pub fn correlation(left: &[f32], right: &[f32]) -> f64 {
-    let (mut lr, mut ll, mut rr) = (0.0f64, 0.0f64, 0.0f64);
-    for (&l, &r) in left.iter().zip(right) {
-        let (l, r) = (f64::from(l), f64::from(r));
-        lr += l * r;
-        ll += l * l;
-        rr += r * r;
-    }
-    if ll == 0.0 || rr == 0.0 {
-        0.0
-    } else {
-        lr / (ll * rr).sqrt()
-    }
 }
 
 /// Decodes and analyses a file.

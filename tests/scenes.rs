@@ -156,3 +156,44 @@ fn two_songs_writing_one_file_is_an_error() {
         .unwrap()
         .contains("already written"));
 }
+
+#[test]
+fn presets_fill_the_master_and_take_overrides() {
+    let dir = tempdir();
+    let d = dir.path();
+    stem(d);
+    let p = write_text(
+        d,
+        "p.toml",
+        "sample_rate = 48000\n[master]\npreset = \"broadcast\"\nceiling_dbtp = -2.0\n[master.overrides.limiter]\nrelease_ms = 42.0\n[[track]]\nname = \"x\"\nfile = \"x.wav\"\n",
+    );
+    let s = load_file(&p).unwrap().into_iter().next().unwrap().unwrap();
+    let m = &s.song.master;
+    assert_eq!(
+        m.target_lufs,
+        Some(-23.0),
+        "EBU R128 target from the preset"
+    );
+    assert_eq!(m.ceiling_dbtp, Some(-2.0), "the song's own field wins");
+    let chain = m.chain.as_ref().unwrap();
+    let lim = chain.iter().find_map(|i| match i {
+        mixfarm::ops::InsertSpec::Limiter(l) => Some(l),
+        _ => None,
+    });
+    assert_eq!(
+        lim.unwrap().release_ms,
+        42.0,
+        "override reached the preset's limiter"
+    );
+    for (name, target) in [("streaming", -14.0), ("apple", -16.0), ("cd", -9.0)] {
+        let p = write_text(d, &format!("{name}.toml"), &format!("sample_rate = 48000\n[master]\npreset = \"{name}\"\n[[track]]\nname = \"x\"\nfile = \"x.wav\"\n"));
+        let s = load_file(&p).unwrap().into_iter().next().unwrap().unwrap();
+        assert_eq!(s.song.master.target_lufs, Some(target), "{name}");
+    }
+    let bad = write_text(d, "bad.toml", "sample_rate = 48000\n[master]\npreset = \"radio\"\n[[track]]\nname = \"x\"\nfile = \"x.wav\"\n");
+    let e = first_error(&bad);
+    assert!(e.contains("bad.toml:3") && e.contains("radio"), "{e}");
+    let bad_ov = write_text(d, "bad_ov.toml", "sample_rate = 48000\n[master]\npreset = \"streaming\"\n[master.overrides.reverb]\nmix = 1\n[[track]]\nname = \"x\"\nfile = \"x.wav\"\n");
+    let e = first_error(&bad_ov);
+    assert!(e.contains("no 'reverb' insert"), "{e}");
+}

@@ -103,13 +103,14 @@ pub fn load_file(path: &Path) -> Result<Vec<Result<LoadedSong>>> {
         .unwrap_or_default();
     if !is_album(&table) {
         let song: Song = parse_toml(path, &text)?;
-        return Ok(vec![Ok(LoadedSong {
+        let s = LoadedSong {
             path: path.to_path_buf(),
             text,
             dir,
             song,
             label: stem,
-        })]);
+        };
+        return Ok(vec![super::preset::resolve(s, None)]);
     }
     let album: AlbumFile = parse_toml(path, &text)?;
     let mut songs = Vec::new();
