@@ -3,6 +3,7 @@
 //! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
 
 pub mod context;
+pub mod conv_stages;
 pub mod elementwise;
 pub mod fft;
 pub mod load;

@@ -4,13 +4,16 @@
 //! `[song][buffer][channel][frames]` (one binding, so its size is bounded by the adapter's
 //! storage-binding limit, never by a constant) and its decoded sources in another. Stages run
 //! in lockstep by index: at step `i`, stage `i` of every song in the batch is grouped by kind
-//! and each kind is ONE dispatch over songs × channels (Load, Gain + Trim, Envelope, Mix).
-//! Nothing returns to the host between GPU stages. A `Stage::Process` whose processor has no
+//! and each kind is ONE dispatch over songs × channels (Load, Gain + Trim, Envelope, Mix);
+//! the step's convolution stages (Reverb, linear-phase EQ) are one batched convolution
+//! ([`super::conv_stages`], kernels uploaded once per run). Nothing returns to the host
+//! between GPU stages. A `Stage::Process` whose processor has no
 //! GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
 //! submitted, that song buffer (and its sidechain) is read back, processed and re-uploaded,
 //! then recording goes on. Only the masters are read back at the end.
 
 use crate::error::Error;
+use crate::gpu::conv_stages::{ConvItem, ConvStages, RunKernels};
 use crate::gpu::load::{LoadGpu, LoadJob};
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::{EnvelopeGpu, EnvelopeJob};
@@ -28,6 +31,7 @@ pub struct Renderer {
     gain: GainGpu,
     envelope: EnvelopeGpu,
     mix: MixGpu,
+    conv: ConvStages,
     /// caps the per-batch buffers below the adapter's binding limit (tests use it to force
     /// several batches; a memory budget can too)
     pub batch_limit_bytes: Option<u64>,
@@ -91,6 +95,7 @@ impl Renderer {
             gain: GainGpu::new(gpu)?,
             envelope: EnvelopeGpu::new(gpu)?,
             mix: MixGpu::new(gpu)?,
+            conv: ConvStages::new(gpu)?,
             batch_limit_bytes: None,
             force_cpu_processors: false,
         })
@@ -127,8 +132,11 @@ impl Renderer {
                 }
             }
         }
+        let kernels = self.upload_kernels(gpu, jobs)?;
         for batch in &batches {
-            for (i, master) in self.run_batch(gpu, jobs, batch, prof.as_deref_mut(), None)? {
+            for (i, master) in
+                self.run_batch(gpu, jobs, batch, &kernels, prof.as_deref_mut(), None)?
+            {
                 results[i] = Some(Ok(master));
             }
         }
@@ -154,8 +162,23 @@ impl Renderer {
             .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
         check(job.0, job.1, limit)?;
         let mut taps = Vec::with_capacity(job.0.stages.len());
-        self.run_batch(gpu, &[job], &[0], None, Some(&mut taps))?;
+        let kernels = self.upload_kernels(gpu, &[job])?;
+        self.run_batch(gpu, &[job], &[0], &kernels, None, Some(&mut taps))?;
         Ok(taps)
+    }
+
+    /// Uploads the convolution kernels of every song's processors once for the run.
+    fn upload_kernels(&self, gpu: &Gpu, jobs: &[Job<'_>]) -> Result<RunKernels, Error> {
+        if self.force_cpu_processors {
+            return Ok(RunKernels::none());
+        }
+        let processors = jobs.iter().flat_map(|(plan, _)| {
+            plan.stages.iter().filter_map(|s| match s {
+                Stage::Process { processor, .. } => Some(&**processor),
+                _ => None,
+            })
+        });
+        self.conv.upload(gpu, processors, gpu.max_binding_bytes())
     }
 
     fn run_batch(
@@ -163,6 +186,7 @@ impl Renderer {
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
+        kernels: &RunKernels,
         mut prof: Option<&mut Profiler>,
         mut taps: Option<&mut Vec<Planar>>,
     ) -> Result<Vec<(usize, Planar)>, Error> {
@@ -206,6 +230,7 @@ impl Renderer {
         for step in 0..steps {
             let (mut loads, mut gains, mut envs, mut segs, mut mixes, mut cpu) =
                 (vec![], vec![], vec![], vec![], vec![], vec![]);
+            let mut convs = vec![];
             for p in &placed {
                 let (plan, sources) = jobs[p.job];
                 let Some(stage) = plan.stages.get(step) else {
@@ -248,6 +273,13 @@ impl Renderer {
                                 _pad: 0,
                             });
                         }
+                    }
+                    Stage::Process { buf, processor, .. } if kernels.ids(processor).is_some() => {
+                        convs.push(ConvItem {
+                            processor,
+                            offset: chan(p, *buf, 0),
+                            frames,
+                        })
                     }
                     Stage::Envelope { buf, curves } => {
                         for (c, curve) in curves.iter().enumerate() {
@@ -292,6 +324,8 @@ impl Renderer {
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
             self.mix
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+            self.conv
+                .encode_step(gpu, &mut enc, prof.as_deref_mut(), kernels, &convs, &audio)?;
             if let Some(taps) = taps.as_deref_mut() {
                 let full = std::mem::replace(
                     &mut enc,
