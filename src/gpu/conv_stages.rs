@@ -5,6 +5,15 @@
 //! buffer, then put back without a read-back: reverbs through `reverb_mix.wgsl`
 //! (`dry · x + wet · w`), EQs by a buffer copy.
 //!
+//! A linear-phase `Processor::Multiband` gets its crossover split here too (every band of
+//! every channel in the same kind of batched convolution, [`ConvStages::encode_split`]); its
+//! per-band compressors then run on the CPU after one read-back of the bands
+//! ([`finish_split`]). They stay on the CPU because the compressor is a recursion: its
+//! envelope follower (attack/release one-pole on the linked level) depends on the previous
+//! sample, so a song's band is one sequential walk of millions of samples, which a GPU can
+//! only give one invocation per band and song (slow clocks, no caches to speak of), while the
+//! read-back is bands × 2 × frames × 4 bytes, small next to the convolution it saved.
+//!
 //! Kernels are uploaded once per `Renderer::run` ([`RunKernels`]): keyed by the address of
 //! the prepared `Kernel` (plans are borrowed for the whole run) and deduplicated by content,
 //! so a catalogue sharing one IR uploads it once.
@@ -16,18 +25,30 @@ use crate::error::Error;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::convolve::gpu::{ConvolveGpu, KernelSet};
 use crate::ops::convolve::Kernel;
+use crate::ops::crossover::{self, Crossover};
 use crate::ops::reverb::gpu::ReverbMixGpu;
-use crate::ops::{eq, reverb, Processor};
-use crate::plan::PLAN_CHANNELS;
+use crate::ops::{eq, multiband, reverb, Processor};
+use crate::plan::{Planar, PLAN_CHANNELS};
 
-/// The kernels a processor needs on the convolution engine, one per channel, or `None`
-/// when it has no GPU path here (it then runs on the CPU).
+/// The kernels a processor needs on the convolution engine (one per channel; one per band
+/// for a linear-phase multiband), or `None` when it has no GPU path here (it then runs on
+/// the CPU).
 pub fn kernels_of(p: &Processor) -> Option<Vec<&Kernel>> {
     match p {
         Processor::Reverb(rv) => Some((0..PLAN_CHANNELS).map(|c| rv.kernel(c)).collect()),
         Processor::Eq(eq::Eq::LinearPhase { kernel, .. }) => Some(vec![kernel; PLAN_CHANNELS]),
+        Processor::Multiband(multiband::Multiband {
+            crossover: Crossover::LinearPhase { kernels, .. },
+            ..
+        }) => Some(kernels.iter().collect()),
         _ => None,
     }
+}
+
+/// Whether `p` is split on the GPU and finished on the CPU (linear-phase multiband) rather
+/// than run entirely on the GPU.
+pub fn is_split(p: &Processor) -> bool {
+    matches!(p, Processor::Multiband(_))
 }
 
 /// The kernels of one `Renderer::run`, uploaded once.
@@ -45,8 +66,8 @@ impl RunKernels {
         }
     }
 
-    /// Kernel-set indices of `p`'s per-channel kernels, if `p` runs here and all its kernels
-    /// were uploaded.
+    /// Kernel-set indices of `p`'s kernels (see [`kernels_of`]), if `p` runs here and all
+    /// its kernels were uploaded.
     pub fn ids(&self, p: &Processor) -> Option<Vec<usize>> {
         self.set.as_ref()?;
         kernels_of(p)?
@@ -203,4 +224,76 @@ impl ConvStages {
         }
         Ok(())
     }
+
+    /// Records the crossover split of every linear-phase multiband `items` (one batched
+    /// convolution) into a new buffer, `[item][band][channel][frame]`; returns it with each
+    /// item's element offset, or `None` for items that did not fit one binding (the caller
+    /// runs those wholly on the CPU).
+    pub fn encode_split(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        prof: Option<&mut Profiler>,
+        kernels: &RunKernels,
+        items: &[ConvItem<'_>],
+        audio: &wgpu::Buffer,
+    ) -> Result<Option<(wgpu::Buffer, Vec<Option<u32>>)>, Error> {
+        let Some(set) = kernels.set.as_ref() else {
+            return Ok(None);
+        };
+        let limit = gpu.max_binding_bytes() / 4;
+        let (mut jobs, mut offsets, mut used) = (Vec::new(), Vec::new(), 0u64);
+        for it in items {
+            let (Some(ids), Processor::Multiband(mb)) = (kernels.ids(it.processor), it.processor)
+            else {
+                offsets.push(None);
+                continue;
+            };
+            let n = (ids.len() * PLAN_CHANNELS) as u64 * it.frames as u64;
+            if n == 0 || used + n > limit {
+                offsets.push(None);
+                continue;
+            }
+            let chans: Vec<u32> = (0..PLAN_CHANNELS as u32)
+                .map(|c| it.offset + c * it.frames)
+                .collect();
+            jobs.extend(crossover::gpu::split_jobs(
+                &mb.crossover,
+                &ids,
+                &chans,
+                used as u32,
+                it.frames,
+            ));
+            offsets.push(Some(used as u32));
+            used += n;
+        }
+        if jobs.is_empty() {
+            return Ok(None);
+        }
+        let bands = gpu.storage("crossover bands", used * 4)?;
+        self.conv
+            .encode(gpu, enc, prof, set, &jobs, audio, &bands)?;
+        Ok(Some((bands, offsets)))
+    }
+}
+
+/// Reads back one multiband's split (at element `offset` of `bands`, written by
+/// [`ConvStages::encode_split`]) and runs its band compressors and the band sum on the CPU
+/// ([`multiband::cpu::compress_and_sum`]); returns the processed stereo buffer.
+pub fn finish_split(
+    gpu: &Gpu,
+    bands: &wgpu::Buffer,
+    offset: u32,
+    mb: &multiband::Multiband,
+    frames: usize,
+) -> Result<Planar, Error> {
+    let n = mb.crossover.bands();
+    let flat: Vec<f32> = gpu.read(bands, offset as u64 * 4, n * PLAN_CHANNELS * frames)?;
+    let mut split: Vec<Planar> = flat
+        .chunks(PLAN_CHANNELS * frames.max(1))
+        .map(|b| b.chunks(frames.max(1)).map(<[f32]>::to_vec).collect())
+        .collect();
+    let mut out = vec![vec![0.0f32; frames]; PLAN_CHANNELS];
+    multiband::cpu::compress_and_sum(&mb.bands, &mut split, &mut out);
+    Ok(out)
 }

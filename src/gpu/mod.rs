@@ -8,6 +8,7 @@ pub mod elementwise;
 pub mod fft;
 pub mod load;
 pub mod profiler;
+pub mod readback;
 pub mod render;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};

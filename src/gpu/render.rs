@@ -13,8 +13,9 @@
 //! then recording goes on. Only the masters are read back at the end.
 
 use crate::error::Error;
-use crate::gpu::conv_stages::{ConvItem, ConvStages, RunKernels};
+use crate::gpu::conv_stages::{finish_split, is_split, ConvItem, ConvStages, RunKernels};
 use crate::gpu::load::{LoadGpu, LoadJob};
+use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::{EnvelopeGpu, EnvelopeJob};
 use crate::ops::gain::gpu::{GainGpu, GainJob};
@@ -274,7 +275,9 @@ impl Renderer {
                             });
                         }
                     }
-                    Stage::Process { buf, processor, .. } if kernels.ids(processor).is_some() => {
+                    Stage::Process { buf, processor, .. }
+                        if kernels.ids(processor).is_some() && !is_split(processor) =>
+                    {
                         convs.push(ConvItem {
                             processor,
                             offset: chan(p, *buf, 0),
@@ -348,20 +351,46 @@ impl Renderer {
             if cpu.is_empty() {
                 continue;
             }
-            // CPU fallback: flush, read back, process, re-upload
+            // CPU fallback: flush, read back, process, re-upload (linear-phase multibands:
+            // crossover split on the GPU first, only the band compressors on the CPU)
+            let splits: Vec<ConvItem> = cpu
+                .iter()
+                .map(|(p, buf, _, processor)| ConvItem {
+                    processor,
+                    offset: chan(p, *buf, 0),
+                    frames: jobs[p.job].0.frames as u32,
+                })
+                .collect();
+            let split = self.conv.encode_split(
+                gpu,
+                &mut enc,
+                prof.as_deref_mut(),
+                kernels,
+                &splits,
+                &audio,
+            )?;
             let full = std::mem::replace(
                 &mut enc,
                 gpu.device.create_command_encoder(&Default::default()),
             );
             submit(gpu, full, prof.as_deref_mut())?;
-            for (p, buf, sidechain, processor) in cpu {
+            for (i, (p, buf, sidechain, processor)) in cpu.into_iter().enumerate() {
                 let plan = jobs[p.job].0;
-                let mut chans = read_stereo(gpu, &audio, chan(p, buf, 0), plan.frames)?;
-                let key = match sidechain {
-                    Some(k) => Some(read_stereo(gpu, &audio, chan(p, k, 0), plan.frames)?),
-                    None => None,
+                let on_gpu = split.as_ref().and_then(|(b, offs)| Some((b, offs[i]?)));
+                let chans = match (on_gpu, &**processor) {
+                    (Some((bands, off)), Processor::Multiband(mb)) => {
+                        finish_split(gpu, bands, off, mb, plan.frames)?
+                    }
+                    _ => {
+                        let mut chans = read_stereo(gpu, &audio, chan(p, buf, 0), plan.frames)?;
+                        let key = match sidechain {
+                            Some(k) => Some(read_stereo(gpu, &audio, chan(p, k, 0), plan.frames)?),
+                            None => None,
+                        };
+                        processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
+                        chans
+                    }
                 };
-                processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
                 if let Some(taps) = taps.as_deref_mut() {
                     taps.push(chans.clone());
                 }
@@ -394,36 +423,4 @@ fn gpu_gain(p: &Processor) -> Option<f32> {
         Processor::Trim { gain } => Some(*gain),
         _ => None,
     }
-}
-
-fn submit(
-    gpu: &Gpu,
-    mut enc: wgpu::CommandEncoder,
-    prof: Option<&mut Profiler>,
-) -> Result<(), Error> {
-    if let Some(p) = &prof {
-        p.resolve(&mut enc);
-    }
-    gpu.queue.submit([enc.finish()]);
-    gpu.wait()?;
-    if let Some(p) = prof {
-        p.collect(gpu)?;
-    }
-    Ok(())
-}
-
-/// Reads one stereo buffer (two channels back to back from element `offset`).
-fn read_stereo(
-    gpu: &Gpu,
-    audio: &wgpu::Buffer,
-    offset: u32,
-    frames: usize,
-) -> Result<Planar, Error> {
-    let v: Vec<f32> = gpu.read(audio, offset as u64 * 4, PLAN_CHANNELS * frames)?;
-    Ok(v.chunks(frames.max(1))
-        .take(PLAN_CHANNELS)
-        .map(|c| c.to_vec())
-        .chain(std::iter::repeat_with(Vec::new))
-        .take(PLAN_CHANNELS)
-        .collect())
 }
