@@ -88,6 +88,10 @@ pub struct ConvItem<'a> {
     pub frames: u32,
 }
 
+/// Crossover bands split on the GPU: the buffer and, per item, its element offset there
+/// (`None`: not split on the GPU).
+pub type Split = (wgpu::Buffer, Vec<Option<u32>>);
+
 /// Compiled pipelines of the convolution stages.
 pub struct ConvStages {
     conv: ConvolveGpu,
@@ -211,8 +215,7 @@ impl ConvStages {
         // wgpu zero-initialises new buffers: the reverbs' pre-delay heads are already 0
         self.conv
             .encode(gpu, enc, prof.as_deref_mut(), set, &conv, audio, &scratch)?;
-        self.mix
-            .encode(gpu, enc, prof.as_deref_mut(), &mixes, &scratch, audio)?;
+        self.mix.encode(gpu, enc, prof, &mixes, &scratch, audio)?;
         for (from, to, n) in copies {
             enc.copy_buffer_to_buffer(
                 &scratch,
@@ -237,7 +240,7 @@ impl ConvStages {
         kernels: &RunKernels,
         items: &[ConvItem<'_>],
         audio: &wgpu::Buffer,
-    ) -> Result<Option<(wgpu::Buffer, Vec<Option<u32>>)>, Error> {
+    ) -> Result<Option<Split>, Error> {
         let Some(set) = kernels.set.as_ref() else {
             return Ok(None);
         };
