@@ -8,8 +8,8 @@
 //! the step's convolution stages (Reverb, linear-phase EQ) are one batched convolution
 //! ([`super::conv_stages`], kernels uploaded once per run). Nothing returns to the host
 //! between GPU stages. A linear-phase multiband is split into bands on the GPU the same way,
-//! then finished (band compressors, a recursion) on the CPU after one read-back. A `Stage::Process` whose processor has no
-//! GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
+//! then finished (band compressors, a recursion) on the CPU after one read-back. A
+//! `Stage::Process` whose processor has no GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
 //! submitted, that song buffer (and its sidechain) is read back, processed and re-uploaded,
 //! then recording goes on. Only the masters are read back at the end.
 
