@@ -12,6 +12,7 @@ use mixfarm::ops::envelope::gpu::EnvelopeJob;
 use mixfarm::ops::envelope::Segment;
 use mixfarm::ops::gain::gpu::GainJob;
 use mixfarm::ops::mix::gpu::MixJob;
+use mixfarm::ops::reverb::gpu::ReverbMixJob;
 
 fn validate(name: &str, src: &str) -> naga::Module {
     let module = naga::front::wgsl::parse_str(src)
@@ -116,7 +117,13 @@ fn rust_structs_match_wgsl_layouts() {
         MacJob,
         [y_offset, x_offset, h_offset, terms]
     );
-    for file in ["gain.wgsl", "mix.wgsl", "envelope.wgsl", "load.wgsl"] {
+    for file in [
+        "gain.wgsl",
+        "mix.wgsl",
+        "envelope.wgsl",
+        "load.wgsl",
+        "reverb_mix.wgsl",
+    ] {
         layout!(file, "Params", Params, [n_jobs, groups_per_job]);
     }
     layout!("gain.wgsl", "GainJob", GainJob, [offset, frames, gain]);
@@ -137,6 +144,12 @@ fn rust_structs_match_wgsl_layouts() {
         "Segment",
         Segment,
         [start_frame, end_frame, gain0, slope]
+    );
+    layout!(
+        "reverb_mix.wgsl",
+        "ReverbMixJob",
+        ReverbMixJob,
+        [audio_offset, wet_offset, frames, dry, wet]
     );
     layout!(
         "load.wgsl",

@@ -3,10 +3,12 @@
 //! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
 
 pub mod context;
+pub mod conv_stages;
 pub mod elementwise;
 pub mod fft;
 pub mod load;
 pub mod profiler;
+pub mod readback;
 pub mod render;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};

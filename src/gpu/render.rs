@@ -4,14 +4,19 @@
 //! `[song][buffer][channel][frames]` (one binding, so its size is bounded by the adapter's
 //! storage-binding limit, never by a constant) and its decoded sources in another. Stages run
 //! in lockstep by index: at step `i`, stage `i` of every song in the batch is grouped by kind
-//! and each kind is ONE dispatch over songs × channels (Load, Gain + Trim, Envelope, Mix).
-//! Nothing returns to the host between GPU stages. A `Stage::Process` whose processor has no
-//! GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
+//! and each kind is ONE dispatch over songs × channels (Load, Gain + Trim, Envelope, Mix);
+//! the step's convolution stages (Reverb, linear-phase EQ) are one batched convolution
+//! ([`super::conv_stages`], kernels uploaded once per run). Nothing returns to the host
+//! between GPU stages. A linear-phase multiband is split into bands on the GPU the same way,
+//! then finished (band compressors, a recursion) on the CPU after one read-back. A
+//! `Stage::Process` whose processor has no GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
 //! submitted, that song buffer (and its sidechain) is read back, processed and re-uploaded,
 //! then recording goes on. Only the masters are read back at the end.
 
 use crate::error::Error;
+use crate::gpu::conv_stages::{finish_split, is_split, ConvItem, ConvStages, RunKernels};
 use crate::gpu::load::{LoadGpu, LoadJob};
+use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::{EnvelopeGpu, EnvelopeJob};
 use crate::ops::gain::gpu::{GainGpu, GainJob};
@@ -28,6 +33,7 @@ pub struct Renderer {
     gain: GainGpu,
     envelope: EnvelopeGpu,
     mix: MixGpu,
+    conv: ConvStages,
     /// caps the per-batch buffers below the adapter's binding limit (tests use it to force
     /// several batches; a memory budget can too)
     pub batch_limit_bytes: Option<u64>,
@@ -91,6 +97,7 @@ impl Renderer {
             gain: GainGpu::new(gpu)?,
             envelope: EnvelopeGpu::new(gpu)?,
             mix: MixGpu::new(gpu)?,
+            conv: ConvStages::new(gpu)?,
             batch_limit_bytes: None,
             force_cpu_processors: false,
         })
@@ -127,8 +134,11 @@ impl Renderer {
                 }
             }
         }
+        let kernels = self.upload_kernels(gpu, jobs)?;
         for batch in &batches {
-            for (i, master) in self.run_batch(gpu, jobs, batch, prof.as_deref_mut(), None)? {
+            for (i, master) in
+                self.run_batch(gpu, jobs, batch, &kernels, prof.as_deref_mut(), None)?
+            {
                 results[i] = Some(Ok(master));
             }
         }
@@ -154,8 +164,23 @@ impl Renderer {
             .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
         check(job.0, job.1, limit)?;
         let mut taps = Vec::with_capacity(job.0.stages.len());
-        self.run_batch(gpu, &[job], &[0], None, Some(&mut taps))?;
+        let kernels = self.upload_kernels(gpu, &[job])?;
+        self.run_batch(gpu, &[job], &[0], &kernels, None, Some(&mut taps))?;
         Ok(taps)
+    }
+
+    /// Uploads the convolution kernels of every song's processors once for the run.
+    fn upload_kernels(&self, gpu: &Gpu, jobs: &[Job<'_>]) -> Result<RunKernels, Error> {
+        if self.force_cpu_processors {
+            return Ok(RunKernels::none());
+        }
+        let processors = jobs.iter().flat_map(|(plan, _)| {
+            plan.stages.iter().filter_map(|s| match s {
+                Stage::Process { processor, .. } => Some(&**processor),
+                _ => None,
+            })
+        });
+        self.conv.upload(gpu, processors, gpu.max_binding_bytes())
     }
 
     fn run_batch(
@@ -163,6 +188,7 @@ impl Renderer {
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
+        kernels: &RunKernels,
         mut prof: Option<&mut Profiler>,
         mut taps: Option<&mut Vec<Planar>>,
     ) -> Result<Vec<(usize, Planar)>, Error> {
@@ -206,6 +232,7 @@ impl Renderer {
         for step in 0..steps {
             let (mut loads, mut gains, mut envs, mut segs, mut mixes, mut cpu) =
                 (vec![], vec![], vec![], vec![], vec![], vec![]);
+            let mut convs = vec![];
             for p in &placed {
                 let (plan, sources) = jobs[p.job];
                 let Some(stage) = plan.stages.get(step) else {
@@ -248,6 +275,15 @@ impl Renderer {
                                 _pad: 0,
                             });
                         }
+                    }
+                    Stage::Process { buf, processor, .. }
+                        if kernels.ids(processor).is_some() && !is_split(processor) =>
+                    {
+                        convs.push(ConvItem {
+                            processor,
+                            offset: chan(p, *buf, 0),
+                            frames,
+                        })
                     }
                     Stage::Envelope { buf, curves } => {
                         for (c, curve) in curves.iter().enumerate() {
@@ -292,6 +328,8 @@ impl Renderer {
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
             self.mix
                 .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+            self.conv
+                .encode_step(gpu, &mut enc, prof.as_deref_mut(), kernels, &convs, &audio)?;
             if let Some(taps) = taps.as_deref_mut() {
                 let full = std::mem::replace(
                     &mut enc,
@@ -314,20 +352,46 @@ impl Renderer {
             if cpu.is_empty() {
                 continue;
             }
-            // CPU fallback: flush, read back, process, re-upload
+            // CPU fallback: flush, read back, process, re-upload (linear-phase multibands:
+            // crossover split on the GPU first, only the band compressors on the CPU)
+            let splits: Vec<ConvItem> = cpu
+                .iter()
+                .map(|(p, buf, _, processor)| ConvItem {
+                    processor,
+                    offset: chan(p, *buf, 0),
+                    frames: jobs[p.job].0.frames as u32,
+                })
+                .collect();
+            let split = self.conv.encode_split(
+                gpu,
+                &mut enc,
+                prof.as_deref_mut(),
+                kernels,
+                &splits,
+                &audio,
+            )?;
             let full = std::mem::replace(
                 &mut enc,
                 gpu.device.create_command_encoder(&Default::default()),
             );
             submit(gpu, full, prof.as_deref_mut())?;
-            for (p, buf, sidechain, processor) in cpu {
+            for (i, (p, buf, sidechain, processor)) in cpu.into_iter().enumerate() {
                 let plan = jobs[p.job].0;
-                let mut chans = read_stereo(gpu, &audio, chan(p, buf, 0), plan.frames)?;
-                let key = match sidechain {
-                    Some(k) => Some(read_stereo(gpu, &audio, chan(p, k, 0), plan.frames)?),
-                    None => None,
+                let on_gpu = split.as_ref().and_then(|(b, offs)| Some((b, offs[i]?)));
+                let chans = match (on_gpu, &**processor) {
+                    (Some((bands, off)), Processor::Multiband(mb)) => {
+                        finish_split(gpu, bands, off, mb, plan.frames)?
+                    }
+                    _ => {
+                        let mut chans = read_stereo(gpu, &audio, chan(p, buf, 0), plan.frames)?;
+                        let key = match sidechain {
+                            Some(k) => Some(read_stereo(gpu, &audio, chan(p, k, 0), plan.frames)?),
+                            None => None,
+                        };
+                        processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
+                        chans
+                    }
                 };
-                processor.process_cpu(&mut chans, plan.sample_rate, key.as_deref());
                 if let Some(taps) = taps.as_deref_mut() {
                     taps.push(chans.clone());
                 }
@@ -360,36 +424,4 @@ fn gpu_gain(p: &Processor) -> Option<f32> {
         Processor::Trim { gain } => Some(*gain),
         _ => None,
     }
-}
-
-fn submit(
-    gpu: &Gpu,
-    mut enc: wgpu::CommandEncoder,
-    prof: Option<&mut Profiler>,
-) -> Result<(), Error> {
-    if let Some(p) = &prof {
-        p.resolve(&mut enc);
-    }
-    gpu.queue.submit([enc.finish()]);
-    gpu.wait()?;
-    if let Some(p) = prof {
-        p.collect(gpu)?;
-    }
-    Ok(())
-}
-
-/// Reads one stereo buffer (two channels back to back from element `offset`).
-fn read_stereo(
-    gpu: &Gpu,
-    audio: &wgpu::Buffer,
-    offset: u32,
-    frames: usize,
-) -> Result<Planar, Error> {
-    let v: Vec<f32> = gpu.read(audio, offset as u64 * 4, PLAN_CHANNELS * frames)?;
-    Ok(v.chunks(frames.max(1))
-        .take(PLAN_CHANNELS)
-        .map(|c| c.to_vec())
-        .chain(std::iter::repeat_with(Vec::new))
-        .take(PLAN_CHANNELS)
-        .collect())
 }

@@ -19,6 +19,7 @@
 
 pub mod cpu;
 pub mod design;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,7 @@
 //! [`synth`] makes the synthetic rooms shipped under `scenes/irs/`.
 
 pub mod cpu;
+pub mod gpu;
 pub mod synth;
 
 use std::path::PathBuf;
