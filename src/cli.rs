@@ -48,6 +48,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render a generated catalog on the CPU and the GPU and print one table of figures.
+    Bench(crate::bench::BenchArgs),
     /// Regenerate the synthesised demo album (stems + scenes) into a folder.
     #[command(hide = true)]
     SynthDemo {
@@ -75,6 +77,7 @@ pub fn run() -> ExitCode {
         } => render_cmd(&scenes, out, backend, jobs, report),
         Command::Analyze { files, json } => analyze_cmd(&files, json),
         Command::SynthDemo { dir } => synth_demo(&dir),
+        Command::Bench(args) => crate::bench::bench_cmd(args),
     }
 }
 
