@@ -208,4 +208,16 @@ fn cli_defaults_and_backend_flag() {
         ..BenchOptions::default()
     };
     assert!(bench::run(&bad).is_err(), "0 songs must be refused");
+    // GPU only, and no GPU: an error before any work, not an empty table
+    let gpu_only = BenchOptions {
+        cpu: false,
+        ..tiny(true)
+    };
+    match bench::run_with(&gpu_only, Err("no adapter here".into())) {
+        Err(mixfarm::Error::Gpu { reason, retryable }) => {
+            eprintln!("gpu-only without GPU: {reason}");
+            assert!(reason.contains("no adapter here") && !retryable);
+        }
+        other => panic!("expected a GPU error, got {:?}", other.map(|r| r.songs)),
+    }
 }

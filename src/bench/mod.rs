@@ -271,8 +271,14 @@ pub fn run_with(
     let gpu = if opts.gpu {
         gpu
     } else {
-        Err("not requested".into())
+        Err("not requested (--backend cpu)".into())
     };
+    if let (false, Err(why)) = (opts.cpu, &gpu) {
+        return Err(Error::Gpu {
+            reason: format!("{why}: nothing to measure with --backend gpu"),
+            retryable: false,
+        });
+    }
     let t0 = Instant::now();
     let catalog = crate::synth::catalog(
         opts.songs,
