@@ -12,6 +12,15 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "-".to_string(), f)
 }
 
+/// GB/s with three significant digits below 100.
+fn gbs(v: f64) -> String {
+    match v {
+        v if v < 1.0 => format!("{v:.3}"),
+        v if v < 100.0 => format!("{v:.2}"),
+        v => format!("{v:.0}"),
+    }
+}
+
 fn row(out: &mut String, label: &str, cpu: String, gpu: String) {
     let _ = writeln!(out, "  {label:<W$} {cpu:>14} {gpu:>14}");
 }
@@ -55,7 +64,7 @@ fn timing_rows(out: &mut String, s: &Section) {
             out,
             &format!("  {} ms total / GB/s", st.stage),
             String::new(),
-            format!("{:.2} / {:.1}", st.total_ms, st.gb_per_s),
+            format!("{:.2} / {}", st.total_ms, gbs(st.gb_per_s)),
         );
     }
     row(out, "parity max|gpu−cpu|", String::new(), parity(s.parity));
@@ -131,13 +140,13 @@ pub fn render(r: &BenchReport) -> String {
             &mut out,
             "FFT bandwidth (GB/s)",
             String::new(),
-            opt(r.fft_gb_per_s, |v| format!("{v:.1}")),
+            opt(r.fft_gb_per_s, gbs),
         );
         row(
             &mut out,
             "fft+mac+ifft bandwidth (GB/s)",
             String::new(),
-            opt(r.convolve_gb_per_s, |v| format!("{v:.1}")),
+            opt(r.convolve_gb_per_s, gbs),
         );
     }
     let _ = writeln!(
