@@ -70,6 +70,8 @@ enum Command {
         #[arg(long)]
         brief: bool,
     },
+    /// Render a generated catalog on the CPU and the GPU and print one table of figures.
+    Bench(crate::bench::BenchArgs),
     /// Regenerate the synthesised demo album (stems + scenes) into a folder.
     #[command(hide = true)]
     SynthDemo {
@@ -106,6 +108,7 @@ pub fn run() -> ExitCode {
         } => render_cmd(&scenes, out, backend, jobs, report),
         Command::Analyze { files, json } => analyze_cmd(&files, json),
         Command::SynthDemo { dir } => synth_demo(&dir),
+        Command::Bench(args) => crate::bench::bench_cmd(args),
     }
 }
 

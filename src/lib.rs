@@ -12,6 +12,7 @@ pub mod synth;
 pub use error::{Error, Result};
 pub mod analyze;
 pub mod audio;
+pub mod bench;
 pub mod cli;
 pub mod loudness;
 pub mod render;
