@@ -115,6 +115,7 @@ pub fn song_plan(song: usize, stems: &[Planar], sample_rate: u32, seed: u64) -> 
         mastering: Mastering {
             target_lufs: None,
             ceiling_dbtp: -1.0,
+            limiter: None,
         },
         output_path: format!("{name}.wav").into(),
         output_format: OutputFormat::Wav24,
