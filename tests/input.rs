@@ -28,7 +28,8 @@ fn every_wav_depth_decodes_to_the_written_samples() {
     let dir = tempdir();
     let sig = vec![music_like(3000, RATE, 11), music_like(3000, RATE, 12)];
     // (name, writer, bits, tolerance = half a quantisation step, or f32 rounding)
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, f64)> = vec![
+    type Writer<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Writer, f64)> = vec![
         (
             "i8.wav",
             Box::new(|p: &Path| write_int(p, &sig, RATE, 8)),

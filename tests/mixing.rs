@@ -68,7 +68,7 @@ fn pan_law_is_constant_power_with_minus_3_db_centre() {
             "power not constant at pan {p}"
         );
     }
-    assert_eq!(mixfarm::ops::gain::pan_mono(-1.0)[1].abs() < 1e-15, true);
+    assert!(mixfarm::ops::gain::pan_mono(-1.0)[1].abs() < 1e-15);
     assert_eq!(mixfarm::ops::gain::pan_balance(0.0), [1.0, 1.0]);
     let hard_left = mixfarm::ops::gain::pan_balance(-1.0);
     assert!(hard_left[0] == 1.0 && hard_left[1] < 1e-15);
@@ -85,9 +85,9 @@ fn mix_matches_f64_oracle() {
     b_r.resize(n, 0.0);
     let c = music_like(n / 2, RATE, 4);
     let e = music_like(n, RATE, 5);
-    write_f32(&d.join("a.wav"), &[a.clone()], RATE);
+    write_f32(&d.join("a.wav"), std::slice::from_ref(&a), RATE);
     write_f32(&d.join("b.wav"), &[b[0].clone(), b_r.clone()], RATE);
-    write_int(&d.join("c.wav"), &[c.clone()], RATE, 24);
+    write_int(&d.join("c.wav"), std::slice::from_ref(&c), RATE, 24);
     write_f32(&d.join("e.wav"), &[e], RATE);
     let scene = write_text(
         d,

@@ -142,7 +142,7 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
             "contains no audio samples (zero length)",
         ));
     }
-    if let Some(n_frames) = track_frames(&format, track_id) {
+    if let Some(n_frames) = track_frames(format.as_ref(), track_id) {
         if (channels[0].len() as u64) < n_frames {
             return Err(Error::input(
                 path,
@@ -161,7 +161,7 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
 }
 
 fn track_frames(
-    format: &Box<dyn symphonia::core::formats::FormatReader + '_>,
+    format: &(dyn symphonia::core::formats::FormatReader + '_),
     track_id: u32,
 ) -> Option<u64> {
     format

@@ -515,7 +515,7 @@ fn track_strip(
             &t.automation.gain_db,
             &sec,
             AUTOMATION_DB_STEP,
-            |db| db_to_linear(db),
+            db_to_linear,
         ));
         stages.push(Stage::Envelope {
             buf,

@@ -264,7 +264,7 @@ pub fn song_toml(song: &SongSketch) -> String {
             "gain_db = {:.1}\npan = {:.2}\noutput = \"master\"\nchain = {}",
             s.gain_db,
             s.pan,
-            insert_chain(&s.name)
+            insert_chain(s.name)
         );
         let mut sends: Vec<String> = s
             .verb_send_db
