@@ -1,7 +1,8 @@
 //! The convolution engine: uniformly partitioned overlap-save (UPOLS) over whole songs.
 //!
-//! One algorithm, two twins: [`cpu`] (realfft f32 + rayon) and `shaders/convolve.wgsl`
-//! (Stockham FFT in workgroup memory). Both follow `notes/convolve-spec.md` exactly:
+//! One algorithm, two twins: [`cpu`] (rayon, with [`fft`], the CPU twin of the Stockham FFT
+//! `shaders/fft.wgsl`) and `shaders/convolve.wgsl` (that FFT in workgroup memory). Both
+//! follow `notes/convolve-spec.md` exactly:
 //!
 //! - hop [`BLOCK_FRAMES`] B = 1024, real FFT size [`FFT_SIZE`] N = 2B, [`BINS`] = N/2 + 1;
 //! - the filter h (length L >= 1) is cut into P = ceil(L / B) partitions of B taps, each
@@ -17,6 +18,7 @@
 //! Used by the linear-phase EQ, the linear-phase crossover and the convolution reverb.
 
 pub mod cpu;
+pub mod fft;
 pub mod gpu;
 
 use realfft::num_complex::Complex;
