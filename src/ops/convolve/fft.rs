@@ -229,7 +229,8 @@ impl RealFft {
                     continue;
                 }
                 // a = X[k], b = conj(X[h - k]) (imaginary parts zeroed at k = 0),
-                // d = cmul(a − b, conj(w)), z[k] = (a + b) + i·d
+                // x = a − b, z[k] = (a + b) + i·cmul(x, conj(w)), in the shader's order:
+                // z.x = s.x + −(x.x·w.y + x.y·w.x), z.y = (s.y + x.x·w.x) − x.y·w.y
                 let a = spectra[l * bins + k];
                 let b = spectra[l * bins + h - k];
                 let (ar, mut ai) = (a[0], a[1]);
@@ -239,9 +240,9 @@ impl RealFft {
                     bi = 0.0;
                 }
                 let (xr, xi) = (ar - br, ai - bi);
-                let (dr, di) = (xr * wr - xi * wi, xr * wi + xi * wr);
-                zr[l] = (ar + br) + -di;
-                zi[l] = (ai + bi) + dr;
+                let (sr, si) = (ar + br, ai + bi);
+                zr[l] = sr + -(xr * wi + xi * wr);
+                zi[l] = (si + xr * wr) - xi * wi;
             }
         }
         let o = self.stockham(s, true);
