@@ -306,13 +306,14 @@ fn mac_blocks<const G: usize>(
     }
 }
 
-/// `acc += x · h` on one record, in the spec's exact operation order:
-/// `re += x.re·h.re − x.im·h.im`, `im += x.re·h.im + x.im·h.re`.
+/// `acc += x · h` on one record, in `convolve.wgsl`'s exact operation order:
+/// `re = (re + x.re·h.re) − x.im·h.im`, `im = (im + x.re·h.im) + x.im·h.re` (accumulator
+/// first: the order llvmpipe's compiler gave the spec's `re += x.re·h.re − x.im·h.im`).
 #[inline(always)]
 fn cmac(acc: &mut Record, x: &Record, h: &Record) {
     for t in 0..LANES {
-        acc[t] += x[t] * h[t] - x[LANES + t] * h[LANES + t];
-        acc[LANES + t] += x[t] * h[LANES + t] + x[LANES + t] * h[t];
+        acc[t] = (acc[t] + x[t] * h[t]) - x[LANES + t] * h[LANES + t];
+        acc[LANES + t] = (acc[LANES + t] + x[t] * h[LANES + t]) + x[LANES + t] * h[t];
     }
 }
 
@@ -383,8 +384,8 @@ mod tests {
                 let (mut re, mut im) = (0.0f32, 0.0f32);
                 for p in 0..parts.min(k + 1) {
                     let (x, hp) = (&xs.recs[c * n + k - p], &h.recs[c * parts + p]);
-                    re += x[t] * hp[t] - x[LANES + t] * hp[LANES + t];
-                    im += x[t] * hp[LANES + t] + x[LANES + t] * hp[t];
+                    re = (re + x[t] * hp[t]) - x[LANES + t] * hp[LANES + t];
+                    im = (im + x[t] * hp[LANES + t]) + x[LANES + t] * hp[t];
                 }
                 let got = base[(k - ka) * BINS + bin];
                 assert_eq!(

@@ -11,8 +11,10 @@
 //! - block k = 0 .. K-1, K = ceil((M + L - 1) / B), reads the input frame
 //!   x[(k-1)B .. (k+1)B] (zeros outside the signal), X_k = RFFT_N(frame) in f32;
 //! - Y_k = sum over p = 0 .. P-1, in that order, skipping k - p < 0, of X_{k-p} · H_p
-//!   (complex multiply-accumulate in f32, `re += a.re*b.re - a.im*b.im`,
-//!   `im += a.re*b.im + a.im*b.re`, a = X, b = H, no fused multiply-add);
+//!   (complex multiply-accumulate in f32, `re = (re + a.re*b.re) - a.im*b.im`,
+//!   `im = (im + a.re*b.im) + a.im*b.re`, a = X, b = H, no fused multiply-add; the
+//!   accumulator-first order is what llvmpipe compiled the spec's `re += a.re*b.re - a.im*b.im`
+//!   to, spelled out in both twins so that no compiler has anything to reassociate);
 //! - y_k = unnormalised IRFFT_N(Y_k); its second half y_k[B .. 2B] is output y[kB .. kB+B].
 //!
 //! Used by the linear-phase EQ, the linear-phase crossover and the convolution reverb.
