@@ -1,6 +1,7 @@
 // Convolution engine, frequency-domain multiply-accumulate of uniformly partitioned
 // overlap-save (notes/convolve-spec.md): Y_k[bin] = sum over p = 0 .. terms-1, in that order,
-// of X_{k-p}[bin] * H_p[bin], complex, f32, written without fused multiply-add. The forward
+// of X_{k-p}[bin] * H_p[bin], complex, f32, written without fused multiply-add, in the
+// order re = (re + a.re*b.re) - a.im*b.im, im = (im + a.re*b.im) + a.im*b.re. The forward
 // and inverse FFTs are shaders/fft.wgsl; this kernel is the middle dispatch.
 // One thread per (job, bin); a job is one output block k of one channel.
 const BINS: u32 = 1025u;
@@ -44,8 +45,10 @@ fn mac(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: ve
     for (var p = 0u; p < job.terms; p++) {
         let a = x[job.x_offset - p * BINS + bin];
         let b = h[job.h_offset + p * BINS + bin];
-        re += a.x * b.x - a.y * b.y;
-        im += a.x * b.y + a.y * b.x;
+        // accumulator first, then each product (llvmpipe's compiler reassociated
+        // `re + (p - q)` into this order; spelling it out leaves nothing to reassociate)
+        re = (re + a.x * b.x) - a.y * b.y;
+        im = (im + a.x * b.y) + a.y * b.x;
     }
     y[job.y_offset + bin] = vec2<f32>(re, im);
 }

@@ -143,8 +143,13 @@ fn inverse(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
             a.y = 0.0;
             b.y = 0.0;
         }
-        let d = cmul(a - b, conj(twiddles[k]));
-        z[k] = (a + b) + vec2<f32>(-d.y, d.x); // + i·d
+        // z = (a + b) + i·cmul(a − b, conj(w)), spelled out in one fixed order: llvmpipe's
+        // compiler reassociated `s.y + (x.x·w.x − x.y·w.y)` into this form, so writing it
+        // this way leaves nothing to reassociate (the CPU twin uses the same expressions).
+        let s = a + b;
+        let x = a - b;
+        let w = conj(twiddles[k]);
+        z[k] = vec2<f32>(s.x + -(x.x * w.y + x.y * w.x), (s.y + x.x * w.x) - x.y * w.y);
     }
     workgroupBarrier();
     stockham(lid, true);

@@ -2,7 +2,7 @@
 //! dispatch, forward real → complex (`n/2 + 1` bins) and unnormalised inverse, each framing a
 //! window of a larger signal buffer (zero padding outside it), which is what overlap-save
 //! convolution needs. Twiddles are computed in f64 on the host and uploaded as f32. The CPU
-//! side uses realfft (unnormalised too).
+//! twin is `ops::convolve::fft` (same algorithm, same twiddle table).
 
 use crate::error::Error;
 use crate::gpu::{dispatch, Gpu, Profiler};
@@ -42,15 +42,8 @@ pub struct FrameJob {
     pub spectrum_offset: u32,
 }
 
-/// `exp(-2πi j / n)` for `j < n/2`, computed in f64, rounded to f32.
-pub fn twiddles(n: usize) -> Vec<[f32; 2]> {
-    (0..n / 2)
-        .map(|j| {
-            let a = -2.0 * std::f64::consts::PI * j as f64 / n as f64;
-            [a.cos() as f32, a.sin() as f32]
-        })
-        .collect()
-}
+/// The twiddle table uploaded to `fft.wgsl`, shared with its CPU twin.
+pub use crate::ops::convolve::fft::twiddles;
 
 /// `fft.wgsl` rewritten for size `n`.
 pub fn shader_source(n: usize) -> Result<String, Error> {

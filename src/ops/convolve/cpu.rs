@@ -1,6 +1,8 @@
-//! CPU twin of `shaders/convolve.wgsl`: uniformly partitioned overlap-save with realfft
-//! (f32) and rayon, arithmetic exactly as in `notes/convolve-spec.md` (see the parent
-//! module).
+//! CPU twin of `shaders/convolve.wgsl`: uniformly partitioned overlap-save with rayon,
+//! arithmetic exactly as in `notes/convolve-spec.md` (see the parent module). The forward and
+//! inverse FFTs are [`super::fft`], the CPU twin of `shaders/fft.wgsl` (same twiddle table,
+//! stages and butterflies), so on an adapter that does not fuse multiply-adds the CPU and GPU
+//! engines give the same bits.
 //!
 //! Work is cut into segments of [`SEGMENT_BLOCKS`] output blocks (bounds memory on long
 //! songs). Per segment, every input spectrum X_j it needs is computed once, in parallel.
@@ -13,12 +15,11 @@
 //! compiled for AVX-512F or AVX when the CPU has them (no FMA: results are bit-identical
 //! to the SSE2 build).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use super::fft::{self, RealFft};
 use super::{full_len, Kernel, BINS, BLOCK_FRAMES, FFT_SIZE};
 
 /// Output blocks per segment (~22 s at 48 kHz): the input spectra of one segment are held
@@ -39,20 +40,18 @@ const REC: usize = 2 * LANES;
 
 type Record = [f32; REC];
 
-struct Plans {
-    forward: Arc<dyn RealToComplex<f32>>,
-    inverse: Arc<dyn ComplexToReal<f32>>,
+/// The engine's FFT plan (size [`FFT_SIZE`]).
+fn plan() -> &'static RealFft {
+    static PLAN: OnceLock<RealFft> = OnceLock::new();
+    // FFT_SIZE is a power of two >= 4: planning cannot fail.
+    PLAN.get_or_init(|| RealFft::new(FFT_SIZE).expect("FFT_SIZE is a supported size"))
 }
 
-fn plans() -> &'static Plans {
-    static PLANS: OnceLock<Plans> = OnceLock::new();
-    PLANS.get_or_init(|| {
-        let mut planner = RealFftPlanner::<f32>::new();
-        Plans {
-            forward: planner.plan_fft_forward(FFT_SIZE),
-            inverse: planner.plan_fft_inverse(FFT_SIZE),
-        }
-    })
+/// Per-task working memory of [`output_tile`].
+struct TileBufs {
+    y: Vec<[f32; 2]>,
+    time: Vec<f32>,
+    fft: fft::Scratch,
 }
 
 /// Spectra in chunk-major layout: record `(chunk c, spectrum j)` at `c * n + j`.
@@ -66,7 +65,7 @@ impl Chunked {
     fn build<'a>(
         n: usize,
         recs: &mut Vec<Record>,
-        spectrum: impl Fn(usize) -> &'a [Complex<f32>] + Sync,
+        spectrum: impl Fn(usize) -> &'a [[f32; 2]] + Sync,
     ) {
         recs.clear();
         recs.resize(CHUNKS * n, [0.0; REC]);
@@ -77,8 +76,8 @@ impl Chunked {
                     let s = spectrum(j);
                     for t in 0..LANES {
                         let v = s.get(c * LANES + t).copied().unwrap_or_default();
-                        rec[t] = v.re;
-                        rec[LANES + t] = v.im;
+                        rec[t] = v[0];
+                        rec[LANES + t] = v[1];
                     }
                 }
             });
@@ -112,11 +111,7 @@ pub fn convolve_window_into(x: &[f32], kernel: &Kernel, offset: usize, out: &mut
         return;
     }
     let parts = kernel.partitions;
-    let h_spectra: Vec<Complex<f32>> = kernel
-        .spectra
-        .iter()
-        .map(|c| Complex::new(c[0], c[1]))
-        .collect();
+    let h_spectra = &kernel.spectra;
     let mut h = Chunked {
         n: parts,
         recs: Vec::new(),
@@ -151,38 +146,50 @@ pub fn convolve_window_into(x: &[f32], kernel: &Kernel, offset: usize, out: &mut
             tiles.push((ka, kb, tile));
             ka = kb;
         }
-        tiles
-            .into_par_iter()
-            .for_each(|(ka, kb, tile)| output_tile(ka, kb, j0, offset, &xs, &h, tile));
+        tiles.into_par_iter().for_each_init(
+            || TileBufs {
+                y: Vec::new(),
+                time: vec![0.0; fft::LANES * FFT_SIZE],
+                fft: plan().make_scratch(),
+            },
+            |bufs, (ka, kb, tile)| output_tile(ka, kb, j0, offset, &xs, &h, tile, bufs),
+        );
         seg = seg_end;
     }
 }
 
-/// Computes X_j for j in `j0 .. j1` into `spectra` (`BINS` per block, resized), in parallel.
-fn input_spectra(x: &[f32], j0: usize, j1: usize, spectra: &mut Vec<Complex<f32>>) {
-    spectra.resize((j1 - j0) * BINS, Complex::default());
-    let fft = &plans().forward;
-    spectra.par_chunks_mut(BINS).enumerate().for_each_init(
-        || (vec![0.0f32; FFT_SIZE], fft.make_scratch_vec()),
-        |(time, scratch), (i, freq)| {
-            // frame = x[(j-1)B .. (j+1)B], zeros outside 0 .. M
-            let start = (j0 + i) as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
-            time.fill(0.0);
-            let lo = start.max(0) as usize;
-            let hi = ((start + FFT_SIZE as isize).max(0) as usize).min(x.len());
-            if lo < hi {
-                let t0 = (lo as isize - start) as usize;
-                time[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
-            }
-            // Sizes match the plan by construction.
-            fft.process_with_scratch(time, freq, scratch)
-                .expect("forward FFT buffer sizes");
-        },
-    );
+/// Computes X_j for j in `j0 .. j1` into `spectra` (`BINS` per block, resized), in parallel
+/// batches of [`fft::LANES`] transforms.
+fn input_spectra(x: &[f32], j0: usize, j1: usize, spectra: &mut Vec<[f32; 2]>) {
+    spectra.resize((j1 - j0) * BINS, [0.0; 2]);
+    let fft = plan();
+    spectra
+        .par_chunks_mut(BINS * fft::LANES)
+        .enumerate()
+        .for_each_init(
+            || (vec![0.0f32; FFT_SIZE * fft::LANES], fft.make_scratch()),
+            |(time, scratch), (g, freq)| {
+                let count = freq.len() / BINS;
+                for (t, frame) in time.chunks_mut(FFT_SIZE).take(count).enumerate() {
+                    // frame = x[(j-1)B .. (j+1)B], zeros outside 0 .. M
+                    let j = j0 + g * fft::LANES + t;
+                    let start = j as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
+                    frame.fill(0.0);
+                    let lo = start.max(0) as usize;
+                    let hi = ((start + FFT_SIZE as isize).max(0) as usize).min(x.len());
+                    if lo < hi {
+                        let t0 = (lo as isize - start) as usize;
+                        frame[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
+                    }
+                }
+                fft.forward(&time[..count * FFT_SIZE], freq, scratch);
+            },
+        );
 }
 
 /// Accumulates and inverse-transforms output blocks `ka .. kb`, writing the part of
 /// y[ka·B .. kb·B] that falls in the window (starting at `offset`) into `tile`.
+#[allow(clippy::too_many_arguments)]
 fn output_tile(
     ka: usize,
     kb: usize,
@@ -191,30 +198,30 @@ fn output_tile(
     xs: &Chunked,
     h: &Chunked,
     tile: &mut [f32],
+    bufs: &mut TileBufs,
 ) {
-    let mut y = vec![Complex::new(0.0f32, 0.0); (kb - ka) * BINS];
-    mac_tile(ka, kb, j0, xs, h, &mut y);
-    let inverse = &plans().inverse;
-    let mut time = vec![0.0f32; FFT_SIZE];
-    let mut scratch = inverse.make_scratch_vec();
+    bufs.y.clear();
+    bufs.y.resize((kb - ka) * BINS, [0.0; 2]);
+    mac_tile(ka, kb, j0, xs, h, &mut bufs.y);
+    let fft = plan();
     let mut written = 0;
-    for (k, freq) in (ka..kb).zip(y.chunks_mut(BINS)) {
-        // DC and Nyquist imaginary parts are exactly zero (products of zeros), so the
-        // inverse cannot reject its input; sizes match the plan.
-        inverse
-            .process_with_scratch(freq, &mut time, &mut scratch)
-            .expect("inverse FFT input");
-        let skip = offset.saturating_sub(k * BLOCK_FRAMES);
-        let take = (BLOCK_FRAMES - skip).min(tile.len() - written);
-        tile[written..written + take]
-            .copy_from_slice(&time[BLOCK_FRAMES + skip..BLOCK_FRAMES + skip + take]);
-        written += take;
+    for (g, spectra) in bufs.y.chunks(BINS * fft::LANES).enumerate() {
+        let count = spectra.len() / BINS;
+        fft.inverse(spectra, &mut bufs.time[..count * FFT_SIZE], &mut bufs.fft);
+        for (t, time) in bufs.time.chunks(FFT_SIZE).take(count).enumerate() {
+            let k = ka + g * fft::LANES + t;
+            let skip = offset.saturating_sub(k * BLOCK_FRAMES);
+            let take = (BLOCK_FRAMES - skip).min(tile.len() - written);
+            tile[written..written + take]
+                .copy_from_slice(&time[BLOCK_FRAMES + skip..BLOCK_FRAMES + skip + take]);
+            written += take;
+        }
     }
 }
 
 /// Y_k = Σ_{p ascending, k-p >= 0} X_{k-p} · H_p for k in `ka .. kb`, into `y` (`BINS` per
 /// block), dispatched to the widest vector unit available.
-fn mac_tile(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [Complex<f32>]) {
+fn mac_tile(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
@@ -232,28 +239,14 @@ fn mac_tile(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut 
 /// [`mac_tile_generic`] compiled for AVX-512F (no FMA: identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn mac_tile_avx512(
-    ka: usize,
-    kb: usize,
-    j0: usize,
-    xs: &Chunked,
-    h: &Chunked,
-    y: &mut [Complex<f32>],
-) {
+fn mac_tile_avx512(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
     mac_tile_generic(ka, kb, j0, xs, h, y);
 }
 
 /// [`mac_tile_generic`] compiled for AVX (no FMA: identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-fn mac_tile_avx(
-    ka: usize,
-    kb: usize,
-    j0: usize,
-    xs: &Chunked,
-    h: &Chunked,
-    y: &mut [Complex<f32>],
-) {
+fn mac_tile_avx(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
     mac_tile_generic(ka, kb, j0, xs, h, y);
 }
 
@@ -264,7 +257,7 @@ fn mac_tile_generic(
     j0: usize,
     xs: &Chunked,
     h: &Chunked,
-    y: &mut [Complex<f32>],
+    y: &mut [[f32; 2]],
 ) {
     for c in 0..CHUNKS {
         let mut k = ka;
@@ -289,7 +282,7 @@ fn mac_blocks<const G: usize>(
     j0: usize,
     xs: &Chunked,
     h: &Chunked,
-    y: &mut [Complex<f32>],
+    y: &mut [[f32; 2]],
     c: usize,
 ) {
     let (xc, hc) = (xs.chunk(c), h.chunk(c));
@@ -313,21 +306,22 @@ fn mac_blocks<const G: usize>(
     }
 }
 
-/// `acc += x · h` on one record, in the spec's exact operation order:
-/// `re += x.re·h.re − x.im·h.im`, `im += x.re·h.im + x.im·h.re`.
+/// `acc += x · h` on one record, in `convolve.wgsl`'s exact operation order:
+/// `re = (re + x.re·h.re) − x.im·h.im`, `im = (im + x.re·h.im) + x.im·h.re` (accumulator
+/// first: the order llvmpipe's compiler gave the spec's `re += x.re·h.re − x.im·h.im`).
 #[inline(always)]
 fn cmac(acc: &mut Record, x: &Record, h: &Record) {
     for t in 0..LANES {
-        acc[t] += x[t] * h[t] - x[LANES + t] * h[LANES + t];
-        acc[LANES + t] += x[t] * h[LANES + t] + x[LANES + t] * h[t];
+        acc[t] = (acc[t] + x[t] * h[t]) - x[LANES + t] * h[LANES + t];
+        acc[LANES + t] = (acc[LANES + t] + x[t] * h[LANES + t]) + x[LANES + t] * h[t];
     }
 }
 
 /// Writes chunk `c` of an accumulator into a block's spectrum (bins past N/2 dropped).
 #[inline(always)]
-fn store(acc: &Record, spectrum: &mut [Complex<f32>], c: usize) {
+fn store(acc: &Record, spectrum: &mut [[f32; 2]], c: usize) {
     for t in 0..LANES.min(BINS - c * LANES) {
-        spectrum[c * LANES + t] = Complex::new(acc[t], acc[LANES + t]);
+        spectrum[c * LANES + t] = [acc[t], acc[LANES + t]];
     }
 }
 
@@ -356,8 +350,8 @@ mod tests {
                 .map(|_| std::array::from_fn(|_| rnd()))
                 .collect(),
         };
-        let run = |f: &dyn Fn(&mut [Complex<f32>])| {
-            let mut y = vec![Complex::default(); (kb - ka) * BINS];
+        let run = |f: &dyn Fn(&mut [[f32; 2]])| {
+            let mut y = vec![[0.0f32; 2]; (kb - ka) * BINS];
             f(&mut y);
             y
         };
@@ -370,8 +364,8 @@ mod tests {
                 assert!(v
                     .iter()
                     .zip(&base)
-                    .all(|(a, b)| a.re.to_bits() == b.re.to_bits()
-                        && a.im.to_bits() == b.im.to_bits()));
+                    .all(|(a, b)| a[0].to_bits() == b[0].to_bits()
+                        && a[1].to_bits() == b[1].to_bits()));
             }
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: AVX-512F checked.
@@ -379,8 +373,8 @@ mod tests {
                 assert!(v
                     .iter()
                     .zip(&base)
-                    .all(|(a, b)| a.re.to_bits() == b.re.to_bits()
-                        && a.im.to_bits() == b.im.to_bits()));
+                    .all(|(a, b)| a[0].to_bits() == b[0].to_bits()
+                        && a[1].to_bits() == b[1].to_bits()));
             }
         }
         // and the baseline equals the spec's plain loop: Y_k = Σ_p X_{k-p} H_p, p ascending
@@ -390,12 +384,12 @@ mod tests {
                 let (mut re, mut im) = (0.0f32, 0.0f32);
                 for p in 0..parts.min(k + 1) {
                     let (x, hp) = (&xs.recs[c * n + k - p], &h.recs[c * parts + p]);
-                    re += x[t] * hp[t] - x[LANES + t] * hp[LANES + t];
-                    im += x[t] * hp[LANES + t] + x[LANES + t] * hp[t];
+                    re = (re + x[t] * hp[t]) - x[LANES + t] * hp[LANES + t];
+                    im = (im + x[t] * hp[LANES + t]) + x[LANES + t] * hp[t];
                 }
                 let got = base[(k - ka) * BINS + bin];
                 assert_eq!(
-                    (got.re.to_bits(), got.im.to_bits()),
+                    (got[0].to_bits(), got[1].to_bits()),
                     (re.to_bits(), im.to_bits()),
                     "k {k} bin {bin}"
                 );

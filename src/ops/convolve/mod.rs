@@ -1,7 +1,8 @@
 //! The convolution engine: uniformly partitioned overlap-save (UPOLS) over whole songs.
 //!
-//! One algorithm, two twins: [`cpu`] (realfft f32 + rayon) and `shaders/convolve.wgsl`
-//! (Stockham FFT in workgroup memory). Both follow `notes/convolve-spec.md` exactly:
+//! One algorithm, two twins: [`cpu`] (rayon, with [`fft`], the CPU twin of the Stockham FFT
+//! `shaders/fft.wgsl`) and `shaders/convolve.wgsl` (that FFT in workgroup memory). Both
+//! follow `notes/convolve-spec.md` exactly:
 //!
 //! - hop [`BLOCK_FRAMES`] B = 1024, real FFT size [`FFT_SIZE`] N = 2B, [`BINS`] = N/2 + 1;
 //! - the filter h (length L >= 1) is cut into P = ceil(L / B) partitions of B taps, each
@@ -10,13 +11,16 @@
 //! - block k = 0 .. K-1, K = ceil((M + L - 1) / B), reads the input frame
 //!   x[(k-1)B .. (k+1)B] (zeros outside the signal), X_k = RFFT_N(frame) in f32;
 //! - Y_k = sum over p = 0 .. P-1, in that order, skipping k - p < 0, of X_{k-p} · H_p
-//!   (complex multiply-accumulate in f32, `re += a.re*b.re - a.im*b.im`,
-//!   `im += a.re*b.im + a.im*b.re`, a = X, b = H, no fused multiply-add);
+//!   (complex multiply-accumulate in f32, `re = (re + a.re*b.re) - a.im*b.im`,
+//!   `im = (im + a.re*b.im) + a.im*b.re`, a = X, b = H, no fused multiply-add; the
+//!   accumulator-first order is what llvmpipe compiled the spec's `re += a.re*b.re - a.im*b.im`
+//!   to, spelled out in both twins so that no compiler has anything to reassociate);
 //! - y_k = unnormalised IRFFT_N(Y_k); its second half y_k[B .. 2B] is output y[kB .. kB+B].
 //!
 //! Used by the linear-phase EQ, the linear-phase crossover and the convolution reverb.
 
 pub mod cpu;
+pub mod fft;
 pub mod gpu;
 
 use realfft::num_complex::Complex;
