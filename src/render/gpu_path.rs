@@ -25,7 +25,8 @@ fn chunk_songs() -> usize {
     (2 * rayon::current_num_threads()).max(8)
 }
 
-/// A chunk entry: the song's report so far and its prepared work (or why it failed).
+/// A chunk entry: the song's report so far, its prepared work (or why it cannot render:
+/// an unreadable scene, a bad stem), and when it started.
 type Entry = (SongReport, Result<Prepared>, Instant);
 
 fn prepare_chunk(chunk: Vec<Result<LoadedSong>>) -> Vec<Entry> {
@@ -34,11 +35,7 @@ fn prepare_chunk(chunk: Vec<Result<LoadedSong>>) -> Vec<Entry> {
         .map(|entry| {
             let t0 = Instant::now();
             match entry {
-                Err(e) => (
-                    SongReport::failed(scene_name(&e), scene_path(&e), &e),
-                    Err(Error::scene("", "")),
-                    t0,
-                ),
+                Err(e) => (SongReport::new(scene_name(&e), scene_path(&e)), Err(e), t0),
                 Ok(s) => {
                     let rep = SongReport::new(s.title(), s.path.clone());
                     (rep, prepare(s), t0)
@@ -131,8 +128,7 @@ fn finish_chunk(
         .zip(masters)
         .map(|((mut rep, prepared, t0), master)| {
             let outcome = match (prepared, master) {
-                (Err(e), _) if rep.error.is_none() => Err(e),
-                (Err(_), _) => Ok(()), // already a failed report (unreadable scene)
+                (Err(e), _) => Err(e),
                 (Ok(p), Some(Ok(m))) => finish(&p.plan, m, &opts.out_dir, &mut rep),
                 (Ok(_), Some(Err(e))) => Err(e),
                 (Ok(_), None) => Err(Error::Gpu {
