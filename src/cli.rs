@@ -176,7 +176,14 @@ fn render_cmd(
     if let Some(note) = &report.note {
         eprintln!("{}{note}", if report.fatal { "error: " } else { "note: " });
     }
-    let audio_s: f64 = report.songs.iter().map(|s| s.duration_s).sum();
+    if report.fatal {
+        return ExitCode::from(report.exit_code());
+    }
+    let audio_s: f64 = report
+        .songs
+        .iter()
+        .map(|s| s.duration_s)
+        .fold(0.0, |a, b| a + b);
     eprintln!(
         "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
         report.songs.len(),

@@ -125,7 +125,11 @@ impl BatchReport {
     }
     /// Seconds of audio rendered per wall second.
     pub fn realtime_factor(&self) -> f64 {
-        let audio: f64 = self.songs.iter().map(|s| s.duration_s).sum();
+        let audio: f64 = self
+            .songs
+            .iter()
+            .map(|s| s.duration_s)
+            .fold(0.0, |a, b| a + b);
         audio / self.wall_s.max(1e-9)
     }
     /// Process exit code: 0 all ok, 1 some songs failed, 2 a scene error (or no GPU for
