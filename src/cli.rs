@@ -70,6 +70,8 @@ enum Command {
         #[arg(long)]
         brief: bool,
     },
+    /// Master finished stereo mixes to one or more deliveries (preset chain, loudness target).
+    Master(crate::master::MasterArgs),
     /// Render a generated catalog on the CPU and the GPU and print one table of figures.
     Bench(crate::bench::BenchArgs),
     /// Regenerate the synthesised demo album (stems + scenes) into a folder.
@@ -109,6 +111,7 @@ pub fn run() -> ExitCode {
         Command::Analyze { files, json } => analyze_cmd(&files, json),
         Command::SynthDemo { dir } => synth_demo(&dir),
         Command::Bench(args) => crate::bench::bench_cmd(args),
+        Command::Master(args) => crate::master::master_cmd(args),
     }
 }
 

@@ -15,5 +15,6 @@ pub mod audio;
 pub mod bench;
 pub mod cli;
 pub mod loudness;
+pub mod master;
 pub mod render;
 pub mod verify;
