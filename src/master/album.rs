@@ -181,7 +181,8 @@ pub fn master_album(
             }
             gain_db += err;
         }
-        let (g, y, _) = best.expect("at least one pass");
+        let (g, y, err) = best.expect("at least one pass");
+        why = format!(" into the limiter (album {:+.2} LU off target)", -err);
         (y, g)
     } else {
         let peaks: Vec<f64> = songs
