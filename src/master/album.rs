@@ -170,6 +170,7 @@ pub fn master_album(
     let mut why = String::new();
     let (out, gain_db) = if limiters.iter().all(Option::is_some) && d.limiter.is_some() {
         let mut best: Option<(f64, Limited, f64)> = None;
+        let mut search = loudness::GainSearch::default();
         for _ in 0..LIMITER_SEARCH_PASSES {
             let (y, l) = apply_album_gain(&input, gain_db)?;
             let err = d.target_lufs - l.unwrap_or(d.target_lufs);
@@ -179,7 +180,7 @@ pub fn master_album(
             if err.abs() <= LIMITER_SEARCH_TOLERANCE_LU {
                 break;
             }
-            gain_db += err;
+            gain_db = search.next(gain_db, d.target_lufs - err, d.target_lufs);
         }
         let (g, y, err) = best.expect("at least one pass");
         why = format!(" into the limiter (album {:+.2} LU off target)", -err);
