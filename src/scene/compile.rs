@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{InsertSpec, LoadedSong, Track};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::{db_to_linear, pan_balance, pan_mono};
 use crate::ops::{LoadAudio, PrepareCtx, Processor};
@@ -398,15 +398,7 @@ pub fn compile(
                     }
                 };
                 sends(true, &mut stages);
-                track_strip(
-                    &mut stages,
-                    buf,
-                    track,
-                    infos[k].channels,
-                    frames,
-                    rate,
-                    sec,
-                );
+                track_strip(&mut stages, buf, track, infos[k].channels, frames, sec);
                 sends(false, &mut stages);
                 stages.push(Stage::Mix {
                     dst: dest(&track.output),
@@ -495,7 +487,6 @@ fn track_strip(
     t: &Track,
     channels: usize,
     frames: usize,
-    rate: u32,
     sec: impl Fn(f64) -> u64,
 ) {
     let law = if channels == 1 { pan_mono } else { pan_balance };
@@ -509,7 +500,6 @@ fn track_strip(
     if g != [1.0, 1.0] {
         stages.push(Stage::Gain { buf, gain: g });
     }
-    let _ = rate;
     if !t.automation.gain_db.is_empty() {
         let env = Envelope::new(sampled_curve(
             &t.automation.gain_db,
@@ -622,12 +612,4 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Error for a song whose compile failed for a non-scene reason.
-pub fn render_error(song: &str, reason: impl Into<String>) -> Error {
-    Error::Render {
-        song: song.into(),
-        reason: reason.into(),
-    }
 }
