@@ -72,6 +72,23 @@ enum Command {
     },
     /// Master finished stereo mixes to one or more deliveries (preset chain, loudness target).
     Master(crate::master::MasterArgs),
+    /// Show how a catalog splits into shards (songs, albums, audio minutes per shard).
+    Plan {
+        /// the manifest (.csv/.toml), or audio files and folders
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// number of shards (array tasks)
+        #[arg(long)]
+        shards: usize,
+        /// print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Join the shard reports in DIR/reports into DIR/summary.json and summary.csv.
+    MergeReports {
+        /// the output folder the shards wrote into
+        dir: PathBuf,
+    },
     /// Render a generated catalog on the CPU and the GPU and print one table of figures.
     Bench(crate::bench::BenchArgs),
     /// Regenerate the synthesised demo album (stems + scenes) into a folder.
@@ -79,6 +96,21 @@ enum Command {
     SynthDemo {
         /// destination folder
         dir: PathBuf,
+    },
+    /// Write a small mastering catalog (stereo WAVs + manifest.csv) into a folder.
+    #[command(hide = true)]
+    SynthCatalog {
+        /// destination folder
+        dir: PathBuf,
+        /// albums
+        #[arg(long, default_value_t = 2)]
+        albums: usize,
+        /// songs per album
+        #[arg(long, default_value_t = 5)]
+        songs_per_album: usize,
+        /// seconds per song
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
     },
 }
 
@@ -112,6 +144,30 @@ pub fn run() -> ExitCode {
         Command::SynthDemo { dir } => synth_demo(&dir),
         Command::Bench(args) => crate::bench::bench_cmd(args),
         Command::Master(args) => crate::master::master_cmd(args),
+        Command::Plan {
+            inputs,
+            shards,
+            json,
+        } => crate::master::plan_cmd(&inputs, shards, json),
+        Command::MergeReports { dir } => crate::master::merge::merge_cmd(&dir),
+        Command::SynthCatalog {
+            dir,
+            albums,
+            songs_per_album,
+            seconds,
+        } => {
+            match crate::synth::catalog_files::write_catalog(&dir, albums, songs_per_album, seconds)
+            {
+                Ok(m) => {
+                    eprintln!("wrote the catalog; manifest {}", m.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 

@@ -10,6 +10,9 @@ pub mod scene;
 pub mod synth;
 
 pub use error::{Error, Result};
+
+/// The mixfarm version (recorded in reports and sidecars).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod analyze;
 pub mod audio;
 pub mod bench;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// Loudness figures of a signal. `None` where the measure is undefined (−∞: silence, or too
 /// short for a 400 ms gating block).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Loudness {
     /// integrated loudness, LUFS
     pub integrated_lufs: Option<f64>,
@@ -21,10 +21,18 @@ pub struct Loudness {
     pub momentary_max_lufs: Option<f64>,
     /// maximum short-term loudness (3 s), LUFS
     pub short_term_max_lufs: Option<f64>,
-    /// true peak over all channels, dBTP (−∞ for silence)
+    /// true peak over all channels, dBTP (−∞ for silence, JSON `null`)
+    #[serde(deserialize_with = "null_as_silence")]
     pub true_peak_dbtp: f64,
-    /// sample peak over all channels, dBFS
+    /// sample peak over all channels, dBFS (−∞ for silence, JSON `null`)
+    #[serde(deserialize_with = "null_as_silence")]
     pub sample_peak_dbfs: f64,
+}
+
+/// Reads a level written by serde_json, which writes −∞ (silence) as `null`.
+fn null_as_silence<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.unwrap_or(f64::NEG_INFINITY))
 }
 
 fn finite(x: f64) -> Option<f64> {

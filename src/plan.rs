@@ -120,6 +120,22 @@ pub enum OutputFormat {
     Wav32f,
 }
 
+impl OutputFormat {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        "wav"
+    }
+
+    /// The format's name as written on the command line and in scenes.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Wav16 => "wav16",
+            OutputFormat::Wav24 => "wav24",
+            OutputFormat::Wav32f => "wav32f",
+        }
+    }
+}
+
 /// One song, ready to render.
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -199,7 +199,7 @@ fn two_deliveries_write_both_sets() {
     let (code, _) = master(&[s(&a), "--out", s(&out), "--deliver", "streaming,broadcast"]);
     assert_eq!(code, 0);
     for (d, target) in [("streaming", -14.0), ("broadcast", -23.0)] {
-        let l = lufs(&out.join(d).join("singles/one.wav"));
+        let l = lufs(&out.join(d).join("Singles/one.wav"));
         eprintln!("{d}: {l:.3} LUFS (target {target})");
         assert!((l - target).abs() <= TARGET_TOL_LU);
     }
@@ -215,8 +215,8 @@ fn a_garbage_file_fails_alone() {
     let (code, err) = master(&[s(&good), s(&bad), "--out", s(&out)]);
     assert_eq!(code, 1);
     assert!(err.contains("bad.wav"), "{err}");
-    assert!(out.join("streaming/singles/good.wav").exists());
-    assert!(!out.join("streaming/singles/bad.wav").exists());
+    assert!(out.join("streaming/Singles/good.wav").exists());
+    assert!(!out.join("streaming/Singles/bad.wav").exists());
     let sum: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(sum["ok"], 1);

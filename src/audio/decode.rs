@@ -187,3 +187,26 @@ pub fn check_finite(path: &Path, channels: &[Vec<f32>]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The length of an audio file in seconds from its header, without decoding it (`None` when
+/// the file cannot be opened or its header does not say): used to balance shards.
+pub fn probe_seconds(path: &Path) -> Option<f64> {
+    let file = File::open(path).ok()?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .ok()?;
+    let track = format.default_track(TrackType::Audio)?;
+    let frames = track.num_frames?;
+    let rate = track.codec_params.as_ref()?.audio()?.sample_rate?;
+    (rate > 0).then(|| frames as f64 / f64::from(rate))
+}

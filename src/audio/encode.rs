@@ -130,3 +130,45 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// TEMPORARY shim (replaced by the flac branch): writes quantised audio (WAV only, no tags).
+pub fn write_audio(
+    dest: &Path,
+    pcm: &super::pcm::Pcm,
+    sample_rate: u32,
+    _format: OutputFormat,
+    _tags: &super::tags::Tags,
+) -> Result<()> {
+    use super::pcm::Pcm;
+    let (bits, fmt) = match pcm {
+        Pcm::Int { bits, .. } => (*bits as u16, hound::SampleFormat::Int),
+        Pcm::Float { .. } => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: pcm.channels() as u16,
+        sample_rate,
+        bits_per_sample: bits,
+        sample_format: fmt,
+    };
+    write_atomic(dest, |tmp| {
+        let out_err = |e: hound::Error| Error::Output {
+            path: dest.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+        let mut w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(out_err)?;
+        match pcm {
+            Pcm::Int { samples, .. } => {
+                for s in samples {
+                    w.write_sample(*s).map_err(out_err)?
+                }
+            }
+            Pcm::Float { samples, .. } => {
+                for s in samples {
+                    w.write_sample(*s).map_err(out_err)?
+                }
+            }
+        }
+        w.finalize().map_err(out_err)
+    })
+}

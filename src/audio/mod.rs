@@ -2,7 +2,9 @@
 
 pub mod decode;
 pub mod encode;
+pub mod pcm;
 pub mod resample;
+pub mod tags;
 
 use std::path::Path;
 

@@ -5,24 +5,47 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::manifest::{Album, Track};
 use super::{AlbumMode, Delivery};
 use crate::error::{Error, Result};
 use crate::loudness::Loudness;
 
-/// What happened to one song in one delivery.
-#[derive(Debug, Clone, Serialize)]
+/// What happened to a song in a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// mastered and written in this run
+    Ok,
+    /// up to date from an earlier run (`--skip-existing`): left as it was
+    Skipped,
+    /// failed: see `error`
+    Failed,
+}
+
+/// What happened to one song in one delivery. Also the song's sidecar: written last, beside
+/// its outputs, it records what `--skip-existing` compares (input hash, settings hash,
+/// mixfarm version).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SongReport {
     /// the input file
     pub input: PathBuf,
-    /// the output file (absent on disk when the song failed)
-    pub output: PathBuf,
+    /// the song's identity in the catalog (the manifest's `file`, or the file name)
+    pub key: String,
+    /// song title
+    pub title: String,
+    /// track number on the album
+    pub track_number: Option<u32>,
+    /// ISRC
+    pub isrc: Option<String>,
+    /// album title
+    pub album: String,
     /// delivery name
     pub delivery: String,
-    /// album name
-    pub album: String,
-    /// delivery target, LUFS
+    /// the files written for this song (one per format)
+    pub outputs: Vec<PathBuf>,
+    /// delivery target for this song (with its offset), LUFS
     pub target_lufs: f64,
     /// delivery ceiling, dBTP
     pub ceiling_dbtp: f64,
@@ -30,6 +53,8 @@ pub struct SongReport {
     pub mode: AlbumMode,
     /// the mode applied and why
     pub reason: String,
+    /// reference matching applied, if any
+    pub match_eq: Option<String>,
     /// loudness of the input (integrated, LRA, true and sample peak, …)
     pub input_loudness: Option<Loudness>,
     /// loudness of the output
@@ -40,28 +65,51 @@ pub struct SongReport {
     pub limiter_reduction_db: Option<f64>,
     /// seconds taken (decode and chain, this song's share of the delivery pass, writing)
     pub seconds: f64,
+    /// ok, skipped or failed
+    pub status: Status,
     /// why the song failed, if it did
     pub error: Option<String>,
+    /// SHA-256 of the input file
+    pub input_sha256: Option<String>,
+    /// hash of every setting that shapes this song's outputs
+    pub settings_hash: Option<String>,
+    /// the mixfarm version that wrote the outputs
+    pub mixfarm_version: String,
+    /// SHA-256 of the manifest (or of the input list)
+    pub manifest_sha256: Option<String>,
+    /// the shard that wrote it (`I/N`), when sharded
+    pub shard: Option<String>,
 }
 
 impl SongReport {
-    /// An empty report for a song of a delivery.
-    pub fn new(input: &Path, output: &Path, d: &Delivery, album: &str, mode: AlbumMode) -> Self {
+    /// An empty report for a track of an album in a delivery.
+    pub fn new(t: &Track, album: &Album, d: &Delivery, mode: AlbumMode) -> Self {
         SongReport {
-            input: input.to_path_buf(),
-            output: output.to_path_buf(),
+            input: t.file.clone(),
+            key: t.key.clone(),
+            title: t.title.clone(),
+            track_number: t.track_number,
+            isrc: t.isrc.clone(),
+            album: album.title.clone(),
             delivery: d.name.clone(),
-            album: album.to_string(),
-            target_lufs: d.target_lufs,
+            outputs: Vec::new(),
+            target_lufs: d.target_lufs + t.gain_offset_db,
             ceiling_dbtp: d.ceiling_dbtp,
             mode,
             reason: String::new(),
+            match_eq: None,
             input_loudness: None,
             output_loudness: None,
             gain_db: None,
             limiter_reduction_db: None,
             seconds: 0.0,
+            status: Status::Ok,
             error: None,
+            input_sha256: None,
+            settings_hash: None,
+            mixfarm_version: crate::VERSION.to_string(),
+            manifest_sha256: None,
+            shard: None,
         }
     }
 
@@ -69,6 +117,7 @@ impl SongReport {
     pub fn failed(mut self, e: &Error) -> Self {
         let msg = e.to_string();
         let names_file = msg.contains(&*self.input.to_string_lossy());
+        self.status = Status::Failed;
         self.error = Some(if names_file {
             msg
         } else {
@@ -79,29 +128,53 @@ impl SongReport {
 
     /// Writes the report as JSON to `path` (atomically).
     pub fn write_json(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Output {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        crate::audio::encode::write_atomic(path, |tmp| {
-            std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
-        })
+        write_json(path, self)
     }
 }
 
-/// The catalog summary.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Writes any report as pretty JSON to `path`, atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    crate::audio::encode::write_atomic(path, |tmp| {
+        std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
+    })
+}
+
+/// The catalog summary (or one shard's part of it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
+    /// the mixfarm version
+    pub mixfarm_version: String,
+    /// SHA-256 of the manifest (or of the input list)
+    pub manifest_sha256: String,
+    /// the shard (`I/N`) this report covers; `None` for the whole catalog
+    pub shard: Option<String>,
+    /// shards merged into this report (merge-reports)
+    pub shards_merged: Vec<String>,
+    /// shards expected but missing (merge-reports)
+    pub shards_missing: Vec<String>,
+    /// albums covered
+    pub albums: usize,
     /// song × delivery results
     pub total: usize,
-    /// how many were written
+    /// how many were written in this run
     pub ok: usize,
+    /// how many were up to date already (`--skip-existing`)
+    pub skipped: usize,
     /// how many failed
     pub failed: usize,
+    /// true when the run stopped early (SIGTERM): songs not listed were not done
+    pub interrupted: bool,
     /// the failures: input, delivery, error
     pub failures: Vec<(PathBuf, String, String)>,
     /// every song report
     pub songs: Vec<SongReport>,
+    /// album files (`--sequence`)
+    #[serde(default)]
+    pub sequences: Vec<super::sidecar::SequenceReport>,
 }
 
 fn cell(x: Option<f64>) -> String {
@@ -117,46 +190,49 @@ impl Summary {
     pub fn add(&mut self, reports: Vec<SongReport>) {
         for r in reports {
             self.total += 1;
-            match &r.error {
-                Some(e) => {
+            match r.status {
+                Status::Failed => {
                     self.failed += 1;
-                    self.failures
-                        .push((r.input.clone(), r.delivery.clone(), e.clone()));
+                    let e = r.error.clone().unwrap_or_default();
+                    self.failures.push((r.input.clone(), r.delivery.clone(), e));
                 }
-                None => self.ok += 1,
+                Status::Skipped => self.skipped += 1,
+                Status::Ok => self.ok += 1,
             }
             self.songs.push(r);
         }
     }
 
-    /// Writes `summary.json` and `summary.csv` into `dir` (atomically).
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        let json = dir.join("summary.json");
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Output {
-            path: json.clone(),
-            reason: e.to_string(),
-        })?;
-        crate::audio::encode::write_atomic(&json, |tmp| {
-            std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
-        })?;
+    /// Writes the summary as `<stem>.json` and `<stem>.csv` in `dir` (atomically).
+    pub fn write(&self, dir: &Path, stem: &str) -> Result<()> {
+        write_json(&dir.join(format!("{stem}.json")), self)?;
         let mut csv = String::from(
-            "delivery,album,input,output,status,input_lufs,output_lufs,output_lra_lu,\
-             output_true_peak_dbtp,gain_db,limiter_reduction_db,seconds,reason,error\n",
+            "delivery,album,track,title,isrc,input,outputs,status,input_lufs,output_lufs,\
+             output_lra_lu,output_true_peak_dbtp,gain_db,limiter_reduction_db,seconds,reason,\
+             error\n",
         );
         for r in &self.songs {
             let o = r.output_loudness.as_ref();
+            let outputs: Vec<String> = r.outputs.iter().map(|p| p.display().to_string()).collect();
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}",
                 quote(&r.delivery),
                 quote(&r.album),
+                r.track_number.map_or_else(String::new, |n| n.to_string()),
+                quote(&r.title),
+                r.isrc.as_deref().unwrap_or(""),
                 quote(&r.input.to_string_lossy()),
-                quote(&r.output.to_string_lossy()),
-                if r.error.is_some() { "failed" } else { "ok" },
+                quote(&outputs.join(";")),
+                match r.status {
+                    Status::Ok => "ok",
+                    Status::Skipped => "skipped",
+                    Status::Failed => "failed",
+                },
                 cell(r.input_loudness.and_then(|l| l.integrated_lufs)),
                 cell(o.and_then(|l| l.integrated_lufs)),
                 cell(o.and_then(|l| l.loudness_range_lu)),
-                cell(o.map(|l| l.true_peak_dbtp)),
+                cell(o.map(|l| l.true_peak_dbtp).filter(|v| v.is_finite())),
                 cell(r.gain_db),
                 cell(r.limiter_reduction_db),
                 r.seconds,
@@ -164,7 +240,7 @@ impl Summary {
                 quote(r.error.as_deref().unwrap_or("")),
             );
         }
-        let path = dir.join("summary.csv");
+        let path = dir.join(format!("{stem}.csv"));
         crate::audio::encode::write_atomic(&path, |tmp| {
             std::fs::write(tmp, csv.as_bytes()).map_err(|e| Error::io(tmp, e))
         })

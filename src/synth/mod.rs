@@ -13,6 +13,7 @@
 //! - [`catalog`](mod@catalog): the benchmark catalog ([`catalog()`]).
 
 pub mod catalog;
+pub mod catalog_files;
 pub mod demo;
 mod drums;
 pub mod dsp;

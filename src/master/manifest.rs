@@ -1,0 +1,509 @@
+//! Catalog manifests for `mixfarm master`: one row per track (CSV with a header row, or TOML
+//! `[[track]]` tables) naming the file, title, artist, album, track number, ISRC and
+//! optionally a per-track preset, gain offset, fades and the gap before the track. Paths are
+//! relative to the manifest. Without a manifest, each input folder is one album ordered by
+//! file name and loose files form the album "Singles". CPU only; no shader mirrored.
+//!
+//! The catalog is sorted (albums by title, tracks by track number) so every worker that
+//! reads the same manifest sees the same order, whatever the row order in the file.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One manifest row as written (CSV header names are matched case-insensitively, with
+/// spaces and hyphens read as underscores: `Track Number` = `track_number`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    /// the audio file, relative to the manifest
+    pub file: String,
+    /// song title (default: the file name)
+    #[serde(default)]
+    pub title: Option<String>,
+    /// performing artist
+    #[serde(default)]
+    pub artist: Option<String>,
+    /// album title (default: "Singles")
+    #[serde(default)]
+    pub album: Option<String>,
+    /// album artist (default: the artist shared by the album's tracks, if one)
+    #[serde(default)]
+    pub album_artist: Option<String>,
+    /// position on the album, from 1
+    #[serde(default, alias = "track_number", alias = "tracknumber")]
+    pub track: Option<u32>,
+    /// International Standard Recording Code (12 characters, hyphens allowed)
+    #[serde(default)]
+    pub isrc: Option<String>,
+    /// release date or year
+    #[serde(default, alias = "year")]
+    pub date: Option<String>,
+    /// preset (name or file) replacing the delivery's chain for this track
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// level offset against the delivery target (track mode) or the album gain (album mode), dB
+    #[serde(default, alias = "gain_db", alias = "gain_offset")]
+    pub gain_offset_db: Option<f64>,
+    /// fade-in length, seconds (default: `--fade-in`)
+    #[serde(default, alias = "fade_in")]
+    pub fade_in_s: Option<f64>,
+    /// fade-out length, seconds (default: `--fade-out`)
+    #[serde(default, alias = "fade_out")]
+    pub fade_out_s: Option<f64>,
+    /// silence before this track in the album sequence, seconds (default: `--gap`)
+    #[serde(default, alias = "gap", alias = "pregap_s")]
+    pub gap_s: Option<f64>,
+}
+
+/// A track of the catalog, resolved.
+#[derive(Debug, Clone)]
+pub struct Track {
+    /// the audio file
+    pub file: PathBuf,
+    /// a stable identity (the path as written in the manifest, or the file name), used for
+    /// dither seeds and reports so the same catalog gives the same bytes from any folder
+    pub key: String,
+    /// title (the file stem when none is given)
+    pub title: String,
+    /// performing artist
+    pub artist: Option<String>,
+    /// track number on the album
+    pub track_number: Option<u32>,
+    /// ISRC, normalised to 12 upper-case characters
+    pub isrc: Option<String>,
+    /// release date
+    pub date: Option<String>,
+    /// per-track preset
+    pub preset: Option<String>,
+    /// level offset, dB
+    pub gain_offset_db: f64,
+    /// fade-in, seconds (`None`: the command's default)
+    pub fade_in_s: Option<f64>,
+    /// fade-out, seconds
+    pub fade_out_s: Option<f64>,
+    /// gap before the track in the sequence, seconds
+    pub gap_s: Option<f64>,
+    /// output file name without extension (`01 - Title`, or the input's stem)
+    pub output_stem: String,
+    /// manifest line, when from a manifest
+    pub line: Option<usize>,
+}
+
+/// An album: title, folder name, tracks in order.
+#[derive(Debug, Clone)]
+pub struct Album {
+    /// album title
+    pub title: String,
+    /// output folder name (the title made safe for file systems)
+    pub dir: String,
+    /// album artist
+    pub artist: Option<String>,
+    /// tracks in sequence order
+    pub tracks: Vec<Track>,
+}
+
+/// A catalog: albums in a deterministic order, plus where it came from.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// the albums, sorted by title
+    pub albums: Vec<Album>,
+    /// the manifest file, if one
+    pub manifest: Option<PathBuf>,
+    /// SHA-256 of the manifest bytes (or of the input list), hex
+    pub hash: String,
+}
+
+/// Replaces characters that are unsafe in file names (`/ \ : * ? " < > |`, control
+/// characters) by `_` and trims dots and spaces at the ends.
+pub fn safe_file_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let t = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if t.is_empty() {
+        "_".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// Checks an ISRC (`CC-XXX-YY-NNNNN`: country letters, registrant alphanumerics, year and
+/// designation digits; hyphens and lower case accepted) and returns its 12-character form.
+pub fn normalise_isrc(s: &str) -> std::result::Result<String, String> {
+    let c: String = s
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_uppercase();
+    let b = c.as_bytes();
+    let ok = b.len() == 12
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..5].iter().all(u8::is_ascii_alphanumeric)
+        && b[5..].iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(c)
+    } else {
+        Err(format!(
+            "ISRC '{s}' is not CC-XXX-YY-NNNNN (2 letters, 3 letters/digits, 7 digits)"
+        ))
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 of a file's bytes, hex.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Hash of a string, hex (SHA-256).
+pub fn text_sha256(s: &str) -> String {
+    sha256_hex(s.as_bytes())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlManifest {
+    track: Vec<toml::Spanned<Row>>,
+}
+
+fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
+    let err = |line: Option<usize>, m: String| Error::Scene {
+        path: path.to_path_buf(),
+        line,
+        message: m,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(Some(1), format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.to_lowercase().replace([' ', '-'], "_"))
+        .collect::<csv::StringRecord>();
+    if !headers.iter().any(|h| h == "file") {
+        return Err(err(Some(1), "the header row has no 'file' column".into()));
+    }
+    rdr.set_headers(headers.clone());
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize);
+            err(line, e.to_string())
+        })?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let row: Row = rec
+            .deserialize(Some(&headers))
+            .map_err(|e| err(Some(line), e.to_string()))?;
+        rows.push((line, row));
+    }
+    Ok(rows)
+}
+
+fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
+    let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
+    let m: TomlManifest = toml::from_str(text).map_err(|e| Error::Scene {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(s.start)),
+        message: e.message().to_string(),
+    })?;
+    Ok(m.track
+        .into_iter()
+        .map(|s| (line_of(s.span().start) + 1, s.into_inner()))
+        .collect())
+}
+
+fn check_len(path: &Path, line: usize, what: &str, s: Option<f64>) -> Result<()> {
+    match s {
+        Some(v) if !(v.is_finite() && v >= 0.0) => Err(Error::Scene {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: format!("{what} must be a length in seconds ≥ 0, got {v}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a manifest (`.csv` or `.toml`) into a sorted catalog. Errors name the file and line.
+pub fn read_manifest(path: &Path) -> Result<Catalog> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| Error::scene(path, "the manifest is not UTF-8 text"))?;
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let rows = match ext.as_str() {
+        "csv" => read_csv(path, &text)?,
+        "toml" => read_toml(path, &text)?,
+        _ => {
+            return Err(Error::scene(
+                path,
+                "a manifest is a .csv or .toml file (one row per track)",
+            ))
+        }
+    };
+    if rows.is_empty() {
+        return Err(Error::scene(path, "the manifest lists no tracks"));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut albums: BTreeMap<String, Vec<(Track, Option<String>)>> = BTreeMap::new();
+    let mut isrcs = HashSet::new();
+    let mut files = HashSet::new();
+    for (line, r) in rows {
+        let err = |m: String| Error::Scene {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: m,
+        };
+        if r.file.is_empty() {
+            return Err(err("'file' is empty".into()));
+        }
+        if !files.insert(r.file.clone()) {
+            return Err(err(format!("'{}' is listed twice", r.file)));
+        }
+        let isrc = r
+            .isrc
+            .as_deref()
+            .map(normalise_isrc)
+            .transpose()
+            .map_err(err)?;
+        if let Some(i) = &isrc {
+            if !isrcs.insert(i.clone()) {
+                return Err(err(format!("ISRC {i} is given to two tracks")));
+            }
+        }
+        if r.track == Some(0) {
+            return Err(err("track numbers start at 1".into()));
+        }
+        if r.gain_offset_db.is_some_and(|g| !g.is_finite()) {
+            return Err(err("gain_offset_db must be a finite number of dB".into()));
+        }
+        check_len(path, line, "fade_in_s", r.fade_in_s)?;
+        check_len(path, line, "fade_out_s", r.fade_out_s)?;
+        check_len(path, line, "gap_s", r.gap_s)?;
+        let file = base.join(&r.file);
+        let stem = file
+            .file_stem()
+            .map_or_else(|| r.file.clone(), |s| s.to_string_lossy().into_owned());
+        let title = r.title.clone().filter(|t| !t.is_empty()).unwrap_or(stem);
+        let album = r.album.clone().filter(|a| !a.is_empty());
+        let t = Track {
+            file,
+            key: r.file.clone(),
+            output_stem: String::new(),
+            title,
+            artist: r.artist.clone(),
+            track_number: r.track,
+            isrc,
+            date: r.date.clone(),
+            preset: r.preset.clone().filter(|p| !p.is_empty()),
+            gain_offset_db: r.gain_offset_db.unwrap_or(0.0),
+            fade_in_s: r.fade_in_s,
+            fade_out_s: r.fade_out_s,
+            gap_s: r.gap_s,
+            line: Some(line),
+        };
+        albums
+            .entry(album.unwrap_or_else(|| "Singles".into()))
+            .or_default()
+            .push((t, r.album_artist.clone()));
+    }
+    let mut out = Vec::new();
+    let mut dirs = HashSet::new();
+    for (title, mut rows) in albums {
+        // Numbered tracks first in number order, then unnumbered ones in manifest order.
+        rows.sort_by_key(|(t, _)| (t.track_number.is_none(), t.track_number, t.line));
+        for w in rows.windows(2) {
+            if w[0].0.track_number.is_some() && w[0].0.track_number == w[1].0.track_number {
+                return Err(Error::Scene {
+                    path: path.to_path_buf(),
+                    line: w[1].0.line,
+                    message: format!(
+                        "album '{title}' has two tracks numbered {}",
+                        w[1].0.track_number.unwrap_or(0)
+                    ),
+                });
+            }
+        }
+        let album_artist = rows.iter().find_map(|(_, a)| a.clone()).or_else(|| {
+            let first = rows[0].0.artist.clone();
+            rows.iter()
+                .all(|(t, _)| t.artist == first)
+                .then_some(first)?
+        });
+        let dir = safe_file_name(&title);
+        if !dirs.insert(dir.to_lowercase()) {
+            return Err(Error::scene(
+                path,
+                format!("two albums share the folder name '{dir}'"),
+            ));
+        }
+        let tracks = name_outputs(rows.into_iter().map(|(t, _)| t).collect(), path)?;
+        out.push(Album {
+            title,
+            dir,
+            artist: album_artist,
+            tracks,
+        });
+    }
+    Ok(Catalog {
+        albums: out,
+        manifest: Some(path.to_path_buf()),
+        hash: sha256_hex(&bytes),
+    })
+}
+
+/// Output names: `NN - Title` for numbered tracks, the title otherwise; must be unique.
+fn name_outputs(mut tracks: Vec<Track>, origin: &Path) -> Result<Vec<Track>> {
+    let mut seen = HashSet::new();
+    for t in &mut tracks {
+        t.output_stem = match t.track_number {
+            Some(n) => safe_file_name(&format!("{n:02} - {}", t.title)),
+            None => safe_file_name(&t.title),
+        };
+        if !seen.insert(t.output_stem.to_lowercase()) {
+            return Err(Error::Scene {
+                path: origin.to_path_buf(),
+                line: t.line,
+                message: format!("two tracks would both be written as '{}'", t.output_stem),
+            });
+        }
+    }
+    Ok(tracks)
+}
+
+fn plain_track(file: &Path, number: Option<u32>) -> Track {
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = file
+        .file_stem()
+        .map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+    Track {
+        file: file.to_path_buf(),
+        key: name,
+        title: stem.clone(),
+        artist: None,
+        track_number: number,
+        isrc: None,
+        date: None,
+        preset: None,
+        gain_offset_db: 0.0,
+        fade_in_s: None,
+        fade_out_s: None,
+        gap_s: None,
+        output_stem: safe_file_name(&stem),
+        line: None,
+    }
+}
+
+/// Builds a catalog from files and folders: each folder is one album (its audio files in
+/// file-name order, numbered from 1), loose files form the album "Singles".
+pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Catalog> {
+    let mut singles = Vec::new();
+    let mut out: Vec<Album> = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p).map_err(|e| Error::io(p, e))?;
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .filter(|f| {
+                    f.extension().is_some_and(|x| {
+                        extensions.contains(&x.to_string_lossy().to_lowercase().as_str())
+                    })
+                })
+                .collect();
+            files.sort();
+            let title = p
+                .canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "Album".into());
+            let tracks = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| plain_track(f, Some(i as u32 + 1)))
+                .collect();
+            out.push(Album {
+                dir: safe_file_name(&title),
+                title,
+                artist: None,
+                tracks,
+            });
+        } else {
+            singles.push(plain_track(p, None));
+        }
+    }
+    if !singles.is_empty() {
+        out.push(Album {
+            title: "Singles".into(),
+            dir: "Singles".into(),
+            artist: None,
+            tracks: singles,
+        });
+    }
+    out.sort_by(|a, b| a.title.cmp(&b.title));
+    let mut dirs = HashSet::new();
+    for a in &out {
+        if !dirs.insert(a.dir.to_lowercase()) {
+            return Err(Error::scene(
+                PathBuf::from(&a.dir),
+                "two input folders share this name: give a manifest to tell the albums apart",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for t in &a.tracks {
+            if !seen.insert(t.output_stem.to_lowercase()) {
+                return Err(Error::input(
+                    &t.file,
+                    format!(
+                        "two inputs of '{}' share the name '{}'",
+                        a.title, t.output_stem
+                    ),
+                ));
+            }
+        }
+    }
+    let list: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    Ok(Catalog {
+        albums: out,
+        manifest: None,
+        hash: sha256_hex(list.join("\n").as_bytes()),
+    })
+}

@@ -1,0 +1,596 @@
+//! One album through `mixfarm master`: input hashes and settings hashes, the
+//! `--skip-existing` check against the sidecars, decoding and the chains (once per song and
+//! distinct chain), the loudness pass per delivery (`track` or `album`), fades, quantisation
+//! (once per format: WAV and FLAC of the same depth hold the same samples), the outputs with
+//! their tags, the sidecar written last, and the continuous album file with its CUE sheet.
+//! CPU only; no shader mirrored.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::album::{limiter_for, master_album, master_track, AlbumMode, AlbumSong, MasteredSong};
+use super::manifest::{file_sha256, text_sha256, Album, Track};
+use super::report::{SongReport, Status};
+use super::sequence::{apply_fades, cue_sheet, layout};
+use super::sidecar::{self, SequenceReport};
+use super::{Chain, Delivery, Job};
+use crate::audio::pcm::Pcm;
+use crate::audio::tags::Tags;
+use crate::error::{Error, Result};
+use crate::loudness::{self, Loudness};
+use crate::ops::{InsertSpec, PrepareCtx};
+use crate::plan::Planar;
+
+/// How a run is steered from outside: the stop flag (SIGTERM) and a per-song callback.
+pub struct Ctl<'a> {
+    /// set when the worker must stop: the current songs are abandoned cleanly
+    pub stop: &'a AtomicBool,
+    /// called once per finished song and delivery
+    pub on_song: &'a (dyn Fn(&SongReport) + Sync),
+}
+
+/// What one album produced.
+#[derive(Debug, Default)]
+pub struct AlbumResult {
+    /// one report per song and delivery that was done, skipped or failed
+    pub songs: Vec<SongReport>,
+    /// one report per delivery's album file (`--sequence`)
+    pub sequences: Vec<SequenceReport>,
+    /// true when the stop flag cut the album short
+    pub interrupted: bool,
+}
+
+/// A song after decoding and its chains, before the delivery gain.
+struct Prepared {
+    rate: u32,
+    input: Loudness,
+    match_eq: Option<String>,
+    /// one output per distinct chain, in the order of `chains`
+    chains: Vec<(Vec<InsertSpec>, Planar)>,
+    seconds: f64,
+}
+
+fn interrupted() -> Error {
+    Error::Render {
+        song: String::new(),
+        reason: "interrupted (SIGTERM)".into(),
+    }
+}
+
+fn is_interrupted(e: &Error) -> bool {
+    matches!(e, Error::Render { song, reason } if song.is_empty() && reason.starts_with("interrupted"))
+}
+
+fn prepare_song(
+    t: &Track,
+    chains: &[&[InsertSpec]],
+    job: &Job,
+    stop: &AtomicBool,
+) -> Result<Prepared> {
+    if stop.load(Ordering::SeqCst) {
+        return Err(interrupted());
+    }
+    let t0 = Instant::now();
+    let path = &t.file;
+    let d = crate::audio::decode::decode_file(path)?;
+    crate::audio::decode::check_finite(path, &d.channels)?;
+    if d.frames() == 0 {
+        return Err(Error::input(path, "no audio frames"));
+    }
+    let mut x = d.channels;
+    if x.len() == 1 {
+        x.push(x[0].clone()); // centred mono
+    }
+    let input =
+        loudness::measure(&x, d.sample_rate).map_err(|e| Error::input(path, e.to_string()))?;
+    let match_eq = match &job.reference {
+        Some(r) => Some(r.apply(&mut x, d.sample_rate)),
+        None => None,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let load = |p: &Path, r: u32| crate::audio::load_for_render(p, r);
+    let ctx = PrepareCtx {
+        sample_rate: d.sample_rate,
+        scene_dir: dir,
+        tempo_bpm: None,
+        load_audio: &load,
+    };
+    let mut out = Vec::with_capacity(chains.len());
+    for chain in chains {
+        if stop.load(Ordering::SeqCst) {
+            return Err(interrupted());
+        }
+        let mut y = x.clone();
+        for spec in chain.iter() {
+            let p = spec.prepare(&ctx)?;
+            p.process_cpu(&mut y, d.sample_rate, None);
+        }
+        out.push((chain.to_vec(), y));
+    }
+    Ok(Prepared {
+        rate: d.sample_rate,
+        input,
+        match_eq,
+        chains: out,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Everything that shapes one song's outputs in one delivery (hashed into the sidecar).
+#[derive(Serialize)]
+struct SongSettings<'a> {
+    version: &'a str,
+    delivery: &'a str,
+    target_lufs: f64,
+    ceiling_dbtp: f64,
+    chain: &'a Chain,
+    mode: AlbumMode,
+    formats: Vec<&'static str>,
+    tags: &'a Tags,
+    key: &'a str,
+    gain_offset_db: f64,
+    fade_in_s: f64,
+    fade_out_s: f64,
+    reference: Option<(&'a str, f64)>,
+    album_context: Option<&'a str>,
+}
+
+/// The tags of track `k` of `album`.
+pub fn tags_for(album: &Album, t: &Track) -> Tags {
+    Tags {
+        title: Some(t.title.clone()),
+        artist: t.artist.clone().or_else(|| album.artist.clone()),
+        album: Some(album.title.clone()),
+        album_artist: album.artist.clone(),
+        track_number: t.track_number,
+        track_total: t.track_number.map(|_| {
+            album
+                .tracks
+                .iter()
+                .filter_map(|t| t.track_number)
+                .max()
+                .unwrap_or(0)
+        }),
+        isrc: t.isrc.clone(),
+        date: t.date.clone(),
+    }
+}
+
+/// The album-level facts every song's result depends on in album mode or in a sequence:
+/// each track's identity, input hash and settings, and the default gap and fades.
+fn album_context(album: &Album, hashes: &[Result<String>], job: &Job) -> String {
+    let mut s = format!(
+        "gap {} fades {} {}\n",
+        job.gap_s, job.fade_in_s, job.fade_out_s
+    );
+    for (t, h) in album.tracks.iter().zip(hashes) {
+        s.push_str(&format!(
+            "{}|{}|{:?}|{}|{:?}|{:?}|{:?}\n",
+            t.key,
+            h.as_deref().unwrap_or("unreadable"),
+            t.preset,
+            t.gain_offset_db,
+            t.fade_in_s,
+            t.fade_out_s,
+            t.gap_s
+        ));
+    }
+    text_sha256(&s)
+}
+
+fn fades_of(t: &Track, job: &Job) -> (f64, f64) {
+    (
+        t.fade_in_s.unwrap_or(job.fade_in_s),
+        t.fade_out_s.unwrap_or(job.fade_out_s),
+    )
+}
+
+/// Hex settings hash of track `t` in delivery `d`.
+fn settings_hash(album: &Album, t: &Track, d: &Delivery, job: &Job, ctx: Option<&str>) -> String {
+    let (fade_in_s, fade_out_s) = fades_of(t, job);
+    let s = SongSettings {
+        version: crate::VERSION,
+        delivery: &d.name,
+        target_lufs: d.target_lufs,
+        ceiling_dbtp: d.ceiling_dbtp,
+        chain: job.chain_for(d, t),
+        mode: job.mode,
+        formats: job.formats.iter().map(|f| f.name()).collect(),
+        tags: &tags_for(album, t),
+        key: &t.key,
+        gain_offset_db: t.gain_offset_db,
+        fade_in_s,
+        fade_out_s,
+        reference: job
+            .reference
+            .as_ref()
+            .map(|r| (r.sha256.as_str(), r.strength)),
+        album_context: ctx,
+    };
+    text_sha256(&serde_json::to_string(&s).unwrap_or_default())
+}
+
+/// The folder of `album` in delivery `d`.
+pub fn album_dir(job: &Job, d: &Delivery, album: &Album) -> PathBuf {
+    job.out.join(&d.name).join(&album.dir)
+}
+
+/// Masters one album for every delivery and writes its files.
+pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
+    let mut result = AlbumResult::default();
+    let n = album.tracks.len();
+    let hashes: Vec<Result<String>> = album
+        .tracks
+        .par_iter()
+        .map(|t| file_sha256(&t.file))
+        .collect();
+    let whole_album = job.mode == AlbumMode::Album || job.sequence;
+    let ctx = whole_album.then(|| album_context(album, &hashes, job));
+    let settings: Vec<Vec<String>> = album
+        .tracks
+        .iter()
+        .map(|t| {
+            job.deliveries
+                .iter()
+                .map(|d| settings_hash(album, t, d, job, ctx.as_deref()))
+                .collect()
+        })
+        .collect();
+    let seq_hash: Vec<String> = (0..job.deliveries.len())
+        .map(|di| text_sha256(&settings.iter().map(|s| s[di].as_str()).collect::<String>()))
+        .collect();
+    for d in &job.deliveries {
+        sidecar::clear_stale_parts(&album_dir(job, d, album));
+    }
+
+    // --skip-existing: which songs are finished already?
+    let mut done: Vec<Option<Vec<SongReport>>> = vec![None; n];
+    if job.skip_existing {
+        for (k, t) in album.tracks.iter().enumerate() {
+            let Ok(h) = &hashes[k] else { continue };
+            let found: Option<Vec<SongReport>> = job
+                .deliveries
+                .iter()
+                .enumerate()
+                .map(|(di, d)| {
+                    let side = album_dir(job, d, album).join(format!("{}.json", t.output_stem));
+                    sidecar::up_to_date(&side, h, &settings[k][di])
+                })
+                .collect();
+            done[k] = found;
+        }
+        let seq_done = !job.sequence
+            || job.deliveries.iter().enumerate().all(|(di, d)| {
+                sidecar::sequence_up_to_date(&album_dir(job, d, album), &seq_hash[di])
+            });
+        if whole_album && !(seq_done && done.iter().all(Option::is_some)) {
+            done = vec![None; n]; // album gain or sequence: redo the album as a whole
+        }
+    }
+    let todo: Vec<usize> = (0..n).filter(|&k| done[k].is_none()).collect();
+    for k in 0..n {
+        if let Some(rs) = done[k].take() {
+            for mut r in rs {
+                r.status = Status::Skipped;
+                (ctl.on_song)(&r);
+                result.songs.push(r);
+            }
+        }
+    }
+    if todo.is_empty() {
+        if job.sequence {
+            for (di, d) in job.deliveries.iter().enumerate() {
+                if let Some(mut s) =
+                    sidecar::read_sequence(&album_dir(job, d, album), &seq_hash[di])
+                {
+                    s.status = Status::Skipped;
+                    result.sequences.push(s);
+                }
+            }
+        }
+        return result;
+    }
+
+    // Decode and run each song's distinct chains once.
+    let prepared: Vec<(usize, Result<Prepared>)> = todo
+        .par_iter()
+        .map(|&k| {
+            let t = &album.tracks[k];
+            let mut chains: Vec<&[InsertSpec]> = Vec::new();
+            for d in &job.deliveries {
+                let c = job.chain_for(d, t).chain.as_slice();
+                if !chains.contains(&c) {
+                    chains.push(c);
+                }
+            }
+            let r = match &hashes[k] {
+                Ok(_) => prepare_song(t, &chains, job, ctl.stop),
+                Err(e) => Err(Error::input(&t.file, e.to_string())),
+            };
+            (k, r)
+        })
+        .collect();
+    if prepared
+        .iter()
+        .any(|(_, p)| p.as_ref().err().is_some_and(is_interrupted))
+    {
+        result.interrupted = true;
+        return result;
+    }
+
+    for (di, d) in job.deliveries.iter().enumerate() {
+        let dir = album_dir(job, d, album);
+        let t0 = Instant::now();
+        let mastered = master_delivery(album, job, d, &prepared);
+        let share_s = t0.elapsed().as_secs_f64() / prepared.len().max(1) as f64;
+        let outs: Vec<(SongReport, Option<(Vec<Pcm>, u32)>)> = prepared
+            .par_iter()
+            .zip(mastered)
+            .map(|((k, prep), m)| {
+                let t = &album.tracks[*k];
+                let mut r = SongReport::new(t, album, d, job.mode);
+                r.input_sha256 = hashes[*k].as_ref().ok().cloned();
+                r.settings_hash = Some(settings[*k][di].clone());
+                r.manifest_sha256 = Some(job.manifest_sha256.clone());
+                r.shard = job.shard.clone();
+                if ctl.stop.load(Ordering::SeqCst) {
+                    return (r.failed(&interrupted()), None);
+                }
+                let out = finish(album, t, job, d, &dir, prep, m, share_s, &mut r);
+                (r, out)
+            })
+            .collect();
+        let mut pcms: Vec<Option<(Vec<Pcm>, u32)>> = Vec::with_capacity(outs.len());
+        for (r, p) in outs {
+            if r.error
+                .as_deref()
+                .is_some_and(|e| e.ends_with("interrupted (SIGTERM)"))
+            {
+                result.interrupted = true;
+                pcms.push(None);
+                continue;
+            }
+            (ctl.on_song)(&r);
+            result.songs.push(r);
+            pcms.push(p);
+        }
+        if result.interrupted {
+            return result;
+        }
+        if job.sequence {
+            result
+                .sequences
+                .push(write_sequence(album, job, d, &dir, &pcms, &seq_hash[di]));
+        }
+    }
+    result
+}
+
+/// The loudness pass of one delivery over the prepared songs (same order as `prepared`).
+fn master_delivery(
+    album: &Album,
+    job: &Job,
+    d: &Delivery,
+    prepared: &[(usize, Result<Prepared>)],
+) -> Vec<Option<Result<(MasteredSong, String)>>> {
+    let chained = |k: usize, p: &'_ Prepared| -> usize {
+        let c = &job.chain_for(d, &album.tracks[k]).chain;
+        p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0)
+    };
+    match job.mode {
+        AlbumMode::Track => prepared
+            .par_iter()
+            .map(|(k, p)| {
+                let p = p.as_ref().ok()?;
+                let t = &album.tracks[*k];
+                let target = d.target_lufs + t.gain_offset_db;
+                let run = || -> Result<(MasteredSong, String)> {
+                    let lim =
+                        limiter_for(job.chain_for(d, t).limiter.as_ref(), d.ceiling_dbtp, p.rate)?;
+                    let m = master_track(
+                        &p.chains[chained(*k, p)].1,
+                        p.rate,
+                        lim,
+                        target,
+                        d.ceiling_dbtp,
+                    )?;
+                    Ok((
+                        m,
+                        format!("track: song brought to {target:.1} LUFS on its own"),
+                    ))
+                };
+                Some(run())
+            })
+            .collect(),
+        AlbumMode::Album => {
+            let ok: Vec<(usize, &Prepared)> = prepared
+                .iter()
+                .filter_map(|(k, p)| p.as_ref().ok().map(|p| (*k, p)))
+                .collect();
+            let lims: Result<Vec<_>> = ok
+                .iter()
+                .map(|(k, p)| {
+                    limiter_for(
+                        job.chain_for(d, &album.tracks[*k]).limiter.as_ref(),
+                        d.ceiling_dbtp,
+                        p.rate,
+                    )
+                })
+                .collect();
+            let res = lims.and_then(|lims| {
+                let songs: Vec<AlbumSong<'_>> = ok
+                    .iter()
+                    .zip(&lims)
+                    .map(|((k, p), l)| {
+                        (
+                            &p.chains[chained(*k, p)].1,
+                            p.rate,
+                            l.as_ref(),
+                            album.tracks[*k].gain_offset_db,
+                        )
+                    })
+                    .collect();
+                master_album(&songs, d.target_lufs, d.ceiling_dbtp, &album.title)
+            });
+            let mut it: Box<dyn Iterator<Item = Result<(MasteredSong, String)>>> = match res {
+                Ok((ms, why)) => Box::new(ms.into_iter().map(move |m| Ok((m, why.clone())))),
+                Err(e) => {
+                    let msg = e.to_string();
+                    Box::new(std::iter::repeat_with(move || {
+                        Err(Error::Render {
+                            song: album.title.clone(),
+                            reason: msg.clone(),
+                        })
+                    }))
+                }
+            };
+            prepared
+                .iter()
+                .map(|(_, p)| p.as_ref().ok().and_then(|_| it.next()))
+                .collect()
+        }
+    }
+}
+
+/// Fades, quantises, writes one song's outputs and its sidecar; returns the quantised audio
+/// (for the album file) on success.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    album: &Album,
+    t: &Track,
+    job: &Job,
+    d: &Delivery,
+    dir: &Path,
+    prep: &Result<Prepared>,
+    m: Option<Result<(MasteredSong, String)>>,
+    share_s: f64,
+    r: &mut SongReport,
+) -> Option<(Vec<Pcm>, u32)> {
+    let fail = |r: &mut SongReport, e: &Error| {
+        *r = r.clone().failed(e);
+        None
+    };
+    let prep = match prep {
+        Ok(p) => p,
+        Err(e) => return fail(r, e),
+    };
+    r.input_loudness = Some(prep.input);
+    r.match_eq = prep.match_eq.clone();
+    let t0 = Instant::now();
+    let (mut m, why) = match m {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => return fail(r, &e),
+        None => return fail(r, &Error::input(&t.file, "not mastered")),
+    };
+    let (fi, fo) = fades_of(t, job);
+    if fi > 0.0 || fo > 0.0 {
+        apply_fades(&mut m.audio, prep.rate, fi, fo);
+        match loudness::measure(&m.audio, prep.rate) {
+            Ok(l) => m.output = l,
+            Err(e) => return fail(r, &e),
+        }
+    }
+    let seed = crate::audio::encode::stable_hash(
+        format!("{}|{}|{}", d.name, album.title, t.key).as_bytes(),
+    );
+    let tags = tags_for(album, t);
+    let mut pcms = Vec::with_capacity(job.formats.len());
+    for &f in &job.formats {
+        let pcm = Pcm::from_planar(&m.audio, f, seed);
+        let out = dir.join(format!("{}.{}", t.output_stem, f.extension()));
+        if let Err(e) = crate::audio::encode::write_audio(&out, &pcm, prep.rate, f, &tags) {
+            return fail(r, &e);
+        }
+        r.outputs.push(out);
+        pcms.push(pcm);
+    }
+    r.reason = why;
+    r.gain_db = Some(m.gain_db);
+    r.limiter_reduction_db = m.limiter_reduction_db;
+    r.output_loudness = Some(m.output);
+    r.seconds = prep.seconds + share_s + t0.elapsed().as_secs_f64();
+    let side = dir.join(format!("{}.json", t.output_stem));
+    if let Err(e) = r.write_json(&side) {
+        return fail(r, &e);
+    }
+    Some((pcms, prep.rate))
+}
+
+/// Joins the album's songs (quantised, per format) with their gaps into one file per format
+/// plus its CUE sheet, under `DIR/<delivery>/<album>/sequence/<format>/`.
+fn write_sequence(
+    album: &Album,
+    job: &Job,
+    d: &Delivery,
+    dir: &Path,
+    pcms: &[Option<(Vec<Pcm>, u32)>],
+    hash: &str,
+) -> SequenceReport {
+    let mut rep = SequenceReport::new(&album.title, &d.name, hash);
+    let mut go = || -> std::result::Result<(), String> {
+        if pcms.len() != album.tracks.len() || pcms.iter().any(Option::is_none) {
+            return Err(
+                "not every song of the album was mastered, so no album file was made".into(),
+            );
+        }
+        let songs: Vec<&(Vec<Pcm>, u32)> = pcms.iter().flatten().collect();
+        let rate = songs[0].1;
+        if songs.iter().any(|s| s.1 != rate) {
+            return Err("the album's songs have different sample rates".into());
+        }
+        let lengths: Vec<usize> = songs.iter().map(|s| s.0[0].frames()).collect();
+        let gaps: Vec<f64> = album
+            .tracks
+            .iter()
+            .map(|t| t.gap_s.unwrap_or(job.gap_s))
+            .collect();
+        let (places, total) = layout(&lengths, &gaps, rate)?;
+        rep.sample_rate = rate;
+        rep.total_frames = total;
+        rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
+        for (fi, &f) in job.formats.iter().enumerate() {
+            let sub = dir.join("sequence").join(f.name());
+            let name = format!("{}.{}", album.dir, f.extension());
+            let mut joined = songs[0].0[fi].silence_like(0);
+            for (s, p) in songs.iter().zip(&places) {
+                let gap = p.start_frame - joined.frames();
+                joined.append(&joined.silence_like(gap))?;
+                joined.append(&s.0[fi])?;
+            }
+            let tags = Tags {
+                title: Some(album.title.clone()),
+                artist: album.artist.clone(),
+                album: Some(album.title.clone()),
+                album_artist: album.artist.clone(),
+                date: album.tracks.iter().find_map(|t| t.date.clone()),
+                ..Tags::default()
+            };
+            let audio = sub.join(&name);
+            crate::audio::encode::write_audio(&audio, &joined, rate, f, &tags)
+                .map_err(|e| e.to_string())?;
+            let cue = cue_sheet(album, &name, &places, rate)?;
+            let cue_path = sub.join(format!("{}.cue", album.dir));
+            crate::audio::encode::write_atomic(&cue_path, |tmp| {
+                std::fs::write(tmp, cue.as_bytes()).map_err(|e| Error::io(tmp, e))
+            })
+            .map_err(|e| e.to_string())?;
+            rep.files.push(audio);
+            rep.cue_sheets.push(cue_path);
+        }
+        Ok(())
+    };
+    if let Err(e) = go() {
+        rep.status = Status::Failed;
+        rep.error = Some(format!("album '{}' ({}): {e}", album.title, d.name));
+        return rep;
+    }
+    if let Err(e) = sidecar::write_sequence(dir, &rep) {
+        rep.status = Status::Failed;
+        rep.error = Some(e.to_string());
+    }
+    rep
+}

@@ -1,0 +1,145 @@
+//! Album sequencing for `mixfarm master --sequence`: fades on each mastered song, the
+//! layout of an album as one continuous file (gaps of silence between tracks, every track
+//! start on a CUE frame), and the CUE sheet for it. CPU only; no shader mirrored.
+//!
+//! CUE times count frames of 1/75 s, so a track start can only be named exactly when it
+//! falls on a multiple of `rate / 75` samples (588 at 44.1 kHz, 640 at 48 kHz). Each gap is
+//! therefore the requested length rounded *up* so the next track starts on such a boundary:
+//! at most 1/75 s longer than asked, never shorter. Rates that are not a multiple of 75 Hz
+//! cannot carry a CUE sheet and are refused.
+
+use std::fmt::Write as _;
+
+use super::manifest::Album;
+use crate::plan::Planar;
+
+/// CUE frames per second.
+pub const CUE_FRAMES_PER_S: u32 = 75;
+
+/// Fades `x` in over `fade_in_s` and out over `fade_out_s` with equal-power (quarter-sine)
+/// curves: over a fade of n frames, frame i of the fade-in is scaled by sin(π/2 · i/n) (the
+/// first frame is silent) and the fade-out mirrors it (the last frame is silent). Each fade
+/// is cut to the song's length.
+pub fn apply_fades(x: &mut Planar, sample_rate: u32, fade_in_s: f64, fade_out_s: f64) {
+    let frames = x.first().map_or(0, Vec::len);
+    let n_in = ((fade_in_s * f64::from(sample_rate)).round() as usize).min(frames);
+    let n_out = ((fade_out_s * f64::from(sample_rate)).round() as usize).min(frames);
+    let gain = |i: usize, n: usize| (std::f64::consts::FRAC_PI_2 * i as f64 / n as f64).sin();
+    for ch in x.iter_mut() {
+        for i in 0..n_in {
+            ch[i] = (f64::from(ch[i]) * gain(i, n_in)) as f32;
+        }
+        for k in 0..n_out {
+            let f = frames - 1 - k;
+            ch[f] = (f64::from(ch[f]) * gain(k, n_out)) as f32;
+        }
+    }
+}
+
+/// Where a track sits in the album file, in sample frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// first frame of the gap before the track (= `start_frame` when there is no gap)
+    pub gap_start_frame: usize,
+    /// first frame of the track
+    pub start_frame: usize,
+    /// the track's length
+    pub frames: usize,
+}
+
+/// Frames per CUE frame at `sample_rate`, or why the rate cannot carry a CUE sheet.
+pub fn frames_per_cue_frame(sample_rate: u32) -> Result<usize, String> {
+    if sample_rate == 0 || sample_rate % CUE_FRAMES_PER_S != 0 {
+        return Err(format!(
+            "a CUE sheet needs a sample rate that is a multiple of 75 Hz, not {sample_rate} Hz"
+        ));
+    }
+    Ok((sample_rate / CUE_FRAMES_PER_S) as usize)
+}
+
+/// Lays tracks of `lengths` frames one after the other with `gaps_s[k]` seconds of silence
+/// before track k (ignored for the first track, which starts at 0); each start is rounded up
+/// to a CUE frame. Returns the placements and the album length in frames.
+pub fn layout(
+    lengths: &[usize],
+    gaps_s: &[f64],
+    sample_rate: u32,
+) -> Result<(Vec<Placement>, usize), String> {
+    let fpf = frames_per_cue_frame(sample_rate)?;
+    let mut out = Vec::with_capacity(lengths.len());
+    let mut end = 0usize;
+    for (k, (&len, &gap_s)) in lengths.iter().zip(gaps_s).enumerate() {
+        let (gap_start, start) = if k == 0 {
+            (0, 0)
+        } else {
+            let gap = (gap_s * f64::from(sample_rate)).round() as usize;
+            (end, (end + gap).div_ceil(fpf) * fpf)
+        };
+        out.push(Placement {
+            gap_start_frame: gap_start,
+            start_frame: start,
+            frames: len,
+        });
+        end = start + len;
+    }
+    Ok((out, end))
+}
+
+/// `mm:ss:ff` for a frame on a CUE-frame boundary.
+pub fn cue_time(frame: usize, sample_rate: u32) -> String {
+    let fpf = (sample_rate / CUE_FRAMES_PER_S).max(1) as usize;
+    let cf = frame / fpf;
+    let f = cf % 75;
+    let s = (cf / 75) % 60;
+    let m = cf / 75 / 60;
+    format!("{m:02}:{s:02}:{f:02}")
+}
+
+fn cue_text(s: &str) -> String {
+    s.replace('"', "'").replace(['\r', '\n'], " ")
+}
+
+/// The CUE sheet of an album file `file_name` (in the same folder). `INDEX 01` is each
+/// track's first frame; `INDEX 00` marks the start of the gap before it (the first CUE frame
+/// at or after the previous track's end) when there is one.
+pub fn cue_sheet(
+    album: &Album,
+    file_name: &str,
+    placements: &[Placement],
+    sample_rate: u32,
+) -> Result<String, String> {
+    if album.tracks.len() > 99 {
+        return Err(format!(
+            "a CUE sheet holds at most 99 tracks; album '{}' has {}",
+            album.title,
+            album.tracks.len()
+        ));
+    }
+    let fpf = frames_per_cue_frame(sample_rate)?;
+    let mut c = String::new();
+    let _ = writeln!(c, "REM COMMENT \"mixfarm {}\"", crate::VERSION);
+    if let Some(d) = album.tracks.iter().find_map(|t| t.date.clone()) {
+        let _ = writeln!(c, "REM DATE \"{}\"", cue_text(&d));
+    }
+    if let Some(a) = &album.artist {
+        let _ = writeln!(c, "PERFORMER \"{}\"", cue_text(a));
+    }
+    let _ = writeln!(c, "TITLE \"{}\"", cue_text(&album.title));
+    let _ = writeln!(c, "FILE \"{}\" WAVE", cue_text(file_name));
+    for (k, (t, p)) in album.tracks.iter().zip(placements).enumerate() {
+        let _ = writeln!(c, "  TRACK {:02} AUDIO", k + 1);
+        let _ = writeln!(c, "    TITLE \"{}\"", cue_text(&t.title));
+        if let Some(a) = &t.artist {
+            let _ = writeln!(c, "    PERFORMER \"{}\"", cue_text(a));
+        }
+        if let Some(i) = &t.isrc {
+            let _ = writeln!(c, "    ISRC {i}");
+        }
+        let idx0 = p.gap_start_frame.div_ceil(fpf) * fpf;
+        if k > 0 && idx0 < p.start_frame {
+            let _ = writeln!(c, "    INDEX 00 {}", cue_time(idx0, sample_rate));
+        }
+        let _ = writeln!(c, "    INDEX 01 {}", cue_time(p.start_frame, sample_rate));
+    }
+    Ok(c)
+}
