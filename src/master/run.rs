@@ -247,41 +247,33 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         sidecar::clear_stale_parts(&album_dir(job, d, album));
     }
 
-    // --skip-existing: which songs are finished already?
-    let mut done: Vec<Option<Vec<SongReport>>> = vec![None; n];
+    // --skip-existing: which songs are finished already, per delivery?
+    let nd = job.deliveries.len();
+    let mut done: Vec<Vec<Option<SongReport>>> = vec![vec![None; nd]; n];
     if job.skip_existing {
         for (k, t) in album.tracks.iter().enumerate() {
             let Ok(h) = &hashes[k] else { continue };
-            let found: Option<Vec<SongReport>> = job
-                .deliveries
-                .iter()
-                .enumerate()
-                .map(|(di, d)| {
-                    let side = album_dir(job, d, album).join(format!("{}.json", t.output_stem));
-                    sidecar::up_to_date(&side, h, &settings[k][di])
-                })
-                .collect();
-            done[k] = found;
+            for (di, d) in job.deliveries.iter().enumerate() {
+                let side = album_dir(job, d, album).join(format!("{}.json", t.output_stem));
+                done[k][di] = sidecar::up_to_date(&side, h, &settings[k][di]);
+            }
         }
         let seq_done = !job.sequence
             || job.deliveries.iter().enumerate().all(|(di, d)| {
                 sidecar::sequence_up_to_date(&album_dir(job, d, album), &seq_hash[di])
             });
-        if whole_album && !(seq_done && done.iter().all(Option::is_some)) {
-            done = vec![None; n]; // album gain or sequence: redo the album as a whole
+        let all_done = done.iter().flatten().all(Option::is_some);
+        if whole_album && !(seq_done && all_done) {
+            done = vec![vec![None; nd]; n]; // album gain or sequence: redo the album whole
         }
     }
-    let todo: Vec<usize> = (0..n).filter(|&k| done[k].is_none()).collect();
-    for k in 0..n {
-        if let Some(rs) = done[k].take() {
-            for mut r in rs {
-                r.status = Status::Skipped;
-                (ctl.on_song)(&r);
-                result.songs.push(r);
-            }
-        }
-    }
+    let todo: Vec<usize> = (0..n)
+        .filter(|&k| done[k].iter().any(Option::is_none))
+        .collect();
     if todo.is_empty() {
+        for r in done.iter_mut().flatten().filter_map(Option::take) {
+            result.songs.push(skipped(r, ctl));
+        }
         if job.sequence {
             for (di, d) in job.deliveries.iter().enumerate() {
                 if let Some(mut s) =
@@ -295,6 +287,10 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         return result;
     }
 
+    let done_before: Vec<Vec<bool>> = done
+        .iter()
+        .map(|row| row.iter().map(Option::is_some).collect())
+        .collect();
     // Decode and run each song's distinct chains once.
     let prepared: Vec<(usize, Result<Prepared>)> = todo
         .par_iter()
@@ -323,11 +319,19 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
     }
 
     for (di, d) in job.deliveries.iter().enumerate() {
+        for r in done.iter_mut().filter_map(|row| row[di].take()) {
+            result.songs.push(skipped(r, ctl));
+        }
         let dir = album_dir(job, d, album);
         let t0 = Instant::now();
-        let mastered = master_delivery(album, job, d, &prepared);
-        let share_s = t0.elapsed().as_secs_f64() / prepared.len().max(1) as f64;
-        let outs: Vec<(SongReport, Option<(Vec<Pcm>, u32)>)> = prepared
+        // Songs whose sidecar for this delivery is up to date were reported just above.
+        let need: Vec<&(usize, Result<Prepared>)> = prepared
+            .iter()
+            .filter(|(k, _)| !done_before[*k][di])
+            .collect();
+        let mastered = master_delivery(album, job, d, &need);
+        let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
+        let outs: Vec<(SongReport, Option<(Vec<Pcm>, u32)>)> = need
             .par_iter()
             .zip(mastered)
             .map(|((k, prep), m)| {
@@ -370,12 +374,18 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
     result
 }
 
+fn skipped(mut r: SongReport, ctl: &Ctl<'_>) -> SongReport {
+    r.status = Status::Skipped;
+    (ctl.on_song)(&r);
+    r
+}
+
 /// The loudness pass of one delivery over the prepared songs (same order as `prepared`).
 fn master_delivery(
     album: &Album,
     job: &Job,
     d: &Delivery,
-    prepared: &[(usize, Result<Prepared>)],
+    prepared: &[&(usize, Result<Prepared>)],
 ) -> Vec<Option<Result<(MasteredSong, String)>>> {
     let chained = |k: usize, p: &'_ Prepared| -> usize {
         let c = &job.chain_for(d, &album.tracks[k]).chain;

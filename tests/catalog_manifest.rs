@@ -1,0 +1,191 @@
+//! Catalog manifests and shard assignment (library level): CSV and TOML read into the same
+//! sorted catalog, header spellings, ISRC checks, errors naming file and line; shard
+//! variables from Slurm, Kubernetes and AWS Batch; albums stay whole and shards balance by
+//! duration.
+
+mod common;
+
+use mixfarm::master::manifest::{normalise_isrc, read_manifest, safe_file_name};
+use mixfarm::master::shard::{assign, resolve, Shard};
+
+use common::{tempdir, write_text};
+
+const CSV: &str = "\
+File,Title,Artist,Album,Track Number,ISRC,Gain Offset dB,Fade-Out s
+b/2.wav,Second,Ann,Beta,2,gb-abc-26-00002,-1.5,
+b/1.wav,First,Ann,Beta,1,GBABC2600001,,3
+a/x.wav,Only,Bob,Alpha,,,,
+";
+
+const TOML: &str = r#"
+[[track]]
+file = "b/2.wav"
+title = "Second"
+artist = "Ann"
+album = "Beta"
+track = 2
+isrc = "GB-ABC-26-00002"
+gain_offset_db = -1.5
+
+[[track]]
+file = "b/1.wav"
+title = "First"
+artist = "Ann"
+album = "Beta"
+track_number = 1
+isrc = "GBABC2600001"
+fade_out_s = 3.0
+
+[[track]]
+file = "a/x.wav"
+title = "Only"
+artist = "Bob"
+album = "Alpha"
+"#;
+
+#[test]
+fn csv_and_toml_give_the_same_sorted_catalog() {
+    let t = tempdir();
+    for (name, text) in [("m.csv", CSV), ("m.toml", TOML)] {
+        let p = write_text(t.path(), name, text);
+        let c = read_manifest(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let titles: Vec<&str> = c.albums.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(titles, ["Alpha", "Beta"], "{name}");
+        let beta = &c.albums[1];
+        let order: Vec<&str> = beta.tracks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(order, ["First", "Second"], "{name}: track-number order");
+        assert_eq!(beta.tracks[1].isrc.as_deref(), Some("GBABC2600002"));
+        assert_eq!(beta.tracks[1].gain_offset_db, -1.5);
+        assert_eq!(beta.tracks[0].fade_out_s, Some(3.0));
+        assert_eq!(beta.tracks[0].output_stem, "01 - First");
+        assert_eq!(
+            beta.artist.as_deref(),
+            Some("Ann"),
+            "shared artist = album artist"
+        );
+        assert_eq!(beta.tracks[0].file, t.path().join("b/1.wav"));
+        assert_eq!(c.albums[0].tracks[0].output_stem, "Only");
+        assert_eq!(c.hash.len(), 64);
+    }
+}
+
+fn manifest_error(name: &str, text: &str) -> String {
+    let t = tempdir();
+    let p = write_text(t.path(), name, text);
+    let e = read_manifest(&p).expect_err("must fail").to_string();
+    eprintln!("{e}");
+    assert!(e.contains(name), "names the file: {e}");
+    e
+}
+
+#[test]
+fn bad_rows_name_the_line() {
+    let head = "file,title,album,track,isrc\n";
+    let e = manifest_error("a.csv", &format!("{head}x.wav,X,A,1,GB-ABC-26-1\n"));
+    assert!(e.contains(":2:") && e.contains("ISRC"), "{e}");
+    let e = manifest_error("b.csv", &format!("{head}x.wav,X,A,1,\ny.wav,Y,A,1,\n"));
+    assert!(
+        e.contains(":3:") && e.contains("two tracks numbered 1"),
+        "{e}"
+    );
+    let e = manifest_error("c.csv", "file,title,colour\nx.wav,X,red\n");
+    assert!(e.contains(":2:") && e.contains("colour"), "{e}");
+    let e = manifest_error("d.csv", &format!("{head}x.wav,X,A,1,\nx.wav,Y,A,2,\n"));
+    assert!(e.contains(":3:") && e.contains("twice"), "{e}");
+    let e = manifest_error("e.toml", "[[track]]\nfile = \"x.wav\"\nfade_in_s = -1\n");
+    assert!(e.contains("fade_in_s"), "{e}");
+    let e = manifest_error("f.csv", "title\nX\n");
+    assert!(e.contains("'file'"), "{e}");
+    let e = manifest_error(
+        "g.csv",
+        &format!("{head}x.wav,X,A,1,GBABC2600001\ny.wav,Y,B,1,GBABC2600001\n"),
+    );
+    assert!(e.contains("two tracks"), "{e}");
+}
+
+#[test]
+fn isrc_and_file_names() {
+    assert_eq!(normalise_isrc("us-s1z-99-00001").unwrap(), "USS1Z9900001");
+    assert_eq!(normalise_isrc("USS1Z9900001").unwrap(), "USS1Z9900001");
+    for bad in [
+        "USS1Z990000",
+        "U1S1Z9900001",
+        "USS1Z99000AB",
+        "",
+        "USS1Z99000012",
+    ] {
+        assert!(normalise_isrc(bad).is_err(), "{bad}");
+    }
+    assert_eq!(safe_file_name("AC/DC: Live?"), "AC_DC_ Live_");
+    assert_eq!(safe_file_name(" ..x.. "), "x");
+}
+
+fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+#[test]
+fn shard_comes_from_the_flag_or_the_scheduler() {
+    let none = env_of(&[]);
+    assert_eq!(resolve(None, None, &none).unwrap(), None);
+    assert_eq!(
+        resolve(Some("2/4"), None, &none).unwrap(),
+        Some(Shard { index: 2, count: 4 })
+    );
+    // Slurm: --array=1-4 gives ids 1..4 with MIN 1; the flag wins over the variables.
+    let slurm = env_of(&[
+        ("SLURM_ARRAY_TASK_ID", "4"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "4"),
+    ]);
+    assert_eq!(
+        resolve(None, None, &slurm).unwrap(),
+        Some(Shard { index: 3, count: 4 })
+    );
+    assert_eq!(
+        resolve(Some("0/2"), None, &slurm).unwrap(),
+        Some(Shard { index: 0, count: 2 })
+    );
+    let k8s = env_of(&[("JOB_COMPLETION_INDEX", "5"), ("MIXFARM_SHARDS", "8")]);
+    assert_eq!(
+        resolve(None, None, &k8s).unwrap(),
+        Some(Shard { index: 5, count: 8 })
+    );
+    let aws = env_of(&[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]);
+    assert_eq!(
+        resolve(None, Some(3), &aws).unwrap(),
+        Some(Shard { index: 1, count: 3 })
+    );
+    let e = resolve(None, None, &aws).unwrap_err();
+    assert!(e.contains("MIXFARM_SHARDS"), "{e}");
+    for bad in ["4/4", "x/2", "1", "0/0"] {
+        assert!(resolve(Some(bad), None, &none).is_err(), "{bad}");
+    }
+    assert!(resolve(
+        None,
+        None,
+        &env_of(&[("JOB_COMPLETION_INDEX", "9"), ("MIXFARM_SHARDS", "4")])
+    )
+    .is_err());
+}
+
+#[test]
+fn shards_balance_whole_albums_by_duration() {
+    let secs = [600.0, 300.0, 300.0, 200.0, 100.0, 100.0];
+    let titles = ["a", "b", "c", "d", "e", "f"];
+    let of = assign(&secs, &titles, 2);
+    let mut load = [0.0; 2];
+    for (s, i) in secs.iter().zip(&of) {
+        load[*i] += s;
+    }
+    eprintln!("assignment {of:?}, load {load:?}");
+    assert_eq!(load, [800.0, 800.0]);
+    assert_eq!(of, assign(&secs, &titles, 2), "deterministic");
+    // More shards than albums: the extra shards are empty, nothing is lost.
+    let of = assign(&secs[..2], &titles[..2], 4);
+    assert_eq!(of, [0, 1]);
+}
