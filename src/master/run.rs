@@ -44,6 +44,9 @@ pub struct AlbumResult {
     pub interrupted: bool,
 }
 
+/// A song's audio quantised once per format, and its sample rate (for the album file).
+type Quantised = (Vec<Pcm>, u32);
+
 /// A song after decoding and its chains, before the delivery gain.
 struct Prepared {
     rate: u32,
@@ -331,7 +334,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .collect();
         let mastered = master_delivery(album, job, d, &need);
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
-        let outs: Vec<(SongReport, Option<(Vec<Pcm>, u32)>)> = need
+        let outs: Vec<(SongReport, Option<Quantised>)> = need
             .par_iter()
             .zip(mastered)
             .map(|((k, prep), m)| {
@@ -348,7 +351,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 (r, out)
             })
             .collect();
-        let mut pcms: Vec<Option<(Vec<Pcm>, u32)>> = Vec::with_capacity(outs.len());
+        let mut pcms: Vec<Option<Quantised>> = Vec::with_capacity(outs.len());
         for (r, p) in outs {
             if r.error
                 .as_deref()
@@ -479,7 +482,7 @@ fn finish(
     m: Option<Result<(MasteredSong, String)>>,
     share_s: f64,
     r: &mut SongReport,
-) -> Option<(Vec<Pcm>, u32)> {
+) -> Option<Quantised> {
     let fail = |r: &mut SongReport, e: &Error| {
         *r = r.clone().failed(e);
         None
@@ -537,7 +540,7 @@ fn write_sequence(
     job: &Job,
     d: &Delivery,
     dir: &Path,
-    pcms: &[Option<(Vec<Pcm>, u32)>],
+    pcms: &[Option<Quantised>],
     hash: &str,
 ) -> SequenceReport {
     let mut rep = SequenceReport::new(&album.title, &d.name, hash);

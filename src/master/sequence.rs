@@ -26,8 +26,8 @@ pub fn apply_fades(x: &mut Planar, sample_rate: u32, fade_in_s: f64, fade_out_s:
     let n_out = ((fade_out_s * f64::from(sample_rate)).round() as usize).min(frames);
     let gain = |i: usize, n: usize| (std::f64::consts::FRAC_PI_2 * i as f64 / n as f64).sin();
     for ch in x.iter_mut() {
-        for i in 0..n_in {
-            ch[i] = (f64::from(ch[i]) * gain(i, n_in)) as f32;
+        for (i, v) in ch.iter_mut().take(n_in).enumerate() {
+            *v = (f64::from(*v) * gain(i, n_in)) as f32;
         }
         for k in 0..n_out {
             let f = frames - 1 - k;
@@ -49,7 +49,7 @@ pub struct Placement {
 
 /// Frames per CUE frame at `sample_rate`, or why the rate cannot carry a CUE sheet.
 pub fn frames_per_cue_frame(sample_rate: u32) -> Result<usize, String> {
-    if sample_rate == 0 || sample_rate % CUE_FRAMES_PER_S != 0 {
+    if sample_rate == 0 || !sample_rate.is_multiple_of(CUE_FRAMES_PER_S) {
         return Err(format!(
             "a CUE sheet needs a sample rate that is a multiple of 75 Hz, not {sample_rate} Hz"
         ));
