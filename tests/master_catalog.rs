@@ -364,8 +364,28 @@ fn sigterm_exits_75_and_the_rerun_completes() {
     assert_eq!(code, 75);
     let s = summary(&cut, "summary.json");
     assert_eq!(s["interrupted"], true);
+    // Songs finished before the signal (their sidecar is on disk) are not rewritten by the
+    // resumed run, although their album is computed again (album gain, album file).
+    use std::os::unix::fs::MetadataExt;
+    let stamp = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.ino(), m.mtime_nsec(), m.mtime())
+    };
+    let finished: Vec<(PathBuf, (u64, i64, i64))> = audio_files(&cut)
+        .into_iter()
+        .map(|f| cut.join(f))
+        .filter(|p| p.extension().is_some_and(|e| e == "wav") && p.with_extension("json").exists())
+        .map(|p| {
+            let s = stamp(&p);
+            (p, s)
+        })
+        .collect();
+    eprintln!("{} songs finished before SIGTERM", finished.len());
     assert_eq!(run(&refs(&a(&cut))).0, 0);
     assert_same_outputs(&full, &cut);
+    for (p, s) in &finished {
+        assert_eq!(stamp(p), *s, "{} was rewritten", p.display());
+    }
 }
 
 #[test]

@@ -253,6 +253,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
     // --skip-existing: which songs are finished already, per delivery?
     let nd = job.deliveries.len();
     let mut done: Vec<Vec<Option<SongReport>>> = vec![vec![None; nd]; n];
+    let mut fresh: Vec<Vec<Option<SongReport>>> = vec![vec![None; nd]; n];
     if job.skip_existing {
         for (k, t) in album.tracks.iter().enumerate() {
             let Ok(h) = &hashes[k] else { continue };
@@ -267,7 +268,9 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             });
         let all_done = done.iter().flatten().all(Option::is_some);
         if whole_album && !(seq_done && all_done) {
-            done = vec![vec![None; nd]; n]; // album gain or sequence: redo the album whole
+            // Album gain or sequence: the album is computed whole again, but the songs
+            // already finished are not rewritten (the same bytes would come out).
+            fresh = std::mem::replace(&mut done, vec![vec![None; nd]; n]);
         }
     }
     let todo: Vec<usize> = (0..n)
@@ -347,7 +350,8 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 if ctl.stop.load(Ordering::SeqCst) {
                     return (r.failed(&interrupted()), None);
                 }
-                let out = finish(album, t, job, d, &dir, prep, m, share_s, &mut r);
+                let existing = fresh[*k][di].as_ref();
+                let out = finish(album, t, job, d, &dir, prep, m, share_s, &mut r, existing);
                 (r, out)
             })
             .collect();
@@ -482,6 +486,7 @@ fn finish(
     m: Option<Result<(MasteredSong, String)>>,
     share_s: f64,
     r: &mut SongReport,
+    existing: Option<&SongReport>,
 ) -> Option<Quantised> {
     let fail = |r: &mut SongReport, e: &Error| {
         *r = r.clone().failed(e);
@@ -512,6 +517,19 @@ fn finish(
     );
     let tags = tags_for(album, t);
     let mut pcms = Vec::with_capacity(job.formats.len());
+    if let Some(e) = existing {
+        // Up to date on disk: only the album file needs its samples.
+        *r = e.clone();
+        r.status = Status::Skipped;
+        if job.sequence {
+            pcms = job
+                .formats
+                .iter()
+                .map(|&f| Pcm::from_planar(&m.audio, f, seed))
+                .collect();
+        }
+        return Some((pcms, prep.rate));
+    }
     for &f in &job.formats {
         let pcm = Pcm::from_planar(&m.audio, f, seed);
         let out = dir.join(format!("{}.{}", t.output_stem, f.extension()));

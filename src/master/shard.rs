@@ -157,6 +157,8 @@ pub struct ShardPlan {
     pub albums: Vec<String>,
     /// songs on it
     pub songs: usize,
+    /// the songs' files, as the manifest names them
+    pub files: Vec<String>,
     /// minutes of audio on it
     pub audio_minutes: f64,
 }
@@ -171,6 +173,7 @@ pub fn plan(cat: &Catalog, count: usize) -> Vec<ShardPlan> {
             shard,
             albums: Vec::new(),
             songs: 0,
+            files: Vec::new(),
             audio_minutes: 0.0,
         })
         .collect();
@@ -178,6 +181,7 @@ pub fn plan(cat: &Catalog, count: usize) -> Vec<ShardPlan> {
         let p = &mut out[of[i]];
         p.albums.push(a.title.clone());
         p.songs += a.tracks.len();
+        p.files.extend(a.tracks.iter().map(|t| t.key.clone()));
         p.audio_minutes += secs[i] / 60.0;
     }
     out
