@@ -41,6 +41,13 @@ enum Command {
         /// write the batch report as JSON to this file
         #[arg(long)]
         report: Option<PathBuf>,
+        /// this worker's shard, INDEX/COUNT (0-based); default: the scheduler's array index
+        /// (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)
+        #[arg(long)]
+        shard: Option<String>,
+        /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
+        #[arg(long)]
+        shards: Option<usize>,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -139,7 +146,25 @@ pub fn run() -> ExitCode {
             backend,
             jobs,
             report,
-        } => render_cmd(&scenes, out, backend, jobs, report),
+            shard,
+            shards,
+        } => {
+            let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+            match crate::master::shard::resolve(shard.as_deref(), shards, &env) {
+                Ok(s) => {
+                    let (mine, hash) = crate::master::shard::scenes_of_shard(&scenes, s);
+                    if let Some(s) = s {
+                        eprintln!("shard {s}: {} of {} scene files", mine.len(), scenes.len());
+                    }
+                    let tag = s.map(|s| (s.to_string(), hash));
+                    render_cmd(&mine, out, backend, jobs, report, tag)
+                }
+                Err(m) => {
+                    eprintln!("error: {m}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Analyze { files, json } => analyze_cmd(&files, json),
         Command::SynthDemo { dir } => synth_demo(&dir),
         Command::Bench(args) => crate::bench::bench_cmd(args),
@@ -190,6 +215,7 @@ fn render_cmd(
     backend: Backend,
     jobs: Option<usize>,
     report_path: Option<PathBuf>,
+    shard: Option<(String, String)>,
 ) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
@@ -228,7 +254,11 @@ fn render_cmd(
         backend,
         on_song_done: Some(&on_done),
     };
-    let report = pool.install(|| render::render_batch(scenes, &opts));
+    let mut report = pool.install(|| render::render_batch(scenes, &opts));
+    if let Some((s, h)) = shard {
+        report.shard = Some(s);
+        report.inputs_sha256 = Some(h);
+    }
     if let Some(pb) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
         pb.finish_and_clear();
     }

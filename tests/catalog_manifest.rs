@@ -189,3 +189,39 @@ fn shards_balance_whole_albums_by_duration() {
     let of = assign(&secs[..2], &titles[..2], 4);
     assert_eq!(of, [0, 1]);
 }
+
+#[test]
+fn render_shards_partition_the_scene_files() {
+    use mixfarm::master::shard::scenes_of_shard;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/demo");
+    let scenes: Vec<std::path::PathBuf> = [
+        "03-overdrive.toml",
+        "01-first-light.toml",
+        "02-city-rain.toml",
+    ]
+    .iter()
+    .map(|f| demo.join(f))
+    .collect();
+    let (all, h) = scenes_of_shard(&scenes, None);
+    assert_eq!(all, scenes);
+    let mut seen = Vec::new();
+    for i in 0..2 {
+        let (mine, h2) = scenes_of_shard(&scenes, Some(Shard { index: i, count: 2 }));
+        let secs: f64 = mine
+            .iter()
+            .map(|p| mixfarm::master::shard::scene_seconds(p))
+            .sum();
+        assert!(
+            secs > 20.0,
+            "scene durations are read from the stems: {secs}"
+        );
+        assert_eq!(h, h2, "same input list hash on every shard");
+        eprintln!("shard {i}/2: {mine:?}");
+        assert!(!mine.is_empty());
+        seen.extend(mine);
+    }
+    seen.sort();
+    let mut want = scenes.clone();
+    want.sort();
+    assert_eq!(seen, want, "every scene file on exactly one shard");
+}

@@ -218,3 +218,51 @@ pub fn plan_table(plans: &[ShardPlan], manifest_sha256: &str) -> String {
     );
     s
 }
+
+/// Audio seconds of a scene file (song or album): per song, its longest stem (headers only).
+pub fn scene_seconds(path: &std::path::Path) -> f64 {
+    let Ok(songs) = crate::scene::load::load_file(path) else {
+        return 0.0;
+    };
+    songs
+        .iter()
+        .flatten()
+        .map(|s| {
+            s.song
+                .tracks
+                .iter()
+                .filter_map(|t| crate::audio::decode::probe_seconds(&s.dir.join(t.file.get_ref())))
+                .fold(0.0, f64::max)
+        })
+        .sum()
+}
+
+/// The scene files of `shard` for `mixfarm render`: files sorted by path, each file (an album
+/// file keeps its album whole) assigned like albums, by audio duration. Returns the files and
+/// the SHA-256 of the sorted input list.
+pub fn scenes_of_shard(
+    scenes: &[std::path::PathBuf],
+    shard: Option<Shard>,
+) -> (Vec<std::path::PathBuf>, String) {
+    let mut sorted = scenes.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let list: Vec<String> = sorted.iter().map(|p| p.display().to_string()).collect();
+    let hash = super::manifest::text_sha256(&list.join("\n"));
+    let Some(s) = shard else {
+        return (scenes.to_vec(), hash);
+    };
+    let secs: Vec<f64> = sorted.par_iter().map(|p| scene_seconds(p)).collect();
+    let of = assign(
+        &secs,
+        &list.iter().map(String::as_str).collect::<Vec<_>>(),
+        s.count,
+    );
+    let mine = sorted
+        .into_iter()
+        .zip(of)
+        .filter(|(_, i)| *i == s.index)
+        .map(|(p, _)| p)
+        .collect();
+    (mine, hash)
+}

@@ -112,6 +112,10 @@ pub struct BatchReport {
     pub fatal: bool,
     /// wall time of the whole batch, seconds
     pub wall_s: f64,
+    /// the shard (`I/N`) this batch was, when sharded
+    pub shard: Option<String>,
+    /// SHA-256 of the sorted list of scene files the shards were cut from
+    pub inputs_sha256: Option<String>,
 }
 
 impl BatchReport {
@@ -238,6 +242,8 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
         note: None,
         fatal: false,
         wall_s: 0.0,
+        shard: None,
+        inputs_sha256: None,
     };
     let gpu = match opts.backend {
         Backend::Cpu => None,
