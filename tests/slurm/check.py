@@ -8,8 +8,8 @@
 - every song of the manifest exactly once per delivery and format;
 - audio and .cue files byte-identical to REF (JSON sidecars: present; their contents may
   name the shard or carry timings, so they are not compared);
-- one report per shard, shard-<i>-of-<N>.json for i < N, and every song in exactly one of
-  them, none failed;
+- one report per shard, shard-<i>-of-<N>.json for i < N (other files in reports/, such as
+  the per-shard CSV, are ignored), and every song in exactly one of them, none failed;
 - summary.json (from `mixfarm merge-reports`) naming N shards and no missing/failed ones.
 Prints one line per check and exits 1 if any failed.
 
@@ -17,7 +17,7 @@ The report readers are deliberately tolerant of field names (songs list: "songs"
 list of objects; a song is matched to the manifest by any field equal to its file, its path's
 tail, or its title; "status" containing fail/error counts as failed).
 """
-import argparse, csv, filecmp, json, os, sys
+import argparse, csv, filecmp, json, os, re, sys
 
 FORMAT_EXT = {"flac24": ".flac", "flac16": ".flac", "wav16": ".wav", "wav24": ".wav", "wav32f": ".wav"}
 AUDIO_EXT = {".flac", ".wav", ".cue"}
@@ -119,7 +119,8 @@ def main():
     check(bool(audio) and not differ, f"{len(audio)} audio/cue files byte-identical to ref/ {differ[:5]}")
 
     rdir = os.path.join(a.out, "reports")
-    names = sorted(os.listdir(rdir)) if os.path.isdir(rdir) else []
+    names = sorted(n for n in (os.listdir(rdir) if os.path.isdir(rdir) else [])
+                   if re.fullmatch(r"shard-\d+-of-\d+\.json", n))
     want = [f"shard-{i}-of-{a.shards}.json" for i in range(a.shards)]
     check(names == want, f"reports are {want} (found {names})")
     seen = [[] for _ in rows]
@@ -134,7 +135,8 @@ def main():
                 continue
             seen[i].append(n)
             fails += failed(e)
-    multi = [f"{rows[i]['title']}: {s}" for i, s in enumerate(seen) if len(s) != 1]
+    # A report may hold one entry per song and delivery: count distinct reports per song.
+    multi = [f"{rows[i]['title']}: {sorted(set(s))}" for i, s in enumerate(seen) if len(set(s)) != 1]
     check(not multi and unknown == 0, f"every song in exactly one shard report ({unknown} unmatched) {multi[:5]}")
     check(fails == 0, f"no failed song in the reports ({fails})")
 
@@ -146,9 +148,10 @@ def main():
         check(False, f"summary.json readable ({e})")
         summary = None
     if summary is not None:
-        bad = {k: v for k, v in summary.items() if ("missing" in k or "failed" in k) and v not in (0, [], None, {})}
+        bad = {k: v for k, v in summary.items()
+               if any(w in k for w in ("missing", "fail", "interrupted")) and v not in (0, [], None, {})}
         check(not bad, f"summary.json: no missing/failed shards {bad}")
-        n = summary.get("shards", summary.get("shard_count"))
+        n = next((summary[k] for k in ("shards", "shard_count", "shards_merged", "shards_found") if k in summary), None)
         n = len(n) if isinstance(n, (list, dict)) else n
         check(n == a.shards, f"summary.json: {a.shards} shards (says {n})")
     sys.exit(1 if failures else 0)

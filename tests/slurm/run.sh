@@ -26,7 +26,7 @@ ALBUMS=${ALBUMS:-4}
 SONGS_PER_ALBUM=${SONGS_PER_ALBUM:-3}
 SONG_SECONDS=${SONG_SECONDS:-6}
 DELIVER=${DELIVER:-streaming,broadcast}
-FORMAT=${FORMAT:-flac24,wav24}
+FORMAT=${FORMAT:-wav24}
 EXTRA_ARGS=${EXTRA_ARGS:---album-mode album --sequence}
 T0=$(date +%s)
 
@@ -40,7 +40,7 @@ finish() {
   set +e
   if [ "$rc" != 0 ]; then
     say "logs of the array tasks (last lines each):"
-    for f in "$WORK"/logs/*.out; do [ -e "$f" ] && { echo "== $f"; tail -n 15 "$f"; }; done
+    for f in "$WORK"/*.out; do [ -e "$f" ] && { echo "== $f"; tail -n 15 "$f"; }; done
     echo "== slurmctld.log"; tail -n 20 "${MIXFARM_SLURM_DIR:-/tmp/mixfarm-slurm}/log/slurmctld.log"
   fi
   if [ "${SLURM_TEST_KEEP:-0}" != 1 ]; then
@@ -91,11 +91,11 @@ say "reference: one machine, no sharding"
 "$MF" master --manifest "$MANIFEST" --out "$WORK/ref" --deliver "$DELIVER" --format "$FORMAT" \
   "${extra[@]}" >"$WORK/logs/ref.log" 2>&1 || { tail -n 20 "$WORK/logs/ref.log"; fail "reference run"; }
 
-# Submit the deploy script unchanged; only the log location is set here.
+# Submit the deploy script unchanged (its task logs, %x-%A_%a.out, land in the work folder).
 submit() { # OUT [sbatch args…]
   local out=$1; shift
   MANIFEST=$MANIFEST OUT=$out DELIVER=$DELIVER FORMAT=$FORMAT EXTRA_ARGS=$EXTRA_ARGS MIXFARM=$MF \
-    sbatch --chdir="$WORK" --output="$WORK/logs/%x-%A_%a.out" "$@" "$SBATCH_FILE"
+    sbatch --chdir="$WORK" "$@" "$SBATCH_FILE"
 }
 check_out() { # OUT
   python3 "$HERE/check.py" "$MANIFEST" "$WORK/ref" "$1" --shards "$SHARDS" --deliver "$DELIVER" --format "$FORMAT"
@@ -113,7 +113,7 @@ check_out "$WORK/out-a" || fail "A: outputs differ from the single-machine run"
 # The shard with the most songs, and its songs' titles (mixfarm plan --json).
 plan_json=$("$MF" plan "$MANIFEST" --shards "$SHARDS" --json)
 read -r idx titles_file < <(PLAN="$plan_json" python3 - "$MANIFEST" "$SHARDS" "$WORK/victim-titles" <<'EOF'
-import csv, json, os, sys
+import csv, json, os, re, sys
 manifest, n, dest = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = list(csv.DictReader(open(manifest, newline="")))
 plan = json.loads(os.environ["PLAN"])
@@ -129,23 +129,32 @@ if isinstance(shards, dict):
 best, best_titles = 1, []
 for i, s in enumerate(shards[:n]):
     vals = set(strings(s))
+    # The shard's songs by file or title, else by album (a plan may list only albums).
     titles = [r["title"] for r in rows if r["file"] in vals or r["title"] in vals
               or any(v.endswith("/" + r["file"]) for v in vals)]
+    titles = titles or [r["title"] for r in rows if r["album"] in vals]
     if len(titles) > len(best_titles):
         best, best_titles = i, titles
 open(dest, "w").write("\n".join(best_titles) + "\n")
+# grep -E patterns for the lines "<path> <inode> <mtime>" of those songs' files (audio, sidecar)
+open(dest + ".re", "w").write("\n".join(re.escape(t) + r"\.[A-Za-z0-9]+ " for t in best_titles) + "\n")
 print(best, dest)
 EOF
 )
 mapfile -t victim_titles <"$titles_file"
 [ "${#victim_titles[@]}" -ge 2 ] || fail "B: plan --json gave no shard with 2+ songs (${victim_titles[*]})"
-first_delivery=${DELIVER%%,*}
-# Songs of shard $idx with a finished output in OUT (first delivery, first format's extension).
+IFS=, read -r -a deliveries <<<"$DELIVER"
+want=$((${#victim_titles[@]} * ${#deliveries[@]}))
+# Song deliveries of shard $idx finished in OUT (a song's audio in a delivery's album folder).
+# Album mode writes an album's songs in a burst, delivery after delivery: cancelling once the
+# first one is there leaves the others undone.
 done_count() {
-  local n=0 t
-  for t in "${victim_titles[@]}"; do
-    compgen -G "$1/$first_delivery/*/*$t.flac" >/dev/null || compgen -G "$1/$first_delivery/*/*$t.wav" >/dev/null || continue
-    n=$((n + 1))
+  local n=0 t d
+  for d in "${deliveries[@]}"; do
+    for t in "${victim_titles[@]}"; do
+      compgen -G "$1/$d/*/*$t.flac" >/dev/null || compgen -G "$1/$d/*/*$t.wav" >/dev/null || continue
+      n=$((n + 1))
+    done
   done
   echo "$n"
 }
@@ -160,17 +169,17 @@ killed_at=""
 for _ in $(seq 1500); do
   st=$(task_state "$victim")
   n=$(done_count "$OUTB")
-  if [ "$st" = RUNNING ] && [ "$n" -ge 1 ] && [ "$n" -lt "${#victim_titles[@]}" ]; then
+  if [ "$st" = RUNNING ] && [ "$n" -ge 1 ] && [ "$n" -lt "$want" ]; then
     scancel "$victim"
     killed_at=$n
     break
   fi
-  [ "$n" -ge "${#victim_titles[@]}" ] && break
-  [ -z "$st" ] && [ -s "$WORK/logs/mixfarm-${jobid}_$idx.out" ] && break
+  [ "$n" -ge "$want" ] && break
+  [ -z "$st" ] && [ -s "$WORK/mixfarm-${jobid}_$idx.out" ] && break
   sleep 0.1
 done
-[ -n "$killed_at" ] || fail "B: task $victim ended (or never ran) before it could be cancelled mid-way ($n of ${#victim_titles[@]} songs done): raise SONG_SECONDS"
-say "B: scancel $victim after $killed_at of ${#victim_titles[@]} of its songs"
+[ -n "$killed_at" ] || fail "B: task $victim ended (or never ran) before it could be cancelled mid-way ($n of $want song deliveries done): raise SONG_SECONDS"
+say "B: scancel $victim after $killed_at of its $want song deliveries"
 
 # Wait for the rest of the array (no sacct without slurmdbd: scontrol show job).
 for _ in $(seq 600); do
@@ -183,21 +192,23 @@ vstate=$(scontrol -o show job "$victim" | grep -o 'JobState=[A-Z_]*')
 [ "$vstate" = JobState=CANCELLED ] || fail "B: task $victim is $vstate, expected CANCELLED"
 other_bad=$(scontrol -o show job "$jobid" | grep -v "ArrayTaskId=$idx " | grep -vc 'JobState=COMPLETED' || true)
 [ "$other_bad" = 0 ] || fail "B: $other_bad of the other tasks did not complete"
-grep -h 'mixfarm.sbatch\|exit\|SIGTERM' "$WORK/logs/mixfarm-${jobid}_$idx.out" | sed 's/^/    /' || true
+grep -h 'mixfarm.sbatch\|exit\|SIGTERM' "$WORK/mixfarm-${jobid}_$idx.out" | sed 's/^/    /' || true
 
 rc=0; "$MF" merge-reports "$OUTB" >"$WORK/logs/merge-b1.log" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "B: merge-reports exited 0 with shard $idx cancelled"
 say "B: merge-reports with shard $idx cancelled exits $rc, as it must"
 
-# Finished files of the cancelled shard must survive the resubmission untouched.
-( cd "$OUTB" && find . -path ./reports -prune -o -type f -printf '%p %i %T@\n' ) | sort >"$WORK/before-resubmit"
+# The cancelled shard's songs finished before the cancel must not be rendered again: their
+# files (audio and sidecars) keep inode and mtime. Album sequences may be rebuilt from them.
+song_files() { ( cd "$OUTB" && find . -type f -printf '%p %i %T@\n' ) | grep -E -f "$titles_file.re" | sort; }
+song_files >"$WORK/before-resubmit"
 say "B: SHARDS=$SHARDS sbatch --wait --array=$idx"
 rc=0; SHARDS=$SHARDS submit "$OUTB" --wait --array="$idx" || rc=$?
 [ "$rc" = 0 ] || fail "B: resubmitted task $idx exited $rc"
-( cd "$OUTB" && find . -path ./reports -prune -o -type f -printf '%p %i %T@\n' ) | sort >"$WORK/after-resubmit"
+song_files >"$WORK/after-resubmit"
 changed=$(comm -23 "$WORK/before-resubmit" "$WORK/after-resubmit" | grep -v '\.tmp ' || true)
-[ -z "$changed" ] || fail "B: the resubmission rewrote finished files: $(head -n 3 <<<"$changed")"
-say "B: $(wc -l <"$WORK/before-resubmit") files from before the resubmission untouched"
+[ -z "$changed" ] || fail "B: the resubmission rendered finished songs again: $(head -n 3 <<<"$changed")"
+say "B: the $(wc -l <"$WORK/before-resubmit") files of shard $idx's songs finished before the cancel are untouched"
 "$MF" merge-reports "$OUTB" || fail "B: merge-reports after the resubmission exited $?"
 say "B: checks"
 check_out "$OUTB" || fail "B: outputs differ from the single-machine run"
