@@ -10,6 +10,10 @@
 #      then report the shard missing (exit non-zero); `sbatch --array=<i>` with SHARDS=4 redoes
 #      that shard only; its finished songs are not rewritten (--skip-existing: same inode and
 #      mtime); merge + check.py as in A.
+#   C. the same into out-c/, but one running task gets USR1 on its batch shell (what
+#      `--signal=B:USR1@300` sends before the time limit): the script passes SIGTERM on, mixfarm
+#      exits 75, the script requeues its own task; the test releases Slurm's ~2 min hold on the
+#      requeued task (scontrol update StartTime=now), it resumes and completes; merge + check.py.
 #
 # Run as root (it installs and starts Slurm: tests/slurm/cluster.sh). Exit 0 = PASS.
 # Knobs: MIXFARM_BIN (default: `cargo build` here, then target/debug/mixfarm; the stand-in
@@ -160,39 +164,53 @@ done_count() {
 }
 task_state() { squeue -h -j "$1" -o %T 2>/dev/null | head -n1; }
 
+# Poll until task $2 of the array is RUNNING and has written some but not all of its song
+# deliveries into $1; then run "${@:3}" on it. Prints how many were done.
+at_midway() { # OUT TASK COMMAND…
+  local out=$1 task=$2 st n=0
+  shift 2
+  for _ in $(seq 1500); do
+    st=$(task_state "$task")
+    n=$(done_count "$out")
+    if [ "$st" = RUNNING ] && [ "$n" -ge 1 ] && [ "$n" -lt "$want" ]; then
+      "$@" "$task" && echo "$n" && return 0
+    fi
+    [ "$n" -ge "$want" ] && break
+    [ -z "$st" ] && [ -s "$WORK/mixfarm-$task.out" ] && break
+    sleep 0.1
+  done
+  say "task $task ended (or never ran) before it could be stopped mid-way ($n of $want song deliveries done): raise SONG_SECONDS" >&2
+  return 1
+}
+# Wait until no task of array $1 is pending or running (no sacct without slurmdbd: scontrol).
+wait_array() { # JOBID
+  local states=""
+  for _ in $(seq 1200); do
+    states=$(scontrol -o show job "$1" | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | tr -s ' \n' ' ')
+    grep -qE 'PENDING|RUNNING|COMPLETING|CONFIGURING|REQUEUE|SUSPENDED|RESIZING' <<<"$states" || break
+    sleep 0.5
+  done
+  echo "$states"
+}
+job_field() { scontrol -o show job "$1" | grep -o "$2=[^ ]*" | head -n1 | cut -d= -f2; }
+others_completed() { # JOBID: every task but $idx COMPLETED
+  local bad
+  bad=$(scontrol -o show job "$1" | grep -v "ArrayTaskId=$idx " | grep -vc 'JobState=COMPLETED' || true)
+  [ "$bad" = 0 ]
+}
+
 OUTB=$WORK/out-b
 say "B: sbatch --array=0-$((SHARDS - 1)); task $idx (${#victim_titles[@]} songs) will be cancelled mid-way"
 jobid=$(submit "$OUTB" --parsable --array="0-$((SHARDS - 1))")
 jobid=${jobid%%;*}
 victim=${jobid}_$idx
-killed_at=""
-for _ in $(seq 1500); do
-  st=$(task_state "$victim")
-  n=$(done_count "$OUTB")
-  if [ "$st" = RUNNING ] && [ "$n" -ge 1 ] && [ "$n" -lt "$want" ]; then
-    scancel "$victim"
-    killed_at=$n
-    break
-  fi
-  [ "$n" -ge "$want" ] && break
-  [ -z "$st" ] && [ -s "$WORK/mixfarm-${jobid}_$idx.out" ] && break
-  sleep 0.1
-done
-[ -n "$killed_at" ] || fail "B: task $victim ended (or never ran) before it could be cancelled mid-way ($n of $want song deliveries done): raise SONG_SECONDS"
+killed_at=$(at_midway "$OUTB" "$victim" scancel) || fail "B: no mid-way cancel"
 say "B: scancel $victim after $killed_at of its $want song deliveries"
-
-# Wait for the rest of the array (no sacct without slurmdbd: scontrol show job).
-for _ in $(seq 600); do
-  states=$(scontrol -o show job "$jobid" | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | tr -s ' \n' ' ')
-  grep -qE 'PENDING|RUNNING|COMPLETING|CONFIGURING|REQUEUE|SUSPENDED|RESIZING' <<<"$states" || break
-  sleep 0.5
-done
-say "B: array finished: $states"
-vstate=$(scontrol -o show job "$victim" | grep -o 'JobState=[A-Z_]*')
-[ "$vstate" = JobState=CANCELLED ] || fail "B: task $victim is $vstate, expected CANCELLED"
-other_bad=$(scontrol -o show job "$jobid" | grep -v "ArrayTaskId=$idx " | grep -vc 'JobState=COMPLETED' || true)
-[ "$other_bad" = 0 ] || fail "B: $other_bad of the other tasks did not complete"
-grep -h 'mixfarm.sbatch\|exit\|SIGTERM' "$WORK/mixfarm-${jobid}_$idx.out" | sed 's/^/    /' || true
+say "B: array finished: $(wait_array "$jobid")"
+vstate=$(job_field "$victim" JobState)
+[ "$vstate" = CANCELLED ] || fail "B: task $victim is $vstate, expected CANCELLED"
+others_completed "$jobid" || fail "B: some of the other tasks did not complete"
+grep -h 'mixfarm.sbatch\|exit\|SIGTERM' "$WORK/mixfarm-$victim.out" | sed 's/^/    /' || true
 
 rc=0; "$MF" merge-reports "$OUTB" >"$WORK/logs/merge-b1.log" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "B: merge-reports exited 0 with shard $idx cancelled"
@@ -200,15 +218,42 @@ say "B: merge-reports with shard $idx cancelled exits $rc, as it must"
 
 # The cancelled shard's songs finished before the cancel must not be rendered again: their
 # files (audio and sidecars) keep inode and mtime. Album sequences may be rebuilt from them.
-song_files() { ( cd "$OUTB" && find . -type f -printf '%p %i %T@\n' ) | grep -E -f "$titles_file.re" | sort; }
-song_files >"$WORK/before-resubmit"
+song_files() { ( cd "$1" && find . -type f -printf '%p %i %T@\n' ) | grep -E -f "$titles_file.re" | sort; }
+song_files "$OUTB" >"$WORK/before-resubmit"
 say "B: SHARDS=$SHARDS sbatch --wait --array=$idx"
 rc=0; SHARDS=$SHARDS submit "$OUTB" --wait --array="$idx" || rc=$?
 [ "$rc" = 0 ] || fail "B: resubmitted task $idx exited $rc"
-song_files >"$WORK/after-resubmit"
+song_files "$OUTB" >"$WORK/after-resubmit"
 changed=$(comm -23 "$WORK/before-resubmit" "$WORK/after-resubmit" | grep -v '\.tmp ' || true)
 [ -z "$changed" ] || fail "B: the resubmission rendered finished songs again: $(head -n 3 <<<"$changed")"
 say "B: the $(wc -l <"$WORK/before-resubmit") files of shard $idx's songs finished before the cancel are untouched"
 "$MF" merge-reports "$OUTB" || fail "B: merge-reports after the resubmission exited $?"
 say "B: checks"
 check_out "$OUTB" || fail "B: outputs differ from the single-machine run"
+
+# ---- C: time-limit warning, self-requeue, resume ------------------------------------------
+# What --signal=B:USR1@300 does before the time limit, sent at once: USR1 to the batch shell
+# only (scancel --batch). The script must pass SIGTERM on to mixfarm, get exit 75 and requeue
+# its own task; the requeued task resumes with --skip-existing.
+OUTC=$WORK/out-c
+say "C: sbatch --array=0-$((SHARDS - 1)); task $idx gets the time-limit warning (USR1) mid-way"
+jobid=$(submit "$OUTC" --parsable --array="0-$((SHARDS - 1))")
+jobid=${jobid%%;*}
+victim=${jobid}_$idx
+usr1() { scancel --batch --signal=USR1 "$1"; }
+warned_at=$(at_midway "$OUTC" "$victim" usr1) || fail "C: no mid-way warning"
+say "C: USR1 to the batch shell of $victim after $warned_at of its $want song deliveries"
+for _ in $(seq 300); do
+  [ "$(job_field "$victim" Restarts)" -ge 1 ] 2>/dev/null && [ "$(job_field "$victim" JobState)" = PENDING ] && break
+  sleep 0.2
+done
+[ "$(job_field "$victim" Restarts)" = 1 ] || fail "C: task $victim was not requeued (Restarts=$(job_field "$victim" Restarts), $(job_field "$victim" JobState))"
+grep -h 'mixfarm.sbatch\]' "$WORK/mixfarm-$victim.out" | tail -n 3 | sed 's/^/    /'
+# Slurm holds a requeued job ~2 minutes (BeginTime); a test need not wait for that.
+scontrol update JobId="$victim" StartTime=now
+say "C: requeued (Restarts=1), released; array finished: $(wait_array "$jobid")"
+[ "$(job_field "$victim" JobState)" = COMPLETED ] || fail "C: requeued task $victim is $(job_field "$victim" JobState)"
+others_completed "$jobid" || fail "C: some of the other tasks did not complete"
+"$MF" merge-reports "$OUTC" || fail "C: merge-reports exited $?"
+say "C: checks"
+check_out "$OUTC" || fail "C: outputs differ from the single-machine run"
