@@ -3,7 +3,8 @@
 # started by hand (no systemd), every file of the cluster under one state folder.
 #
 #   tests/slurm/cluster.sh up      install if missing, configure, start, wait for an idle node
-#   tests/slurm/cluster.sh down    stop the daemons this script started (alias: stop)
+#   tests/slurm/cluster.sh down    stop the daemons this script started (alias: stop);
+#                                  `down --munge` also stops a munged it did not start
 #   tests/slurm/cluster.sh status  sinfo + scontrol ping
 #   tests/slurm/cluster.sh env     print the `export SLURM_CONF=…` line clients need
 #
@@ -78,6 +79,9 @@ start_munge() {
   # munged refuses to start next to a stale socket/pid left by a killed daemon.
   rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock /run/munge/munged.pid
   runuser -u munge -- /usr/sbin/munged
+  # Remember that this script started it: `down` stops only a munged of ours.
+  mkdir -p "$STATE/run"
+  cp /run/munge/munged.pid "$STATE/run/munged.pid" 2>/dev/null || true
   for _ in $(seq 50); do munge_ok && return; sleep 0.1; done
   die "munged does not answer (see /var/log/munge/munged.log)"
 }
@@ -212,9 +216,11 @@ cmd_up() {
 cmd_down() {
   stop_pidfile slurmd "$STATE/run/slurmd.pid"
   stop_pidfile slurmctld "$STATE/run/slurmctld.pid"
-  # munged is left running only if it was there before us: we do not track that, and a
-  # running munged harms nobody; stop it with `cluster.sh down --munge`.
-  if [ "${1:-}" = --munge ] && [ -s /run/munge/munged.pid ]; then
+  # munged: stopped if this script started it (a system munged that was already running is
+  # left alone), or with --munge whoever started it.
+  if [ -s "$STATE/run/munged.pid" ]; then
+    stop_pidfile munged "$STATE/run/munged.pid"
+  elif [ "${1:-}" = --munge ] && [ -s /run/munge/munged.pid ]; then
     stop_pidfile munged /run/munge/munged.pid
   fi
 }
