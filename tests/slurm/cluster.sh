@@ -109,6 +109,10 @@ SlurmctldHost=$NODE(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+# Job credentials live 10 s instead of 120. A requeued job cannot start before its previous
+# credential has expired (slurmd refuses it: "Job credential revoked"), so Slurm holds it that
+# long: 10 s keeps the requeue test short.
+AuthInfo=cred_expire=10
 CredType=cred/munge
 MpiDefault=none
 MailProg=/bin/true
