@@ -48,18 +48,13 @@ pub struct MasterArgs {
     /// one gain per song (`track`) or per album (`album`)
     #[arg(long, value_enum, default_value_t = AlbumMode::Track)]
     pub album_mode: AlbumMode,
-    /// output format: wav16, wav24, wav32f
+    /// output format: wav16, wav24, wav32f, flac16, flac24
     #[arg(long, default_value = "wav24", value_parser = parse_format)]
     pub format: OutputFormat,
 }
 
 fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {
-    match s {
-        "wav16" => Ok(OutputFormat::Wav16),
-        "wav24" => Ok(OutputFormat::Wav24),
-        "wav32f" => Ok(OutputFormat::Wav32f),
-        _ => Err(format!("unknown format '{s}' (wav16, wav24, wav32f)")),
-    }
+    s.parse()
 }
 
 /// One delivery: a name (the output sub-folder), its target, ceiling and chain.
