@@ -61,6 +61,42 @@ fn ints(pcm: &Pcm) -> (u32, usize, &[i32]) {
     }
 }
 
+/// Encodes `pcm`, verifies it, decodes it with symphonia and claxon and checks every sample,
+/// the length, the STREAMINFO fields and its MD5 against [`md5_oracle`]. Returns the bytes.
+fn check_round_trip(pcm: &Pcm) -> Vec<u8> {
+    let (bits, channels, src) = ints(pcm);
+    let frames = pcm.frames();
+    let bytes = encode_flac(pcm, RATE, &Tags::default()).unwrap();
+    verify_flac(&bytes, pcm, RATE).unwrap();
+
+    // symphonia
+    let d = decode_flac(&bytes).unwrap();
+    let shift = 32 - bits;
+    assert_eq!(d.samples.len(), src.len(), "symphonia length");
+    assert!(d.samples.iter().zip(src).all(|(a, b)| a >> shift == *b));
+
+    // claxon, an independent decoder
+    let mut r = claxon::FlacReader::new(std::io::Cursor::new(&bytes)).unwrap();
+    let info = r.streaminfo();
+    assert_eq!(info.bits_per_sample, bits);
+    assert_eq!(info.channels as usize, channels);
+    assert_eq!(info.sample_rate, RATE);
+    assert_eq!(info.samples, Some(frames as u64));
+    assert_eq!(info.min_block_size, info.max_block_size);
+    assert_eq!(info.max_block_size as usize, FLAC_BLOCK_FRAMES);
+    assert_eq!(info.md5sum, md5_oracle(src, bits), "STREAMINFO MD5");
+    let c: Vec<i32> = r.samples().map(|s| s.unwrap()).collect();
+    assert_eq!(c.len(), src.len(), "claxon length");
+    assert!(c == src, "claxon samples differ");
+    bytes
+}
+
+/// Bytes FLAC may add over the raw samples: "fLaC" + STREAMINFO (42), and per frame at most
+/// a 16-byte header, one subframe header byte per channel and the 2-byte CRC.
+fn flac_overhead_bytes(frames: usize, channels: usize) -> usize {
+    42 + frames.div_ceil(FLAC_BLOCK_FRAMES) * (16 + channels + 2)
+}
+
 #[test]
 fn flac_round_trips_bit_exactly_with_two_decoders() {
     let lengths = [
@@ -74,32 +110,10 @@ fn flac_round_trips_bit_exactly_with_two_decoders() {
         for channels in [2, 1] {
             for &frames in &lengths {
                 let pcm = Pcm::from_planar(&signal(frames, channels, 7), format, 99);
-                let (bits, _, src) = ints(&pcm);
                 assert_eq!(pcm.frames(), frames);
-                let bytes = encode_flac(&pcm, RATE, &Tags::default()).unwrap();
-                verify_flac(&bytes, &pcm, RATE).unwrap();
-
-                // symphonia
-                let d = decode_flac(&bytes).unwrap();
-                let shift = 32 - bits;
-                assert_eq!(d.samples.len(), src.len(), "symphonia length");
-                assert!(d.samples.iter().zip(src).all(|(a, b)| a >> shift == *b));
-
-                // claxon, an independent decoder
-                let mut r = claxon::FlacReader::new(std::io::Cursor::new(&bytes)).unwrap();
-                let info = r.streaminfo();
-                assert_eq!(info.bits_per_sample, bits);
-                assert_eq!(info.channels as usize, channels);
-                assert_eq!(info.sample_rate, RATE);
-                assert_eq!(info.samples, Some(frames as u64));
-                assert_eq!(info.min_block_size, info.max_block_size);
-                assert_eq!(info.max_block_size as usize, FLAC_BLOCK_FRAMES);
-                let md5 = md5_oracle(src, bits);
-                assert_eq!(info.md5sum, md5, "STREAMINFO MD5");
-                let c: Vec<i32> = r.samples().map(|s| s.unwrap()).collect();
-                assert_eq!(c.len(), src.len(), "claxon length");
-                assert!(c == src, "claxon samples differ");
-                let raw = src.len() * (bits as usize / 8);
+                let bytes = check_round_trip(&pcm);
+                let raw = frames * channels * (format.bits() as usize / 8);
+                assert!(bytes.len() <= raw + flac_overhead_bytes(frames, channels));
                 println!(
                     "{format} {channels} ch {frames} frames: {} bytes, raw {raw}, ratio {:.3}",
                     bytes.len(),
@@ -107,6 +121,52 @@ fn flac_round_trips_bit_exactly_with_two_decoders() {
                 );
             }
         }
+    }
+}
+
+/// Size of flacenc's own output for `pcm` (no frame cap), for the record.
+fn flacenc_alone_bytes(pcm: &Pcm) -> usize {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let (bits, channels, src) = ints(pcm);
+    let mut config = flacenc::config::Encoder::default();
+    config.block_size = FLAC_BLOCK_FRAMES;
+    let config = config.into_verified().unwrap();
+    let source = flacenc::source::MemSource::from_samples(src, channels, bits as usize, 44_100);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, FLAC_BLOCK_FRAMES).unwrap();
+    stream.count_bits() / 8
+}
+
+/// Loud wideband 24-bit blocks: flacenc 0.5.1 alone makes frames many times (up to 2700×)
+/// larger than the samples here; `encode_flac` must cap each at its verbatim size.
+#[test]
+fn loud_24_bit_noise_is_never_larger_than_raw() {
+    let frames = 4096 * 4 + 5;
+    for channels in [2, 1] {
+        let mut s = 77u64;
+        let x: Vec<Vec<f32>> = (0..channels)
+            .map(|_| {
+                (0..frames)
+                    .map(|i| {
+                        // block k: noise at ±2^(16 + 2k) of 2^23 (1/128 of full scale … full)
+                        let amp = 2f64.powi(16 + 2 * (i / 4096).min(3) as i32 - 23);
+                        s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        (((s >> 33) as f64 / (1u64 << 31) as f64 * 2.0 - 1.0) * amp) as f32
+                    })
+                    .collect()
+            })
+            .collect();
+        let pcm = Pcm::from_planar(&x, OutputFormat::Flac24, 5);
+        let bytes = check_round_trip(&pcm);
+        let raw = frames * channels * 3;
+        println!(
+            "24-bit noise {channels} ch {frames} frames: {} bytes, raw {raw}, ratio {:.4} \
+             (flacenc alone: {} bytes)",
+            bytes.len(),
+            bytes.len() as f64 / raw as f64,
+            flacenc_alone_bytes(&pcm)
+        );
+        assert!(bytes.len() <= raw + flac_overhead_bytes(frames, channels));
     }
 }
 

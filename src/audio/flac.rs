@@ -52,6 +52,7 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, 
     );
     let mut stream = flacenc::encode_with_fixed_block_size(&config, source, FLAC_BLOCK_FRAMES)
         .map_err(|e| format!("flacenc: {e}"))?;
+    cap_frames_at_verbatim(&mut stream, samples, *channels, *bits, sample_rate)?;
     // STREAMINFO's minimum block size excludes the last block (FLAC spec, RFC 9639 §8.2)
     stream
         .stream_info_mut()
@@ -65,6 +66,81 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, 
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
     Ok(sink.as_slice().to_vec())
+}
+
+/// Replaces every frame that flacenc made larger than its verbatim (uncompressed) coding by
+/// that verbatim coding.
+///
+/// flacenc 0.5.1 has no 5-bit Rice parameters (its largest is 14) and estimates sizes in
+/// `u32` tables that overflow for large residuals: on loud wideband 24-bit audio it picks
+/// fixed-LPC frames far larger than the samples (measured: 4096 frames of 24-bit noise at
+/// ±2^19 gave a 33 MB frame, ±2^22 gave 137 kB against 12 kB raw). The frame is still
+/// lossless, only absurdly large; this caps every frame at its verbatim size.
+fn cap_frames_at_verbatim(
+    stream: &mut flacenc::component::Stream,
+    samples: &[i32],
+    channels: usize,
+    bits: u32,
+    sample_rate: u32,
+) -> Result<usize, String> {
+    use flacenc::component::{
+        BitRepr, ChannelAssignment, Frame, FrameHeader, FrameOffset, Stream, SubFrame, Verbatim,
+    };
+    let e = |e: flacenc::error::VerifyError| format!("verbatim frame: {e}");
+    let bits = bits as usize;
+    let n = stream.frame_count();
+    let oversized = |f: &Frame| f.count_bits() > f.block_size() * channels * bits;
+    if !(0..n).any(|i| stream.frame(i).is_some_and(oversized)) {
+        return Ok(0);
+    }
+    let mut out = Stream::new(sample_rate as usize, channels, bits).map_err(e)?;
+    let mut replaced = 0;
+    for i in 0..n {
+        let f = stream.frame(i).ok_or("missing frame")?;
+        let block = f.block_size();
+        let start = i * FLAC_BLOCK_FRAMES * channels;
+        let frame_samples = samples
+            .get(start..start + block * channels)
+            .ok_or("frame beyond the samples")?;
+        let verbatim = if oversized(f) {
+            let header = FrameHeader::new(
+                block,
+                ChannelAssignment::Independent(channels as u8),
+                bits,
+                sample_rate as usize,
+                FrameOffset::Frame(i as u32),
+            )
+            .map_err(e)?;
+            let subframes = (0..channels)
+                .map(|c| {
+                    let ch: Vec<i32> = frame_samples
+                        .iter()
+                        .skip(c)
+                        .step_by(channels)
+                        .copied()
+                        .collect();
+                    Verbatim::new(&ch, bits).map(SubFrame::from)
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(e)?;
+            Some(Frame::new(header, subframes.into_iter()).map_err(e)?)
+        } else {
+            None
+        };
+        match verbatim {
+            Some(v) if v.count_bits() < f.count_bits() => {
+                out.add_frame(v);
+                replaced += 1;
+            }
+            _ => out.add_frame(f.clone()),
+        }
+    }
+    let info = stream.stream_info();
+    let (md5, total) = (*info.md5_digest(), info.total_samples());
+    out.stream_info_mut().set_md5_digest(&md5);
+    out.stream_info_mut().set_total_samples(total);
+    *stream = out;
+    Ok(replaced)
 }
 
 /// The STREAMINFO MD5 stored in a FLAC file's bytes.
