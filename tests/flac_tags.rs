@@ -298,6 +298,10 @@ fn wav_tags_read_back_with_lofty_and_samples_stay() {
         let (b, sb) = read_wav(&tagged);
         assert_eq!(sa, sb);
         assert!(a == b, "hound reads different samples from the tagged file");
+        // and our own reader (symphonia) reads the tagged file too
+        let d = mixfarm::audio::decode::decode_file(&tagged).unwrap();
+        assert_eq!(d.channels.len(), channels);
+        assert!(d.channels[0].len() == frames, "symphonia length");
         assert_eq!(a[0].len(), frames);
         println!(
             "{format} {channels} ch {frames} frames: plain {} bytes, tagged {} bytes, chunks {ids:?}",
