@@ -88,9 +88,11 @@ fn demo_stems_are_sane_and_scenes_reference_them() {
             assert_eq!(d.sample_rate, song.stem_sample_rate);
             assert_eq!(d.channels, stem.channels);
             let frames = d.samples.len() / d.channels;
-            assert!(
-                frames as f64 >= dur * d.sample_rate as f64,
-                "{}: too short",
+            // exactly the rendered length (no padding to whole FLAC blocks any more)
+            assert_eq!(
+                frames,
+                (dur * d.sample_rate as f64).round() as usize,
+                "{}: length",
                 file.display()
             );
             let x: Vec<f64> = d

@@ -1,11 +1,14 @@
-//! Audio output through hound: 16/24-bit PCM with seeded TPDF dither (same inputs ⇒ same
-//! bytes), 32-bit float without dither. Files are written to a temporary name in the
-//! destination folder and renamed into place, so an interrupted render never leaves a
-//! truncated file under the final name.
+//! Audio output: WAV through hound (16/24-bit PCM with seeded TPDF dither, same inputs ⇒
+//! same bytes; 32-bit float without dither) plus tag chunks, or verified FLAC (`flac.rs`).
+//! Files are written to a temporary name in the destination folder and renamed into place,
+//! so an interrupted render never leaves a truncated file under the final name.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use super::flac::{encode_flac, verify_flac};
+use super::pcm::Pcm;
+use super::tags::{wav_tag_chunks, Tags};
 use crate::error::{Error, Result};
 use crate::plan::OutputFormat;
 
@@ -68,8 +71,8 @@ pub fn write_atomic(dest: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Res
     result
 }
 
-/// Writes planar audio as a WAV file in `format`, atomically. `dither_seed` seeds the TPDF
-/// dither of the integer formats.
+/// Writes planar audio as a WAV (or FLAC) file in `format`, atomically, without tags.
+/// `dither_seed` seeds the TPDF dither of the integer formats.
 pub fn write_wav(
     dest: &Path,
     channels: &[Vec<f32>],
@@ -77,98 +80,111 @@ pub fn write_wav(
     format: OutputFormat,
     dither_seed: u64,
 ) -> Result<()> {
-    let n_ch = channels.len();
-    if n_ch == 0 {
-        return Err(Error::Output {
-            path: dest.to_path_buf(),
-            reason: "no channels to write".into(),
+    let pcm = Pcm::from_planar(channels, format, dither_seed);
+    write_audio(dest, &pcm, sample_rate, format, &Tags::default())
+}
+
+/// Writes quantised audio to `dest` in `format` with `tags`, atomically.
+///
+/// WAV: hound writes the samples, then the `LIST`/`INFO` and `id3 ` chunks are appended and
+/// the RIFF size fixed (no tags ⇒ exactly hound's bytes). FLAC: encoded, decoded back and
+/// compared sample by sample and by MD5 before anything is written. `pcm` must match the
+/// format (float for wav32f, integers of the format's bit depth otherwise).
+pub fn write_audio(
+    dest: &Path,
+    pcm: &Pcm,
+    sample_rate: u32,
+    format: OutputFormat,
+    tags: &Tags,
+) -> Result<()> {
+    let out_err = |reason: String| Error::Output {
+        path: dest.to_path_buf(),
+        reason,
+    };
+    if pcm.channels() == 0 {
+        return Err(out_err("no channels to write".into()));
+    }
+    if pcm.bits() != format.bits() || matches!(pcm, Pcm::Float { .. }) != format.is_float() {
+        return Err(out_err(format!(
+            "{} samples cannot be written as {format}",
+            pcm.describe()
+        )));
+    }
+    if format.is_flac() {
+        let bytes = encode_flac(pcm, sample_rate, tags).map_err(&out_err)?;
+        verify_flac(&bytes, pcm, sample_rate)
+            .map_err(|r| out_err(format!("FLAC check failed: {r}")))?;
+        return write_atomic(dest, |tmp| {
+            std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
         });
     }
-    let (bits, float) = match format {
-        OutputFormat::Wav16 => (16, false),
-        OutputFormat::Wav24 => (24, false),
-        OutputFormat::Wav32f => (32, true),
-    };
+    write_atomic(dest, |tmp| {
+        write_wav_samples(tmp, pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
+        append_wav_chunks(tmp, &wav_tag_chunks(tags))
+    })
+}
+
+/// hound writes `pcm` to `path` (a plain RIFF/WAVE file: `fmt ` and `data` only).
+fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<()> {
     let spec = hound::WavSpec {
-        channels: n_ch as u16,
+        channels: pcm.channels() as u16,
         sample_rate,
-        bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
+        bits_per_sample: pcm.bits() as u16,
+        sample_format: match pcm {
+            Pcm::Float { .. } => hound::SampleFormat::Float,
+            Pcm::Int { .. } => hound::SampleFormat::Int,
         },
     };
-    let frames = channels[0].len();
-    write_atomic(dest, |tmp| {
-        let out_err = |e: hound::Error| Error::Output {
-            path: dest.to_path_buf(),
-            reason: e.to_string(),
-        };
-        let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        let mut w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(out_err)?;
-        let mut rng = DitherRng::new(dither_seed);
-        for f in 0..frames {
-            for ch in channels {
-                let x = ch[f];
-                if float {
-                    w.write_sample(x).map_err(out_err)?;
-                } else {
-                    w.write_sample(quantize(x, u32::from(bits), &mut rng))
-                        .map_err(out_err)?;
-                }
+    let file = std::fs::File::create(path)?;
+    let mut w = hound::WavWriter::new(BufWriter::new(file), spec)?;
+    match pcm {
+        Pcm::Float { samples, .. } => {
+            for &x in samples {
+                w.write_sample(x)?;
             }
         }
-        w.flush().map_err(out_err)?;
-        w.finalize().map_err(out_err)
-    })
+        Pcm::Int { samples, .. } => {
+            for &x in samples {
+                w.write_sample(x)?;
+            }
+        }
+    }
+    w.flush()?;
+    w.finalize()
+}
+
+/// Appends RIFF `chunks` to the WAV file at `path` (after a pad byte if the file's length
+/// is odd: the `data` chunk of odd size) and rewrites the RIFF size. No-op when empty.
+fn append_wav_chunks(path: &Path, chunks: &[u8]) -> Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    let io = |e| Error::io(path, e);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    let mut len = f.seek(SeekFrom::End(0)).map_err(io)?;
+    if len % 2 == 1 {
+        f.write_all(&[0]).map_err(io)?;
+        len += 1;
+    }
+    f.write_all(chunks).map_err(io)?;
+    len += chunks.len() as u64;
+    let riff_size = u32::try_from(len - 8).map_err(|_| Error::Output {
+        path: path.to_path_buf(),
+        reason: "WAV file over 4 GiB".into(),
+    })?;
+    f.seek(SeekFrom::Start(4)).map_err(io)?;
+    f.write_all(&riff_size.to_le_bytes()).map_err(io)?;
+    f.flush().map_err(io)
 }
 
 /// A stable 64-bit hash (FNV-1a) used to derive dither seeds from song identities.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// TEMPORARY shim (replaced by the flac branch): writes quantised audio (WAV only, no tags).
-pub fn write_audio(
-    dest: &Path,
-    pcm: &super::pcm::Pcm,
-    sample_rate: u32,
-    _format: OutputFormat,
-    _tags: &super::tags::Tags,
-) -> Result<()> {
-    use super::pcm::Pcm;
-    let (bits, fmt) = match pcm {
-        Pcm::Int { bits, .. } => (*bits as u16, hound::SampleFormat::Int),
-        Pcm::Float { .. } => (32, hound::SampleFormat::Float),
-    };
-    let spec = hound::WavSpec {
-        channels: pcm.channels() as u16,
-        sample_rate,
-        bits_per_sample: bits,
-        sample_format: fmt,
-    };
-    write_atomic(dest, |tmp| {
-        let out_err = |e: hound::Error| Error::Output {
-            path: dest.to_path_buf(),
-            reason: e.to_string(),
-        };
-        let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        let mut w = hound::WavWriter::new(BufWriter::new(file), spec).map_err(out_err)?;
-        match pcm {
-            Pcm::Int { samples, .. } => {
-                for s in samples {
-                    w.write_sample(*s).map_err(out_err)?
-                }
-            }
-            Pcm::Float { samples, .. } => {
-                for s in samples {
-                    w.write_sample(*s).map_err(out_err)?
-                }
-            }
-        }
-        w.finalize().map_err(out_err)
     })
 }

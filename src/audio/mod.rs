@@ -1,7 +1,9 @@
-//! Audio files in and out: decoding (symphonia), resampling (rubato), encoding (hound).
+//! Audio files in and out: decoding (symphonia), resampling (rubato), quantisation (`pcm`),
+//! encoding (hound WAV, flacenc FLAC) and tags.
 
 pub mod decode;
 pub mod encode;
+pub mod flac;
 pub mod pcm;
 pub mod resample;
 pub mod tags;

@@ -1,80 +1,87 @@
-//! TEMPORARY shim (replaced by the flac branch): interleaved PCM after quantisation.
+//! The quantisation step shared by every encoder: planar f32 in, interleaved PCM out.
+//!
+//! Integer formats use the seeded TPDF dither of [`super::encode::quantize`] (same inputs and
+//! seed ⇒ the same integers, the same ones `write_wav` has always written); the float format
+//! keeps the samples as they are. No shader twin: this runs once per output on the host.
 
+use super::encode::{quantize, DitherRng};
 use crate::plan::OutputFormat;
 
-/// Quantised, interleaved audio.
+/// Interleaved PCM ready for an encoder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pcm {
-    /// integer samples
+    /// Integer samples, right-justified (a 16-bit sample lies in `-32768..=32767`).
     Int {
-        /// bits per sample
+        /// bits per sample (16 or 24)
         bits: u32,
-        /// channels
+        /// channel count
         channels: usize,
-        /// interleaved samples
+        /// interleaved samples, `frames × channels`
         samples: Vec<i32>,
     },
-    /// float samples
+    /// 32-bit float samples, full scale ±1.
     Float {
-        /// channels
+        /// channel count
         channels: usize,
-        /// interleaved samples
+        /// interleaved samples, `frames × channels`
         samples: Vec<f32>,
     },
 }
 
 impl Pcm {
-    /// Quantises planar audio for `format` (seeded TPDF dither for integer formats).
+    /// Quantises planar audio (`[channel][frame]`, all channels the same length) for `format`:
+    /// TPDF dither seeded by `dither_seed` for the integer formats, a plain interleave for
+    /// float. The dither draws samples in interleaved order (frame by frame, channel by
+    /// channel), as `write_wav` always did.
     pub fn from_planar(x: &[Vec<f32>], format: OutputFormat, dither_seed: u64) -> Pcm {
         let channels = x.len();
-        let frames = x.first().map_or(0, Vec::len);
-        let bits = match format {
-            OutputFormat::Wav16 => 16,
-            OutputFormat::Wav24 => 24,
-            OutputFormat::Wav32f => {
-                let mut s = Vec::with_capacity(frames * channels);
-                for f in 0..frames {
-                    for ch in x {
-                        s.push(ch[f]);
-                    }
-                }
-                return Pcm::Float {
-                    channels,
-                    samples: s,
-                };
+        let frames = x.iter().map(Vec::len).min().unwrap_or(0);
+        let interleaved = (0..frames).flat_map(|f| x.iter().map(move |ch| ch[f]));
+        if format.is_float() {
+            Pcm::Float {
+                channels,
+                samples: interleaved.collect(),
             }
-        };
-        let mut rng = super::encode::DitherRng::new(dither_seed);
-        let mut s = Vec::with_capacity(frames * channels);
-        for f in 0..frames {
-            for ch in x {
-                s.push(super::encode::quantize(ch[f], bits, &mut rng));
+        } else {
+            let bits = format.bits();
+            let mut rng = DitherRng::new(dither_seed);
+            Pcm::Int {
+                bits,
+                channels,
+                samples: interleaved.map(|v| quantize(v, bits, &mut rng)).collect(),
             }
-        }
-        Pcm::Int {
-            bits,
-            channels,
-            samples: s,
         }
     }
 
-    /// Channels.
+    /// Channel count.
     pub fn channels(&self) -> usize {
         match self {
             Pcm::Int { channels, .. } | Pcm::Float { channels, .. } => *channels,
         }
     }
 
-    /// Frames.
-    pub fn frames(&self) -> usize {
-        let n = match self {
+    /// Number of interleaved samples (`frames × channels`).
+    pub fn len_samples(&self) -> usize {
+        match self {
             Pcm::Int { samples, .. } => samples.len(),
             Pcm::Float { samples, .. } => samples.len(),
-        };
-        n / self.channels().max(1)
+        }
     }
 
-    /// Silence of the same kind.
+    /// Number of frames (samples per channel).
+    pub fn frames(&self) -> usize {
+        self.len_samples().checked_div(self.channels()).unwrap_or(0)
+    }
+
+    /// Bits per sample: 16/24 for integers, 32 for float.
+    pub fn bits(&self) -> u32 {
+        match self {
+            Pcm::Int { bits, .. } => *bits,
+            Pcm::Float { .. } => 32,
+        }
+    }
+
+    /// `frames` frames of digital silence of the same kind, bit depth and channel count.
     pub fn silence_like(&self, frames: usize) -> Pcm {
         match self {
             Pcm::Int { bits, channels, .. } => Pcm::Int {
@@ -89,7 +96,8 @@ impl Pcm {
         }
     }
 
-    /// Appends `other` (same kind).
+    /// Appends `other` (same kind, bit depth and channel count) after `self`: album gaps,
+    /// concatenated deliveries.
     pub fn append(&mut self, other: &Pcm) -> Result<(), String> {
         match (self, other) {
             (
@@ -99,25 +107,37 @@ impl Pcm {
                     samples,
                 },
                 Pcm::Int {
-                    bits: b,
-                    channels: c,
-                    samples: s,
+                    bits: b2,
+                    channels: c2,
+                    samples: s2,
                 },
-            ) if bits == b && channels == c => {
-                samples.extend_from_slice(s);
+            ) if bits == b2 && channels == c2 => {
+                samples.extend_from_slice(s2);
                 Ok(())
             }
             (
                 Pcm::Float { channels, samples },
                 Pcm::Float {
-                    channels: c,
-                    samples: s,
+                    channels: c2,
+                    samples: s2,
                 },
-            ) if channels == c => {
-                samples.extend_from_slice(s);
+            ) if channels == c2 => {
+                samples.extend_from_slice(s2);
                 Ok(())
             }
-            _ => Err("cannot join audio of different formats".into()),
+            (a, b) => Err(format!(
+                "cannot append {} to {}",
+                b.describe(),
+                a.describe()
+            )),
+        }
+    }
+
+    /// "2 ch 24-bit int" / "2 ch float": for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Pcm::Int { bits, channels, .. } => format!("{channels} ch {bits}-bit int"),
+            Pcm::Float { channels, .. } => format!("{channels} ch float"),
         }
     }
 }

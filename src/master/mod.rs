@@ -102,12 +102,7 @@ pub struct MasterArgs {
 }
 
 fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {
-    match s {
-        "wav16" => Ok(OutputFormat::Wav16),
-        "wav24" => Ok(OutputFormat::Wav24),
-        "wav32f" => Ok(OutputFormat::Wav32f),
-        _ => Err(format!("unknown format '{s}' (wav16, wav24, wav32f)")),
-    }
+    s.parse()
 }
 
 /// A processing chain and its closing limiter.

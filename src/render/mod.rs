@@ -14,6 +14,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::audio::pcm::Pcm;
+use crate::audio::tags::Tags;
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, GpuOptions};
 use crate::loudness::{self, Loudness, Normalisation};
@@ -216,13 +218,12 @@ pub fn finish(
         loudness::master_to_target(&mut master, plan.sample_rate, &plan.mastering)
             .map_err(with_song)?;
     let dest = out_dir.join(&plan.output_path);
-    crate::audio::encode::write_wav(
-        &dest,
-        &master,
-        plan.sample_rate,
-        plan.output_format,
-        plan.dither_seed,
-    )?;
+    let tags = Tags::from_metadata(&plan.metadata).map_err(|reason| Error::Render {
+        song: plan.name.clone(),
+        reason,
+    })?;
+    let pcm = Pcm::from_planar(&master, plan.output_format, plan.dither_seed);
+    crate::audio::encode::write_audio(&dest, &pcm, plan.sample_rate, plan.output_format, &tags)?;
     report.output = Some(dest);
     report.duration_s = plan.frames as f64 / f64::from(plan.sample_rate);
     report.mix_loudness = Some(before);

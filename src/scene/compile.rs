@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{InsertSpec, LoadedSong, Track};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::{db_to_linear, pan_balance, pan_mono};
 use crate::ops::{LoadAudio, PrepareCtx, Processor};
@@ -456,7 +456,13 @@ pub fn compile(
         .output
         .file
         .clone()
-        .unwrap_or_else(|| format!("{}.wav", sanitize(&s.title())));
+        .unwrap_or_else(|| format!("{}.{}", sanitize(&s.title()), format.extension()));
+    let mut metadata = song.metadata.clone();
+    if let Some(isrc) = &metadata.isrc {
+        let isrc = crate::audio::tags::validate_isrc(isrc)
+            .map_err(|m| Error::scene(&s.path, format!("[metadata] isrc: {m}")))?;
+        metadata.isrc = Some(isrc);
+    }
     Ok(Plan {
         name: s.title(),
         scene_path: s.path.clone(),
@@ -476,7 +482,7 @@ pub fn compile(
         ),
         output_path: PathBuf::from(file),
         output_format: format,
-        metadata: song.metadata.clone(),
+        metadata,
     })
 }
 

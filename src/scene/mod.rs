@@ -68,7 +68,7 @@ pub struct Song {
 pub struct Output {
     /// file name, relative to the `--out` folder (default: from the title or scene name)
     pub file: Option<String>,
-    /// `wav16` | `wav24` | `wav32f`
+    /// `wav16` | `wav24` | `wav32f` | `flac16` | `flac24`
     pub format: Option<OutputFormat>,
 }
 

@@ -1,24 +1,24 @@
-//! Writes the demo scene: FLAC stems (16-bit, checked by decoding them back with symphonia)
+//! Writes the demo scene: FLAC stems (16-bit, through `audio::flac`, checked by decoding them
+//! back with symphonia)
 //! and the album and song scene files (TOML, see `notes/scene-format.md`).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
 use super::song::{demo_songs, SongSketch};
+use crate::audio::encode::write_atomic;
+pub use crate::audio::flac::{decode_flac, Decoded};
+use crate::audio::flac::{encode_flac, verify_flac};
+use crate::audio::pcm::Pcm;
+use crate::audio::tags::Tags;
 use crate::error::Error;
 
 /// Bits per sample of the demo stems.
 const STEM_BITS: usize = 16;
 /// Full scale of a `STEM_BITS` sample.
 const FULL_SCALE: f64 = (1u32 << (STEM_BITS - 1)) as f64;
-
-/// FLAC block size (flacenc's default). Stems are zero-padded to a whole number of blocks:
-/// flacenc writes the short last block's size as the stream's minimum block size, and
-/// symphonia 0.6 then fails to open the file ("unexpected end of file") although ffmpeg
-/// decodes it; with equal blocks both read it.
-const FLAC_BLOCK_FRAMES: usize = 4096;
 
 /// Album title written into `album.toml`.
 pub const ALBUM_TITLE: &str = "Night Drive";
@@ -61,145 +61,32 @@ fn out_err(path: &Path, reason: impl ToString) -> Error {
     }
 }
 
-/// Quantises planar audio to 16 bits (round to nearest, no dither; zero-padded to whole
-/// FLAC blocks), encodes it with flacenc,
-/// decodes the bytes back with symphonia and checks every sample before writing `path`.
+/// Quantises planar audio to 16 bits (round to nearest, no dither), encodes it with
+/// [`crate::audio::flac::encode_flac`], decodes the bytes back and checks every sample and the
+/// MD5 before writing `path` (atomically). The file is exactly as long as the audio.
 pub fn write_flac_16(path: &Path, channels: &[Vec<f32>], sample_rate: u32) -> Result<(), Error> {
-    let n_ch = channels.len();
-    let frames = channels
-        .first()
-        .map_or(0, Vec::len)
-        .div_ceil(FLAC_BLOCK_FRAMES)
-        * FLAC_BLOCK_FRAMES;
-    let mut ints = Vec::with_capacity(n_ch * frames);
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
+    let mut samples = Vec::with_capacity(channels.len() * frames);
     for i in 0..frames {
         for ch in channels {
-            let x = ch.get(i).copied().unwrap_or(0.0) as f64;
-            ints.push(
+            let x = f64::from(ch[i]);
+            samples.push(
                 (x * FULL_SCALE)
                     .round()
                     .clamp(-FULL_SCALE, FULL_SCALE - 1.0) as i32,
             );
         }
     }
-    let bytes = encode_flac(&ints, n_ch, sample_rate).map_err(|r| out_err(path, r))?;
-    let decoded = decode_flac(&bytes).map_err(|r| out_err(path, format!("FLAC check: {r}")))?;
-    let shift = 32 - STEM_BITS;
-    let same = decoded.channels == n_ch
-        && decoded.sample_rate == sample_rate
-        && decoded.samples.len() == ints.len()
-        && decoded
-            .samples
-            .iter()
-            .zip(&ints)
-            .all(|(d, q)| *d == q << shift);
-    if !same {
-        return Err(out_err(
-            path,
-            "FLAC check: decoded samples differ from the encoded ones",
-        ));
-    }
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
-fn encode_flac(interleaved: &[i32], channels: usize, sample_rate: u32) -> Result<Vec<u8>, String> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
-    let mut config = flacenc::config::Encoder::default();
-    config.block_size = FLAC_BLOCK_FRAMES;
-    let config = config.into_verified().map_err(|(_, e)| format!("{e:?}"))?;
-    let source = flacenc::source::MemSource::from_samples(
-        interleaved,
-        channels,
-        STEM_BITS,
-        sample_rate as usize,
-    );
-    let stream = flacenc::encode_with_fixed_block_size(&config, source, config.block_size)
-        .map_err(|e| e.to_string())?;
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
-    Ok(sink.as_slice().to_vec())
-}
-
-/// A decoded audio file.
-#[derive(Debug, Clone)]
-pub struct Decoded {
-    /// sample rate from the stream header
-    pub sample_rate: u32,
-    /// channel count
-    pub channels: usize,
-    /// interleaved samples, left-justified to 32 bits (a 16-bit sample `s` reads `s << 16`)
-    pub samples: Vec<i32>,
-}
-
-/// Decodes a FLAC (or any symphonia-readable) file held in memory.
-pub fn decode_flac(bytes: &[u8]) -> Result<Decoded, String> {
-    use symphonia::core::codecs::audio::AudioDecoderOptions;
-    use symphonia::core::formats::probe::Hint;
-    use symphonia::core::formats::{FormatOptions, TrackType};
-    use symphonia::core::io::MediaSourceStream;
-    use symphonia::core::meta::MetadataOptions;
-
-    let cursor = Box::new(std::io::Cursor::new(bytes.to_vec()));
-    let mss = MediaSourceStream::new(cursor, Default::default());
-    let mut hint = Hint::new();
-    hint.with_extension("flac");
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| format!("probe: {e}"))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or("no audio track")?;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or("no audio codec parameters")?;
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|e| format!("decoder: {e}"))?;
-    let track_id = track.id;
-    let sample_rate = params.sample_rate.ok_or("no sample rate")?;
-    let channels = params
-        .channels
-        .as_ref()
-        .map(|c| c.count())
-        .ok_or("no channel count")?;
-    let mut out = Vec::new();
-    let mut buf: Vec<i32> = Vec::new();
-    loop {
-        // the sample count is compared afterwards, so an end of file is just the end
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(symphonia::core::errors::Error::IoError(e))
-                if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-            {
-                break
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let audio = decoder
-            .decode(&packet)
-            .map_err(|e| format!("decode at {} frames: {e}", out.len()))?;
-        buf.resize(audio.samples_interleaved(), 0);
-        audio.copy_to_slice_interleaved(&mut buf);
-        out.extend_from_slice(&buf);
-    }
-    Ok(Decoded {
-        sample_rate,
-        channels,
-        samples: out,
+    let pcm = Pcm::Int {
+        bits: STEM_BITS as u32,
+        channels: channels.len(),
+        samples,
+    };
+    let bytes = encode_flac(&pcm, sample_rate, &Tags::default()).map_err(|r| out_err(path, r))?;
+    verify_flac(&bytes, &pcm, sample_rate)
+        .map_err(|r| out_err(path, format!("FLAC check: {r}")))?;
+    write_atomic(path, |tmp| {
+        std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
     })
 }
 
