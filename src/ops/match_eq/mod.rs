@@ -252,7 +252,7 @@ fn interpolate_log(x: &[f64], y: &[f64], hz: f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    if !(hz > x[0]) {
+    if hz.is_nan() || hz <= x[0] {
         return Some(y[0]);
     }
     if hz >= x[n - 1] {
