@@ -222,6 +222,13 @@ fn curve_strength_limits_and_fades() {
     zero.apply_cpu(&mut x, RATE);
     assert_eq!(x, before);
 
+    let nan = MatchSettings {
+        max_boost_db: f64::NAN,
+        strength: f64::NAN,
+        ..s
+    };
+    assert!(nan.validate().is_err());
+    assert!(match_curve(&song, &reference, &nan).is_flat());
     assert!(MatchSettings::default().validate().is_ok());
     assert!(MatchSettings { strength: 1.5, ..s }.validate().is_err());
     assert!(MatchSettings {

@@ -140,7 +140,8 @@ pub struct MatchCurve {
 /// The match EQ curve that moves `song` toward `reference` (see the module header). Both
 /// spectra should come from the same sample rate; otherwise the reference is interpolated
 /// onto the song's centres. A silent song or reference gives a flat (0 dB) curve.
-/// `strength` is clamped to 0 .. 1 and the limits taken as magnitudes.
+/// `strength` is clamped to 0 .. 1 (non-finite: 0) and the limits taken as magnitudes
+/// (non-finite: 0 dB); [`MatchSettings::validate`] reports such values instead.
 pub fn match_curve(song: &Spectrum, reference: &Spectrum, s: &MatchSettings) -> MatchCurve {
     let n = song.band_hz.len().min(song.level_db.len());
     if n == 0 || song.is_silent() || reference.is_silent() {
@@ -167,7 +168,8 @@ pub fn match_curve(song: &Spectrum, reference: &Spectrum, s: &MatchSettings) -> 
     } else {
         0.0
     };
-    let (boost, cut) = (s.max_boost_db.abs(), s.max_cut_db.abs());
+    let limit = |v: f64| if v.is_finite() { v.abs() } else { 0.0 };
+    let (boost, cut) = (limit(s.max_boost_db), limit(s.max_cut_db));
     // Centres: the song's grid, extended by grid steps to the fade ends, plus the fade ends
     // themselves (where the curve reaches exactly 0 dB).
     let step = 2f64.powf(analysis::GRID_STEP_OCT);
