@@ -16,6 +16,7 @@ pub mod eq;
 pub mod gain;
 pub mod limiter;
 pub mod loglin;
+pub mod match_eq;
 pub mod mix;
 pub mod multiband;
 pub mod reverb;

@@ -248,7 +248,18 @@ pub fn design_fir(sections: &[Section], sample_rate: f64) -> Vec<f64> {
 ///    ([`window`], 1 at the centre tap); the taps are mirrored so the filter is exactly
 ///    symmetric.
 pub fn zero_phase_fir(magnitude: impl Fn(f64) -> f64, sample_rate: f64) -> Vec<f64> {
-    let taps = linear_phase_taps(sample_rate);
+    zero_phase_fir_with_taps(magnitude, sample_rate, linear_phase_taps(sample_rate))
+}
+
+/// [`zero_phase_fir`] with an explicit length: `taps` (made odd, at least 1) instead of
+/// [`linear_phase_taps`]. Longer filters resolve finer low-frequency detail (the window
+/// smooths the magnitude over a few `sample_rate / taps` Hz); used by the match EQ.
+pub fn zero_phase_fir_with_taps(
+    magnitude: impl Fn(f64) -> f64,
+    sample_rate: f64,
+    taps: usize,
+) -> Vec<f64> {
+    let taps = taps.max(1) | 1;
     let nf = (4 * taps).next_power_of_two();
     let mut spectrum: Vec<Complex<f64>> = (0..nf / 2 + 1)
         .map(|bin| Complex::new(magnitude(bin as f64 * sample_rate / nf as f64), 0.0))
