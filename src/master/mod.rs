@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::ops::limiter::LimiterSpec;
+use crate::ops::match_eq;
 use crate::ops::InsertSpec;
 use crate::plan::OutputFormat;
 use crate::scene::preset;
@@ -188,7 +189,9 @@ pub fn deliveries(args: &MasterArgs) -> std::result::Result<Vec<Delivery>, Strin
     Ok(out)
 }
 
-/// Reference matching: the reference's spectrum and loudness, applied to each song.
+/// Reference matching: the reference's long-term spectrum and loudness. Each song goes
+/// through a match EQ (linear phase, limited in dB, scaled by the strength) before its chain;
+/// the reference's integrated loudness becomes the target unless `--target` is given.
 #[derive(Debug, Clone)]
 pub struct Reference {
     /// the reference file
@@ -199,12 +202,40 @@ pub struct Reference {
     pub strength: f64,
     /// its integrated loudness, LUFS
     pub lufs: f64,
+    /// its long-term spectrum
+    pub spectrum: match_eq::Spectrum,
 }
 
 impl Reference {
+    /// The match EQ settings used.
+    pub fn settings(&self) -> match_eq::MatchSettings {
+        match_eq::MatchSettings {
+            strength: self.strength,
+            ..match_eq::MatchSettings::default()
+        }
+    }
+
     /// Applies the match EQ to `x`; returns a sentence for the report.
-    pub fn apply(&self, _x: &mut crate::plan::Planar, _rate: u32) -> String {
-        format!("loudness matched to {}", self.path.display())
+    pub fn apply(&self, x: &mut crate::plan::Planar, rate: u32) -> String {
+        let song = match_eq::long_term_spectrum(x, rate);
+        let curve = match_eq::match_curve(&song, &self.spectrum, &self.settings());
+        let name = self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        if curve.is_flat() {
+            return format!(
+                "match EQ toward {name}: flat (strength {:.2})",
+                self.strength
+            );
+        }
+        curve.apply_cpu(x, rate);
+        let boost = curve.gain_db.iter().copied().fold(0.0, f64::max);
+        let cut = curve.gain_db.iter().copied().fold(0.0, f64::min);
+        format!(
+            "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
+            self.strength
+        )
     }
 }
 
@@ -350,6 +381,7 @@ fn reference(path: &Path, strength: f64) -> crate::Result<Reference> {
         sha256: manifest::file_sha256(path)?,
         strength,
         lufs,
+        spectrum: match_eq::long_term_spectrum(&x, d.sample_rate),
     })
 }
 

@@ -417,7 +417,10 @@ fn master_delivery(
                     )?;
                     Ok((
                         m,
-                        format!("track: song brought to {target:.1} LUFS on its own"),
+                        format!(
+                            "track: song brought to {target:.1} LUFS on its own (target from {})",
+                            d.target_from
+                        ),
                     ))
                 };
                 Some(run())
@@ -454,7 +457,10 @@ fn master_delivery(
                 master_album(&songs, d.target_lufs, d.ceiling_dbtp, &album.title)
             });
             let mut it: Box<dyn Iterator<Item = Result<(MasteredSong, String)>>> = match res {
-                Ok((ms, why)) => Box::new(ms.into_iter().map(move |m| Ok((m, why.clone())))),
+                Ok((ms, why)) => {
+                    let why = format!("{why} (target from {})", d.target_from);
+                    Box::new(ms.into_iter().map(move |m| Ok((m, why.clone()))))
+                }
                 Err(e) => {
                     let msg = e.to_string();
                     Box::new(std::iter::repeat_with(move || {
