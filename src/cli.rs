@@ -254,6 +254,7 @@ fn render_cmd(
         backend,
         on_song_done: Some(&on_done),
     };
+    render::stop_on_signals();
     let mut report = pool.install(|| render::render_batch(scenes, &opts));
     if let Some((s, h)) = shard {
         report.shard = Some(s);

@@ -65,6 +65,20 @@ pub fn render_all(
     let mut chunks = chunks.into_iter();
     let mut current = chunks.next().map(prepare_chunk);
     while let Some(entries) = current.take() {
+        if super::stop_requested() {
+            // Stopped: nothing more starts; the songs left are retryable (exit 75).
+            let rest = entries
+                .into_iter()
+                .map(|(rep, _, _)| (rep.title, rep.scene))
+                .chain(chunks.flatten().map(|e| match e {
+                    Ok(s) => (s.title(), s.path),
+                    Err(e) => (super::scene_name(&e), super::scene_path(&e)),
+                }));
+            for (title, scene) in rest {
+                reports.push(super::done(SongReport::interrupted(title, scene), opts));
+            }
+            return reports;
+        }
         let next_chunk = chunks.next();
         let (gpu_out, next) = rayon::join(
             || run_chunk(gpu, &renderer, &entries),

@@ -90,6 +90,15 @@ impl SongReport {
         }
     }
 
+    /// A song not rendered because the worker was told to stop (retryable: exit 75).
+    fn interrupted(title: String, scene: PathBuf) -> Self {
+        SongReport {
+            error: Some("not rendered: the worker was stopped (SIGTERM); run again".into()),
+            retryable: true,
+            ..Self::new(title, scene)
+        }
+    }
+
     fn failed(title: String, scene: PathBuf, e: &Error) -> Self {
         SongReport {
             error: Some(e.to_string()),
@@ -315,9 +324,36 @@ fn claim_outputs(loaded: Vec<Result<LoadedSong>>) -> Vec<Result<LoadedSong>> {
         .collect()
 }
 
+static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+
+/// Makes SIGTERM and SIGINT stop the batch cleanly: songs already running finish and are
+/// written (atomically), songs not started are reported as retryable (exit 75).
+pub fn stop_on_signals() {
+    let flag = STOP.get_or_init(Default::default);
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(sig, std::sync::Arc::clone(flag)) {
+            eprintln!("warning: cannot watch for signal {sig}: {e}");
+        }
+    }
+}
+
+/// True once a watched signal arrived.
+pub fn stop_requested() -> bool {
+    STOP.get()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 /// One song, start to finish, on the CPU path.
 fn render_one_cpu(entry: Result<LoadedSong>, opts: &RenderOptions<'_>) -> SongReport {
     let t0 = Instant::now();
+    if stop_requested() {
+        let r = match &entry {
+            Ok(s) => SongReport::interrupted(s.title(), s.path.clone()),
+            Err(e) => SongReport::interrupted(scene_name(e), scene_path(e)),
+        };
+        return done(r, opts);
+    }
     let report = match entry {
         Err(e) => SongReport::failed(scene_name(&e), scene_path(&e), &e),
         Ok(s) => {
@@ -349,7 +385,7 @@ fn done(report: SongReport, opts: &RenderOptions<'_>) -> SongReport {
     report
 }
 
-fn scene_path(e: &Error) -> PathBuf {
+pub(crate) fn scene_path(e: &Error) -> PathBuf {
     match e {
         Error::Scene { path, .. }
         | Error::Input { path, .. }
@@ -359,7 +395,7 @@ fn scene_path(e: &Error) -> PathBuf {
     }
 }
 
-fn scene_name(e: &Error) -> String {
+pub(crate) fn scene_name(e: &Error) -> String {
     scene_path(e)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -30,7 +30,7 @@ ALBUMS=${ALBUMS:-4}
 SONGS_PER_ALBUM=${SONGS_PER_ALBUM:-3}
 SONG_SECONDS=${SONG_SECONDS:-6}
 DELIVER=${DELIVER:-streaming,broadcast}
-FORMAT=${FORMAT:-wav24}
+FORMAT=${FORMAT:-flac24,wav24}
 EXTRA_ARGS=${EXTRA_ARGS:---album-mode album --sequence}
 T0=$(date +%s)
 
