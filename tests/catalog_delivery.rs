@@ -19,23 +19,6 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mixfarm"))
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn ext(p: &Path) -> &str {
     p.extension().and_then(|e| e.to_str()).unwrap_or("")
 }
@@ -248,12 +231,17 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    while !files(&cut).iter().any(|p| ext(p) == "json") && t0.elapsed() < Duration::from_secs(120) {
+    while !common::tree_files(&cut).iter().any(|p| ext(p) == "json")
+        && t0.elapsed() < Duration::from_secs(120)
+    {
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let partial = files(&cut).iter().filter(|p| ext(p) == "json").count();
+    let partial = common::tree_files(&cut)
+        .iter()
+        .filter(|p| ext(p) == "json")
+        .count();
     let out = bin()
         .args(args(&cut, &["--skip-existing"]))
         .output()
@@ -266,7 +254,7 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
         s["ok"], s["skipped"]
     );
     let audio = |d: &Path| -> Vec<PathBuf> {
-        files(d)
+        common::tree_files(d)
             .into_iter()
             .filter(|p| !matches!(ext(p), "json" | "csv"))
             .collect()

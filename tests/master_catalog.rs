@@ -208,20 +208,10 @@ fn fades_have_the_documented_shape_and_offsets_move_the_target() {
 }
 
 fn audio_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "csv")) {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    common::tree_files(dir)
+        .into_iter()
+        .filter(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "csv")))
+        .collect()
 }
 
 fn assert_same_outputs(a: &Path, b: &Path) {
@@ -262,19 +252,10 @@ fn summary(dir: &Path, name: &str) -> serde_json::Value {
 
 /// JSON files under `dir` (song sidecars and reports).
 fn json_files(dir: &Path) -> usize {
-    let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                n += 1;
-            }
-        }
-    }
-    n
+    common::tree_files(dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .count()
 }
 
 /// Starts `master`, waits for its first finished song (a sidecar), then sends `signal`.

@@ -14,17 +14,8 @@ use mixfarm::ops::match_eq::{long_term_spectrum, Spectrum};
 
 const RATE: u32 = 48_000;
 
-/// RMS over 50 Hz–15 kHz of the dB difference of two spectra, mean removed (shape only).
 fn distance_db(a: &Spectrum, b: &Spectrum) -> f64 {
-    let d: Vec<f64> = a
-        .band_hz
-        .iter()
-        .zip(a.level_db.iter().zip(&b.level_db))
-        .filter(|(f, _)| (50.0..=15_000.0).contains(*f))
-        .map(|(_, (x, y))| x - y)
-        .collect();
-    let mean = d.iter().sum::<f64>() / d.len() as f64;
-    (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt()
+    common::spectrum_oracle::shape_distance_db(&a.band_hz, &a.level_db, &b.level_db)
 }
 
 fn spectrum(p: &Path) -> Spectrum {

@@ -291,18 +291,8 @@ fn shaped_noise(frames: usize, seed: u64, shape_db: impl Fn(f64) -> f64) -> Vec<
     shaped_noise_at(frames, RATE, seed, shape_db)
 }
 
-/// RMS over the centres in 50 Hz .. 15 kHz of the dB difference between two spectra, its
-/// mean removed (the shape distance; the overall level is the loudness stage's business).
 fn distance_db(a: &Spectrum, b: &Spectrum) -> f64 {
-    let d: Vec<f64> = a
-        .band_hz
-        .iter()
-        .zip(a.level_db.iter().zip(&b.level_db))
-        .filter(|(f, _)| (50.0..=15_000.0).contains(*f))
-        .map(|(_, (x, y))| x - y)
-        .collect();
-    let mean = d.iter().sum::<f64>() / d.len() as f64;
-    (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt()
+    common::spectrum_oracle::shape_distance_db(&a.band_hz, &a.level_db, &b.level_db)
 }
 
 #[test]

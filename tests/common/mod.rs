@@ -211,3 +211,22 @@ pub fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f64>]) -> f64 {
 pub fn db(x: f64) -> f64 {
     20.0 * x.log10()
 }
+
+/// Every file below `dir` (recursively), as paths relative to `dir`, sorted; empty when
+/// `dir` does not exist.
+pub fn tree_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                out.push(rel.to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -142,3 +142,17 @@ pub fn shaped_noise_at(
         })
         .collect()
 }
+
+/// RMS over the band centres in 50 Hz .. 15 kHz of the dB difference between two spectra
+/// (same grid), its mean removed: the shape distance (overall level is the loudness
+/// stage's business).
+pub fn shape_distance_db(band_hz: &[f64], a_db: &[f64], b_db: &[f64]) -> f64 {
+    let d: Vec<f64> = band_hz
+        .iter()
+        .zip(a_db.iter().zip(b_db))
+        .filter(|(f, _)| (50.0..=15_000.0).contains(*f))
+        .map(|(_, (x, y))| x - y)
+        .collect();
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt()
+}
