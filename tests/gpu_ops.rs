@@ -1,5 +1,5 @@
 //! The convolution processors on the GPU executor: `Processor::Reverb` (the shipped IR
-//! `scenes/irs/room.wav`) and linear-phase `Processor::Eq` through `Renderer::run` against
+//! `scenes/irs/room.wav`) and linear-phase `Processor::Eq` (parametric and the match EQ) through `Renderer::run` against
 //! the CPU reference executor `render::cpu::run_plan`, alone and batched with songs whose
 //! reverb sits at other steps; the linear-phase multiband (crossover split on the GPU, band
 //! compressors on the CPU after one read-back). Skips without an adapter unless `MIXFARM_REQUIRE_GPU=1`.
@@ -320,4 +320,41 @@ fn linear_phase_multiband_split_on_gpu_matches_cpu() {
         split_s * 1e3,
         comp_s * 1e3
     );
+}
+
+/// The match EQ of `mixfarm master --reference` (a 32767-tap linear-phase FIR at 48 kHz from
+/// a tilt-and-dip difference curve) through the GPU convolution against the CPU twin.
+fn match_eq() -> Processor {
+    use mixfarm::ops::match_eq::{match_curve, MatchSettings, Spectrum};
+    let band_hz: Vec<f64> = (0..60).map(|k| 20.0 * 2f64.powf(k as f64 / 6.0)).collect();
+    let oct = |f: &f64| (f / 1000.0).log2();
+    let song = Spectrum {
+        level_db: band_hz.iter().map(|f| -20.0 - 0.8 * oct(f)).collect(),
+        band_hz: band_hz.clone(),
+    };
+    let reference = Spectrum {
+        level_db: band_hz
+            .iter()
+            .map(|f| -20.0 + 0.8 * oct(f) - 3.0 * (-(oct(f) + 1.3).powi(2)).exp())
+            .collect(),
+        band_hz,
+    };
+    let curve = match_curve(&song, &reference, &MatchSettings::default());
+    assert!(!curve.is_flat());
+    Processor::Eq(curve.prepare(RATE))
+}
+
+#[test]
+fn match_eq_gpu_matches_cpu() {
+    let Some(g) = gpu("match eq on the gpu") else {
+        return;
+    };
+    let r = Renderer::new(g).expect("renderer");
+    let songs = vec![song(9, 24_000, 24_000, vec![match_eq()])];
+    let ((gpu_out, _), cpu_out) = (gpu_run(&r, g, &songs), cpu_run(&songs));
+    let e = err(&gpu_out[0], &cpu_out[0]);
+    report("match eq (32767 taps, tilt + low-mid dip)", e);
+    assert!(peak(&cpu_out[0]) > 0.1, "the match eq produced no signal");
+    assert!(e <= PLAN_TOL, "match eq gpu vs cpu {e:e} > {PLAN_TOL:e}");
+    assert_exact_on_llvmpipe(g, "match eq", e);
 }
