@@ -39,6 +39,18 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+/// Integrated loudness alone (BS.1770 gating, no true peak), LUFS; `None` when undefined.
+pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>> {
+    let fail = |e: ebur128::Error| Error::Render {
+        song: String::new(),
+        reason: format!("loudness measurement failed: {e}"),
+    };
+    let mut m = EbuR128::new(channels.len() as u32, sample_rate, Mode::I).map_err(fail)?;
+    let planes: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    m.add_frames_planar_f32(&planes).map_err(fail)?;
+    Ok(finite(m.loudness_global().map_err(fail)?))
+}
+
 /// Measures planar audio.
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
     let fail = |e: ebur128::Error| Error::Render {
@@ -185,26 +197,25 @@ pub fn master_to_target(
         return Ok((before, norm, after));
     };
     let mut gain_db = target - before.integrated_lufs.unwrap_or(target);
-    let mut best: Option<(f64, crate::plan::Planar, f64, Loudness)> = None;
+    // The search needs only the integrated loudness (gating blocks, no true-peak
+    // oversampling); the full measurement runs once, on the pass kept.
+    let mut best: Option<(f64, crate::plan::Planar, f64, f64)> = None;
     let mut search = GainSearch::default();
     for _ in 0..LIMITER_SEARCH_PASSES {
         let mut y = master.clone();
         apply_gain(&mut y, gain_db);
         let gr = lim.process_cpu(&mut y);
-        let l = measure(&y, sample_rate)?;
-        let err = target - l.integrated_lufs.unwrap_or(target);
-        let better = best
-            .as_ref()
-            .is_none_or(|b| err.abs() < (target - b.3.integrated_lufs.unwrap_or(target)).abs());
-        if better {
-            best = Some((gain_db, y, gr, l));
+        let err = target - integrated(&y, sample_rate)?.unwrap_or(target);
+        if best.as_ref().is_none_or(|b| err.abs() < b.3.abs()) {
+            best = Some((gain_db, y, gr, err));
         }
         if err.abs() <= LIMITER_SEARCH_TOLERANCE_LU {
             break;
         }
         gain_db = search.next(gain_db, target - err, target);
     }
-    let (gain_db, y, gr, after) = best.expect("at least one pass");
+    let (gain_db, y, gr, _) = best.expect("at least one pass");
+    let after = measure(&y, sample_rate)?;
     *master = y;
     norm.gain_db = gain_db;
     norm.limited_by_ceiling = false;
