@@ -441,3 +441,65 @@ fn plan_splits_by_audio_minutes() {
         );
     }
 }
+
+#[test]
+fn per_track_preset_and_a_missing_file() {
+    let t = tempdir();
+    for k in 0..2 {
+        song(
+            &t.path().join(format!("s{k}.wav")),
+            RATE as usize * 2,
+            0.3,
+            40,
+        );
+    }
+    // A preset that folds the stereo image to mono: its effect is plain to see (L = R).
+    write_text(t.path(), "mono.toml", "[[chain]]\ntype = \"width\"\nwidth = 0.0\n[[chain]]\ntype = \"limiter\"\nceiling_dbtp = -1.0\nrelease_ms = 100\nlookahead_ms = 5\n");
+    let m = write_text(t.path(), "m.csv", "file,title,album,track,preset\ns0.wav,Wide,P,1,\ns1.wav,Narrow,P,2,mono.toml\ngone.wav,Gone,P,3,\n");
+    let out = t.path().join("out");
+    let (code, err) = run(&[
+        "master",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "wav32f",
+    ]);
+    assert_eq!(code, 1, "one song failed, the others were written");
+    assert!(
+        err.contains("gone.wav"),
+        "the failure names the file: {err}"
+    );
+    let (wide, _) = read_wav(&out.join("streaming/P/01 - Wide.wav"));
+    let (narrow, _) = read_wav(&out.join("streaming/P/02 - Narrow.wav"));
+    let side = |x: &Vec<Vec<f32>>| {
+        x[0].iter()
+            .zip(&x[1])
+            .map(|(l, r)| f64::from((l - r).abs()))
+            .fold(0.0, f64::max)
+    };
+    eprintln!(
+        "max |L − R|: default chain {:.3e}, track preset mono.toml {:.3e}",
+        side(&wide),
+        side(&narrow)
+    );
+    assert!(side(&wide) > 0.01 && side(&narrow) < 1e-6);
+    let s = summary(&out, "summary.json");
+    assert_eq!((s["ok"].as_u64(), s["failed"].as_u64()), (Some(2), Some(1)));
+    // An unknown per-track preset is a manifest error naming the line (exit 2).
+    let bad = write_text(
+        t.path(),
+        "bad.csv",
+        "file,album,track,preset\ns0.wav,P,1,nosuch\n",
+    );
+    let (code, err) = run(&[
+        "master",
+        "--manifest",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.csv:2:") && err.contains("nosuch"), "{err}");
+}

@@ -324,9 +324,11 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
     for t in cat.albums.iter().flat_map(|a| &a.tracks) {
         if let Some(p) = &t.preset {
             if !presets.contains_key(p) {
-                let loaded = preset::load(p, &base, None).map_err(|e| match t.line {
-                    Some(l) => format!("manifest line {l}: {e}"),
-                    None => e,
+                let loaded = preset::load(p, &base, None).map_err(|e| {
+                    match (&cat.manifest, t.line) {
+                        (Some(m), Some(l)) => format!("{}:{l}: {e}", m.display()),
+                        _ => e,
+                    }
                 })?;
                 presets.insert(p.clone(), Chain::from_preset(loaded.chain));
             }
