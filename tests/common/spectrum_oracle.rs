@@ -11,17 +11,9 @@ pub fn db(p: f64) -> f64 {
     10.0 * p.log10()
 }
 
-/// Deterministic uniform noise in −0.5 .. 0.5.
+/// Deterministic uniform noise in −0.5 .. 0.5 (the shared xorshift noise, halved).
 pub fn noise(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        })
-        .collect()
+    super::noise(n, seed).iter().map(|v| v * 0.5).collect()
 }
 
 /// Naive Welch oracle: periodic Hann frames of `n`, hop n/2 (one zero-padded frame when
