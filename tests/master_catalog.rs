@@ -501,5 +501,8 @@ fn per_track_preset_and_a_missing_file() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("bad.csv:2:") && err.contains("nosuch"), "{err}");
+    assert!(
+        err.contains("bad.csv:2:") && err.contains("nosuch"),
+        "{err}"
+    );
 }

@@ -5,25 +5,25 @@
 //! their tags, the sidecar written last, and the continuous album file with its CUE sheet.
 //! CPU only; no shader mirrored.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::album::{limiter_for, master_album, master_track, AlbumMode, AlbumSong, MasteredSong};
 use super::manifest::{file_sha256, text_sha256, Album, Track};
+use super::prepare::{interrupted, is_interrupted, prepare_song, Prepared};
 use super::report::{SongReport, Status};
-use super::sequence::{apply_fades, cue_sheet, layout};
+use super::sequence::apply_fades;
+use super::sequence::write_sequence;
+use super::settings::{album_context, album_dir, fades_of, settings_hash, tags_for};
 use super::sidecar::{self, SequenceReport};
-use super::{Chain, Delivery, Job};
+use super::{Delivery, Job};
 use crate::audio::pcm::Pcm;
-use crate::audio::tags::Tags;
 use crate::error::{Error, Result};
-use crate::loudness::{self, Loudness};
-use crate::ops::{InsertSpec, PrepareCtx};
-use crate::plan::Planar;
+use crate::loudness;
+use crate::ops::InsertSpec;
 
 /// How a run is steered from outside: the stop flag (SIGTERM) and a per-song callback.
 pub struct Ctl<'a> {
@@ -45,182 +45,7 @@ pub struct AlbumResult {
 }
 
 /// A song's audio quantised once per format, and its sample rate (for the album file).
-type Quantised = (Vec<Pcm>, u32);
-
-/// A song after decoding and its chains, before the delivery gain.
-struct Prepared {
-    rate: u32,
-    input: Loudness,
-    match_eq: Option<String>,
-    /// one output per distinct chain, in the order of `chains`
-    chains: Vec<(Vec<InsertSpec>, Planar)>,
-    seconds: f64,
-}
-
-fn interrupted() -> Error {
-    Error::Render {
-        song: String::new(),
-        reason: "interrupted (SIGTERM)".into(),
-    }
-}
-
-fn is_interrupted(e: &Error) -> bool {
-    matches!(e, Error::Render { song, reason } if song.is_empty() && reason.starts_with("interrupted"))
-}
-
-fn prepare_song(
-    t: &Track,
-    chains: &[&[InsertSpec]],
-    job: &Job,
-    stop: &AtomicBool,
-) -> Result<Prepared> {
-    if stop.load(Ordering::SeqCst) {
-        return Err(interrupted());
-    }
-    let t0 = Instant::now();
-    let path = &t.file;
-    let d = crate::audio::decode::decode_file(path)?;
-    crate::audio::decode::check_finite(path, &d.channels)?;
-    if d.frames() == 0 {
-        return Err(Error::input(path, "no audio frames"));
-    }
-    let mut x = d.channels;
-    if x.len() == 1 {
-        x.push(x[0].clone()); // centred mono
-    }
-    let input =
-        loudness::measure(&x, d.sample_rate).map_err(|e| Error::input(path, e.to_string()))?;
-    let match_eq = match &job.reference {
-        Some(r) => Some(r.apply(&mut x, d.sample_rate)),
-        None => None,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let load = |p: &Path, r: u32| crate::audio::load_for_render(p, r);
-    let ctx = PrepareCtx {
-        sample_rate: d.sample_rate,
-        scene_dir: dir,
-        tempo_bpm: None,
-        load_audio: &load,
-    };
-    let mut out = Vec::with_capacity(chains.len());
-    for chain in chains {
-        if stop.load(Ordering::SeqCst) {
-            return Err(interrupted());
-        }
-        let mut y = x.clone();
-        for spec in chain.iter() {
-            let p = spec.prepare(&ctx)?;
-            p.process_cpu(&mut y, d.sample_rate, None);
-        }
-        out.push((chain.to_vec(), y));
-    }
-    Ok(Prepared {
-        rate: d.sample_rate,
-        input,
-        match_eq,
-        chains: out,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
-}
-
-/// Everything that shapes one song's outputs in one delivery (hashed into the sidecar).
-#[derive(Serialize)]
-struct SongSettings<'a> {
-    version: &'a str,
-    delivery: &'a str,
-    target_lufs: f64,
-    ceiling_dbtp: f64,
-    chain: &'a Chain,
-    mode: AlbumMode,
-    formats: Vec<&'static str>,
-    tags: &'a Tags,
-    key: &'a str,
-    gain_offset_db: f64,
-    fade_in_s: f64,
-    fade_out_s: f64,
-    reference: Option<(&'a str, f64)>,
-    album_context: Option<&'a str>,
-}
-
-/// The tags of track `k` of `album`.
-pub fn tags_for(album: &Album, t: &Track) -> Tags {
-    Tags {
-        title: Some(t.title.clone()),
-        artist: t.artist.clone().or_else(|| album.artist.clone()),
-        album: Some(album.title.clone()),
-        album_artist: album.artist.clone(),
-        track_number: t.track_number,
-        track_total: t.track_number.map(|_| {
-            album
-                .tracks
-                .iter()
-                .filter_map(|t| t.track_number)
-                .max()
-                .unwrap_or(0)
-        }),
-        isrc: t.isrc.clone(),
-        date: t.date.clone(),
-    }
-}
-
-/// The album-level facts every song's result depends on in album mode or in a sequence:
-/// each track's identity, input hash and settings, and the default gap and fades.
-fn album_context(album: &Album, hashes: &[Result<String>], job: &Job) -> String {
-    let mut s = format!(
-        "gap {} fades {} {}\n",
-        job.gap_s, job.fade_in_s, job.fade_out_s
-    );
-    for (t, h) in album.tracks.iter().zip(hashes) {
-        s.push_str(&format!(
-            "{}|{}|{:?}|{}|{:?}|{:?}|{:?}\n",
-            t.key,
-            h.as_deref().unwrap_or("unreadable"),
-            t.preset,
-            t.gain_offset_db,
-            t.fade_in_s,
-            t.fade_out_s,
-            t.gap_s
-        ));
-    }
-    text_sha256(&s)
-}
-
-fn fades_of(t: &Track, job: &Job) -> (f64, f64) {
-    (
-        t.fade_in_s.unwrap_or(job.fade_in_s),
-        t.fade_out_s.unwrap_or(job.fade_out_s),
-    )
-}
-
-/// Hex settings hash of track `t` in delivery `d`.
-fn settings_hash(album: &Album, t: &Track, d: &Delivery, job: &Job, ctx: Option<&str>) -> String {
-    let (fade_in_s, fade_out_s) = fades_of(t, job);
-    let s = SongSettings {
-        version: crate::VERSION,
-        delivery: &d.name,
-        target_lufs: d.target_lufs,
-        ceiling_dbtp: d.ceiling_dbtp,
-        chain: job.chain_for(d, t),
-        mode: job.mode,
-        formats: job.formats.iter().map(|f| f.name()).collect(),
-        tags: &tags_for(album, t),
-        key: &t.key,
-        gain_offset_db: t.gain_offset_db,
-        fade_in_s,
-        fade_out_s,
-        reference: job
-            .reference
-            .as_ref()
-            .map(|r| (r.sha256.as_str(), r.strength)),
-        album_context: ctx,
-    };
-    text_sha256(&serde_json::to_string(&s).unwrap_or_default())
-}
-
-/// The folder of `album` in delivery `d`.
-pub fn album_dir(job: &Job, d: &Delivery, album: &Album) -> PathBuf {
-    job.out.join(&d.name).join(&album.dir)
-}
+pub(super) type Quantised = (Vec<Pcm>, u32);
 
 /// Masters one album for every delivery and writes its files.
 pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
@@ -555,79 +380,4 @@ fn finish(
         return fail(r, &e);
     }
     Some((pcms, prep.rate))
-}
-
-/// Joins the album's songs (quantised, per format) with their gaps into one file per format
-/// plus its CUE sheet, under `DIR/<delivery>/<album>/sequence/<format>/`.
-fn write_sequence(
-    album: &Album,
-    job: &Job,
-    d: &Delivery,
-    dir: &Path,
-    pcms: &[Option<Quantised>],
-    hash: &str,
-) -> SequenceReport {
-    let mut rep = SequenceReport::new(&album.title, &d.name, hash);
-    let mut go = || -> std::result::Result<(), String> {
-        if pcms.len() != album.tracks.len() || pcms.iter().any(Option::is_none) {
-            return Err(
-                "not every song of the album was mastered, so no album file was made".into(),
-            );
-        }
-        let songs: Vec<&(Vec<Pcm>, u32)> = pcms.iter().flatten().collect();
-        let rate = songs[0].1;
-        if songs.iter().any(|s| s.1 != rate) {
-            return Err("the album's songs have different sample rates".into());
-        }
-        let lengths: Vec<usize> = songs.iter().map(|s| s.0[0].frames()).collect();
-        let gaps: Vec<f64> = album
-            .tracks
-            .iter()
-            .map(|t| t.gap_s.unwrap_or(job.gap_s))
-            .collect();
-        let (places, total) = layout(&lengths, &gaps, rate)?;
-        rep.sample_rate = rate;
-        rep.total_frames = total;
-        rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
-        for (fi, &f) in job.formats.iter().enumerate() {
-            let sub = dir.join("sequence").join(f.name());
-            let name = format!("{}.{}", album.dir, f.extension());
-            let mut joined = songs[0].0[fi].silence_like(0);
-            for (s, p) in songs.iter().zip(&places) {
-                let gap = p.start_frame - joined.frames();
-                joined.append(&joined.silence_like(gap))?;
-                joined.append(&s.0[fi])?;
-            }
-            let tags = Tags {
-                title: Some(album.title.clone()),
-                artist: album.artist.clone(),
-                album: Some(album.title.clone()),
-                album_artist: album.artist.clone(),
-                date: album.tracks.iter().find_map(|t| t.date.clone()),
-                ..Tags::default()
-            };
-            let audio = sub.join(&name);
-            crate::audio::encode::write_audio(&audio, &joined, rate, f, &tags)
-                .map_err(|e| e.to_string())?;
-            let cue = cue_sheet(album, &name, &places, rate)?;
-            let cue_path = sub.join(format!("{}.cue", album.dir));
-            crate::audio::encode::write_atomic(&cue_path, |tmp| {
-                std::fs::write(tmp, cue.as_bytes()).map_err(|e| Error::io(tmp, e))
-            })
-            .map_err(|e| e.to_string())?;
-            rep.files.push(audio);
-            rep.cue_sheets.push(cue_path);
-        }
-        Ok(())
-    };
-    if let Err(e) = go() {
-        rep.status = Status::Failed;
-        rep.error = Some(format!("album '{}' ({}): {e}", album.title, d.name));
-        return rep;
-    }
-    if let Err(e) = sidecar::write_sequence(dir, &rep) {
-        rep.status = Status::Failed;
-        rep.error = Some(e.to_string());
-    }
-    rep
 }

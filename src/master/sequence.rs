@@ -9,8 +9,15 @@
 //! cannot carry a CUE sheet and are refused.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use super::manifest::Album;
+use super::report::Status;
+use super::run::Quantised;
+use super::sidecar::{self, SequenceReport};
+use super::{Delivery, Job};
+use crate::audio::tags::Tags;
+use crate::error::Error;
 use crate::plan::Planar;
 
 /// CUE frames per second.
@@ -142,4 +149,79 @@ pub fn cue_sheet(
         let _ = writeln!(c, "    INDEX 01 {}", cue_time(p.start_frame, sample_rate));
     }
     Ok(c)
+}
+
+/// Joins the album's songs (quantised, per format) with their gaps into one file per format
+/// plus its CUE sheet, under `DIR/<delivery>/<album>/sequence/<format>/`.
+pub(super) fn write_sequence(
+    album: &Album,
+    job: &Job,
+    d: &Delivery,
+    dir: &Path,
+    pcms: &[Option<Quantised>],
+    hash: &str,
+) -> SequenceReport {
+    let mut rep = SequenceReport::new(&album.title, &d.name, hash);
+    let mut go = || -> std::result::Result<(), String> {
+        if pcms.len() != album.tracks.len() || pcms.iter().any(Option::is_none) {
+            return Err(
+                "not every song of the album was mastered, so no album file was made".into(),
+            );
+        }
+        let songs: Vec<&Quantised> = pcms.iter().flatten().collect();
+        let rate = songs[0].1;
+        if songs.iter().any(|s| s.1 != rate) {
+            return Err("the album's songs have different sample rates".into());
+        }
+        let lengths: Vec<usize> = songs.iter().map(|s| s.0[0].frames()).collect();
+        let gaps: Vec<f64> = album
+            .tracks
+            .iter()
+            .map(|t| t.gap_s.unwrap_or(job.gap_s))
+            .collect();
+        let (places, total) = layout(&lengths, &gaps, rate)?;
+        rep.sample_rate = rate;
+        rep.total_frames = total;
+        rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
+        for (fi, &f) in job.formats.iter().enumerate() {
+            let sub = dir.join("sequence").join(f.name());
+            let name = format!("{}.{}", album.dir, f.extension());
+            let mut joined = songs[0].0[fi].silence_like(0);
+            for (s, p) in songs.iter().zip(&places) {
+                let gap = p.start_frame - joined.frames();
+                joined.append(&joined.silence_like(gap))?;
+                joined.append(&s.0[fi])?;
+            }
+            let tags = Tags {
+                title: Some(album.title.clone()),
+                artist: album.artist.clone(),
+                album: Some(album.title.clone()),
+                album_artist: album.artist.clone(),
+                date: album.tracks.iter().find_map(|t| t.date.clone()),
+                ..Tags::default()
+            };
+            let audio = sub.join(&name);
+            crate::audio::encode::write_audio(&audio, &joined, rate, f, &tags)
+                .map_err(|e| e.to_string())?;
+            let cue = cue_sheet(album, &name, &places, rate)?;
+            let cue_path = sub.join(format!("{}.cue", album.dir));
+            crate::audio::encode::write_atomic(&cue_path, |tmp| {
+                std::fs::write(tmp, cue.as_bytes()).map_err(|e| Error::io(tmp, e))
+            })
+            .map_err(|e| e.to_string())?;
+            rep.files.push(audio);
+            rep.cue_sheets.push(cue_path);
+        }
+        Ok(())
+    };
+    if let Err(e) = go() {
+        rep.status = Status::Failed;
+        rep.error = Some(format!("album '{}' ({}): {e}", album.title, d.name));
+        return rep;
+    }
+    if let Err(e) = sidecar::write_sequence(dir, &rep) {
+        rep.status = Status::Failed;
+        rep.error = Some(e.to_string());
+    }
+    rep
 }

@@ -1,0 +1,73 @@
+//! The command line of `mixfarm master` (clap). CPU only; no shader mirrored.
+
+use std::path::PathBuf;
+
+use super::AlbumMode;
+use crate::plan::OutputFormat;
+
+/// Arguments of `mixfarm master`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MasterArgs {
+    /// stereo/mono audio files and/or folders (a folder = one album)
+    #[arg(required_unless_present = "manifest")]
+    pub inputs: Vec<PathBuf>,
+    /// catalog manifest (.csv or .toml): file, title, artist, album, track, isrc, preset,
+    /// gain_offset_db, fade_in_s, fade_out_s, gap_s
+    #[arg(long, short, conflicts_with = "inputs")]
+    pub manifest: Option<PathBuf>,
+    /// output folder
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// preset (streaming, apple, broadcast, cd, or a preset file) used when no --deliver
+    #[arg(long, default_value = "streaming")]
+    pub preset: String,
+    /// target integrated loudness, LUFS (overrides every delivery's preset)
+    #[arg(long, allow_hyphen_values = true)]
+    pub target: Option<f64>,
+    /// true-peak ceiling, dBTP (overrides every delivery's preset)
+    #[arg(long, allow_hyphen_values = true)]
+    pub ceiling: Option<f64>,
+    /// deliveries, comma-separated presets (e.g. streaming,broadcast)
+    #[arg(long, value_delimiter = ',')]
+    pub deliver: Vec<String>,
+    /// one gain per song (`track`) or per album (`album`)
+    #[arg(long, value_enum, default_value_t = AlbumMode::Track)]
+    pub album_mode: AlbumMode,
+    /// output formats, comma-separated: wav16, wav24, wav32f, flac16, flac24
+    #[arg(long, value_delimiter = ',', default_value = "wav24", value_parser = parse_format)]
+    pub format: Vec<OutputFormat>,
+    /// also write each album as one continuous file with a CUE sheet
+    #[arg(long)]
+    pub sequence: bool,
+    /// silence between tracks in the album file, seconds (rounded up to a CUE frame)
+    #[arg(long, default_value_t = 2.0)]
+    pub gap: f64,
+    /// fade-in of every song, seconds (a manifest's fade_in_s wins)
+    #[arg(long, default_value_t = 0.0)]
+    pub fade_in: f64,
+    /// fade-out of every song, seconds (a manifest's fade_out_s wins)
+    #[arg(long, default_value_t = 0.0)]
+    pub fade_out: f64,
+    /// match each song's tonal balance and loudness to this reference track
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// how far to move toward the reference's spectrum, 0..1
+    #[arg(long, default_value_t = 1.0)]
+    pub match_strength: f64,
+    /// skip songs whose sidecar records the same input, settings and mixfarm version
+    #[arg(long, overrides_with = "force")]
+    pub skip_existing: bool,
+    /// redo every song, even when its sidecar says it is up to date
+    #[arg(long, overrides_with = "skip_existing")]
+    pub force: bool,
+    /// this worker's shard, INDEX/COUNT (0-based); default: the scheduler's array index
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
+    #[arg(long)]
+    pub shards: Option<usize>,
+}
+
+fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {
+    s.parse()
+}

@@ -1,0 +1,212 @@
+//! `mixfarm master` and `mixfarm plan` as commands: shard selection, the signal watch, the
+//! progress bar, the album loop and the summary. CPU only; no shader mirrored.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{
+    job, load_catalog, manifest, run_album, shard, Album, Catalog, Ctl, MasterArgs, SongReport,
+    Status, Summary, AUDIO_EXTENSIONS,
+};
+
+/// The albums of `cat` on `shard` (all of them when not sharded).
+pub fn albums_of_shard(cat: &Catalog, shard: Option<shard::Shard>) -> Vec<Album> {
+    let Some(s) = shard else {
+        return cat.albums.clone();
+    };
+    let secs = shard::album_seconds(cat);
+    let titles: Vec<&str> = cat.albums.iter().map(|a| a.title.as_str()).collect();
+    let of = shard::assign(&secs, &titles, s.count);
+    cat.albums
+        .iter()
+        .zip(of)
+        .filter(|(_, i)| *i == s.index)
+        .map(|(a, _)| a.clone())
+        .collect()
+}
+
+/// Exit code of a run: 75 interrupted (retry), 1 some songs failed, 0 all done.
+pub fn exit_code(s: &Summary) -> u8 {
+    if s.interrupted {
+        75
+    } else if s.failed > 0 || !s.failures.is_empty() {
+        1
+    } else {
+        0
+    }
+}
+
+fn progress(total: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "[{elapsed_precise}] {wide_bar} {pos}/{len} songs  {msg}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(pb)
+}
+
+/// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed, 2 usage error, 75 stopped by
+/// SIGTERM (retry).
+pub fn master_cmd(args: MasterArgs) -> ExitCode {
+    let usage = |m: String| {
+        eprintln!("error: {m}");
+        ExitCode::from(2)
+    };
+    let cat = match load_catalog(&args) {
+        Ok(c) => c,
+        Err(e) => return usage(e.to_string()),
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let shard = match shard::resolve(args.shard.as_deref(), args.shards, &env) {
+        Ok(s) => s,
+        Err(m) => return usage(m),
+    };
+    let mut job = match job(&args, &cat) {
+        Ok(j) => j,
+        Err(m) => return usage(m),
+    };
+    job.shard = shard.map(|s| s.to_string());
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("warning: cannot watch for signal {sig}: {e}");
+        }
+    }
+    let albums = albums_of_shard(&cat, shard);
+    let total: usize = albums.iter().map(|a| a.tracks.len()).sum::<usize>() * job.deliveries.len();
+    if let Some(s) = shard {
+        eprintln!(
+            "shard {s}: {} albums, {} songs of {} albums in the catalog",
+            albums.len(),
+            albums.iter().map(|a| a.tracks.len()).sum::<usize>(),
+            cat.albums.len()
+        );
+    }
+    let bar = progress(total);
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let log = Mutex::new(());
+    let on_song = |r: &SongReport| {
+        let line = match (&r.status, &r.error) {
+            (Status::Failed, e) => {
+                failed.fetch_add(1, Ordering::SeqCst);
+                format!("FAILED  {}: {}", r.delivery, e.as_deref().unwrap_or(""))
+            }
+            (Status::Skipped, _) => format!(
+                "skipped {}/{}/{} (up to date)",
+                r.delivery, r.album, r.title
+            ),
+            (Status::Ok, _) => format!(
+                "ok      {}/{}/{} ({})",
+                r.delivery, r.album, r.title, r.reason
+            ),
+        };
+        let _g = log.lock();
+        match &bar {
+            Some(pb) => {
+                pb.inc(1);
+                pb.set_message(format!("{} failed", failed.load(Ordering::SeqCst)));
+                pb.println(line);
+            }
+            None => eprintln!("{line}"),
+        }
+    };
+    let ctl = Ctl {
+        stop: &stop,
+        on_song: &on_song,
+    };
+    let mut summary = Summary {
+        mixfarm_version: crate::VERSION.into(),
+        manifest_sha256: cat.hash.clone(),
+        shard: job.shard.clone(),
+        albums: albums.len(),
+        ..Summary::default()
+    };
+    let mut sequences = Vec::new();
+    for a in &albums {
+        if stop.load(Ordering::SeqCst) {
+            summary.interrupted = true;
+            break;
+        }
+        let r = run_album(a, &job, &ctl);
+        summary.add(r.songs);
+        for s in &r.sequences {
+            if let Some(e) = &s.error {
+                eprintln!("FAILED  {e}");
+                summary
+                    .failures
+                    .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
+            }
+        }
+        sequences.extend(r.sequences);
+        if r.interrupted {
+            summary.interrupted = true;
+            break;
+        }
+    }
+    summary.sequences = sequences;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    let (dir, stem) = match shard {
+        Some(s) => (
+            args.out.join("reports"),
+            format!("shard-{}-of-{}", s.index, s.count),
+        ),
+        None => (args.out.clone(), "summary".to_string()),
+    };
+    if let Err(e) = summary.write(&dir, &stem) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    eprintln!(
+        "{} song deliveries: {} mastered, {} up to date, {} failed{}; report {}",
+        summary.total,
+        summary.ok,
+        summary.skipped,
+        summary.failed,
+        if summary.interrupted {
+            "; STOPPED by a signal (exit 75: run again to resume)"
+        } else {
+            ""
+        },
+        dir.join(format!("{stem}.json")).display()
+    );
+    ExitCode::from(exit_code(&summary))
+}
+
+/// `mixfarm plan MANIFEST --shards N`: how the catalog splits.
+pub fn plan_cmd(inputs: &[PathBuf], shards: usize, json: bool) -> ExitCode {
+    if shards == 0 {
+        eprintln!("error: --shards must be at least 1");
+        return ExitCode::from(2);
+    }
+    let cat = match inputs {
+        [m] if m.is_file() && m.extension().is_some_and(|e| e == "csv" || e == "toml") => {
+            manifest::read_manifest(m)
+        }
+        _ => super::catalog_from_inputs(inputs, &AUDIO_EXTENSIONS),
+    };
+    let cat = match cat {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let plans = shard::plan(&cat, shards);
+    if json {
+        let v = serde_json::json!({ "manifest_sha256": cat.hash, "shards": plans });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print!("{}", shard::plan_table(&plans, &cat.hash));
+    }
+    ExitCode::SUCCESS
+}

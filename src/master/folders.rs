@@ -1,0 +1,110 @@
+//! Catalogs without a manifest: each input folder is one album (its audio files in file-name
+//! order, numbered from 1), loose files form the album "Singles". CPU only; no shader
+//! mirrored.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::manifest::{safe_file_name, sha256_hex, Album, Catalog, Track};
+use crate::error::{Error, Result};
+
+fn plain_track(file: &Path, number: Option<u32>) -> Track {
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = file
+        .file_stem()
+        .map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+    Track {
+        file: file.to_path_buf(),
+        key: name,
+        title: stem.clone(),
+        artist: None,
+        track_number: number,
+        isrc: None,
+        date: None,
+        preset: None,
+        gain_offset_db: 0.0,
+        fade_in_s: None,
+        fade_out_s: None,
+        gap_s: None,
+        output_stem: safe_file_name(&stem),
+        line: None,
+    }
+}
+
+/// Builds a catalog from files and folders: each folder is one album (its audio files in
+/// file-name order, numbered from 1), loose files form the album "Singles".
+pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Catalog> {
+    let mut singles = Vec::new();
+    let mut out: Vec<Album> = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p).map_err(|e| Error::io(p, e))?;
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .filter(|f| {
+                    f.extension().is_some_and(|x| {
+                        extensions.contains(&x.to_string_lossy().to_lowercase().as_str())
+                    })
+                })
+                .collect();
+            files.sort();
+            let title = p
+                .canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "Album".into());
+            let tracks = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| plain_track(f, Some(i as u32 + 1)))
+                .collect();
+            out.push(Album {
+                dir: safe_file_name(&title),
+                title,
+                artist: None,
+                tracks,
+            });
+        } else {
+            singles.push(plain_track(p, None));
+        }
+    }
+    if !singles.is_empty() {
+        out.push(Album {
+            title: "Singles".into(),
+            dir: "Singles".into(),
+            artist: None,
+            tracks: singles,
+        });
+    }
+    out.sort_by(|a, b| a.title.cmp(&b.title));
+    let mut dirs = HashSet::new();
+    for a in &out {
+        if !dirs.insert(a.dir.to_lowercase()) {
+            return Err(Error::scene(
+                PathBuf::from(&a.dir),
+                "two input folders share this name: give a manifest to tell the albums apart",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for t in &a.tracks {
+            if !seen.insert(t.output_stem.to_lowercase()) {
+                return Err(Error::input(
+                    &t.file,
+                    format!(
+                        "two inputs of '{}' share the name '{}'",
+                        a.title, t.output_stem
+                    ),
+                ));
+            }
+        }
+    }
+    let list: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+    Ok(Catalog {
+        albums: out,
+        manifest: None,
+        hash: sha256_hex(list.join("\n").as_bytes()),
+    })
+}

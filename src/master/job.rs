@@ -1,0 +1,135 @@
+//! What one `mixfarm master` run does to every album ([`Job`]), built from the command line
+//! and the catalog. CPU only; no shader mirrored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::reference::{reference, Reference};
+use super::AUDIO_EXTENSIONS;
+use super::{deliveries, manifest, AlbumMode, Catalog, Chain, Delivery, MasterArgs, Track};
+use crate::plan::OutputFormat;
+use crate::scene::preset;
+
+/// Everything one `mixfarm master` run does to every album.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// deliveries
+    pub deliveries: Vec<Delivery>,
+    /// output formats (each delivery writes each)
+    pub formats: Vec<OutputFormat>,
+    /// track or album loudness
+    pub mode: AlbumMode,
+    /// write album files and CUE sheets
+    pub sequence: bool,
+    /// default gap before each track in an album file, seconds
+    pub gap_s: f64,
+    /// default fade-in, seconds
+    pub fade_in_s: f64,
+    /// default fade-out, seconds
+    pub fade_out_s: f64,
+    /// reference matching
+    pub reference: Option<Reference>,
+    /// output folder
+    pub out: PathBuf,
+    /// skip up-to-date songs
+    pub skip_existing: bool,
+    /// this worker's shard (`I/N`)
+    pub shard: Option<String>,
+    /// SHA-256 of the manifest or input list
+    pub manifest_sha256: String,
+    /// per-track presets by name
+    pub presets: BTreeMap<String, Chain>,
+}
+
+impl Job {
+    /// The chain track `t` goes through in delivery `d`: its own preset's, or the delivery's.
+    pub fn chain_for<'a>(&'a self, d: &'a Delivery, t: &Track) -> &'a Chain {
+        t.preset
+            .as_ref()
+            .and_then(|p| self.presets.get(p))
+            .unwrap_or(&d.chain)
+    }
+}
+
+/// Loads the catalog of `args` (a manifest or the inputs).
+pub fn load_catalog(args: &MasterArgs) -> crate::Result<Catalog> {
+    match &args.manifest {
+        Some(m) => manifest::read_manifest(m),
+        None => super::catalog_from_inputs(&args.inputs, &AUDIO_EXTENSIONS),
+    }
+}
+
+/// Builds the job of `args` for `cat` (usage errors as a message).
+pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String> {
+    let mut dels = deliveries(args)?;
+    let mut seen = std::collections::HashSet::new();
+    for f in &args.format {
+        if !seen.insert(f.extension()) {
+            return Err(format!(
+                "two formats write .{} files: pick one per container",
+                f.extension()
+            ));
+        }
+    }
+    for (what, v) in [
+        ("--gap", args.gap),
+        ("--fade-in", args.fade_in),
+        ("--fade-out", args.fade_out),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!("{what} must be ≥ 0 seconds, got {v}"));
+        }
+    }
+    if !(0.0..=1.0).contains(&args.match_strength) {
+        return Err(format!(
+            "--match-strength must be within 0..1, got {}",
+            args.match_strength
+        ));
+    }
+    let base = cat
+        .manifest
+        .as_ref()
+        .and_then(|m| m.parent())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut presets = BTreeMap::new();
+    for t in cat.albums.iter().flat_map(|a| &a.tracks) {
+        if let Some(p) = &t.preset {
+            if !presets.contains_key(p) {
+                let loaded =
+                    preset::load(p, &base, None).map_err(|e| match (&cat.manifest, t.line) {
+                        (Some(m), Some(l)) => format!("{}:{l}: {e}", m.display()),
+                        _ => e,
+                    })?;
+                presets.insert(p.clone(), Chain::from_preset(loaded.chain));
+            }
+        }
+    }
+    let reference = match &args.reference {
+        Some(path) => {
+            let r = reference(path, args.match_strength).map_err(|e| e.to_string())?;
+            if args.target.is_none() {
+                for d in &mut dels {
+                    d.target_lufs = r.lufs;
+                    d.target_from = format!("reference {}", path.display());
+                }
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    Ok(Job {
+        deliveries: dels,
+        formats: args.format.clone(),
+        mode: args.album_mode,
+        sequence: args.sequence,
+        gap_s: args.gap,
+        fade_in_s: args.fade_in,
+        fade_out_s: args.fade_out,
+        reference,
+        out: args.out.clone(),
+        skip_existing: args.skip_existing && !args.force,
+        shard: None,
+        manifest_sha256: cat.hash.clone(),
+        presets,
+    })
+}

@@ -1,0 +1,81 @@
+//! Reference matching for `mixfarm master --reference`: the reference's long-term spectrum
+//! (for the match EQ) and its integrated loudness (the target). CPU only here; the match EQ
+//! itself is the `match_eq` operator (a linear-phase FIR, GPU path through the convolution).
+
+use std::path::{Path, PathBuf};
+
+use super::manifest;
+use crate::ops::match_eq;
+
+/// Reference matching: the reference's long-term spectrum and loudness. Each song goes
+/// through a match EQ (linear phase, limited in dB, scaled by the strength) before its chain;
+/// the reference's integrated loudness becomes the target unless `--target` is given.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// the reference file
+    pub path: PathBuf,
+    /// SHA-256 of it (part of every song's settings hash)
+    pub sha256: String,
+    /// 0..1
+    pub strength: f64,
+    /// its integrated loudness, LUFS
+    pub lufs: f64,
+    /// its long-term spectrum
+    pub spectrum: match_eq::Spectrum,
+}
+
+impl Reference {
+    /// The match EQ settings used.
+    pub fn settings(&self) -> match_eq::MatchSettings {
+        match_eq::MatchSettings {
+            strength: self.strength,
+            ..match_eq::MatchSettings::default()
+        }
+    }
+
+    /// Applies the match EQ to `x`; returns a sentence for the report.
+    pub fn apply(&self, x: &mut crate::plan::Planar, rate: u32) -> String {
+        let song = match_eq::long_term_spectrum(x, rate);
+        let curve = match_eq::match_curve(&song, &self.spectrum, &self.settings());
+        let name = self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        if curve.is_flat() {
+            return format!(
+                "match EQ toward {name}: flat (strength {:.2})",
+                self.strength
+            );
+        }
+        curve.apply_cpu(x, rate);
+        let boost = curve.gain_db.iter().copied().fold(0.0, f64::max);
+        let cut = curve.gain_db.iter().copied().fold(0.0, f64::min);
+        format!(
+            "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
+            self.strength
+        )
+    }
+}
+
+pub fn reference(path: &Path, strength: f64) -> crate::Result<Reference> {
+    let d = crate::audio::decode::decode_file(path)?;
+    crate::audio::decode::check_finite(path, &d.channels)?;
+    let mut x = d.channels;
+    if x.len() == 1 {
+        x.push(x[0].clone());
+    }
+    let l = crate::loudness::measure(&x, d.sample_rate)?;
+    let lufs = l.integrated_lufs.ok_or_else(|| {
+        crate::Error::input(
+            path,
+            "the reference's loudness is unmeasurable (silent or shorter than 400 ms)",
+        )
+    })?;
+    Ok(Reference {
+        path: path.to_path_buf(),
+        sha256: manifest::file_sha256(path)?,
+        strength,
+        lufs,
+        spectrum: match_eq::long_term_spectrum(&x, d.sample_rate),
+    })
+}
