@@ -57,6 +57,9 @@ pub enum Error {
         /// true for device loss and out-of-memory (worth retrying elsewhere)
         retryable: bool,
     },
+    /// The worker was told to stop (SIGTERM/SIGINT) before this work started (exit 75).
+    #[error("interrupted (SIGTERM): run again to resume")]
+    Interrupted,
 }
 
 fn location(path: &std::path::Path, line: Option<usize>) -> String {

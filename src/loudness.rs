@@ -39,8 +39,9 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Integrated loudness alone (BS.1770 gating, no true peak), LUFS; `None` when undefined.
-pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>> {
+/// A meter holding `channels` for integrated loudness only (BS.1770 gating, no true peak);
+/// several can be combined with `EbuR128::loudness_global_multiple` (album loudness).
+pub fn integrated_meter(channels: &[Vec<f32>], sample_rate: u32) -> Result<EbuR128> {
     let fail = |e: ebur128::Error| Error::Render {
         song: String::new(),
         reason: format!("loudness measurement failed: {e}"),
@@ -48,7 +49,13 @@ pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>
     let mut m = EbuR128::new(channels.len() as u32, sample_rate, Mode::I).map_err(fail)?;
     let planes: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
     m.add_frames_planar_f32(&planes).map_err(fail)?;
-    Ok(finite(m.loudness_global().map_err(fail)?))
+    Ok(m)
+}
+
+/// Integrated loudness alone, LUFS; `None` when undefined (silence, < 400 ms).
+pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>> {
+    let m = integrated_meter(channels, sample_rate)?;
+    Ok(m.loudness_global().ok().and_then(finite))
 }
 
 /// Measures planar audio.

@@ -33,20 +33,6 @@ fn wav_ints(p: &Path) -> Vec<i32> {
     r.samples::<i32>().map(Result::unwrap).collect()
 }
 
-fn album_lufs(paths: &[PathBuf]) -> f64 {
-    let meters: Vec<ebur128::EbuR128> = paths
-        .iter()
-        .map(|f| {
-            let (x, spec) = common::read_wav(f);
-            let mut m = ebur128::EbuR128::new(2, spec.sample_rate, ebur128::Mode::I).unwrap();
-            let s: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
-            m.add_frames_planar_f32(&s).unwrap();
-            m
-        })
-        .collect();
-    ebur128::EbuR128::loudness_global_multiple(meters.iter()).unwrap()
-}
-
 #[test]
 fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
     let t = common::tempdir();
@@ -171,7 +157,7 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
             } else {
                 -23.0
             };
-            let l = album_lufs(&wavs);
+            let l = common::album_lufs(&wavs);
             eprintln!("{delivery} / {album}: album loudness {l:.3} LUFS (target {target})");
             assert!((l - target).abs() < TARGET_TOL_LU);
             // Album files: FLAC and WAV, CUE INDEX 01 on the track starts of sequence.json.

@@ -49,21 +49,6 @@ fn lufs(p: &Path) -> f64 {
     a.integrated_lufs.expect("measurable")
 }
 
-fn album_lufs(files: &[PathBuf]) -> f64 {
-    let meters: Vec<ebur128::EbuR128> = files
-        .iter()
-        .map(|f| {
-            let (x, spec) = common::read_wav(f);
-            let mut m =
-                ebur128::EbuR128::new(x.len() as u32, spec.sample_rate, ebur128::Mode::I).unwrap();
-            let s: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
-            m.add_frames_planar_f32(&s).unwrap();
-            m
-        })
-        .collect();
-    ebur128::EbuR128::loudness_global_multiple(meters.iter()).unwrap()
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -171,7 +156,7 @@ fn album_mode_keeps_differences_and_lands_the_album() {
     let ob = out.join("gentle/Album Y/b.wav");
     let d_in = lufs(&a) - lufs(&b);
     let d_out = lufs(&oa) - lufs(&ob);
-    let album = album_lufs(&[oa.clone(), ob.clone()]);
+    let album = common::album_lufs(&[oa.clone(), ob.clone()]);
     eprintln!("difference in {d_in:.3} out {d_out:.3} LU, album {album:.3} LUFS");
     assert!((d_in - d_out).abs() <= TARGET_TOL_LU);
     assert!((album + 20.0).abs() <= TARGET_TOL_LU);
@@ -186,7 +171,7 @@ fn album_mode_keeps_differences_and_lands_the_album() {
         out2.join("streaming/Album Y/a.wav"),
         out2.join("streaming/Album Y/b.wav"),
     ];
-    let album = album_lufs(&files);
+    let album = common::album_lufs(&files);
     eprintln!("streaming album {album:.3} LUFS");
     assert!((album + 14.0).abs() <= TARGET_TOL_LU);
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ebur128::{EbuR128, Mode};
+use ebur128::EbuR128;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -62,22 +62,11 @@ pub fn limiter_for(
     Ok(Some(spec.prepare(&ctx)?))
 }
 
-fn meter(x: &Planar, rate: u32) -> Result<EbuR128> {
-    let fail = |e: ebur128::Error| Error::Render {
-        song: String::new(),
-        reason: format!("loudness measurement failed: {e}"),
-    };
-    let mut m = EbuR128::new(x.len() as u32, rate, Mode::I).map_err(fail)?;
-    let s: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
-    m.add_frames_planar_f32(&s).map_err(fail)?;
-    Ok(m)
-}
-
 /// Integrated loudness of songs taken together (all their gated blocks), LUFS.
 pub fn album_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
     let meters: Vec<EbuR128> = songs
         .par_iter()
-        .map(|(x, r)| meter(x, *r))
+        .map(|(x, r)| loudness::integrated_meter(x, *r))
         .collect::<Result<_>>()?;
     let l = EbuR128::loudness_global_multiple(meters.iter()).unwrap_or(f64::NEG_INFINITY);
     Ok(l.is_finite().then_some(l))

@@ -22,17 +22,8 @@ pub(super) struct Prepared {
     pub(super) seconds: f64,
 }
 
-pub(super) fn interrupted() -> Error {
-    Error::Render {
-        song: String::new(),
-        reason: "interrupted (SIGTERM)".into(),
-    }
-}
-
-pub(super) fn is_interrupted(e: &Error) -> bool {
-    matches!(e, Error::Render { song, reason } if song.is_empty() && reason.starts_with("interrupted"))
-}
-
+/// Decodes track `t` (mono becomes centred stereo), measures it, applies the reference
+/// match EQ and runs each of `chains` once; stops early with [`Error::Interrupted`].
 pub(super) fn prepare_song(
     t: &Track,
     chains: &[&[InsertSpec]],
@@ -40,7 +31,7 @@ pub(super) fn prepare_song(
     stop: &AtomicBool,
 ) -> Result<Prepared> {
     if stop.load(Ordering::SeqCst) {
-        return Err(interrupted());
+        return Err(Error::Interrupted);
     }
     let t0 = Instant::now();
     let path = &t.file;
@@ -70,7 +61,7 @@ pub(super) fn prepare_song(
     let mut out = Vec::with_capacity(chains.len());
     for chain in chains {
         if stop.load(Ordering::SeqCst) {
-            return Err(interrupted());
+            return Err(Error::Interrupted);
         }
         let mut y = x.clone();
         for spec in chain.iter() {

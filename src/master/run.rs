@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::album::{limiter_for, master_album, master_track, AlbumMode, AlbumSong, MasteredSong};
 use super::manifest::{file_sha256, text_sha256, Album, Track};
-use super::prepare::{interrupted, is_interrupted, prepare_song, Prepared};
+use super::prepare::{prepare_song, Prepared};
 use super::report::{SongReport, Status};
 use super::sequence::apply_fades;
 use super::sequence::write_sequence;
@@ -143,7 +143,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         .collect();
     if prepared
         .iter()
-        .any(|(_, p)| p.as_ref().err().is_some_and(is_interrupted))
+        .any(|(_, p)| matches!(p, Err(Error::Interrupted)))
     {
         result.interrupted = true;
         return result;
@@ -162,7 +162,8 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .collect();
         let mastered = master_delivery(album, job, d, &need);
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
-        let outs: Vec<(SongReport, Option<Quantised>)> = need
+        // `None`: not started because the worker was told to stop.
+        let outs: Vec<Option<(SongReport, Option<Quantised>)>> = need
             .par_iter()
             .zip(mastered)
             .map(|((k, prep), m)| {
@@ -173,23 +174,20 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 r.manifest_sha256 = Some(job.manifest_sha256.clone());
                 r.shard = job.shard.clone();
                 if ctl.stop.load(Ordering::SeqCst) {
-                    return (r.failed(&interrupted()), None);
+                    return None;
                 }
                 let existing = fresh[*k][di].as_ref();
                 let out = finish(album, t, job, d, &dir, prep, m, share_s, &mut r, existing);
-                (r, out)
+                Some((r, out))
             })
             .collect();
         let mut pcms: Vec<Option<Quantised>> = Vec::with_capacity(outs.len());
-        for (r, p) in outs {
-            if r.error
-                .as_deref()
-                .is_some_and(|e| e.ends_with("interrupted (SIGTERM)"))
-            {
+        for out in outs {
+            let Some((r, p)) = out else {
                 result.interrupted = true;
                 pcms.push(None);
                 continue;
-            }
+            };
             (ctl.on_song)(&r);
             result.songs.push(r);
             pcms.push(p);

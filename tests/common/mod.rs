@@ -230,3 +230,20 @@ pub fn tree_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Integrated loudness of WAV files taken together (all their gated blocks: ebur128's
+/// `loudness_global_multiple`, the album loudness), LUFS.
+pub fn album_lufs(files: &[PathBuf]) -> f64 {
+    let meters: Vec<ebur128::EbuR128> = files
+        .iter()
+        .map(|f| {
+            let (x, spec) = read_wav(f);
+            let mut m =
+                ebur128::EbuR128::new(x.len() as u32, spec.sample_rate, ebur128::Mode::I).unwrap();
+            let s: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
+            m.add_frames_planar_f32(&s).unwrap();
+            m
+        })
+        .collect();
+    ebur128::EbuR128::loudness_global_multiple(meters.iter()).unwrap()
+}
