@@ -260,7 +260,7 @@ fn whole_plans(c: &mut Criterion, gpu: Option<&Gpu>, s: &Sizes) {
     g.bench_function("cpu", |b| {
         b.iter(|| {
             jobs.par_iter()
-                .map(|(p, s)| mixfarm::render::cpu::run_plan(p, s).expect("render"))
+                .map(|(p, s)| mixfarm::engine::cpu::run_plan(p, s).expect("render"))
                 .collect::<Vec<_>>()
         })
     });

@@ -2,10 +2,8 @@
 //! Exit codes: 0 all songs ok, 1 some songs failed, 2 usage or scene error, 75 retryable
 //! (GPU lost, out of memory).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use clap::{Parser, Subcommand};
 
@@ -227,42 +225,20 @@ fn render_cmd(
             return ExitCode::from(2);
         }
     };
-    let tty = std::io::stderr().is_terminal();
-    let bar = Mutex::new(None::<indicatif::ProgressBar>);
-    if tty {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos} songs  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        *bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
-    }
-    let on_done = |r: &SongReport| {
-        let line = song_line(r);
-        match bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            Some(pb) => {
-                pb.inc(1);
-                pb.println(line);
-            }
-            None => eprintln!("{line}"),
-        }
-    };
+    let bar = crate::engine::progress::Progress::new(None);
+    let on_done = |r: &SongReport| bar.song(&song_line(r), r.error.is_some());
     let opts = RenderOptions {
         out_dir: out,
         backend,
         on_song_done: Some(&on_done),
     };
-    render::stop_on_signals();
+    crate::engine::stop::stop_on_signals();
     let mut report = pool.install(|| render::render_batch(scenes, &opts));
     if let Some((s, h)) = shard {
         report.shard = Some(s);
         report.inputs_sha256 = Some(h);
     }
-    if let Some(pb) = bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        pb.finish_and_clear();
-    }
+    bar.finish();
     if let Some(note) = &report.note {
         eprintln!("{}{note}", if report.fatal { "error: " } else { "note: " });
     }

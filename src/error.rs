@@ -87,6 +87,18 @@ impl Error {
         }
     }
 
+    /// True for failures worth retrying elsewhere (exit 75): a lost GPU, out of memory, or a
+    /// stop requested by a signal.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Gpu {
+                retryable: true,
+                ..
+            } | Error::Interrupted
+        )
+    }
+
     /// Shorthand for an [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -17,6 +17,8 @@ pub mod analyze;
 pub mod audio;
 pub mod bench;
 pub mod cli;
+pub mod core;
+pub mod engine;
 pub mod loudness;
 pub mod master;
 pub mod render;

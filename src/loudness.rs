@@ -1,9 +1,7 @@
-//! Loudness measurement (ebur128: EBU R128 / ITU-R BS.1770) and normalisation of the master
-//! to a target integrated loudness under a true-peak ceiling.
-//!
-//! Normalisation here is one gain: `target − measured` LU, clamped so the true peak after
-//! the gain stays at or under the ceiling (the true-peak limiter is an insert of its own).
-//! The measurement runs on the CPU for both backends (one read-back of the master).
+//! Loudness measurement (ebur128: EBU R128 / ITU-R BS.1770): integrated loudness, range,
+//! momentary and short-term maxima, true and sample peak. How a song is brought to a target
+//! is [`crate::engine::closing`]. The measurement runs on the host for both backends (one
+//! read-back of the master); it has no GPU twin yet.
 
 use ebur128::{EbuR128, Mode};
 
@@ -124,108 +122,10 @@ pub struct Normalisation {
     pub limiter_reduction_db: Option<f64>,
 }
 
-/// Gain that brings `m` to `target_lufs`, clamped so the true peak stays ≤ `ceiling_dbtp`.
-/// With no target (or an unmeasurable signal) the gain only enforces the ceiling.
-pub fn normalisation(m: &Loudness, target_lufs: Option<f64>, ceiling_dbtp: f64) -> Normalisation {
-    let want = match (target_lufs, m.integrated_lufs) {
-        (Some(t), Some(i)) => t - i,
-        _ => 0.0,
-    };
-    let headroom = ceiling_dbtp - m.true_peak_dbtp; // +inf for silence
-    let gain_db = want.min(headroom);
-    Normalisation {
-        input_lufs: m.integrated_lufs,
-        input_true_peak_dbtp: m.true_peak_dbtp,
-        gain_db,
-        limited_by_ceiling: gain_db < want,
-        limiter_reduction_db: None,
-    }
-}
-
 /// Multiplies every channel by `gain_db`.
 pub fn apply_gain(channels: &mut [Vec<f32>], gain_db: f64) {
     let g = crate::ops::gain::db_to_linear(gain_db) as f32;
     for ch in channels {
         crate::ops::gain::cpu::apply(ch, g);
     }
-}
-
-/// Loudness error, LU, at which the gain-into-limiter search stops.
-pub const LIMITER_SEARCH_TOLERANCE_LU: f64 = 0.01;
-/// Most passes of the gain-into-limiter search (it converges in 2–4 on music).
-pub const LIMITER_SEARCH_PASSES: usize = 8;
-
-/// Next gain to try when searching the gain into a limiter that hits a loudness target.
-/// The first step assumes 1 LU per dB; later steps use the secant through the last two
-/// tries, because the limiter flattens the response (each extra dB in adds less than 1 LU
-/// out once it works hard). The slope is kept within 0.05…1.5 LU/dB so a flat spot cannot
-/// throw the gain far away.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GainSearch {
-    prev: Option<(f64, f64)>,
-}
-
-impl GainSearch {
-    /// Given the gain just tried and the loudness it gave, the gain to try next.
-    pub fn next(&mut self, gain_db: f64, lufs: f64, target_lufs: f64) -> f64 {
-        let slope = match self.prev {
-            Some((g0, l0)) if (gain_db - g0).abs() > 1e-9 => {
-                ((lufs - l0) / (gain_db - g0)).clamp(0.05, 1.5)
-            }
-            _ => 1.0,
-        };
-        self.prev = Some((gain_db, lufs));
-        gain_db + (target_lufs - lufs) / slope
-    }
-}
-
-/// Brings a rendered master to its delivery: with a mastering limiter, finds the gain into
-/// the limiter at which the limited output measures `target_lufs` (a few passes: gain,
-/// limit, measure, correct); without one, applies one gain clamped under the ceiling.
-/// Returns the loudness before and after, and what was applied.
-pub fn master_to_target(
-    master: &mut crate::plan::Planar,
-    sample_rate: u32,
-    m: &crate::plan::Mastering,
-) -> Result<(Loudness, Normalisation, Loudness)> {
-    let before = measure(master, sample_rate)?;
-    let mut norm = normalisation(&before, m.target_lufs, m.ceiling_dbtp);
-    let (Some(lim), Some(target), Some(_)) = (&m.limiter, m.target_lufs, before.integrated_lufs)
-    else {
-        if let Some(lim) = &m.limiter {
-            // no target (or silence): the limiter only guards the ceiling
-            norm.gain_db = 0.0;
-            norm.limited_by_ceiling = false;
-            norm.limiter_reduction_db = Some(lim.process_cpu(master));
-        } else {
-            apply_gain(master, norm.gain_db);
-        }
-        let after = measure(master, sample_rate)?;
-        return Ok((before, norm, after));
-    };
-    let mut gain_db = target - before.integrated_lufs.unwrap_or(target);
-    // The search needs only the integrated loudness (gating blocks, no true-peak
-    // oversampling); the full measurement runs once, on the pass kept.
-    let mut best: Option<(f64, crate::plan::Planar, f64, f64)> = None;
-    let mut search = GainSearch::default();
-    for _ in 0..LIMITER_SEARCH_PASSES {
-        let mut y = master.clone();
-        apply_gain(&mut y, gain_db);
-        let gr = lim.process_cpu(&mut y);
-        let err = target - integrated(&y, sample_rate)?.unwrap_or(target);
-        if best.as_ref().is_none_or(|b| err.abs() < b.3.abs()) {
-            best = Some((gain_db, y, gr, err));
-        }
-        if err.abs() <= LIMITER_SEARCH_TOLERANCE_LU {
-            break;
-        }
-        gain_db = search.next(gain_db, target - err, target);
-    }
-    let (gain_db, y, gr, _) = best.expect("at least one pass");
-    let after = measure(&y, sample_rate)?;
-    *master = y;
-    norm.gain_db = gain_db;
-    norm.limited_by_ceiling = false;
-    norm.limiter_reduction_db = Some(gr);
-    Ok((before, norm, after))
 }

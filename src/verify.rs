@@ -7,12 +7,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::engine::cpu;
 use crate::error::{Error, Result};
 use crate::gpu::render::Renderer;
 use crate::gpu::Gpu;
-use crate::loudness;
 use crate::plan::Planar;
-use crate::render::{cpu, prepare};
+use crate::render::prepare;
 use crate::scene;
 
 /// End-to-end tolerance: max |gpu − cpu| ≤ 2^-20 of full scale (−120 dBFS).
@@ -134,9 +134,21 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
             reason: "no result".into(),
             retryable: false,
         })??;
-    let normalise = |mut m: Planar| -> Result<(Planar, Option<f64>)> {
-        let (_, _, after) = loudness::master_to_target(&mut m, plan.sample_rate, &plan.mastering)?;
-        Ok((m, after.integrated_lufs))
+    let d = &p.delivery;
+    let normalise = |m: Planar| -> Result<(Planar, Option<f64>)> {
+        let member = crate::engine::Member {
+            audio: &m,
+            rate: plan.sample_rate,
+            limiter: d.limiter.as_ref(),
+            offset_db: 0.0,
+            fades: d.fades,
+        };
+        let mut out = crate::engine::close(&[member], d.target_lufs, d.ceiling_dbtp)?;
+        let song = out.songs.pop().ok_or_else(|| Error::Render {
+            song: plan.name.clone(),
+            reason: "nothing closed".into(),
+        })?;
+        Ok((song.audio, song.output.integrated_lufs))
     };
     let (c, lc) = normalise(cpu_master)?;
     let (g, lg) = normalise(gpu_master)?;

@@ -5,7 +5,8 @@
 
 mod common;
 
-use mixfarm::master::manifest::{normalise_isrc, read_manifest, safe_file_name};
+use mixfarm::core::{safe_file_name, validate_isrc as normalise_isrc};
+use mixfarm::master::manifest::read_manifest;
 use mixfarm::master::shard::{assign, resolve, Shard};
 
 use common::{tempdir, write_text};

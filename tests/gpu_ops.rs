@@ -1,6 +1,6 @@
 //! The convolution processors on the GPU executor: `Processor::Reverb` (the shipped IR
 //! `scenes/irs/room.wav`) and linear-phase `Processor::Eq` (parametric and the match EQ) through `Renderer::run` against
-//! the CPU reference executor `render::cpu::run_plan`, alone and batched with songs whose
+//! the CPU reference executor `engine::cpu::run_plan`, alone and batched with songs whose
 //! reverb sits at other steps; the linear-phase multiband (crossover split on the GPU, band
 //! compressors on the CPU after one read-back). Skips without an adapter unless `MIXFARM_REQUIRE_GPU=1`.
 
@@ -16,7 +16,7 @@ use mixfarm::ops::eq::{BandKind, BandSpec, EqMode, EqSpec};
 use mixfarm::ops::multiband::{self, MultibandSpec};
 use mixfarm::ops::reverb::ReverbSpec;
 use mixfarm::ops::{PrepareCtx, Processor};
-use mixfarm::plan::{Mastering, OutputFormat, Plan, Planar, Source, Stage};
+use mixfarm::plan::{Plan, Planar, Source, Stage};
 
 /// Parity bound: the project's 2^-20 of full scale. Both sides run the same f32 UPOLS
 /// arithmetic (spec: notes/convolve-spec.md), the same FFT (`ops::convolve::fft` is the CPU
@@ -41,7 +41,6 @@ const RATE: u32 = 48_000;
 fn plan(name: &str, frames: usize, stages: Vec<Stage>) -> Plan {
     Plan {
         name: name.into(),
-        scene_path: format!("{name}.toml").into(),
         sample_rate: RATE,
         frames,
         n_buffers: 2,
@@ -50,15 +49,6 @@ fn plan(name: &str, frames: usize, stages: Vec<Stage>) -> Plan {
         }],
         stages,
         master: 1,
-        mastering: Mastering {
-            target_lufs: None,
-            ceiling_dbtp: -1.0,
-            limiter: None,
-        },
-        output_path: format!("{name}.wav").into(),
-        output_format: OutputFormat::Wav24,
-        dither_seed: 1,
-        metadata: Default::default(),
     }
 }
 
@@ -185,7 +175,7 @@ fn gpu_run(
 fn cpu_run(songs: &[(Plan, Planar)]) -> Vec<Planar> {
     songs
         .iter()
-        .map(|(p, s)| mixfarm::render::cpu::run_plan(p, std::slice::from_ref(s)).expect("cpu"))
+        .map(|(p, s)| mixfarm::engine::cpu::run_plan(p, std::slice::from_ref(s)).expect("cpu"))
         .collect()
 }
 

@@ -1,5 +1,5 @@
 //! The batched GPU executor (`gpu::render`) against the CPU reference executor
-//! (`render::cpu::run_plan`) on hand-built Plans, alone and batched with songs of other
+//! (`engine::cpu::run_plan`) on hand-built Plans, alone and batched with songs of other
 //! lengths and buffer counts. Skips without an adapter unless `MIXFARM_REQUIRE_GPU=1`.
 
 mod gpu_common;
@@ -9,7 +9,7 @@ use mixfarm::gpu::render::{run_plans, Renderer};
 use mixfarm::gpu::Profiler;
 use mixfarm::ops::envelope::Envelope;
 use mixfarm::ops::Processor;
-use mixfarm::plan::{Mastering, OutputFormat, Plan, Planar, Source, Stage};
+use mixfarm::plan::{Plan, Planar, Source, Stage};
 
 /// Whole-plan parity bound: the project's 2^-20 of full scale. Mixing stages are
 /// bit-identical on llvmpipe; a GPU fusing `a*b+c` may drift by an ulp per stage.
@@ -25,7 +25,6 @@ fn plan(
 ) -> Plan {
     Plan {
         name: name.into(),
-        scene_path: format!("{name}.toml").into(),
         sample_rate: 48_000,
         frames,
         n_buffers,
@@ -36,15 +35,6 @@ fn plan(
             .collect(),
         stages,
         master,
-        mastering: Mastering {
-            target_lufs: None,
-            ceiling_dbtp: -1.0,
-            limiter: None,
-        },
-        output_path: format!("{name}.wav").into(),
-        output_format: OutputFormat::Wav24,
-        dither_seed: 1,
-        metadata: Default::default(),
     }
 }
 
@@ -135,7 +125,7 @@ fn batch_matches_cpu_and_each_song_alone() {
     let jobs: Vec<(&Plan, &[Planar])> = songs.iter().map(|(p, s)| (p, s.as_slice())).collect();
     let cpu: Vec<Planar> = songs
         .iter()
-        .map(|(p, s)| mixfarm::render::cpu::run_plan(p, s).expect("cpu"))
+        .map(|(p, s)| mixfarm::engine::cpu::run_plan(p, s).expect("cpu"))
         .collect();
     let mut renderer = Renderer::new(g).expect("renderer");
     let mut prof = Profiler::new(g, 512).expect("profiler");
@@ -198,6 +188,6 @@ fn bad_songs_fail_alone() {
     let no_src: Vec<Planar> = Vec::new();
     let out = run_plans(g, &[(&bad, &no_src), (&good, &gs)]).expect("gpu");
     assert!(out[0].is_err(), "a song with bad routing fails");
-    let cpu = mixfarm::render::cpu::run_plan(&good, &gs).expect("cpu");
+    let cpu = mixfarm::engine::cpu::run_plan(&good, &gs).expect("cpu");
     assert!(err(out[1].as_ref().expect("good song renders"), &cpu) <= PLAN_TOL);
 }

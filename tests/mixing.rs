@@ -41,15 +41,15 @@ fn interp(points: &[[f64; 2]], t: f64) -> f64 {
     points[points.len() - 1][1]
 }
 
-/// Equal-power fade gain at frame n of `len` frames.
+/// Equal-power fade gain at frame n of `len` frames (the first and the last frame silent).
 fn fade(n: usize, len: usize, fade_in: usize, fade_out: usize) -> f64 {
     let mut g = 1.0;
     if n < fade_in {
         g *= (n as f64 / fade_in as f64 * FRAC_PI_2).sin();
     }
-    if fade_out > 0 && n + fade_out >= len {
-        let t = (n + fade_out - len) as f64 / fade_out as f64;
-        g *= ((1.0 - t) * FRAC_PI_2).sin();
+    if fade_out > 0 && n + fade_out + 1 > len {
+        // the last frame is silent
+        g *= ((len - 1 - n) as f64 / fade_out as f64 * FRAC_PI_2).sin();
     }
     g
 }

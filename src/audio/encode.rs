@@ -12,24 +12,19 @@ use super::tags::{wav_tag_chunks, Tags};
 use crate::error::{Error, Result};
 use crate::plan::OutputFormat;
 
-/// A small deterministic PRNG (SplitMix64) for dither noise.
+/// The dither's noise source: [`SplitMix64`](crate::core::SplitMix64) from a seed.
 #[derive(Debug, Clone)]
-pub struct DitherRng(u64);
+pub struct DitherRng(crate::core::SplitMix64);
 
 impl DitherRng {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
-        DitherRng(seed)
+        DitherRng(crate::core::SplitMix64::new(seed))
     }
 
     /// Next uniform value in `[0, 1)`.
     pub fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     /// Triangular (TPDF) noise of ±1 LSB peak: the sum of two uniform ±½ LSB values.

@@ -59,45 +59,7 @@ impl Tags {
     }
 }
 
-/// Checks an ISRC (`CC-XXX-YY-NNNNN`: country 2 letters, registrant 3 letters or digits, year
-/// 2 digits, designation 5 digits). Hyphens and lower case are accepted; the result is the
-/// 12-character upper-case form.
-pub fn validate_isrc(s: &str) -> Result<String, String> {
-    let code: String = s
-        .trim()
-        .chars()
-        .filter(|&c| c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let bad = |why: &str| {
-        Err(format!(
-            "invalid ISRC '{s}': {why} (expected CC-XXX-YY-NNNNN, e.g. GB-AYE-26-00001)"
-        ))
-    };
-    if code.chars().count() != 12 {
-        return bad(&format!(
-            "{} characters without hyphens, not 12",
-            code.len()
-        ));
-    }
-    let b = code.as_bytes();
-    if !b[..2].iter().all(u8::is_ascii_uppercase) {
-        return bad("the country code must be 2 letters");
-    }
-    if !b[2..5]
-        .iter()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
-        return bad("the registrant code must be 3 letters or digits");
-    }
-    if !b[5..7].iter().all(u8::is_ascii_digit) {
-        return bad("the year must be 2 digits");
-    }
-    if !b[7..].iter().all(u8::is_ascii_digit) {
-        return bad("the designation code must be 5 digits");
-    }
-    Ok(code)
-}
+pub use crate::core::validate_isrc;
 
 /// The fields as (Vorbis comment name, value) pairs, in a fixed order.
 fn vorbis_fields(t: &Tags) -> Vec<(&'static str, String)> {

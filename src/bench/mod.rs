@@ -7,7 +7,7 @@
 //! only; it mirrors no shader.
 //!
 //! What is timed (wall clock, `Instant`):
-//! - CPU mix: `render::cpu::run_plan` for every song, songs in parallel;
+//! - CPU mix: `engine::cpu::run_plan` for every song, songs in parallel;
 //! - GPU mix: `Renderer::run` on the whole batch: source upload, every dispatch, read-back of
 //!   the masters (kernel compilation is done before and not timed);
 //! - CPU convolution: `convolve` of every master channel (songs × 2 in parallel, each
@@ -173,7 +173,7 @@ pub fn run_with(
         let t = Instant::now();
         let masters = jobs
             .par_iter()
-            .map(|(p, s)| crate::render::cpu::run_plan(p, s))
+            .map(|(p, s)| crate::engine::cpu::run_plan(p, s))
             .collect::<Result<Vec<Planar>>>()?;
         mix.cpu = Some(Timing::new(t.elapsed().as_secs_f64(), plans.len(), song_s));
         Some(masters)

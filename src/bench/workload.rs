@@ -15,33 +15,28 @@ use std::collections::BTreeMap;
 use crate::ops::convolve::{block_count, Kernel, BINS, BLOCK_FRAMES, FFT_SIZE};
 use crate::ops::gain::{db_to_linear, pan_balance, pan_mono};
 use crate::ops::Processor;
-use crate::plan::{Mastering, OutputFormat, Plan, Planar, Source, Stage, PLAN_CHANNELS};
+use crate::plan::{Plan, Planar, Source, Stage, PLAN_CHANNELS};
 use crate::scene::compile::fades;
 
 /// Longest master fade-out, seconds.
 pub const MAX_FADE_OUT_S: f64 = 10.0;
 
-/// Small deterministic PRNG (splitmix64) for mix parameters and the IR.
-struct Mix64(u64);
+/// Deterministic draws for mix parameters and the IR.
+struct Mix64(crate::core::SplitMix64);
 
 impl Mix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     /// Uniform in `[lo, hi)`.
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        lo + (hi - lo) * self.0.next_f64()
     }
 }
 
 /// The typical-mix Plan of song `song` whose decoded stems are `stems` (each mono or
 /// stereo, all at `sample_rate`). Buffers: one per stem, then `verb`, then the master.
 pub fn song_plan(song: usize, stems: &[Planar], sample_rate: u32, seed: u64) -> Plan {
-    let mut rng = Mix64(seed ^ (song as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let mut rng = Mix64(crate::core::SplitMix64::new(
+        seed ^ (song as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+    ));
     let frames = stems
         .iter()
         .map(|s| s.first().map_or(0, Vec::len))
@@ -101,7 +96,6 @@ pub fn song_plan(song: usize, stems: &[Planar], sample_rate: u32, seed: u64) -> 
     let name = format!("bench-{song:03}");
     Plan {
         name: name.clone(),
-        scene_path: format!("{name}.toml").into(),
         sample_rate,
         frames,
         n_buffers: stems.len() + 2,
@@ -112,15 +106,6 @@ pub fn song_plan(song: usize, stems: &[Planar], sample_rate: u32, seed: u64) -> 
             .collect(),
         stages,
         master,
-        mastering: Mastering {
-            target_lufs: None,
-            ceiling_dbtp: -1.0,
-            limiter: None,
-        },
-        output_path: format!("{name}.wav").into(),
-        output_format: OutputFormat::Wav24,
-        dither_seed: seed ^ song as u64,
-        metadata: Default::default(),
     }
 }
 
@@ -130,7 +115,7 @@ pub fn song_plan(song: usize, stems: &[Planar], sample_rate: u32, seed: u64) -> 
 pub fn reverb_ir(seconds: f64, sample_rate: u32, seed: u64) -> [Vec<f64>; 2] {
     let taps = ((seconds * f64::from(sample_rate)).round() as usize).max(1);
     let make = |ch: u64| {
-        let mut rng = Mix64(seed ^ 0x5EED_0F1A ^ ch);
+        let mut rng = Mix64(crate::core::SplitMix64::new(seed ^ 0x5EED_0F1A ^ ch));
         let h: Vec<f64> = (0..taps)
             .map(|n| rng.range(-1.0, 1.0) * 10f64.powf(-3.0 * n as f64 / taps as f64))
             .collect();

@@ -1,4 +1,4 @@
-//! The batched GPU executor of [`Plan`]s: the GPU twin of `render::cpu::run_plan`.
+//! The batched GPU executor of [`Plan`]s: the GPU twin of `engine::cpu::run_plan`.
 //!
 //! Songs are packed into batches; a batch's song buffers live in one planar GPU buffer
 //! `[song][buffer][channel][frames]` (one binding, so its size is bounded by the adapter's

@@ -1,4 +1,4 @@
-//! The command line of `mixfarm master` (clap). CPU only; no shader mirrored.
+//! The command line of `mixfarm master` (clap).
 
 use std::path::PathBuf;
 
@@ -66,6 +66,10 @@ pub struct MasterArgs {
     /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
     #[arg(long)]
     pub shards: Option<usize>,
+    /// engine: `cpu`, `gpu` (fails without an adapter), or `auto` (a hardware GPU when there
+    /// is one); `--adapter NAME` picks the adapter
+    #[arg(long, value_enum, default_value_t = crate::engine::Backend::Auto)]
+    pub backend: crate::engine::Backend,
 }
 
 fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {

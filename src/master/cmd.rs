@@ -1,11 +1,10 @@
 //! `mixfarm master` and `mixfarm plan` as commands: shard selection, the signal watch, the
-//! progress bar, the album loop and the summary. CPU only; no shader mirrored.
+//! progress bar, the album loop on the engine's executor, and the summary.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
 use super::{
     job, load_catalog, manifest, run_album, shard, Album, Catalog, Ctl, MasterArgs, SongReport,
@@ -28,29 +27,14 @@ pub fn albums_of_shard(cat: &Catalog, shard: Option<shard::Shard>) -> Vec<Album>
         .collect()
 }
 
-/// Exit code of a run: 75 interrupted (retry), 1 some songs failed, 0 all done.
+/// Exit code of a run: 75 interrupted or a retryable failure (GPU lost), 1 some songs
+/// failed, 0 all done.
 pub fn exit_code(s: &Summary) -> u8 {
-    if s.interrupted {
-        75
-    } else if s.failed > 0 || !s.failures.is_empty() {
-        1
-    } else {
-        0
-    }
-}
-
-fn progress(total: usize) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let pb = indicatif::ProgressBar::new(total as u64);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "[{elapsed_precise}] {wide_bar} {pos}/{len} songs  {msg}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(pb)
+    crate::engine::exit_code(
+        false,
+        s.interrupted || s.songs.iter().any(|r| r.retryable),
+        s.failed > 0 || !s.failures.is_empty(),
+    )
 }
 
 /// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed, 2 usage error, 75 stopped by
@@ -74,12 +58,12 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         Err(m) => return usage(m),
     };
     job.shard = shard.map(|s| s.to_string());
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
-            eprintln!("warning: cannot watch for signal {sig}: {e}");
-        }
-    }
+    let executor = match crate::engine::Executor::open(args.backend) {
+        Ok(x) => Mutex::new(x),
+        Err(m) => return usage(m),
+    };
+    crate::engine::stop::stop_on_signals();
+    let stop: &std::sync::atomic::AtomicBool = crate::engine::stop::flag();
     let albums = albums_of_shard(&cat, shard);
     let total: usize = albums.iter().map(|a| a.tracks.len()).sum::<usize>() * job.deliveries.len();
     if let Some(s) = shard {
@@ -90,13 +74,10 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
             cat.albums.len()
         );
     }
-    let bar = progress(total);
-    let failed = std::sync::atomic::AtomicUsize::new(0);
-    let log = Mutex::new(());
+    let bar = crate::engine::progress::Progress::new(Some(total));
     let on_song = |r: &SongReport| {
         let line = match (&r.status, &r.error) {
             (Status::Failed, e) => {
-                failed.fetch_add(1, Ordering::SeqCst);
                 format!("FAILED  {}: {}", r.delivery, e.as_deref().unwrap_or(""))
             }
             (Status::Skipped, _) => format!(
@@ -108,19 +89,12 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
                 r.delivery, r.album, r.title, r.reason
             ),
         };
-        let _g = log.lock();
-        match &bar {
-            Some(pb) => {
-                pb.inc(1);
-                pb.set_message(format!("{} failed", failed.load(Ordering::SeqCst)));
-                pb.println(line);
-            }
-            None => eprintln!("{line}"),
-        }
+        bar.song(&line, r.status == Status::Failed);
     };
     let ctl = Ctl {
-        stop: &stop,
+        stop,
         on_song: &on_song,
+        executor: &executor,
     };
     let mut summary = Summary {
         mixfarm_version: crate::VERSION.into(),
@@ -152,8 +126,10 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         }
     }
     summary.sequences = sequences;
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
+    bar.finish();
+    let executor = executor.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(note) = &executor.note {
+        eprintln!("note: {note}");
     }
     let (dir, stem) = match shard {
         Some(s) => (
@@ -167,7 +143,7 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     eprintln!(
-        "{} song deliveries: {} mastered, {} up to date, {} failed{}; report {}",
+        "{} song deliveries: {} mastered, {} up to date, {} failed{}; {} backend{}; report {}",
         summary.total,
         summary.ok,
         summary.skipped,
@@ -177,6 +153,10 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         } else {
             ""
         },
+        format!("{:?}", executor.backend()).to_lowercase(),
+        executor
+            .adapter()
+            .map_or(String::new(), |a| format!(" on {a}")),
         dir.join(format!("{stem}.json")).display()
     );
     ExitCode::from(exit_code(&summary))

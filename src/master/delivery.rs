@@ -1,6 +1,5 @@
 //! Deliveries of `mixfarm master`: each a preset's chain and closing limiter with its
 //! loudness target and true-peak ceiling (`--target` / `--ceiling` override the preset).
-//! CPU only; no shader mirrored.
 
 use std::path::{Path, PathBuf};
 
@@ -50,8 +49,6 @@ pub struct Delivery {
 
 /// Default target when a preset names none, LUFS.
 pub const DEFAULT_TARGET_LUFS: f64 = -14.0;
-/// Default ceiling when a preset names none, dBTP.
-pub const DEFAULT_CEILING_DBTP: f64 = -1.0;
 
 /// Resolves the deliveries of `args` (usage errors as a message).
 pub fn deliveries(args: &MasterArgs) -> std::result::Result<Vec<Delivery>, String> {
@@ -81,7 +78,7 @@ pub fn deliveries(args: &MasterArgs) -> std::result::Result<Vec<Delivery>, Strin
             ceiling_dbtp: args
                 .ceiling
                 .or(p.ceiling_dbtp)
-                .unwrap_or(DEFAULT_CEILING_DBTP),
+                .unwrap_or(crate::engine::DEFAULT_CEILING_DBTP),
             chain: Chain::from_preset(p.chain),
             target_from,
         });

@@ -118,48 +118,7 @@ pub struct Catalog {
     pub hash: String,
 }
 
-/// Replaces characters that are unsafe in file names (`/ \ : * ? " < > |`, control
-/// characters) by `_` and trims dots and spaces at the ends.
-pub fn safe_file_name(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() || "/\\:*?\"<>|".contains(c) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let t = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    if t.is_empty() {
-        "_".into()
-    } else {
-        t.to_string()
-    }
-}
-
-/// Checks an ISRC (`CC-XXX-YY-NNNNN`: country letters, registrant alphanumerics, year and
-/// designation digits; hyphens and lower case accepted) and returns its 12-character form.
-pub fn normalise_isrc(s: &str) -> std::result::Result<String, String> {
-    let c: String = s
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_uppercase();
-    let b = c.as_bytes();
-    let ok = b.len() == 12
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..5].iter().all(u8::is_ascii_alphanumeric)
-        && b[5..].iter().all(u8::is_ascii_digit);
-    if ok {
-        Ok(c)
-    } else {
-        Err(format!(
-            "ISRC '{s}' is not CC-XXX-YY-NNNNN (2 letters, 3 letters/digits, 7 digits)"
-        ))
-    }
-}
+pub use crate::core::safe_file_name;
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -300,7 +259,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         let isrc = r
             .isrc
             .as_deref()
-            .map(normalise_isrc)
+            .map(crate::core::validate_isrc)
             .transpose()
             .map_err(err)?;
         if let Some(i) = &isrc {

@@ -1,6 +1,7 @@
 //! `mixfarm master`: masters finished stereo (or mono) mixes to one or more deliveries (a
-//! preset chain on the CPU, then the gain into the closing limiter that lands the target),
-//! song by song (`track`) or with one gain per album (`album`). CPU only; no shader mirrored.
+//! preset chain compiled into a Plan and run by the engine on `--backend cpu|gpu|auto`, then
+//! the engine's closing: the gain into the closing limiter that lands the target), song by
+//! song (`track`) or with one gain per album (`album`).
 //!
 //! Inputs: a manifest (CSV or TOML, [`manifest`]) or files and folders (a folder is an
 //! album). Every song is decoded once and every distinct chain runs once per song;
@@ -26,10 +27,10 @@ mod settings;
 pub mod shard;
 pub mod sidecar;
 
-pub use album::{album_lufs, master_album, master_track, AlbumMode, AlbumSong, MasteredSong};
+pub use album::AlbumMode;
 pub use args::MasterArgs;
 pub use cmd::{albums_of_shard, exit_code, master_cmd, plan_cmd};
-pub use delivery::{deliveries, Chain, Delivery, DEFAULT_CEILING_DBTP, DEFAULT_TARGET_LUFS};
+pub use delivery::{deliveries, Chain, Delivery, DEFAULT_TARGET_LUFS};
 pub use folders::catalog_from_inputs;
 pub use job::{job, load_catalog, Job};
 pub use manifest::{Album, Catalog, Track};

@@ -1,5 +1,6 @@
-//! The first half of mastering a song: decode, check, the reference match EQ, and each
-//! distinct chain once (before any delivery gain). CPU only; no shader mirrored.
+//! The first half of mastering a song: decode, check, measure, and one Plan per distinct
+//! chain (the reference match EQ first where asked, then the chain's inserts) for the
+//! engine to run before any delivery gain.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,23 +8,28 @@ use std::time::Instant;
 
 use super::manifest::Track;
 use super::Job;
+use crate::core::Planar;
 use crate::error::{Error, Result};
 use crate::loudness::{self, Loudness};
-use crate::ops::{InsertSpec, PrepareCtx};
-use crate::plan::Planar;
+use crate::ops::{InsertSpec, PrepareCtx, Processor};
+use crate::plan::{Plan, Source, Stage};
 
-/// A song after decoding and its chains, before the delivery gain.
+/// A song decoded and compiled, then (once the engine ran its Plans) through its chains.
 pub(super) struct Prepared {
     pub(super) rate: u32,
     pub(super) input: Loudness,
     pub(super) match_eq: Option<String>,
-    /// one output per distinct chain, in the order of `chains`
+    /// the decoded song (stereo; mono centred): the one source of every Plan
+    pub(super) sources: Vec<Planar>,
+    /// one Plan per distinct chain
+    pub(super) plans: Vec<(Vec<InsertSpec>, Plan)>,
+    /// one output per distinct chain, in the order of `plans` (filled by the engine)
     pub(super) chains: Vec<(Vec<InsertSpec>, Planar)>,
     pub(super) seconds: f64,
 }
 
-/// Decodes track `t` (mono becomes centred stereo), measures it, applies the reference
-/// match EQ and runs each of `chains` once; stops early with [`Error::Interrupted`].
+/// Decodes track `t` (mono becomes centred stereo), measures it and compiles one Plan per
+/// chain of `chains` (match EQ, then the chain); stops early with [`Error::Interrupted`].
 pub(super) fn prepare_song(
     t: &Track,
     chains: &[&[InsertSpec]],
@@ -46,9 +52,12 @@ pub(super) fn prepare_song(
     }
     let input =
         loudness::measure(&x, d.sample_rate).map_err(|e| Error::input(path, e.to_string()))?;
-    let match_eq = match &job.reference {
-        Some(r) => Some(r.apply(&mut x, d.sample_rate)),
-        None => None,
+    let (match_eq, match_note) = match &job.reference {
+        Some(r) => {
+            let (eq, note) = r.match_eq(&x, d.sample_rate);
+            (eq, Some(note))
+        }
+        None => (None, None),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let load = |p: &Path, r: u32| crate::audio::load_for_render(p, r);
@@ -58,23 +67,40 @@ pub(super) fn prepare_song(
         tempo_bpm: None,
         load_audio: &load,
     };
-    let mut out = Vec::with_capacity(chains.len());
+    let frames = x[0].len();
+    let mut plans = Vec::with_capacity(chains.len());
     for chain in chains {
-        if stop.load(Ordering::SeqCst) {
-            return Err(Error::Interrupted);
+        let mut stages = vec![Stage::Load { dst: 0, source: 0 }];
+        let head = match_eq.clone().map(Processor::Eq);
+        for processor in head
+            .into_iter()
+            .map(Ok)
+            .chain(chain.iter().map(|s| s.prepare(&ctx)))
+        {
+            stages.push(Stage::Process {
+                buf: 0,
+                sidechain: None,
+                processor: Box::new(processor?),
+            });
         }
-        let mut y = x.clone();
-        for spec in chain.iter() {
-            let p = spec.prepare(&ctx)?;
-            p.process_cpu(&mut y, d.sample_rate, None);
-        }
-        out.push((chain.to_vec(), y));
+        let plan = Plan {
+            name: t.title.clone(),
+            sample_rate: d.sample_rate,
+            frames,
+            n_buffers: 1,
+            sources: vec![Source { path: path.clone() }],
+            stages,
+            master: 0,
+        };
+        plans.push((chain.to_vec(), plan));
     }
     Ok(Prepared {
         rate: d.sample_rate,
         input,
-        match_eq,
-        chains: out,
+        match_eq: match_note,
+        sources: vec![x],
+        plans,
+        chains: Vec::new(),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -1,11 +1,12 @@
 //! Reference matching for `mixfarm master --reference`: the reference's long-term spectrum
-//! (for the match EQ) and its integrated loudness (the target). CPU only here; the match EQ
-//! itself is the `match_eq` operator (a linear-phase FIR, GPU path through the convolution).
+//! (for the match EQ) and its integrated loudness (the target). The match EQ itself is the
+//! `match_eq` operator: a linear-phase EQ stage at the head of the song's Plan (the
+//! convolution engine on either backend).
 
 use std::path::{Path, PathBuf};
 
 use super::manifest;
-use crate::ops::match_eq;
+use crate::ops::{eq, match_eq};
 
 /// Reference matching: the reference's long-term spectrum and loudness. Each song goes
 /// through a match EQ (linear phase, limited in dB, scaled by the strength) before its chain;
@@ -33,8 +34,9 @@ impl Reference {
         }
     }
 
-    /// Applies the match EQ to `x`; returns a sentence for the report.
-    pub fn apply(&self, x: &mut crate::plan::Planar, rate: u32) -> String {
+    /// The match EQ for song `x` (at `rate`): the linear-phase EQ to put before the chain
+    /// (`None` when the curve is flat) and a sentence for the report.
+    pub fn match_eq(&self, x: &crate::core::Planar, rate: u32) -> (Option<eq::Eq>, String) {
         let song = match_eq::long_term_spectrum(x, rate);
         let curve = match_eq::match_curve(&song, &self.spectrum, &self.settings());
         let name = self.path.file_name().map_or_else(
@@ -42,21 +44,27 @@ impl Reference {
             |n| n.to_string_lossy().into_owned(),
         );
         if curve.is_flat() {
-            return format!(
-                "match EQ toward {name}: flat (strength {:.2})",
-                self.strength
+            return (
+                None,
+                format!(
+                    "match EQ toward {name}: flat (strength {:.2})",
+                    self.strength
+                ),
             );
         }
-        curve.apply_cpu(x, rate);
         let boost = curve.gain_db.iter().copied().fold(0.0, f64::max);
         let cut = curve.gain_db.iter().copied().fold(0.0, f64::min);
-        format!(
-            "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
-            self.strength
+        (
+            Some(curve.prepare(rate)),
+            format!(
+                "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
+                self.strength
+            ),
         )
     }
 }
 
+/// Reads the reference at `path`: its long-term spectrum and integrated loudness.
 pub fn reference(path: &Path, strength: f64) -> crate::Result<Reference> {
     let d = crate::audio::decode::decode_file(path)?;
     crate::audio::decode::check_finite(path, &d.channels)?;

@@ -69,6 +69,9 @@ pub struct SongReport {
     pub status: Status,
     /// why the song failed, if it did
     pub error: Option<String>,
+    /// true when the failure is worth retrying elsewhere (GPU lost, out of memory: exit 75)
+    #[serde(default)]
+    pub retryable: bool,
     /// SHA-256 of the input file
     pub input_sha256: Option<String>,
     /// hash of every setting that shapes this song's outputs
@@ -105,6 +108,7 @@ impl SongReport {
             seconds: 0.0,
             status: Status::Ok,
             error: None,
+            retryable: false,
             input_sha256: None,
             settings_hash: None,
             mixfarm_version: crate::VERSION.to_string(),
@@ -118,6 +122,7 @@ impl SongReport {
         let msg = e.to_string();
         let names_file = msg.contains(&*self.input.to_string_lossy());
         self.status = Status::Failed;
+        self.retryable = e.is_retryable();
         self.error = Some(if names_file {
             msg
         } else {

@@ -1,28 +1,28 @@
 //! One album through `mixfarm master`: input hashes and settings hashes, the
-//! `--skip-existing` check against the sidecars, decoding and the chains (once per song and
-//! distinct chain), the loudness pass per delivery (`track` or `album`), fades, quantisation
-//! (once per format: WAV and FLAC of the same depth hold the same samples), the outputs with
-//! their tags, the sidecar written last, and the continuous album file with its CUE sheet.
-//! CPU only; no shader mirrored.
+//! `--skip-existing` check against the sidecars, decoding, the chains (one Plan per song and
+//! distinct chain, the album's Plans run as one batch by the engine's executor), the closing
+//! per delivery (`track` or `album` loudness, limiter, fades), quantisation (once per format:
+//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags, the
+//! sidecar written last, and the continuous album file with its CUE sheet.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::album::{limiter_for, master_album, master_track, AlbumMode, AlbumSong, MasteredSong};
+use super::album::{limiter_for, AlbumMode};
 use super::manifest::{file_sha256, text_sha256, Album, Track};
 use super::prepare::{prepare_song, Prepared};
 use super::report::{SongReport, Status};
-use super::sequence::apply_fades;
 use super::sequence::write_sequence;
 use super::settings::{album_context, album_dir, fades_of, settings_hash, tags_for};
 use super::sidecar::{self, SequenceReport};
 use super::{Delivery, Job};
 use crate::audio::pcm::Pcm;
+use crate::engine::{self, Closed, Executor, Fades, Member};
 use crate::error::{Error, Result};
-use crate::loudness;
 use crate::ops::InsertSpec;
 
 /// How a run is steered from outside: the stop flag (SIGTERM) and a per-song callback.
@@ -31,6 +31,8 @@ pub struct Ctl<'a> {
     pub stop: &'a AtomicBool,
     /// called once per finished song and delivery
     pub on_song: &'a (dyn Fn(&SongReport) + Sync),
+    /// runs the songs' Plans (`--backend`)
+    pub executor: &'a Mutex<Executor>,
 }
 
 /// What one album produced.
@@ -148,6 +150,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         result.interrupted = true;
         return result;
     }
+    let prepared = run_chains(prepared, ctl.executor);
 
     for (di, d) in job.deliveries.iter().enumerate() {
         for r in done.iter_mut().filter_map(|row| row[di].take()) {
@@ -210,17 +213,75 @@ fn skipped(mut r: SongReport, ctl: &Ctl<'_>) -> SongReport {
     r
 }
 
-/// The loudness pass of one delivery over the prepared songs (same order as `prepared`).
+/// Runs the Plans of every prepared song as one batch on the executor and keeps each
+/// chain's output; a song whose Plan failed fails with that error.
+fn run_chains(
+    prepared: Vec<(usize, Result<Prepared>)>,
+    executor: &Mutex<Executor>,
+) -> Vec<(usize, Result<Prepared>)> {
+    let jobs: Vec<engine::Job<'_>> = prepared
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok())
+        .flat_map(|p| p.plans.iter().map(|(_, plan)| (plan, p.sources.as_slice())))
+        .collect();
+    let mut outs = executor
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .run(&jobs)
+        .into_iter();
+    drop(jobs);
+    prepared
+        .into_iter()
+        .map(|(k, p)| {
+            let p = p.and_then(|mut p| {
+                let plans = std::mem::take(&mut p.plans);
+                for (chain, _) in plans {
+                    let out = outs.next().unwrap_or_else(|| {
+                        Err(Error::Render {
+                            song: String::new(),
+                            reason: "the engine returned fewer results than Plans".into(),
+                        })
+                    });
+                    p.chains.push((chain, out?));
+                }
+                p.sources = Vec::new();
+                Ok(p)
+            });
+            (k, p)
+        })
+        .collect()
+}
+
+/// Track `k` of `album` (prepared as `p`) going into the closing of delivery `d`.
+fn member_of<'a>(
+    album: &Album,
+    job: &Job,
+    d: &Delivery,
+    k: usize,
+    p: &'a Prepared,
+    limiter: Option<&'a crate::ops::limiter::Limiter>,
+    offset_db: f64,
+) -> Member<'a> {
+    let t = &album.tracks[k];
+    let c = &job.chain_for(d, t).chain;
+    let chain = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
+    let (fade_in_s, fade_out_s) = fades_of(t, job);
+    Member {
+        audio: &p.chains[chain].1,
+        rate: p.rate,
+        limiter,
+        offset_db,
+        fades: Fades::from_seconds(fade_in_s, fade_out_s, p.rate),
+    }
+}
+
+/// The closing of one delivery over the prepared songs (same order as `prepared`).
 fn master_delivery(
     album: &Album,
     job: &Job,
     d: &Delivery,
     prepared: &[&(usize, Result<Prepared>)],
-) -> Vec<Option<Result<(MasteredSong, String)>>> {
-    let chained = |k: usize, p: &'_ Prepared| -> usize {
-        let c = &job.chain_for(d, &album.tracks[k]).chain;
-        p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0)
-    };
+) -> Vec<Option<Result<(Closed, String)>>> {
     match job.mode {
         AlbumMode::Track => prepared
             .par_iter()
@@ -228,18 +289,17 @@ fn master_delivery(
                 let p = p.as_ref().ok()?;
                 let t = &album.tracks[*k];
                 let target = d.target_lufs + t.gain_offset_db;
-                let run = || -> Result<(MasteredSong, String)> {
+                let run = || -> Result<(Closed, String)> {
                     let lim =
                         limiter_for(job.chain_for(d, t).limiter.as_ref(), d.ceiling_dbtp, p.rate)?;
-                    let m = master_track(
-                        &p.chains[chained(*k, p)].1,
-                        p.rate,
-                        lim,
-                        target,
-                        d.ceiling_dbtp,
-                    )?;
+                    let m = member_of(album, job, d, *k, p, lim.as_ref(), 0.0);
+                    let mut out = engine::close(&[m], Some(target), d.ceiling_dbtp)?;
+                    let song = out
+                        .songs
+                        .pop()
+                        .ok_or_else(|| Error::input(&t.file, "not mastered"))?;
                     Ok((
-                        m,
+                        song,
                         format!(
                             "track: song brought to {target:.1} LUFS on its own (target from {})",
                             d.target_from
@@ -254,7 +314,7 @@ fn master_delivery(
                 .iter()
                 .filter_map(|(k, p)| p.as_ref().ok().map(|p| (*k, p)))
                 .collect();
-            let lims: Result<Vec<_>> = ok
+            let res = ok
                 .iter()
                 .map(|(k, p)| {
                     limiter_for(
@@ -263,27 +323,55 @@ fn master_delivery(
                         p.rate,
                     )
                 })
-                .collect();
-            let res = lims.and_then(|lims| {
-                let songs: Vec<AlbumSong<'_>> = ok
-                    .iter()
-                    .zip(&lims)
-                    .map(|((k, p), l)| {
-                        (
-                            &p.chains[chained(*k, p)].1,
-                            p.rate,
-                            l.as_ref(),
-                            album.tracks[*k].gain_offset_db,
+                .collect::<Result<Vec<_>>>()
+                .and_then(|lims| {
+                    let members: Vec<Member<'_>> = ok
+                        .iter()
+                        .zip(&lims)
+                        .map(|((k, p), l)| {
+                            member_of(
+                                album,
+                                job,
+                                d,
+                                *k,
+                                p,
+                                l.as_ref(),
+                                album.tracks[*k].gain_offset_db,
+                            )
+                        })
+                        .collect();
+                    let all_limited = lims.iter().all(Option::is_some);
+                    let out = engine::close(&members, Some(d.target_lufs), d.ceiling_dbtp)?;
+                    if out.input_lufs.is_none() {
+                        return Err(Error::Render {
+                            song: album.title.clone(),
+                            reason: "album loudness is unmeasurable (silent or too short)".into(),
+                        });
+                    }
+                    let why = if all_limited {
+                        format!(
+                            " into the limiter (album {:+.2} LU off target)",
+                            -out.miss_lu.unwrap_or(0.0)
                         )
-                    })
-                    .collect();
-                master_album(&songs, d.target_lufs, d.ceiling_dbtp, &album.title)
-            });
-            let mut it: Box<dyn Iterator<Item = Result<(MasteredSong, String)>>> = match res {
-                Ok((ms, why)) => {
-                    let why = format!("{why} (target from {})", d.target_from);
-                    Box::new(ms.into_iter().map(move |m| Ok((m, why.clone()))))
-                }
+                    } else if out.limited_by_ceiling {
+                        format!(
+                            "; clamped so the loudest peak stays under {:.1} dBTP",
+                            d.ceiling_dbtp
+                        )
+                    } else {
+                        String::new()
+                    };
+                    let reason = format!(
+                        "album: one gain {:+.2} dB for '{}' ({} songs){why} (target from {})",
+                        out.gain_db,
+                        album.title,
+                        ok.len(),
+                        d.target_from
+                    );
+                    Ok((out.songs, reason))
+                });
+            let mut it: Box<dyn Iterator<Item = Result<(Closed, String)>>> = match res {
+                Ok((songs, why)) => Box::new(songs.into_iter().map(move |m| Ok((m, why.clone())))),
                 Err(e) => {
                     let msg = e.to_string();
                     Box::new(std::iter::repeat_with(move || {
@@ -312,7 +400,7 @@ fn finish(
     d: &Delivery,
     dir: &Path,
     prep: &Result<Prepared>,
-    m: Option<Result<(MasteredSong, String)>>,
+    m: Option<Result<(Closed, String)>>,
     share_s: f64,
     r: &mut SongReport,
     existing: Option<&SongReport>,
@@ -328,19 +416,11 @@ fn finish(
     r.input_loudness = Some(prep.input);
     r.match_eq = prep.match_eq.clone();
     let t0 = Instant::now();
-    let (mut m, why) = match m {
+    let (m, why) = match m {
         Some(Ok(m)) => m,
         Some(Err(e)) => return fail(r, &e),
         None => return fail(r, &Error::input(&t.file, "not mastered")),
     };
-    let (fi, fo) = fades_of(t, job);
-    if fi > 0.0 || fo > 0.0 {
-        apply_fades(&mut m.audio, prep.rate, fi, fo);
-        match loudness::measure(&m.audio, prep.rate) {
-            Ok(l) => m.output = l,
-            Err(e) => return fail(r, &e),
-        }
-    }
     let seed = crate::audio::encode::stable_hash(
         format!("{}|{}|{}", d.name, album.title, t.key).as_bytes(),
     );
@@ -359,15 +439,16 @@ fn finish(
         }
         return Some((pcms, prep.rate));
     }
-    for &f in &job.formats {
-        let pcm = Pcm::from_planar(&m.audio, f, seed);
-        let out = dir.join(format!("{}.{}", t.output_stem, f.extension()));
-        if let Err(e) = crate::audio::encode::write_audio(&out, &pcm, prep.rate, f, &tags) {
-            return fail(r, &e);
-        }
-        r.outputs.push(out);
-        pcms.push(pcm);
+    let outputs: Vec<_> = job
+        .formats
+        .iter()
+        .map(|&f| (dir.join(format!("{}.{}", t.output_stem, f.extension())), f))
+        .collect();
+    match engine::output::write_outputs(&m.audio, prep.rate, seed, &tags, &outputs) {
+        Ok(p) => pcms = p,
+        Err(e) => return fail(r, &e),
     }
+    r.outputs = outputs.into_iter().map(|(path, _)| path).collect();
     r.reason = why;
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;

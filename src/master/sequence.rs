@@ -1,6 +1,6 @@
-//! Album sequencing for `mixfarm master --sequence`: fades on each mastered song, the
-//! layout of an album as one continuous file (gaps of silence between tracks, every track
-//! start on a CUE frame), and the CUE sheet for it. CPU only; no shader mirrored.
+//! Album sequencing for `mixfarm master --sequence`: the layout of an album as one
+//! continuous file (gaps of silence between tracks, every track
+//! start on a CUE frame), and the CUE sheet for it.
 //!
 //! CUE times count frames of 1/75 s, so a track start can only be named exactly when it
 //! falls on a multiple of `rate / 75` samples (588 at 44.1 kHz, 640 at 48 kHz). Each gap is
@@ -18,30 +18,9 @@ use super::sidecar::{self, SequenceReport};
 use super::{Delivery, Job};
 use crate::audio::tags::Tags;
 use crate::error::Error;
-use crate::plan::Planar;
 
 /// CUE frames per second.
 pub const CUE_FRAMES_PER_S: u32 = 75;
-
-/// Fades `x` in over `fade_in_s` and out over `fade_out_s` with equal-power (quarter-sine)
-/// curves: over a fade of n frames, frame i of the fade-in is scaled by sin(π/2 · i/n) (the
-/// first frame is silent) and the fade-out mirrors it (the last frame is silent). Each fade
-/// is cut to the song's length.
-pub fn apply_fades(x: &mut Planar, sample_rate: u32, fade_in_s: f64, fade_out_s: f64) {
-    let frames = x.first().map_or(0, Vec::len);
-    let n_in = ((fade_in_s * f64::from(sample_rate)).round() as usize).min(frames);
-    let n_out = ((fade_out_s * f64::from(sample_rate)).round() as usize).min(frames);
-    let gain = |i: usize, n: usize| (std::f64::consts::FRAC_PI_2 * i as f64 / n as f64).sin();
-    for ch in x.iter_mut() {
-        for (i, v) in ch.iter_mut().take(n_in).enumerate() {
-            *v = (f64::from(*v) * gain(i, n_in)) as f32;
-        }
-        for k in 0..n_out {
-            let f = frames - 1 - k;
-            ch[f] = (f64::from(ch[f]) * gain(k, n_out)) as f32;
-        }
-    }
-}
 
 /// Where a track sits in the album file, in sample frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

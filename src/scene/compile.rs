@@ -3,21 +3,22 @@
 //! sidechain) is finished before the bus runs.
 //!
 //! Per track: load → inserts → pre-fader sends → fader+pan → automation → fades →
-//! post-fader sends → output bus. Per bus: inserts → fader → output. Master: inserts →
-//! song fades. Loudness normalisation follows the Plan (see [`crate::loudness`]).
+//! post-fader sends → output bus. Per bus: inserts → fader → output. Master: inserts. The
+//! song's closing (loudness target, the master chain's closing limiter, the song fades) and
+//! its output file are the [`SceneDelivery`] beside the Plan ([`crate::engine::closing`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{InsertSpec, LoadedSong, Track};
+use crate::engine::{Fades, DEFAULT_CEILING_DBTP};
 use crate::error::{Error, Result};
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::{db_to_linear, pan_balance, pan_mono};
+use crate::ops::limiter::Limiter;
 use crate::ops::{LoadAudio, PrepareCtx, Processor};
-use crate::plan::{BufId, Mastering, OutputFormat, Plan, Source, Stage};
+use crate::plan::{BufId, OutputFormat, Plan, Source, Stage};
 
-/// Default true-peak ceiling when a song sets none.
-pub const DEFAULT_CEILING_DBTP: f64 = -1.0;
 /// Pieces a fade curve is sampled into (equal-power quarter-sine; chord error ≤ (π/2/256)²/8 ≈ 5e-6).
 const FADE_PIECES: usize = 256;
 /// Largest gain change, in dB, inside one linear piece of dB automation.
@@ -288,7 +289,7 @@ pub fn compile(
     v: &Validated,
     infos: &[SourceInfo],
     load_audio: LoadAudio<'_>,
-) -> Result<Plan> {
+) -> Result<(Plan, SceneDelivery)> {
     let song = &s.song;
     let rate = v.sample_rate;
     let ctx = PrepareCtx {
@@ -438,44 +439,40 @@ pub fn compile(
                     };
                     mastering_limiter = Some(spec.prepare(&ctx)?);
                 }
-                if let Some(env) = fades(
-                    frames as u64,
-                    sec(song.fade_in_s.unwrap_or(0.0)),
-                    sec(song.fade_out_s.unwrap_or(0.0)),
-                ) {
-                    stages.push(Stage::Envelope {
-                        buf: 0,
-                        curves: Box::new([env.clone(), env]),
-                    });
-                }
             }
         }
     }
     let format = song.output.format.unwrap_or(OutputFormat::Wav24);
-    let file = song
-        .output
-        .file
-        .clone()
-        .unwrap_or_else(|| format!("{}.{}", sanitize(&s.title()), format.extension()));
+    let file = song.output.file.clone().unwrap_or_else(|| {
+        format!(
+            "{}.{}",
+            crate::core::safe_file_name(&s.title()),
+            format.extension()
+        )
+    });
     let mut metadata = song.metadata.clone();
     if let Some(isrc) = &metadata.isrc {
         let isrc = crate::audio::tags::validate_isrc(isrc)
             .map_err(|m| Error::scene(&s.path, format!("[metadata] isrc: {m}")))?;
         metadata.isrc = Some(isrc);
     }
-    Ok(Plan {
+    let plan = Plan {
         name: s.title(),
-        scene_path: s.path.clone(),
         sample_rate: rate,
         frames,
         n_buffers: 1 + song.buses.len() + v.audible.len(),
         sources: v.files.iter().map(|p| Source { path: p.clone() }).collect(),
         stages,
         master: 0,
-        mastering: Mastering {
-            target_lufs: song.master.target_lufs,
-            ceiling_dbtp: ceiling,
-            limiter: mastering_limiter,
+    };
+    let delivery = SceneDelivery {
+        scene_path: s.path.clone(),
+        target_lufs: song.master.target_lufs,
+        ceiling_dbtp: ceiling,
+        limiter: mastering_limiter,
+        fades: Fades {
+            in_frames: sec(song.fade_in_s.unwrap_or(0.0)) as usize,
+            out_frames: sec(song.fade_out_s.unwrap_or(0.0)) as usize,
         },
         dither_seed: crate::audio::encode::stable_hash(
             format!("{}|{}", s.path.display(), file).as_bytes(),
@@ -483,7 +480,33 @@ pub fn compile(
         output_path: PathBuf::from(file),
         output_format: format,
         metadata,
-    })
+    };
+    Ok((plan, delivery))
+}
+
+/// What a scene's song delivers beside its Plan: how it is closed (loudness target, the
+/// master chain's closing limiter, the song fades) and the file it is written to.
+#[derive(Debug, Clone)]
+pub struct SceneDelivery {
+    /// the scene file the song came from
+    pub scene_path: PathBuf,
+    /// target integrated loudness; `None` leaves the level alone
+    pub target_lufs: Option<f64>,
+    /// true-peak ceiling, dBTP
+    pub ceiling_dbtp: f64,
+    /// the master chain's closing limiter (ceiling set to `ceiling_dbtp`), run after the
+    /// loudness gain
+    pub limiter: Option<Limiter>,
+    /// song fades, after the limiter
+    pub fades: Fades,
+    /// output file, relative to the output folder
+    pub output_path: PathBuf,
+    /// output sample format
+    pub output_format: OutputFormat,
+    /// seed of the dither noise (from the song, so renders are deterministic)
+    pub dither_seed: u64,
+    /// song metadata (tags)
+    pub metadata: crate::scene::Metadata,
 }
 
 /// Fader, pan, automation and fades of one track.
@@ -562,8 +585,9 @@ fn sampled_curve(
     out
 }
 
-/// Equal-power (quarter-sine) fade-in over `fade_in` frames and fade-out over the last
-/// `fade_out` frames of `frames`; `None` when there is neither.
+/// Equal-power (quarter-sine) fade-in over `fade_in` frames (the first frame silent) and
+/// fade-out over the last `fade_out` frames of `frames` (the last frame silent), the curves
+/// of [`crate::engine::Fades`]; `None` when there is neither.
 pub fn fades(frames: u64, fade_in: u64, fade_out: u64) -> Option<Envelope> {
     if fade_in == 0 && fade_out == 0 {
         return None;
@@ -575,7 +599,9 @@ pub fn fades(frames: u64, fade_in: u64, fade_out: u64) -> Option<Envelope> {
         vec![(0, 1.0)]
     };
     let mut fout = if fade_out > 0 {
-        Envelope::sampled(frames.saturating_sub(fade_out), frames, FADE_PIECES, |t| {
+        // ends on the last frame, which is silent (as the song fades of the closing)
+        let last = frames.saturating_sub(1);
+        Envelope::sampled(last.saturating_sub(fade_out), last, FADE_PIECES, |t| {
             ((1.0 - t) * q).sin()
         })
     } else {
@@ -606,16 +632,4 @@ pub fn fades(frames: u64, fade_in: u64, fade_out: u64) -> Option<Envelope> {
     }
     fin.append(&mut fout);
     Some(Envelope::new(fin))
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }

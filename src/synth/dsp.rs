@@ -11,10 +11,7 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator from any seed (0 included).
     pub fn new(seed: u64) -> Self {
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = crate::core::SplitMix64::new(seed).next_u64();
         Rng(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
     }
 

@@ -1,0 +1,31 @@
+//! SplitMix64 (Steele, Lea and Flood 2014): the one small deterministic PRNG of the crate.
+//! It seeds the TPDF dither (same seed ⇒ same bytes), the synthesiser and the bench workload.
+
+/// SplitMix64: a 64-bit counter passed through a mixing function.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator from a seed (any value, 0 included).
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The mixing function alone: a well-spread 64-bit value for `z`.
+    pub fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Next raw 64-bit value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        Self::mix(self.0)
+    }
+
+    /// Next uniform value in `[0, 1)` (53 bits).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -1,0 +1,150 @@
+//! `--backend cpu|gpu|auto` for every command: the [`Executor`] runs a batch of Plans on the
+//! CPU reference path ([`super::cpu`], songs in parallel) or batched on the GPU
+//! ([`crate::gpu::render::Renderer`]), and decides what a GPU failure means:
+//!
+//! - `auto` uses a hardware adapter when there is one; when the GPU fails (device lost, out
+//!   of memory) or refuses one song, that work and everything after it runs on the CPU;
+//! - `gpu` fails without an adapter (exit 2); once the GPU is lost, every song not yet
+//!   rendered fails as retryable (exit 75) so a scheduler retries it elsewhere.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::core::Planar;
+use crate::error::{Error, Result};
+use crate::gpu::render::Renderer;
+use crate::gpu::{Gpu, GpuOptions};
+use crate::plan::Plan;
+
+/// Which executor runs the Plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// the CPU reference path (never touches wgpu)
+    Cpu,
+    /// the GPU (wgpu compute); fails if no adapter exists
+    Gpu,
+    /// a hardware GPU when there is one, else the CPU
+    Auto,
+}
+
+/// One Plan to run with its decoded sources (index = `Stage::Load::source`).
+pub type Job<'a> = (&'a Plan, &'a [Planar]);
+
+/// Runs batches of Plans on the chosen backend; keep one for a whole run.
+pub struct Executor {
+    requested: Backend,
+    gpu: Option<(Gpu, Renderer)>,
+    lost: Option<String>,
+    /// what made the run fall back to the CPU, or lose its GPU, if anything did
+    pub note: Option<String>,
+}
+
+impl Executor {
+    /// Opens the backend. `Err` (a sentence for the user, exit 2) only for `--backend gpu`
+    /// without a usable adapter; `auto` without one runs on the CPU with a note.
+    pub fn open(requested: Backend) -> std::result::Result<Executor, String> {
+        let mut ex = Executor {
+            requested,
+            gpu: None,
+            lost: None,
+            note: None,
+        };
+        if requested == Backend::Cpu {
+            return Ok(ex);
+        }
+        let opened = Gpu::new(GpuOptions {
+            allow_software: requested == Backend::Gpu,
+        })
+        .and_then(|g| g.map(|g| Renderer::new(&g).map(|r| (g, r))).transpose());
+        match opened {
+            Ok(Some(g)) => ex.gpu = Some(g),
+            Ok(None) if requested == Backend::Auto => {
+                ex.note = Some("no hardware GPU adapter: rendered on the CPU".into());
+            }
+            Ok(None) => {
+                return Err("--backend gpu: no GPU adapter found (is a Vulkan driver installed? `mixfarm devices` lists what wgpu sees)".into());
+            }
+            Err(e) if requested == Backend::Auto => {
+                ex.note = Some(format!("GPU unavailable ({e}): rendered on the CPU"));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        Ok(ex)
+    }
+
+    /// The backend that runs (or ran) the work: `Gpu` while a GPU is in use or was lost.
+    pub fn backend(&self) -> Backend {
+        if self.gpu.is_some() || self.lost.is_some() {
+            Backend::Gpu
+        } else {
+            Backend::Cpu
+        }
+    }
+
+    /// The GPU adapter's name, when one is in use.
+    pub fn adapter(&self) -> Option<String> {
+        self.gpu.as_ref().map(|(g, _)| g.name().to_string())
+    }
+
+    /// Runs every job; each gets its master buffer or its own error. See the module docs for
+    /// what a GPU failure does.
+    pub fn run(&mut self, jobs: &[Job<'_>]) -> Vec<Result<Planar>> {
+        if let Some(reason) = &self.lost {
+            return jobs.iter().map(|_| Err(lost(reason))).collect();
+        }
+        if jobs.is_empty() {
+            return Vec::new();
+        }
+        let Some((gpu, renderer)) = &self.gpu else {
+            return run_cpu(jobs);
+        };
+        match renderer.run(gpu, jobs, None) {
+            Ok(mut out) if self.requested == Backend::Auto => {
+                // a song the GPU refused (too big for a binding) renders on the CPU
+                let refused: Vec<usize> = (0..out.len())
+                    .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
+                    .collect();
+                let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
+                for (i, r) in refused.into_iter().zip(run_cpu(&again)) {
+                    out[i] = r;
+                }
+                out
+            }
+            Ok(out) => out,
+            Err(e) if self.requested == Backend::Auto => {
+                self.note = Some(format!("{e}; the rest rendered on the CPU"));
+                self.gpu = None;
+                run_cpu(jobs)
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                self.note = Some(format!("{reason}; the songs not yet rendered were not"));
+                self.gpu = None;
+                let out = jobs.iter().map(|_| Err(lost(&reason))).collect();
+                self.lost = Some(reason);
+                out
+            }
+        }
+    }
+}
+
+fn lost(reason: &str) -> Error {
+    Error::Gpu {
+        reason: reason.to_string(),
+        retryable: true,
+    }
+}
+
+/// The CPU executor, songs in parallel; a song not started when a stop is requested is
+/// left for the retry ([`Error::Interrupted`]).
+fn run_cpu(jobs: &[Job<'_>]) -> Vec<Result<Planar>> {
+    jobs.par_iter()
+        .map(|(plan, sources)| {
+            if super::stop::stop_requested() {
+                return Err(Error::Interrupted);
+            }
+            super::cpu::run_plan(plan, sources)
+        })
+        .collect()
+}
