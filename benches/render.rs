@@ -1,5 +1,6 @@
 //! Criterion benches of the mixing operators and the convolution engine on both backends,
-//! ids `<op>/cpu` and `<op>/gpu` (gain, mix, envelope, convolve), plus whole Plans of a small
+//! ids `<op>/cpu` and `<op>/gpu` (gain, mix, envelope; `convolve_batch`: many songs' channels at once,
+//! distinct from `ops_fft`'s single-song `convolve/cpu`), plus whole Plans of a small
 //! generated catalog (`render/cpu`, `render/gpu`). Throughput is in stereo frames
 //! (`Throughput::Elements`). GPU ids exist only when an adapter exists; a software adapter
 //! (llvmpipe) is used too, with the small sizes, and its figures are not GPU figures.
@@ -198,7 +199,7 @@ fn convolution(c: &mut Criterion, gpu: Option<&Gpu>, s: &Sizes) {
     let kernels = [Kernel::new(&ir[0]), Kernel::new(&ir[1])];
     let f = s.conv_frames;
     let inputs: Vec<Vec<f32>> = (0..s.conv_songs * 2).map(|i| signal(i as u32, f)).collect();
-    let mut g = group(c, "convolve", s.conv_songs * f);
+    let mut g = group(c, "convolve_batch", s.conv_songs * f);
     g.bench_function("cpu", |b| {
         b.iter(|| {
             inputs

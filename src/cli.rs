@@ -411,7 +411,7 @@ fn verify_cmd(scenes: &[PathBuf], json: bool, brief: bool) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(75);
+            return ExitCode::from(if e.is_retryable() { 75 } else { 1 });
         }
     };
     let results = crate::verify::verify(scenes, &gpu);
@@ -428,19 +428,7 @@ fn verify_cmd(scenes: &[PathBuf], json: bool, brief: bool) -> ExitCode {
     for r in results {
         match r {
             Err(e) => {
-                code = code.max(
-                    if matches!(
-                        e,
-                        crate::Error::Gpu {
-                            retryable: true,
-                            ..
-                        }
-                    ) {
-                        75
-                    } else {
-                        1
-                    },
-                );
+                code = code.max(if e.is_retryable() { 75 } else { 1 });
                 eprintln!("error: {e}");
                 out.push(serde_json::json!({ "error": e.to_string() }));
             }

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::gpu::{dispatch, Gpu, Profiler};
 
 /// Shader source as shipped (FFT_N = 2048).
-pub const SHADER: &str = include_str!("../../shaders/fft.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("fft");
 /// FFT size the shader file is written for.
 pub const DEFAULT_SIZE: usize = 2048;
 /// Smallest and largest supported sizes (workgroup of 256 threads, workgroup memory n/2·8 bytes; n >= 1024 keeps every thread busy).

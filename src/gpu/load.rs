@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::gpu::{elementwise, Gpu, Profiler};
 
 /// Shader source.
-pub const SHADER: &str = include_str!("../../shaders/load.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("load");
 
 /// One destination channel (offsets in f32 elements).
 #[repr(C)]

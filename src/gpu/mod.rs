@@ -6,6 +6,7 @@ pub mod context;
 pub mod conv_stages;
 pub mod elementwise;
 pub mod fft;
+pub mod kernels;
 pub mod load;
 pub mod profiler;
 pub mod readback;

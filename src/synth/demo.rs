@@ -1,6 +1,6 @@
 //! Writes the demo scene: FLAC stems (16-bit, through `audio::flac`, checked by decoding them
 //! back with symphonia)
-//! and the album and song scene files (TOML, see `notes/scene-format.md`).
+//! and the album and song scene files (TOML, see `scenes/README.md`).
 
 use std::fmt::Write as _;
 use std::path::Path;

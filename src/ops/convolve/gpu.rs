@@ -13,7 +13,7 @@ use crate::gpu::fft::{Fft, FrameJob};
 use crate::gpu::{dispatch, Gpu, Profiler};
 
 /// Shader source of the multiply-accumulate.
-pub const SHADER: &str = include_str!("../../../shaders/convolve.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("convolve");
 
 /// Uniform parameters of `convolve.wgsl` (binding 0).
 #[repr(C)]

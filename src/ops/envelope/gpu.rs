@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::gpu::{elementwise, Gpu, Profiler};
 
 /// Shader source.
-pub const SHADER: &str = include_str!("../../../shaders/envelope.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("envelope");
 
 /// One channel and its curve: `segments[seg_first .. seg_first + seg_count]` (sorted).
 #[repr(C)]

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::gpu::{elementwise, Gpu, Profiler};
 
 /// Shader source.
-pub const SHADER: &str = include_str!("../../../shaders/gain.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("gain");
 
 /// One channel: `audio[offset .. offset + frames] *= gain`.
 #[repr(C)]

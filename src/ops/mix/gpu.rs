@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::gpu::{elementwise, Gpu, Profiler};
 
 /// Shader source.
-pub const SHADER: &str = include_str!("../../../shaders/mix.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("mix");
 
 /// One channel: `audio[dst_offset + i] += gain * audio[src_offset + i]`, `i < frames`.
 #[repr(C)]

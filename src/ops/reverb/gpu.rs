@@ -9,7 +9,7 @@ use crate::gpu::{elementwise, Gpu, Profiler};
 use crate::ops::convolve::gpu::ConvolveJob;
 
 /// Shader source of the wet/dry sum.
-pub const SHADER: &str = include_str!("../../../shaders/reverb_mix.wgsl");
+pub const SHADER: &str = crate::gpu::kernels::source("reverb_mix");
 
 /// One channel: `audio[audio_offset + i] = dry · audio[audio_offset + i] + wet ·
 /// wet_buf[wet_offset + i]`, `i < frames`.
