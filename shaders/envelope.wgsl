@@ -1,6 +1,7 @@
 // Piecewise-linear gain curves, batched: channel[n] *= gain0 + slope * f32(n - start_frame)
 // inside the segment [start_frame, end_frame) holding n (segments of a job are sorted and
-// disjoint; frames outside every segment are left alone). Twin of src/ops/envelope/cpu.rs.
+// disjoint; frames outside every segment are left alone; a segment may start before the
+// buffer, a time chunk, begins). Twin of src/ops/envelope/cpu.rs.
 struct Params {
     n_jobs: u32,
     groups_per_job: u32,
@@ -16,8 +17,8 @@ struct EnvelopeJob {
 }
 
 struct Segment {
-    start_frame: u32,
-    end_frame: u32,
+    start_frame: i32,
+    end_frame: i32,
     gain0: f32,
     slope: f32,
 }
@@ -47,15 +48,15 @@ fn envelope(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
         var hi = job.seg_count;
         while hi - lo > 1u {
             let mid = (lo + hi) / 2u;
-            if segments[job.seg_first + mid].start_frame <= n {
+            if segments[job.seg_first + mid].start_frame <= i32(n) {
                 lo = mid;
             } else {
                 hi = mid;
             }
         }
         let seg = segments[job.seg_first + lo];
-        if n >= seg.start_frame && n < seg.end_frame {
-            let g = seg.gain0 + seg.slope * f32(n - seg.start_frame);
+        if i32(n) >= seg.start_frame && i32(n) < seg.end_frame {
+            let g = seg.gain0 + seg.slope * f32(i32(n) - seg.start_frame);
             audio[job.offset + n] *= g;
         }
     }

@@ -114,3 +114,32 @@ pub struct Plan {
     /// buffer holding the finished mix
     pub master: BufId,
 }
+
+impl Plan {
+    /// Checks the routing against the decoded `sources`: every buffer and source index in
+    /// range, no buffer mixed into itself, every source with at least one channel.
+    pub fn check(&self, sources: &[Planar]) -> Result<(), crate::Error> {
+        let nb = self.n_buffers;
+        let ids_ok = self.stages.iter().all(|s| match s {
+            Stage::Load { dst, source } => *dst < nb && *source < sources.len(),
+            Stage::Gain { buf, .. } | Stage::Envelope { buf, .. } => *buf < nb,
+            Stage::Mix { dst, src, .. } => *dst < nb && *src < nb && dst != src,
+            Stage::Process { buf, sidechain, .. } => {
+                *buf < nb && sidechain.is_none_or(|k| k < nb && k != *buf)
+            }
+        });
+        let fail = |reason: &str| crate::Error::Render {
+            song: self.name.clone(),
+            reason: reason.into(),
+        };
+        if !ids_ok || self.master >= nb {
+            return Err(fail(
+                "bad buffer routing (buffer/source index out of range or a buffer mixed into itself)",
+            ));
+        }
+        if sources.iter().any(|s| s.is_empty()) {
+            return Err(fail("a source has no channels"));
+        }
+        Ok(())
+    }
+}

@@ -113,20 +113,19 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
             ),
         });
     }
-    let mut bufs: Vec<Planar> =
-        vec![vec![vec![0.0f32; plan.frames]; crate::plan::PLAN_CHANNELS]; plan.n_buffers];
-    let mut stages = Vec::with_capacity(plan.stages.len());
-    for (i, (stage, tap)) in plan.stages.iter().zip(&taps).enumerate() {
-        cpu::run_stage(plan, stage, &mut bufs, &p.sources)?;
-        stages.push(StageDiff {
+    let (cpu_master, cpu_taps) = cpu::run_plan_tapped(plan, &p.sources)?;
+    let stages = plan
+        .stages
+        .iter()
+        .zip(cpu_taps.iter().zip(&taps))
+        .enumerate()
+        .map(|(i, (stage, (c, g)))| StageDiff {
             index: i,
             op: stage.op_name(),
-            diff: diff(&bufs[stage.target()], tap),
-        });
-    }
-    drop(taps);
-    let cpu_master = std::mem::take(&mut bufs[plan.master]);
-    drop(bufs);
+            diff: diff(c, g),
+        })
+        .collect();
+    drop((taps, cpu_taps));
     let gpu_master = renderer
         .run(gpu, &[(plan, &p.sources)], None)?
         .pop()

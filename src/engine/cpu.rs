@@ -1,55 +1,140 @@
-//! The CPU reference backend: runs a [`Plan`]'s stages in order, channel-parallel (rayon),
-//! with each operator's `cpu.rs`.
-
-use rayon::prelude::*;
+//! The CPU executor: walks a Plan in fixed time chunks of [`CHUNK_FRAMES`] with every stage's
+//! state carried from one chunk to the next ([`super::schedule`]: lookahead processors run
+//! causally, buffers are lined up before they meet), each operator's `cpu.rs` doing the
+//! work. A song's working memory is its buffers × one chunk, whatever its length; only the
+//! master it returns grows with the song. The output equals the whole-song result bit for
+//! bit (every buffer is silent past the song's end, as a whole-song buffer ends there).
 
 use crate::error::{Error, Result};
+use crate::ops::envelope::Segment;
+use crate::ops::stream::ProcStream;
 use crate::ops::{envelope, gain, mix};
 use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
+
+use super::schedule::{schedule, Step};
+
+/// Frames per chunk: a multiple of the convolution block (1024), about 1.4 s at 48 kHz.
+pub const CHUNK_FRAMES: usize = 1 << 16;
 
 /// Renders one song's Plan; `sources[k]` is the decoded (and resampled) source `k`.
 /// Returns the master buffer (stereo, `plan.frames` long).
 pub fn run_plan(plan: &Plan, sources: &[Planar]) -> Result<Planar> {
-    let mut bufs: Vec<Planar> =
-        vec![vec![vec![0.0f32; plan.frames]; PLAN_CHANNELS]; plan.n_buffers];
-    for stage in &plan.stages {
-        run_stage(plan, stage, &mut bufs, sources)?;
-    }
-    Ok(std::mem::take(&mut bufs[plan.master]))
+    Ok(run(plan, sources, false)?.0)
 }
 
-/// Runs one stage on the song's buffers.
-pub fn run_stage(
+/// [`run_plan`], also returning the buffer each stage wrote, right after it ran, over the
+/// whole song (for `mixfarm verify`'s per-stage comparison).
+pub fn run_plan_tapped(plan: &Plan, sources: &[Planar]) -> Result<(Planar, Vec<Planar>)> {
+    run(plan, sources, true)
+}
+
+/// What one step carries between chunks.
+enum State {
+    None,
+    Process(ProcStream),
+    /// per channel, the last `frames` frames of the buffer (latency compensation)
+    Align(Planar),
+    /// the curves as kernel segments, per channel
+    Envelope(Vec<Vec<Segment>>),
+}
+
+fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar>)> {
+    plan.check(sources)?;
+    let sched = schedule(plan);
+    let frames = plan.frames;
+    let total = frames + sched.master_delay;
+    let c = CHUNK_FRAMES;
+    let mut bufs: Vec<Planar> = vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers];
+    let mut states: Vec<State> = sched
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Stage {
+                stage: Stage::Process { processor, .. },
+                ..
+            } => State::Process(processor.stream(PLAN_CHANNELS)),
+            Step::Stage {
+                stage: Stage::Envelope { curves, .. },
+                ..
+            } => State::Envelope(curves.iter().map(|e| e.segments(frames)).collect()),
+            Step::Align { frames: d, .. } => State::Align(vec![vec![0.0; *d]; PLAN_CHANNELS]),
+            Step::Stage { .. } => State::None,
+        })
+        .collect();
+    let mut master: Planar = vec![Vec::with_capacity(frames); PLAN_CHANNELS];
+    let mut taps: Vec<Planar> = if tap {
+        vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
+    } else {
+        Vec::new()
+    };
+    let mut start = 0;
+    while start < total {
+        for ch in bufs.iter_mut().flatten() {
+            ch.fill(0.0);
+        }
+        for (step, st) in sched.steps.iter().zip(states.iter_mut()) {
+            match *step {
+                Step::Align { buf, .. } => {
+                    if let State::Align(line) = st {
+                        delay_line(&mut bufs[buf], line);
+                    }
+                }
+                Step::Stage {
+                    index,
+                    stage,
+                    lag,
+                    lag_after,
+                } => {
+                    run_stage(plan, stage, &mut bufs, sources, st, start, lag)?;
+                    let t = stage.target();
+                    silence_past_end(&mut bufs[t], start, lag_after, frames);
+                    if tap {
+                        keep_song_frames(&mut taps[index], &bufs[t], start, lag_after, frames);
+                    }
+                }
+            }
+        }
+        keep_song_frames(&mut master, &bufs[plan.master], start, sched.master_delay, frames);
+        start += c;
+    }
+    Ok((master, taps))
+}
+
+/// Runs one stage on the current chunk (stream frames `start..start + CHUNK_FRAMES`; the
+/// target buffer lags song time by `lag` frames).
+fn run_stage(
     plan: &Plan,
     stage: &Stage,
     bufs: &mut [Planar],
     sources: &[Planar],
+    st: &mut State,
+    start: usize,
+    lag: usize,
 ) -> Result<()> {
     match stage {
         Stage::Load { dst, source } => {
-            let src = sources.get(*source).ok_or_else(|| Error::Render {
-                song: plan.name.clone(),
-                reason: format!("source {source} missing"),
-            })?;
+            let src = &sources[*source];
             for (c, ch) in bufs[*dst].iter_mut().enumerate() {
                 let s = &src[c.min(src.len() - 1)];
-                let n = s.len().min(ch.len());
-                ch[..n].copy_from_slice(&s[..n]);
-                ch[n..].fill(0.0);
+                let n = s.len().min(plan.frames);
+                if start < n {
+                    let k = (n - start).min(ch.len());
+                    ch[..k].copy_from_slice(&s[start..start + k]);
+                }
             }
         }
         Stage::Gain { buf, gain: g } => {
-            bufs[*buf]
-                .par_iter_mut()
-                .zip(g.par_iter())
-                .for_each(|(ch, g)| gain::cpu::apply(ch, *g));
+            for (ch, g) in bufs[*buf].iter_mut().zip(g) {
+                gain::cpu::apply(ch, *g);
+            }
         }
-        Stage::Envelope { buf, curves } => {
-            let frames = plan.frames;
-            bufs[*buf]
-                .par_iter_mut()
-                .zip(curves.par_iter())
-                .for_each(|(ch, env)| envelope::cpu::apply(ch, &env.segments(frames)));
+        Stage::Envelope { buf, .. } => {
+            if let State::Envelope(segs) = st {
+                let first = start as i64 - lag as i64;
+                for (ch, s) in bufs[*buf].iter_mut().zip(segs.iter()) {
+                    envelope::cpu::apply_at(ch, s, first);
+                }
+            }
         }
         Stage::Mix { dst, src, gain: g } => {
             if dst == src {
@@ -59,21 +144,59 @@ pub fn run_stage(
                 });
             }
             let (d, s) = two_mut(bufs, *dst, *src);
-            d.par_iter_mut()
-                .zip(s.par_iter())
-                .zip(g.par_iter())
-                .for_each(|((d, s), g)| mix::cpu::apply(d, s, *g));
+            for ((d, s), g) in d.iter_mut().zip(s.iter()).zip(g) {
+                mix::cpu::apply(d, s, *g);
+            }
         }
         Stage::Process {
             buf,
             sidechain,
             processor,
         } => {
-            let key = sidechain.map(|k| bufs[k].clone());
-            processor.process_cpu(&mut bufs[*buf], plan.sample_rate, key.as_deref());
+            if let State::Process(ps) = st {
+                let key = sidechain.map(|k| bufs[k].clone());
+                processor.process_chunk(ps, &mut bufs[*buf], key.as_deref());
+            }
         }
     }
     Ok(())
+}
+
+/// Delays `x` by the length of `line` (which holds the previous chunk's last frames).
+pub(crate) fn delay_line(x: &mut Planar, line: &mut Planar) {
+    for (ch, held) in x.iter_mut().zip(line.iter_mut()) {
+        let d = held.len();
+        if d == 0 {
+            continue;
+        }
+        let n = ch.len();
+        let mut joined = Vec::with_capacity(d + n);
+        joined.extend_from_slice(held);
+        joined.extend_from_slice(ch);
+        ch.copy_from_slice(&joined[..n]);
+        held.copy_from_slice(&joined[n..]);
+    }
+}
+
+/// Zeroes the chunk's frames that lie past the song's end (song frame = stream frame − lag).
+fn silence_past_end(buf: &mut Planar, start: usize, lag: usize, frames: usize) {
+    let first = (frames + lag).saturating_sub(start);
+    for ch in buf.iter_mut() {
+        if first < ch.len() {
+            ch[first..].fill(0.0);
+        }
+    }
+}
+
+/// Appends the chunk's frames that are song frames `0..frames` to `out`.
+pub(crate) fn keep_song_frames(out: &mut Planar, buf: &Planar, start: usize, lag: usize, frames: usize) {
+    for (o, ch) in out.iter_mut().zip(buf) {
+        let from = lag.saturating_sub(start).min(ch.len());
+        let to = (frames + lag).saturating_sub(start).min(ch.len());
+        if from < to {
+            o.extend_from_slice(&ch[from..to]);
+        }
+    }
 }
 
 /// Mutable `a`, shared `b` from one slice (`a != b`).

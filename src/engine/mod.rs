@@ -9,6 +9,7 @@ pub mod backend;
 pub mod closing;
 pub mod cpu;
 pub mod output;
+pub mod schedule;
 pub mod progress;
 pub mod stop;
 

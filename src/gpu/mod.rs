@@ -5,6 +5,7 @@
 pub mod context;
 pub mod conv_stages;
 pub mod elementwise;
+pub mod chunked;
 pub mod fft;
 pub mod kernels;
 pub mod load;

@@ -12,8 +12,13 @@
 //! `Stage::Process` whose processor has no GPU kernel yet runs on the CPU (`Processor::process_cpu`): the work recorded so far is
 //! submitted, that song buffer (and its sidechain) is read back, processed and re-uploaded,
 //! then recording goes on. Only the masters are read back at the end.
+//!
+//! A song whose whole-length buffers pass one binding runs in time chunks instead
+//! ([`super::chunked`], the CPU executor's chunk schedule), so no song is refused for its
+//! length; the run's output is the same bits either way.
 
 use crate::error::Error;
+use crate::gpu::chunked::chunk_bytes;
 use crate::gpu::conv_stages::{finish_split, is_split, ConvItem, ConvStages, RunKernels};
 use crate::gpu::load::{LoadGpu, LoadJob};
 use crate::gpu::readback::{read_stereo, submit};
@@ -29,16 +34,19 @@ pub type Job<'a> = (&'a Plan, &'a [Planar]);
 
 /// Compiled kernels of the executor; keep one to render many batches.
 pub struct Renderer {
-    load: LoadGpu,
-    gain: GainGpu,
-    envelope: EnvelopeGpu,
-    mix: MixGpu,
+    pub(super) load: LoadGpu,
+    pub(super) gain: GainGpu,
+    pub(super) envelope: EnvelopeGpu,
+    pub(super) mix: MixGpu,
     conv: ConvStages,
     /// caps the per-batch buffers below the adapter's binding limit (tests use it to force
     /// several batches; a memory budget can too)
     pub batch_limit_bytes: Option<u64>,
     /// run every `Stage::Process` on the CPU (read-back path), to bisect a divergence
     pub force_cpu_processors: bool,
+    /// run every song in time chunks ([`super::chunked`]), even one whose whole-length
+    /// buffers fit a binding (tests compare the two paths with it)
+    pub always_chunked: bool,
 }
 
 /// Renders every song; see [`Renderer::run`].
@@ -53,40 +61,41 @@ struct Placed {
     source_offsets: Vec<Vec<u64>>,
 }
 
-fn render_err(plan: &Plan, reason: impl Into<String>) -> Error {
-    Error::Render {
-        song: plan.name.clone(),
-        reason: reason.into(),
-    }
+/// Bytes of a song's whole-length buffers and of its decoded sources.
+fn whole_bytes(plan: &Plan, sources: &[Planar]) -> (u64, u64) {
+    let audio = (plan.n_buffers * PLAN_CHANNELS * plan.frames * 4) as u64;
+    let src: u64 = sources.iter().flatten().map(|c| c.len() as u64 * 4).sum();
+    (audio, src)
 }
 
 /// Checks routing and size; returns (audio bytes, source bytes).
 fn check(plan: &Plan, sources: &[Planar], limit: u64) -> Result<(u64, u64), Error> {
-    let nb = plan.n_buffers;
-    let ids_ok = plan.stages.iter().all(|s| match s {
-        Stage::Load { dst, source } => *dst < nb && *source < sources.len(),
-        Stage::Gain { buf, .. } | Stage::Envelope { buf, .. } => *buf < nb,
-        Stage::Mix { dst, src, .. } => *dst < nb && *src < nb && dst != src,
-        Stage::Process { buf, sidechain, .. } => *buf < nb && sidechain.is_none_or(|k| k < nb),
-    });
-    if !ids_ok || plan.master >= nb {
-        return Err(render_err(
-            plan,
-            "bad buffer routing (buffer/source index out of range or a buffer mixed into itself)",
-        ));
-    }
-    if sources.iter().any(|s| s.is_empty()) {
-        return Err(render_err(plan, "a source has no channels"));
-    }
-    let audio = (nb * PLAN_CHANNELS * plan.frames * 4) as u64;
-    let src: u64 = sources.iter().flatten().map(|c| c.len() as u64 * 4).sum();
+    plan.check(sources)?;
+    let (audio, src) = whole_bytes(plan, sources);
     if audio > limit || src > limit {
         return Err(Error::Gpu {
-            reason: format!("song '{}' needs {audio} + {src} bytes, over the GPU binding limit {limit}: render it on the CPU", plan.name),
+            reason: format!("song '{}' needs {audio} + {src} bytes, over the GPU binding limit {limit}", plan.name),
             retryable: false,
         });
     }
     Ok((audio, src))
+}
+
+/// Songs packed into batches whose buffers and sources each stay within a limit.
+#[derive(Default)]
+struct Batches(Vec<Vec<usize>>, u64, u64);
+
+impl Batches {
+    fn add(&mut self, i: usize, a: u64, s: u64, limit: u64) {
+        if self.0.is_empty() || self.1 + a > limit || self.2 + s > limit {
+            self.0.push(Vec::new());
+            self.1 = 0;
+            self.2 = 0;
+        }
+        self.1 += a;
+        self.2 += s;
+        self.0.last_mut().expect("a batch").push(i);
+    }
 }
 
 impl Renderer {
@@ -100,6 +109,7 @@ impl Renderer {
             conv: ConvStages::new(gpu)?,
             batch_limit_bytes: None,
             force_cpu_processors: false,
+            always_chunked: false,
         })
     }
 
@@ -117,28 +127,41 @@ impl Renderer {
             .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
         let mut results: Vec<Option<Result<Planar, Error>>> =
             (0..jobs.len()).map(|_| None).collect();
-        let mut batches: Vec<Vec<usize>> = Vec::new();
-        let (mut used_a, mut used_s) = (u64::MAX, u64::MAX);
+        // songs whose whole-length buffers fit run whole; the others in time chunks
+        let (mut whole, mut chunked) = (Batches::default(), Batches::default());
         for (i, (plan, sources)) in jobs.iter().enumerate() {
-            match check(plan, sources, limit) {
-                Err(e) => results[i] = Some(Err(e)),
-                Ok((a, s)) => {
-                    if used_a.saturating_add(a) > limit || used_s.saturating_add(s) > limit {
-                        batches.push(Vec::new());
-                        used_a = 0;
-                        used_s = 0;
-                    }
-                    used_a += a;
-                    used_s += s;
-                    batches.last_mut().expect("batch").push(i);
+            if let Err(e) = plan.check(sources) {
+                results[i] = Some(Err(e));
+                continue;
+            }
+            let (a, s) = whole_bytes(plan, sources);
+            if a <= limit && s <= limit && !self.always_chunked {
+                whole.add(i, a, s, limit);
+            } else {
+                let (a, s) = chunk_bytes(plan, sources);
+                if a <= limit && s <= limit {
+                    chunked.add(i, a, s, limit);
+                } else {
+                    results[i] = Some(Err(Error::Gpu {
+                        reason: format!(
+                            "song '{}' needs {a} + {s} bytes per time chunk, over the GPU binding limit {limit}",
+                            plan.name
+                        ),
+                        retryable: false,
+                    }));
                 }
             }
         }
         let kernels = self.upload_kernels(gpu, jobs)?;
-        for batch in &batches {
+        for batch in &whole.0 {
             for (i, master) in
                 self.run_batch(gpu, jobs, batch, &kernels, prof.as_deref_mut(), None)?
             {
+                results[i] = Some(Ok(master));
+            }
+        }
+        for batch in &chunked.0 {
+            for (i, master) in self.run_chunked(gpu, jobs, batch)? {
                 results[i] = Some(Ok(master));
             }
         }

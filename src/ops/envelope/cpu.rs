@@ -4,14 +4,23 @@ use super::Segment;
 
 /// Multiplies `channel` by the curve given as `segments` (which cover the channel).
 pub fn apply(channel: &mut [f32], segments: &[Segment]) {
+    apply_at(channel, segments, 0);
+}
+
+/// [`apply`] to a window of a channel: `channel[i]` is frame `first_frame + i` of the curve
+/// (negative frames lie before the song and are left alone), with the same arithmetic per
+/// frame as over the whole channel.
+pub fn apply_at(channel: &mut [f32], segments: &[Segment], first_frame: i64) {
+    let win_end = first_frame + channel.len() as i64;
     for seg in segments {
-        let end = (seg.end_frame as usize).min(channel.len());
-        let start = seg.start_frame as usize;
-        if start >= end {
+        let (s, e) = (i64::from(seg.start_frame), i64::from(seg.end_frame));
+        let (from, to) = (s.max(first_frame), e.min(win_end));
+        if from >= to {
             continue;
         }
-        for (i, x) in channel[start..end].iter_mut().enumerate() {
-            let g = seg.gain0 + seg.slope * i as f32;
+        let out = &mut channel[(from - first_frame) as usize..(to - first_frame) as usize];
+        for (k, x) in out.iter_mut().enumerate() {
+            let g = seg.gain0 + seg.slope * (from - s + k as i64) as f32;
             *x *= g;
         }
     }

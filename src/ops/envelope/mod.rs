@@ -21,10 +21,11 @@ pub const MAX_SEGMENT_FRAMES: u64 = 1 << 22;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Segment {
-    /// first frame of the segment
-    pub start_frame: u32,
+    /// first frame of the segment (relative to the buffer's first frame; negative when the
+    /// segment began before a time chunk)
+    pub start_frame: i32,
     /// one past the last frame of the segment
-    pub end_frame: u32,
+    pub end_frame: i32,
     /// gain at `start_frame`
     pub gain0: f32,
     /// gain change per frame
@@ -74,6 +75,21 @@ impl Envelope {
             .collect()
     }
 
+    /// The segments of `segs` that overlap the window `first..first + len` of song frames,
+    /// moved so the window starts at 0 (their offsets inside each segment, and so the
+    /// arithmetic per frame, are unchanged).
+    pub fn window(segs: &[Segment], first: i64, len: usize) -> Vec<Segment> {
+        let end = first + len as i64;
+        segs.iter()
+            .filter(|s| i64::from(s.end_frame) > first && i64::from(s.start_frame) < end)
+            .map(|s| Segment {
+                start_frame: (i64::from(s.start_frame) - first) as i32,
+                end_frame: (i64::from(s.end_frame) - first) as i32,
+                ..*s
+            })
+            .collect()
+    }
+
     /// The curve as kernel segments covering `0..frames`.
     pub fn segments(&self, frames: usize) -> Vec<Segment> {
         let frames = frames as u64;
@@ -98,8 +114,8 @@ impl Envelope {
             while s < end {
                 let e = (s + MAX_SEGMENT_FRAMES).min(end);
                 segs.push(Segment {
-                    start_frame: s as u32,
-                    end_frame: e as u32,
+                    start_frame: s as i32,
+                    end_frame: e as i32,
                     gain0: (g0 + slope * (s - f0) as f64) as f32,
                     slope: slope as f32,
                 });
@@ -119,8 +135,8 @@ fn push_flat(segs: &mut Vec<Segment>, start: u64, end: u64, gain: f64) {
     while s < end {
         let e = (s + MAX_SEGMENT_FRAMES).min(end);
         segs.push(Segment {
-            start_frame: s as u32,
-            end_frame: e as u32,
+            start_frame: s as i32,
+            end_frame: e as i32,
             gain0: gain as f32,
             slope: 0.0,
         });

@@ -1,0 +1,300 @@
+//! The GPU executor in time chunks, for songs whose whole-length buffers pass one storage
+//! binding: the same chunk schedule as the CPU executor ([`crate::engine::schedule`],
+//! [`crate::engine::cpu::CHUNK_FRAMES`]), many songs × one chunk per step. The batch's
+//! buffers are `[song][buffer][channel][chunk]` in one binding and each chunk of the sources
+//! is uploaded as it is needed, so a song's GPU memory is bounded by the chunk, never by its
+//! length. Load, gain, envelope and mix run on the GPU kernels; every other processor (and
+//! the latency-compensation delay lines) runs its CPU stream on the chunk after one read-back,
+//! its state carried on the host (the streaming GPU convolution does not exist yet). Only
+//! the masters' chunks come back at the end of each chunk.
+
+use crate::engine::cpu::CHUNK_FRAMES;
+use crate::engine::schedule::{schedule, Schedule, Step};
+use crate::error::Error;
+use crate::gpu::load::LoadJob;
+use crate::gpu::readback::{read_stereo, submit};
+use crate::gpu::render::Renderer;
+use crate::gpu::Gpu;
+use crate::ops::envelope::gpu::EnvelopeJob;
+use crate::ops::envelope::{Envelope, Segment};
+use crate::ops::gain::gpu::GainJob;
+use crate::ops::mix::gpu::MixJob;
+use crate::ops::stream::ProcStream;
+use crate::ops::Processor;
+use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
+
+use super::render::Job;
+
+/// Host state of one step of one song.
+enum State {
+    None,
+    Process(ProcStream),
+    Align(Planar),
+    Envelope(Vec<Vec<Segment>>),
+}
+
+/// One song of a chunked batch.
+struct Song<'a> {
+    job: usize,
+    plan: &'a Plan,
+    sources: &'a [Planar],
+    sched: Schedule<'a>,
+    states: Vec<State>,
+    master: Planar,
+    /// element offset of its buffer 0 in the audio buffer; of its source 0 in the sources
+    base: u64,
+    src_base: u64,
+}
+
+impl Song<'_> {
+    fn total(&self) -> usize {
+        self.plan.frames + self.sched.master_delay
+    }
+    /// Element offset of channel `c` of buffer `b`.
+    fn chan(&self, b: usize, c: usize) -> u32 {
+        (self.base + ((b * PLAN_CHANNELS + c) * CHUNK_FRAMES) as u64) as u32
+    }
+}
+
+/// Songs of one chunked batch whose buffers fit `limit` bytes: (song buffers, sources).
+pub fn chunk_bytes(plan: &Plan, sources: &[Planar]) -> (u64, u64) {
+    let audio = (plan.n_buffers * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
+    let src = (sources.len() * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
+    (audio, src)
+}
+
+impl Renderer {
+    /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master.
+    pub(crate) fn run_chunked(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        batch: &[usize],
+    ) -> Result<Vec<(usize, Planar)>, Error> {
+        let c = CHUNK_FRAMES;
+        let (mut audio_len, mut src_len) = (0u64, 0u64);
+        let mut songs: Vec<Song<'_>> = Vec::with_capacity(batch.len());
+        for &j in batch {
+            let (plan, sources) = jobs[j];
+            let sched = schedule(plan);
+            let states = sched.steps.iter().map(|s| init(s, plan.frames)).collect();
+            songs.push(Song {
+                job: j,
+                plan,
+                sources,
+                sched,
+                states,
+                master: vec![Vec::with_capacity(plan.frames); PLAN_CHANNELS],
+                base: audio_len,
+                src_base: src_len,
+            });
+            audio_len += (plan.n_buffers * PLAN_CHANNELS * c) as u64;
+            src_len += (sources.len() * PLAN_CHANNELS * c) as u64;
+        }
+        let audio = gpu.storage("chunk buffers", audio_len * 4)?;
+        let sources_buf = gpu.storage("chunk sources", src_len.max(1) * 4)?;
+        let total = songs.iter().map(Song::total).max().unwrap_or(0);
+        let mut start = 0;
+        while start < total {
+            // this chunk of every source, zero-padded
+            let mut flat = vec![0.0f32; src_len as usize];
+            for s in &songs {
+                for (k, src) in s.sources.iter().enumerate() {
+                    for ch in 0..PLAN_CHANNELS {
+                        let x = &src[ch.min(src.len() - 1)];
+                        let n = x.len().min(s.plan.frames);
+                        if start < n {
+                            let m = (n - start).min(c);
+                            let o = (s.src_base as usize) + (k * PLAN_CHANNELS + ch) * c;
+                            flat[o..o + m].copy_from_slice(&x[start..start + m]);
+                        }
+                    }
+                }
+            }
+            gpu.write(&sources_buf, 0, &flat);
+            drop(flat);
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            enc.clear_buffer(&audio, 0, None);
+            let steps = songs.iter().map(|s| s.sched.steps.len()).max().unwrap_or(0);
+            for i in 0..steps {
+                let (mut loads, mut gains, mut envs, mut segs, mut mixes) =
+                    (vec![], vec![], vec![], vec![], vec![]);
+                let mut host: Vec<usize> = Vec::new();
+                for (si, s) in songs.iter().enumerate() {
+                    let Some(step) = s.sched.steps.get(i).copied() else {
+                        continue;
+                    };
+                    let Step::Stage { stage, lag, .. } = step else {
+                        host.push(si);
+                        continue;
+                    };
+                    match stage {
+                        Stage::Load { dst, source } => {
+                            for ch in 0..PLAN_CHANNELS {
+                                let so = s.src_base + ((*source * PLAN_CHANNELS + ch) * c) as u64;
+                                loads.push(LoadJob {
+                                    dst_offset: s.chan(*dst, ch),
+                                    src_offset: so as u32,
+                                    src_frames: c as u32,
+                                    dst_frames: c as u32,
+                                });
+                            }
+                        }
+                        Stage::Gain { buf, gain } => {
+                            for (ch, g) in gain.iter().enumerate() {
+                                gains.push(gain_job(s.chan(*buf, ch), *g));
+                            }
+                        }
+                        Stage::Process {
+                            buf,
+                            processor,
+                            ..
+                        } if matches!(**processor, Processor::Trim { .. }) => {
+                            let Processor::Trim { gain } = **processor else {
+                                unreachable!()
+                            };
+                            for ch in 0..PLAN_CHANNELS {
+                                gains.push(gain_job(s.chan(*buf, ch), gain));
+                            }
+                        }
+                        Stage::Envelope { buf, .. } => {
+                            if let State::Envelope(curves) = &s.states[i] {
+                                let first = start as i64 - lag as i64;
+                                for (ch, curve) in curves.iter().enumerate() {
+                                    let w = Envelope::window(curve, first, c);
+                                    envs.push(EnvelopeJob {
+                                        offset: s.chan(*buf, ch),
+                                        frames: c as u32,
+                                        seg_first: segs.len() as u32,
+                                        seg_count: w.len() as u32,
+                                    });
+                                    segs.extend(w);
+                                }
+                            }
+                        }
+                        Stage::Mix { dst, src, gain } => {
+                            for (ch, g) in gain.iter().enumerate() {
+                                mixes.push(MixJob {
+                                    dst_offset: s.chan(*dst, ch),
+                                    src_offset: s.chan(*src, ch),
+                                    frames: c as u32,
+                                    gain: *g,
+                                });
+                            }
+                        }
+                        Stage::Process { .. } => host.push(si),
+                    }
+                }
+                self.load
+                    .encode(gpu, &mut enc, None, &loads, &sources_buf, &audio)?;
+                self.gain.encode(gpu, &mut enc, None, &gains, &audio)?;
+                self.envelope
+                    .encode(gpu, &mut enc, None, &envs, &segs, &audio)?;
+                self.mix.encode(gpu, &mut enc, None, &mixes, &audio)?;
+                if !host.is_empty() {
+                    let full = std::mem::replace(
+                        &mut enc,
+                        gpu.device.create_command_encoder(&Default::default()),
+                    );
+                    submit(gpu, full, None)?;
+                    for &si in &host {
+                        run_on_host(gpu, &audio, &mut songs[si], i)?;
+                    }
+                }
+                // past the song's end every buffer is silent, as a whole-song buffer ends there
+                for s in &songs {
+                    if let Some(Step::Stage {
+                        stage, lag_after, ..
+                    }) = s.sched.steps.get(i)
+                    {
+                        let first = (s.plan.frames + lag_after).saturating_sub(start);
+                        if first < c {
+                            for ch in 0..PLAN_CHANNELS {
+                                let o = (s.chan(stage.target(), ch) as u64 + first as u64) * 4;
+                                enc.clear_buffer(&audio, o, Some(((c - first) * 4) as u64));
+                            }
+                        }
+                    }
+                }
+            }
+            submit(gpu, enc, None)?;
+            for s in songs.iter_mut() {
+                if start >= s.total() {
+                    continue;
+                }
+                let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0), c)?;
+                keep(&mut s.master, &m, start, s.sched.master_delay, s.plan.frames);
+            }
+            start += c;
+        }
+        Ok(songs.into_iter().map(|s| (s.job, s.master)).collect())
+    }
+}
+
+fn gain_job(offset: u32, gain: f32) -> GainJob {
+    GainJob {
+        offset,
+        frames: CHUNK_FRAMES as u32,
+        gain,
+        _pad: 0,
+    }
+}
+
+fn init(step: &Step<'_>, frames: usize) -> State {
+    match step {
+        Step::Stage {
+            stage: Stage::Process { processor, .. },
+            ..
+        } => State::Process(processor.stream(PLAN_CHANNELS)),
+        Step::Stage {
+            stage: Stage::Envelope { curves, .. },
+            ..
+        } => State::Envelope(curves.iter().map(|e| e.segments(frames)).collect()),
+        Step::Align { frames: d, .. } => State::Align(vec![vec![0.0; *d]; PLAN_CHANNELS]),
+        Step::Stage { .. } => State::None,
+    }
+}
+
+/// Runs step `i` of song `s` on the host: read back, process the chunk, write back.
+fn run_on_host(gpu: &Gpu, audio: &wgpu::Buffer, s: &mut Song<'_>, i: usize) -> Result<(), Error> {
+    let c = CHUNK_FRAMES;
+    let write = |buf: usize, x: &Planar| {
+        for (ch, v) in x.iter().enumerate() {
+            gpu.write(audio, s.chan(buf, ch) as u64 * 4, &v[..c]);
+        }
+    };
+    match (s.sched.steps[i], &mut s.states[i]) {
+        (Step::Align { buf, .. }, State::Align(line)) => {
+            let mut x = read_stereo(gpu, audio, s.chan(buf, 0), c)?;
+            crate::engine::cpu::delay_line(&mut x, line);
+            write(buf, &x);
+        }
+        (
+            Step::Stage {
+                stage:
+                    Stage::Process {
+                        buf,
+                        sidechain,
+                        processor,
+                    },
+                ..
+            },
+            State::Process(ps),
+        ) => {
+            let mut x = read_stereo(gpu, audio, s.chan(*buf, 0), c)?;
+            let key = match sidechain {
+                Some(k) => Some(read_stereo(gpu, audio, s.chan(*k, 0), c)?),
+                None => None,
+            };
+            processor.process_chunk(ps, &mut x, key.as_deref());
+            write(*buf, &x);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Appends the chunk's song frames (stream frame − lag in `0..frames`) to `out`.
+fn keep(out: &mut Planar, chunk: &Planar, start: usize, lag: usize, frames: usize) {
+    crate::engine::cpu::keep_song_frames(out, chunk, start, lag, frames);
+}
