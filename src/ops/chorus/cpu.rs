@@ -1,30 +1,60 @@
-//! CPU twin of `shaders/chorus.wgsl`: the per-frame formula of [`super`], reading the dry
-//! input from a ring buffer (the processing is in place) of a power-of-two length longer
-//! than the longest delay, so slots not yet written read as the zeros before the start.
+//! CPU reference of the chorus (the WGSL twin `shaders/chorus.wgsl` does not exist yet): the
+//! per-frame formula of [`super`], reading the dry input from a ring buffer per channel (the
+//! processing is in place) of a power-of-two length longer than the longest delay, so slots
+//! not yet written read as the zeros before the start. Streaming form: [`process_chunk`]
+//! carries the rings and the frame count in a [`Stream`]; [`process`] (the whole song) is
+//! one chunk.
 
 use super::{Chorus, LFO_TABLE_BITS};
 
-/// Choruses `channels` in place (channel `c ≥ 2` reuses the right channel's phases).
-pub fn process(ch: &Chorus, channels: &mut [Vec<f32>]) {
+/// What the chorus carries from one time chunk to the next: per channel the ring of the
+/// last dry input frames, and the number of frames processed (the LFO phase and ring
+/// position).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    rings: Vec<Vec<f32>>,
+    pos: usize,
+}
+
+impl Stream {
+    /// Fresh state (silence before the song) for `channels` channels.
+    pub fn new(ch: &Chorus, channels: usize) -> Stream {
+        let p = &ch.params;
+        let max_delay = (p.delay_frames + p.depth_frames).ceil() as usize + 2;
+        Stream {
+            rings: vec![vec![0.0f32; max_delay.next_power_of_two()]; channels],
+            pos: 0,
+        }
+    }
+}
+
+/// Frames by which the streamed output lags the input: 0 (the chorus is causal).
+pub fn latency_frames(_ch: &Chorus) -> usize {
+    0
+}
+
+/// Choruses the next chunk in place: `x` holds the next frames of every channel (all the
+/// same length, any length ≥ 0; only the shortest channel's length is processed), as many
+/// channels as the [`Stream`] was made for (channel `c ≥ 2` reuses the right channel's
+/// phases).
+pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
     let p = &ch.params;
-    let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+    let frames = x.iter().map(|c| c.len()).min().unwrap_or(0);
     if frames == 0 {
         return;
     }
+    assert_eq!(x.len(), st.rings.len(), "chorus stream: channel count");
     let voices = p.voices as usize;
-    let max_delay = (p.delay_frames + p.depth_frames).ceil() as usize + 2;
-    let ring_len = max_delay.next_power_of_two();
-    let mask = ring_len - 1;
     let frac_bits = 32 - LFO_TABLE_BITS;
     let frac_mask = (1u32 << frac_bits) - 1;
     let frac_scale = 1.0 / (1u64 << frac_bits) as f32;
     let table = &ch.lfo_table;
-    let mut ring = vec![0.0f32; ring_len];
-    for (c, channel) in channels.iter_mut().enumerate() {
+    for (c, (channel, ring)) in x.iter_mut().zip(st.rings.iter_mut()).enumerate() {
+        let mask = ring.len() - 1;
         let offsets = &ch.phase_offsets[c.min(1) * voices..(c.min(1) + 1) * voices];
-        ring.fill(0.0);
-        for (n, x) in channel[..frames].iter_mut().enumerate() {
-            let dry = *x;
+        for (i, v) in channel[..frames].iter_mut().enumerate() {
+            let n = st.pos + i;
+            let dry = *v;
             ring[n & mask] = dry;
             let mut acc = 0.0f32;
             for &off in offsets {
@@ -39,7 +69,15 @@ pub fn process(ch: &Chorus, channels: &mut [Vec<f32>]) {
                 let b = ring[n.wrapping_sub(k + 1) & mask];
                 acc += a + t * (b - a);
             }
-            *x = p.dry * dry + p.wet * (acc * p.voice_gain);
+            *v = p.dry * dry + p.wet * (acc * p.voice_gain);
         }
     }
+    st.pos += frames;
+}
+
+/// Choruses a whole song in place (one chunk of a fresh [`Stream`]; channel `c ≥ 2` reuses
+/// the right channel's phases).
+pub fn process(ch: &Chorus, channels: &mut [Vec<f32>]) {
+    let mut st = Stream::new(ch, channels.len());
+    process_chunk(ch, &mut st, channels);
 }

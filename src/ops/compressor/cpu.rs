@@ -1,7 +1,10 @@
-//! CPU twin of `shaders/compressor.wgsl`. Works in blocks of [`BLOCK_FRAMES`] frames:
-//! detector levels, gain computer, ballistics and gain application are separate passes over
-//! the block (so the stateless passes vectorise), but every frame sees exactly the
-//! arithmetic of the per-frame description in [`super`], in the same order.
+//! CPU reference of the compressor (the WGSL twin `shaders/compressor.wgsl` does not exist
+//! yet), in streaming form: [`process_chunk`] runs the next frames of a song with the state
+//! carried in a [`Stream`]; [`process`] (the whole song) is one chunk. Works in blocks of
+//! [`BLOCK_FRAMES`] frames: detector levels, gain computer, ballistics and gain application
+//! are separate passes over the block (so the stateless passes vectorise), but every frame
+//! sees exactly the arithmetic of the per-frame description in [`super`], in the same order,
+//! so the output does not depend on how a song is cut into chunks or blocks.
 
 use super::CompressorParams;
 use crate::ops::loglin::{exp2_approx, flush_denormal, log2_approx};
@@ -69,7 +72,7 @@ fn detect_block(p: &CompressorParams, key: &[Vec<f32>], start: usize, out: &mut 
     }
 }
 
-/// Recursive state carried across blocks (and, on the GPU, across dispatch chunks).
+/// Recursive state carried across blocks and time chunks (inside a [`Stream`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct State {
     /// smoothed gain, L2
@@ -78,11 +81,39 @@ pub struct State {
     pub mean_square: f32,
 }
 
-/// Compresses `channels` in place. `key` (sidechain) feeds the detector when given,
-/// otherwise the input does. Frames past the end of a shorter key read as silence.
-pub fn process(p: &CompressorParams, channels: &mut [Vec<f32>], key: Option<&[Vec<f32>]>) {
-    let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-    let mut state = State::default();
+/// What the compressor carries from one time chunk to the next: the recursive [`State`]
+/// (smoothed gain and mean-square detector).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    state: State,
+}
+
+impl Stream {
+    /// Fresh state (silence before the song) for `channels` channels (the state is shared by
+    /// the linked channels, so their number does not matter).
+    pub fn new(_p: &CompressorParams, _channels: usize) -> Stream {
+        Stream {
+            state: State::default(),
+        }
+    }
+}
+
+/// Frames by which the streamed output lags the input: 0 (the compressor is causal).
+pub fn latency_frames(_p: &CompressorParams) -> usize {
+    0
+}
+
+/// Compresses the next chunk in place: `x` holds the next frames of every channel (all the
+/// same length, any length ≥ 0; only the shortest channel's length is processed). `key`
+/// (sidechain) holds the same frames of the key and feeds the detector when given,
+/// otherwise the input does; frames past the end of a shorter key chunk read as silence.
+pub fn process_chunk(
+    p: &CompressorParams,
+    st: &mut Stream,
+    x: &mut [Vec<f32>],
+    key: Option<&[Vec<f32>]>,
+) {
+    let frames = x.iter().map(|c| c.len()).min().unwrap_or(0);
     let mut level = [0.0f32; BLOCK_FRAMES];
     let mut gain = [0.0f32; BLOCK_FRAMES];
     let mut start = 0;
@@ -91,16 +122,24 @@ pub fn process(p: &CompressorParams, channels: &mut [Vec<f32>], key: Option<&[Ve
         let (level, gain) = (&mut level[..len], &mut gain[..len]);
         match key {
             Some(k) => detect_block(p, k, start, level),
-            None => detect_block(p, channels, start, level),
+            None => detect_block(p, x, start, level),
         }
-        gains_block(p, &mut state, level, gain);
-        for ch in channels.iter_mut() {
-            for (x, &g) in ch[start..start + len].iter_mut().zip(gain.iter()) {
-                *x *= g;
+        gains_block(p, &mut st.state, level, gain);
+        for ch in x.iter_mut() {
+            for (v, &g) in ch[start..start + len].iter_mut().zip(gain.iter()) {
+                *v *= g;
             }
         }
         start += len;
     }
+}
+
+/// Compresses a whole song in place (one chunk of a fresh [`Stream`]). `key` (sidechain)
+/// feeds the detector when given, otherwise the input does. Frames past the end of a
+/// shorter key read as silence.
+pub fn process(p: &CompressorParams, channels: &mut [Vec<f32>], key: Option<&[Vec<f32>]>) {
+    let mut st = Stream::new(p, channels.len());
+    process_chunk(p, &mut st, channels, key);
 }
 
 /// From detector inputs (`level`: peak amplitude or mean square) to linear gains, advancing

@@ -24,6 +24,14 @@ pub const FLUSH_BELOW: f32 = 1e-30;
 /// then each state with |ic| < [`FLUSH_BELOW`] becomes 0.
 pub fn run_sections(x: &mut [f32], sections: &[Svf]) {
     let mut state = vec![[0.0f32; 2]; sections.len()];
+    run_sections_state(x, sections, &mut state);
+}
+
+/// [`run_sections`] from the states `state` (`[ic1, ic2]` per section, one per section),
+/// which it leaves as they are after the last sample: running a signal in pieces, the state
+/// carried, gives exactly the result of one run.
+pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]]) {
+    assert_eq!(state.len(), sections.len(), "one state per section");
     for v in x.iter_mut() {
         let mut v0 = *v;
         for (c, st) in sections.iter().zip(state.iter_mut()) {

@@ -1,9 +1,15 @@
-//! CPU twin of `shaders/limiter.wgsl`: detector pass (block-wise, vectorisable), then one
-//! sequential pass for hold / window sum / release / gain, as described in [`super`].
+//! CPU reference of the limiter (the WGSL twin `shaders/limiter.wgsl` does not exist yet),
+//! in streaming form. [`process_chunk`] runs the steps of [`super`] causally on the next
+//! frames of a song, the state carried in a [`Stream`]; its output lags the input by
+//! [`latency_frames`] = `L + TAPS_PER_PHASE/2` (lookahead of the gain pipeline plus that of
+//! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
+//! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
+//! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
+//! pass for hold / window sum / release / gain, then the gain pass.
 
 use std::collections::VecDeque;
 
-use super::{Limiter, MAX_REDUCTION_L2, Q_PER_L2, TAPS_PER_PHASE};
+use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2, TAPS_PER_PHASE};
 use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
 
 /// Frames per detector block (scratch size; does not change the result).
@@ -16,31 +22,16 @@ pub struct LimiterReport {
     pub max_gain_reduction_db: f64,
 }
 
-/// Oversampled stereo-linked peak per frame, `e[n]` (see [`super`] step 1), for frames
-/// `start..start + out.len()`. Taps are summed in index order; outside the signal reads 0.
-fn detect_block(
-    taps: &[f32],
-    channels: &[Vec<f32>],
-    start: usize,
-    out: &mut [f32],
-    window: &mut Vec<f32>,
-) {
+/// Oversampled stereo-linked peak per frame, `e[t]` (see [`super`] step 1), for the frames
+/// of one block. `windows` holds, per channel, `x[t₀ − K/2 + 1 .. t₀ + len + K/2]`
+/// (`len + K − 1` samples, `t₀` the block's first frame, silence outside the song). Taps
+/// are summed in index order.
+fn detect_block<'a>(taps: &[f32], windows: impl Iterator<Item = &'a [f32]>, out: &mut [f32]) {
     let k = TAPS_PER_PHASE;
     let len = out.len();
     out.fill(0.0);
-    for ch in channels {
-        // window[i] = x[start + i − K/2 + 1], zero outside the signal
-        window.clear();
-        let first = start as isize - (k / 2) as isize + 1;
-        window.extend((0..len + k - 1).map(|i| {
-            let idx = first + i as isize;
-            if idx >= 0 && (idx as usize) < ch.len() {
-                ch[idx as usize]
-            } else {
-                0.0
-            }
-        }));
-        for (o, &x) in out.iter_mut().zip(&ch[start..start + len]) {
+    for window in windows {
+        for (o, &x) in out.iter_mut().zip(&window[k / 2 - 1..k / 2 - 1 + len]) {
             *o = o.max(x.abs());
         }
         for phase in taps.chunks_exact(k) {
@@ -58,68 +49,194 @@ fn detect_block(
     }
 }
 
-/// Limits `channels` (all the same length) in place.
-pub fn process(lim: &Limiter, channels: &mut [Vec<f32>]) -> LimiterReport {
-    let p = &lim.params;
-    let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-    if frames == 0 {
-        return LimiterReport::default();
+/// What the limiter carries from one time chunk to the next: per channel the input history
+/// (the last `max(latency, K − 1)` frames: the detector's FIR window and the frames waiting
+/// for their gain), the previous detector value `e[t − 1]`, the gain pipeline (hold deque,
+/// window-sum ring, release state), the frame count, the song's end once known
+/// ([`Stream::end_input`]) and the running minimum gain (for the report).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// per channel: input frames `fed − fill .. fed` in `[..fill]`, room for more behind
+    line: Vec<Vec<f32>>,
+    fill: usize,
+    /// frames of history kept when the line slides: `max(latency, K − 1)`
+    hist: usize,
+    /// input frames fed so far
+    fed: usize,
+    /// the song's length in frames, once [`Stream::end_input`] was called
+    end: Option<usize>,
+    prev_e: f32,
+    pipe: Pipeline,
+    min_g: f32,
+}
+
+impl Stream {
+    /// Fresh state (silence before the song) for `channels` channels.
+    pub fn new(lim: &Limiter, channels: usize) -> Stream {
+        let l = lim.params.lookahead_frames as usize;
+        let hist = latency_frames(lim).max(TAPS_PER_PHASE - 1);
+        let cap = hist + BLOCK_FRAMES.max(hist);
+        Stream {
+            line: vec![vec![0.0; cap]; channels],
+            fill: hist,
+            hist,
+            fed: 0,
+            end: None,
+            prev_e: 0.0,
+            pipe: Pipeline {
+                hold: VecDeque::with_capacity(l + 2),
+                ring: vec![0; l + 1],
+                sum: 0,
+                g: 0.0,
+            },
+            min_g: 0.0,
+        }
     }
-    // steps 1–2: quantised required gain per frame
-    let mut q = vec![0i32; frames];
-    let mut e = [0.0f32; BLOCK_FRAMES];
-    let mut window = Vec::with_capacity(BLOCK_FRAMES + TAPS_PER_PHASE);
-    let mut prev_e = 0.0f32;
+
+    /// Marks the end of the song: call it once after the song's last frame, then feed
+    /// [`latency_frames`] more frames to flush the tail. Frames fed from now on read as
+    /// silence whatever they hold, and, as in [`process`], nothing after the song asks for
+    /// gain reduction (without this call, the frames fed are taken as more of the song).
+    pub fn end_input(&mut self) {
+        self.end.get_or_insert(self.fed);
+    }
+
+    /// Largest gain reduction applied so far to the song's frames, dB (≥ 0).
+    pub fn max_gain_reduction_db(&self) -> f64 {
+        -(self.min_g as f64) * DB_PER_L2
+    }
+}
+
+/// Frames by which the streamed output lags the input: `L + TAPS_PER_PHASE/2` (the gain of
+/// frame `n` needs the required gain up to `n + L`, whose detector reads up to
+/// `x[n + L + K/2]`).
+pub fn latency_frames(lim: &Limiter) -> usize {
+    lim.params.lookahead_frames as usize + TAPS_PER_PHASE / 2
+}
+
+/// Limits the next chunk in place: `x` holds the next frames of every channel (all the same
+/// length, any length ≥ 0; only the shortest channel's length is processed) and receives
+/// the output delayed by [`latency_frames`] (the first output frames are the silence before
+/// the song).
+pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
+    let frames = x.iter().map(|c| c.len()).min().unwrap_or(0);
+    if frames == 0 {
+        return;
+    }
+    assert_eq!(x.len(), st.line.len(), "limiter stream: channel count");
+    let p = &lim.params;
+    let k = TAPS_PER_PHASE;
+    let lat = latency_frames(lim);
     let q_scale = Q_PER_L2 as f32;
     let floor_l2 = -(MAX_REDUCTION_L2 as f32);
-    let mut start = 0;
-    while start < frames {
-        let len = BLOCK_FRAMES.min(frames - start);
-        detect_block(&lim.taps, channels, start, &mut e[..len], &mut window);
-        for (qn, &en) in q[start..start + len].iter_mut().zip(&e[..len]) {
-            let peak = prev_e.max(en);
-            prev_e = en;
-            let r = (p.target_l2 - log2_approx(peak)).min(0.0).max(floor_l2);
-            *qn = floor_i32(r * q_scale);
-        }
-        start += len;
-    }
-    // steps 3–6, in shifted time t = n + L: the pipeline starts at n = −L (the input before
-    // the start is silence, q = 0) so the attack ramp is complete by a peak on frame 0
-    let l = p.lookahead_frames as usize;
-    let mut pipe = Pipeline {
-        hold: VecDeque::with_capacity(l + 2),
-        ring: vec![0i32; l + 1],
-        sum: 0,
-        g: 0.0,
-    };
-    for t in 0..l {
-        pipe.step(p, &q, t);
-    }
-    let mut min_g = 0.0f32;
+    let mut e = [0.0f32; BLOCK_FRAMES];
+    let mut q = [0i32; BLOCK_FRAMES];
     let mut gains = [0.0f32; BLOCK_FRAMES];
     let mut start = 0;
     while start < frames {
         let len = BLOCK_FRAMES.min(frames - start);
-        for (i, gain) in gains[..len].iter_mut().enumerate() {
-            let g = pipe.step(p, &q, start + i + l);
-            min_g = min_g.min(g);
-            *gain = exp2_approx(g);
+        if st.fill + len > st.line[0].len() {
+            let keep = st.fill - st.hist..st.fill;
+            for line in st.line.iter_mut() {
+                line.copy_within(keep.clone(), 0);
+            }
+            st.fill = st.hist;
         }
-        for ch in channels.iter_mut() {
-            for (x, &gn) in ch[start..start + len].iter_mut().zip(&gains[..len]) {
-                *x *= gn;
+        let fill = st.fill;
+        for (line, ch) in st.line.iter_mut().zip(x.iter()) {
+            let dst = &mut line[fill..fill + len];
+            if st.end.is_some() {
+                dst.fill(0.0);
+            } else {
+                dst.copy_from_slice(&ch[start..start + len]);
             }
         }
+        // steps 1–2 for frames t = fed + i − K/2: e[t] reads x[t − K/2 + 1 ..= t + K/2]
+        let windows = st.line.iter().map(|line| &line[fill + 1 - k..fill + len]);
+        detect_block(&lim.taps, windows, &mut e[..len]);
+        // block index i ↔ frame t = fed + i − K/2 ↔ output frame n = t − L; bounds of the
+        // frames t ≥ 0, t in the song (t < end), n ≥ 0, n in the song (`song_bound(s)`: the
+        // first i whose frame fed + i − s is past the song)
+        let fed = st.fed;
+        let song_bound = |shift: usize| match st.end {
+            Some(end) => (end + shift).saturating_sub(fed).min(len),
+            None => len,
+        };
+        let t_first = (k / 2).saturating_sub(fed).min(len);
+        let t_end = song_bound(k / 2).max(t_first);
+        let n_first = lat.saturating_sub(fed).min(len);
+        let n_end = song_bound(lat).max(n_first);
+        // step 2: quantised required gain q[t]
+        let mut prev_e = st.prev_e;
+        for (qt, &en) in q[t_first..t_end].iter_mut().zip(&e[t_first..t_end]) {
+            let peak = prev_e.max(en);
+            prev_e = en;
+            let r = (p.target_l2 - log2_approx(peak)).min(0.0).max(floor_l2);
+            *qt = floor_i32(r * q_scale);
+        }
+        st.prev_e = prev_e;
+        // steps 3–5 in shifted time t = n + L: the pipeline starts at n = −L (the input
+        // before the start is silence, q = 0) so the attack ramp is complete by a peak on
+        // frame 0; frames t past the song's end ask for nothing
+        for (i, g) in gains.iter_mut().enumerate().take(len).skip(t_first) {
+            let qt = (i < t_end).then(|| q[i]);
+            *g = st.pipe.step(p, qt, fed + i - k / 2);
+        }
+        // step 6: the gain (1 for the silence before the song), largest reduction in the song
+        gains[..n_first].fill(1.0);
+        for &g in &gains[n_first..n_end] {
+            st.min_g = st.min_g.min(g);
+        }
+        for g in &mut gains[n_first..len] {
+            *g = exp2_approx(*g);
+        }
+        // output: y[n] = x[n]·2^g[n], n = fed + i − latency
+        for (line, ch) in st.line.iter().zip(x.iter_mut()) {
+            let src = &line[fill - lat..fill - lat + len];
+            for ((y, &v), &gn) in ch[start..start + len]
+                .iter_mut()
+                .zip(src)
+                .zip(&gains[..len])
+            {
+                *y = v * gn;
+            }
+        }
+        st.fill += len;
+        st.fed += len;
         start += len;
     }
+}
+
+/// Limits `channels` (all the same length) in place, time-aligned: one chunk of a fresh
+/// [`Stream`], [`Stream::end_input`], [`latency_frames`] frames of flush, and the first
+/// `latency_frames` output frames (the silence before the song) dropped.
+pub fn process(lim: &Limiter, channels: &mut [Vec<f32>]) -> LimiterReport {
+    let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+    if frames == 0 {
+        return LimiterReport::default();
+    }
+    let lat = latency_frames(lim);
+    let mut st = Stream::new(lim, channels.len());
+    process_chunk(lim, &mut st, channels);
+    st.end_input();
+    let mut tail = vec![vec![0.0f32; lat]; channels.len()];
+    process_chunk(lim, &mut st, &mut tail);
+    for (ch, t) in channels.iter_mut().zip(&tail) {
+        if frames >= lat {
+            ch.copy_within(lat..frames, 0);
+            ch[frames - lat..frames].copy_from_slice(t);
+        } else {
+            ch[..frames].copy_from_slice(&t[lat - frames..]);
+        }
+    }
     LimiterReport {
-        max_gain_reduction_db: -(min_g as f64) * DB_PER_L2,
+        max_gain_reduction_db: st.max_gain_reduction_db(),
     }
 }
 
 /// Hold (monotonic deque of `(frame, q)`), window sum (ring of held values, exact i32)
 /// and release state.
+#[derive(Debug, Clone)]
 struct Pipeline {
     hold: VecDeque<(usize, i32)>,
     ring: Vec<i32>,
@@ -128,10 +245,11 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    /// Advances to shifted time `t = n + L` and returns `g[n]` (log2 units).
-    fn step(&mut self, p: &super::LimiterParams, q: &[i32], t: usize) -> f32 {
+    /// Advances to shifted time `t = n + L`, taking `q[t]` (`None` past the song's end), and
+    /// returns `g[n]` (log2 units).
+    fn step(&mut self, p: &LimiterParams, qt: Option<i32>, t: usize) -> f32 {
         let l = p.lookahead_frames as usize;
-        if let Some(&qt) = q.get(t) {
+        if let Some(qt) = qt {
             while self.hold.back().is_some_and(|&(_, v)| v >= qt) {
                 self.hold.pop_back();
             }

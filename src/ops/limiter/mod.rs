@@ -1,10 +1,12 @@
-//! True-peak limiter with lookahead, stereo-linked. CPU twin in [`cpu`]; mirrors
-//! `shaders/limiter.wgsl`.
+//! True-peak limiter with lookahead, stereo-linked. CPU reference in [`cpu`]; the WGSL twin
+//! `shaders/limiter.wgsl` does not exist yet.
 //!
 //! Scene syntax: `{ type = "limiter", ceiling_dbtp = -1, release_ms = 100, lookahead_ms = 5 }`.
 //!
-//! Offline, so the lookahead costs no latency: the gain for frame `n` is computed from
-//! frames up to `n + L` and the output stays time-aligned with the input.
+//! The gain for frame `n` is computed from frames up to `n + L` (the detector reads the
+//! input up to `x[n + L + K/2]`, `K` = [`TAPS_PER_PHASE`]). The whole-song
+//! [`cpu::process`] is time-aligned with the input; streamed in time chunks
+//! ([`cpu::process_chunk`]) the output lags by [`cpu::latency_frames`] = `L + K/2` frames.
 //!
 //! 1. **True-peak detector**: 4× oversampling with polyphase FIRs designed on the host in
 //!    f64 and rounded to f32 ([`design_phases`]: a Kaiser-windowed sinc that reconstructs
@@ -16,7 +18,8 @@
 //!    [`SAFETY_MARGIN_DB`]; clamped to ≥ −[`MAX_REDUCTION_L2`] and quantised **down** to
 //!    `q[n] = floor(r·Q)`, `Q` = [`Q_PER_L2`], an i32 (so the sums below are exact integer
 //!    arithmetic on both backends, and rounding only ever adds reduction).
-//! 3. **Hold**: `m[n] = min(q[n..=n+L])`, `L` = lookahead frames.
+//! 3. **Hold**: `m[n] = min(q[n..=n+L])` over the song's frames (none after its end; 0 if
+//!    the window holds none), `L` = lookahead frames.
 //! 4. **Attack**: box average `a[n] = (Σ m[n−L..=n]) · 1/(Q·(L+1))`. Every term is ≤ `q[n]`
 //!    (each window `[k, k+L]` with `k ∈ [n−L, n]` contains `n`), so `a[n] ≤ r[n]`: the gain
 //!    ramps down linearly (in dB) over the lookahead and is at its target by the peak.

@@ -5,8 +5,9 @@
 //! With `bass_mono_hz`, S passes the 4th-order Linkwitz-Riley high-pass at that frequency
 //! (the side below it is removed) and M passes the matching all-pass, so above the
 //! frequency the output is the input through the crossover's all-pass, as if split and
-//! summed. L = M + S, R = M − S. CPU twin in [`cpu`]; GPU `shaders/width.wgsl` (sections as
-//! in `shaders/eq.wgsl`). Buffers with other than 2 channels pass unchanged.
+//! summed. L = M + S, R = M − S. CPU reference in [`cpu`] (whole song or streamed in time
+//! chunks); the WGSL twin `shaders/width.wgsl` does not exist yet. Buffers with other than 2
+//! channels pass unchanged.
 
 pub mod cpu;
 
