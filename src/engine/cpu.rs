@@ -28,14 +28,33 @@ pub fn run_plan_tapped(plan: &Plan, sources: &[Planar]) -> Result<(Planar, Vec<P
     run(plan, sources, true)
 }
 
-/// What one step carries between chunks.
-enum State {
+/// What one step carries between chunks (both executors keep it on the host).
+pub(crate) enum State {
     None,
     Process(ProcStream),
     /// per channel, the last `frames` frames of the buffer (latency compensation)
     Align(Planar),
     /// the curves as kernel segments, per channel
     Envelope(Vec<Vec<Segment>>),
+}
+
+impl State {
+    /// The state of `step` before the song (a Plan of `frames` frames).
+    pub(crate) fn new(step: &Step<'_>, frames: usize) -> State {
+        match step {
+            Step::Stage {
+                stage: Stage::Process { processor, .. },
+                lag,
+                ..
+            } => State::Process(processor.stream(PLAN_CHANNELS, *lag)),
+            Step::Stage {
+                stage: Stage::Envelope { curves, .. },
+                ..
+            } => State::Envelope(curves.iter().map(|e| e.segments(frames)).collect()),
+            Step::Align { frames: d, .. } => State::Align(vec![vec![0.0; *d]; PLAN_CHANNELS]),
+            Step::Stage { .. } => State::None,
+        }
+    }
 }
 
 fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar>)> {
@@ -45,22 +64,7 @@ fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar
     let total = frames + sched.master_delay;
     let c = CHUNK_FRAMES;
     let mut bufs: Vec<Planar> = vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers];
-    let mut states: Vec<State> = sched
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Stage {
-                stage: Stage::Process { processor, .. },
-                ..
-            } => State::Process(processor.stream(PLAN_CHANNELS)),
-            Step::Stage {
-                stage: Stage::Envelope { curves, .. },
-                ..
-            } => State::Envelope(curves.iter().map(|e| e.segments(frames)).collect()),
-            Step::Align { frames: d, .. } => State::Align(vec![vec![0.0; *d]; PLAN_CHANNELS]),
-            Step::Stage { .. } => State::None,
-        })
-        .collect();
+    let mut states: Vec<State> = sched.steps.iter().map(|s| State::new(s, frames)).collect();
     let mut master: Planar = vec![Vec::with_capacity(frames); PLAN_CHANNELS];
     let mut taps: Vec<Planar> = if tap {
         vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
@@ -155,11 +159,20 @@ fn run_stage(
         } => {
             if let State::Process(ps) = st {
                 let key = sidechain.map(|k| bufs[k].clone());
-                processor.process_chunk(ps, &mut bufs[*buf], key.as_deref());
+                let end = song_end(plan.frames + lag, start);
+                processor.process_chunk(ps, &mut bufs[*buf], key.as_deref(), end);
             }
         }
     }
     Ok(())
+}
+
+/// The frame of the chunk starting at stream frame `start` at which a stream whose song
+/// ends at stream frame `end` passes that end, when it lies in this chunk.
+pub(crate) fn song_end(end: usize, start: usize) -> Option<usize> {
+    (start..start + CHUNK_FRAMES)
+        .contains(&end)
+        .then(|| end - start)
 }
 
 /// Delays `x` by the length of `line` (which holds the previous chunk's last frames).

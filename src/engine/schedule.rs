@@ -47,7 +47,7 @@ pub fn schedule(plan: &Plan) -> Schedule<'_> {
     let mut written = vec![false; plan.n_buffers];
     let mut steps = Vec::with_capacity(plan.stages.len());
     // lines up buffers `a` and `b`: the one lagging less is delayed
-    let mut align = |a: BufId, b: BufId, lag: &mut [usize], steps: &mut Vec<Step<'_>>| {
+    let align = |a: BufId, b: BufId, lag: &mut [usize], steps: &mut Vec<Step<'_>>| {
         let (la, lb) = (lag[a], lag[b]);
         if la < lb {
             steps.push(Step::Align { buf: a, frames: lb - la });

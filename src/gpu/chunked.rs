@@ -8,7 +8,7 @@
 //! its state carried on the host (the streaming GPU convolution does not exist yet). Only
 //! the masters' chunks come back at the end of each chunk.
 
-use crate::engine::cpu::CHUNK_FRAMES;
+use crate::engine::cpu::{State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
 use crate::error::Error;
 use crate::gpu::load::LoadJob;
@@ -16,22 +16,13 @@ use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::render::Renderer;
 use crate::gpu::Gpu;
 use crate::ops::envelope::gpu::EnvelopeJob;
-use crate::ops::envelope::{Envelope, Segment};
+use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
 use crate::ops::mix::gpu::MixJob;
-use crate::ops::stream::ProcStream;
 use crate::ops::Processor;
 use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
 
 use super::render::Job;
-
-/// Host state of one step of one song.
-enum State {
-    None,
-    Process(ProcStream),
-    Align(Planar),
-    Envelope(Vec<Vec<Segment>>),
-}
 
 /// One song of a chunked batch.
 struct Song<'a> {
@@ -52,8 +43,13 @@ impl Song<'_> {
     }
     /// Element offset of channel `c` of buffer `b`.
     fn chan(&self, b: usize, c: usize) -> u32 {
-        (self.base + ((b * PLAN_CHANNELS + c) * CHUNK_FRAMES) as u64) as u32
+        chan_of(self.base, b, c)
     }
+}
+
+/// Element offset of channel `c` of buffer `b` of the song whose buffer 0 is at `base`.
+fn chan_of(base: u64, b: usize, c: usize) -> u32 {
+    (base + ((b * PLAN_CHANNELS + c) * CHUNK_FRAMES) as u64) as u32
 }
 
 /// Songs of one chunked batch whose buffers fit `limit` bytes: (song buffers, sources).
@@ -77,7 +73,7 @@ impl Renderer {
         for &j in batch {
             let (plan, sources) = jobs[j];
             let sched = schedule(plan);
-            let states = sched.steps.iter().map(|s| init(s, plan.frames)).collect();
+            let states = sched.steps.iter().map(|s| State::new(s, plan.frames)).collect();
             songs.push(Song {
                 job: j,
                 plan,
@@ -198,7 +194,7 @@ impl Renderer {
                     );
                     submit(gpu, full, None)?;
                     for &si in &host {
-                        run_on_host(gpu, &audio, &mut songs[si], i)?;
+                        run_on_host(gpu, &audio, &mut songs[si], i, start)?;
                     }
                 }
                 // past the song's end every buffer is silent, as a whole-song buffer ends there
@@ -240,32 +236,26 @@ fn gain_job(offset: u32, gain: f32) -> GainJob {
     }
 }
 
-fn init(step: &Step<'_>, frames: usize) -> State {
-    match step {
-        Step::Stage {
-            stage: Stage::Process { processor, .. },
-            ..
-        } => State::Process(processor.stream(PLAN_CHANNELS)),
-        Step::Stage {
-            stage: Stage::Envelope { curves, .. },
-            ..
-        } => State::Envelope(curves.iter().map(|e| e.segments(frames)).collect()),
-        Step::Align { frames: d, .. } => State::Align(vec![vec![0.0; *d]; PLAN_CHANNELS]),
-        Step::Stage { .. } => State::None,
-    }
-}
-
 /// Runs step `i` of song `s` on the host: read back, process the chunk, write back.
-fn run_on_host(gpu: &Gpu, audio: &wgpu::Buffer, s: &mut Song<'_>, i: usize) -> Result<(), Error> {
+fn run_on_host(
+    gpu: &Gpu,
+    audio: &wgpu::Buffer,
+    s: &mut Song<'_>,
+    i: usize,
+    start: usize,
+) -> Result<(), Error> {
     let c = CHUNK_FRAMES;
+    let base = s.base;
+    let chan = |b: usize, ch: usize| chan_of(base, b, ch);
     let write = |buf: usize, x: &Planar| {
         for (ch, v) in x.iter().enumerate() {
-            gpu.write(audio, s.chan(buf, ch) as u64 * 4, &v[..c]);
+            gpu.write(audio, chan(buf, ch) as u64 * 4, &v[..c]);
         }
     };
+    let frames = s.plan.frames;
     match (s.sched.steps[i], &mut s.states[i]) {
         (Step::Align { buf, .. }, State::Align(line)) => {
-            let mut x = read_stereo(gpu, audio, s.chan(buf, 0), c)?;
+            let mut x = read_stereo(gpu, audio, chan(buf, 0), c)?;
             crate::engine::cpu::delay_line(&mut x, line);
             write(buf, &x);
         }
@@ -277,16 +267,18 @@ fn run_on_host(gpu: &Gpu, audio: &wgpu::Buffer, s: &mut Song<'_>, i: usize) -> R
                         sidechain,
                         processor,
                     },
+                lag,
                 ..
             },
             State::Process(ps),
         ) => {
-            let mut x = read_stereo(gpu, audio, s.chan(*buf, 0), c)?;
+            let mut x = read_stereo(gpu, audio, chan(*buf, 0), c)?;
             let key = match sidechain {
-                Some(k) => Some(read_stereo(gpu, audio, s.chan(*k, 0), c)?),
+                Some(k) => Some(read_stereo(gpu, audio, chan(*k, 0), c)?),
                 None => None,
             };
-            processor.process_chunk(ps, &mut x, key.as_deref());
+            let end = crate::engine::cpu::song_end(frames + lag, start);
+            processor.process_chunk(ps, &mut x, key.as_deref(), end);
             write(*buf, &x);
         }
         _ => {}

@@ -45,8 +45,10 @@ impl Processor {
         }
     }
 
-    /// Fresh state (silence before the song) for `channels` channels.
-    pub fn stream(&self, channels: usize) -> ProcStream {
+    /// Fresh state (silence before the song) for `channels` channels whose input lags the
+    /// song by `lag` frames (processors with a clock of their own, the chorus LFO, start it
+    /// that much earlier; for the others silence is rest).
+    pub fn stream(&self, channels: usize, lag: usize) -> ProcStream {
         match self {
             Processor::Trim { .. } => ProcStream::None,
             Processor::Compressor(c) => {
@@ -56,7 +58,9 @@ impl Processor {
                 ProcStream::Limiter(Box::new(limiter::cpu::Stream::new(l, channels)))
             }
             Processor::Delay(d) => ProcStream::Delay(delay::cpu::Stream::new(&d.params, channels)),
-            Processor::Chorus(c) => ProcStream::Chorus(chorus::cpu::Stream::new(c, channels)),
+            Processor::Chorus(c) => {
+                ProcStream::Chorus(chorus::cpu::Stream::new(c, channels).lagging(lag))
+            }
             Processor::Multiband(m) => {
                 ProcStream::Multiband(Box::new(multiband::cpu::Stream::new(m, channels)))
             }
@@ -71,8 +75,26 @@ impl Processor {
     /// Processes the next chunk of `x` in place with the state `st` made by
     /// [`Processor::stream`] (chunks a multiple of the convolution block for processors that
     /// convolve). `key` is the same frames of the sidechain key, for processors that take
-    /// one.
-    pub fn process_chunk(&self, st: &mut ProcStream, x: &mut [Vec<f32>], key: Option<&[Vec<f32>]>) {
+    /// one. `song_end`: the frame of this chunk at which the input passes the song's end,
+    /// when it does in this chunk (the limiter asks no gain reduction for what follows, as
+    /// over a whole song).
+    pub fn process_chunk(
+        &self,
+        st: &mut ProcStream,
+        x: &mut [Vec<f32>],
+        key: Option<&[Vec<f32>]>,
+        song_end: Option<usize>,
+    ) {
+        if let (Processor::Limiter(l), ProcStream::Limiter(s), Some(e)) = (self, &mut *st, song_end) {
+            let mut tail: Vec<Vec<f32>> = x.iter_mut().map(|ch| ch.split_off(e.min(ch.len()))).collect();
+            limiter::cpu::process_chunk(l, s, x);
+            s.end_input();
+            limiter::cpu::process_chunk(l, s, &mut tail);
+            for (ch, t) in x.iter_mut().zip(tail) {
+                ch.extend(t);
+            }
+            return;
+        }
         match (self, st) {
             (Processor::Trim { gain: g }, _) => {
                 for ch in x {

@@ -28,6 +28,16 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// The stream of a chorus whose input lags the song by `lag` frames (latency
+    /// compensation upstream): its LFO clock starts `lag` frames before the song, so the
+    /// song's frames meet the same LFO phases as without the lag.
+    pub fn lagging(mut self, lag: usize) -> Stream {
+        self.pos = self.pos.wrapping_sub(lag);
+        self
+    }
+}
+
 /// Frames by which the streamed output lags the input: 0 (the chorus is causal).
 pub fn latency_frames(_ch: &Chorus) -> usize {
     0
@@ -53,7 +63,7 @@ pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
         let mask = ring.len() - 1;
         let offsets = &ch.phase_offsets[c.min(1) * voices..(c.min(1) + 1) * voices];
         for (i, v) in channel[..frames].iter_mut().enumerate() {
-            let n = st.pos + i;
+            let n = st.pos.wrapping_add(i);
             let dry = *v;
             ring[n & mask] = dry;
             let mut acc = 0.0f32;
@@ -72,7 +82,7 @@ pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
             *v = p.dry * dry + p.wet * (acc * p.voice_gain);
         }
     }
-    st.pos += frames;
+    st.pos = st.pos.wrapping_add(frames);
 }
 
 /// Choruses a whole song in place (one chunk of a fresh [`Stream`]; channel `c ≥ 2` reuses
