@@ -28,7 +28,12 @@ fn a_song_far_over_the_binding_limit_renders_on_the_gpu_as_on_the_cpu() {
         "sample_rate = {RATE}\nfade_out_s = 2.0\n[output]\nfile = \"long.wav\"\nformat = \"wav24\"\n[master]\ntarget_lufs = -16.0\nceiling_dbtp = -1.0\n"
     );
     for s in 0..stems {
-        write_int(&d.join(format!("stem{s}.wav")), &[music_like(n, RATE, 100 + s as u64)], RATE, 16);
+        write_int(
+            &d.join(format!("stem{s}.wav")),
+            &[music_like(n, RATE, 100 + s as u64)],
+            RATE,
+            16,
+        );
         scene.push_str(&format!(
             "[[track]]\nname = \"t{s}\"\nfile = \"stem{s}.wav\"\npan = {:.2}\ngain_db = -{s}.0\noutput = \"{}\"\nautomation.gain_db = [[10.0, 0.0], [60.0, -6.0]]\n",
             -0.9 + 0.2 * s as f64,
@@ -40,12 +45,25 @@ fn a_song_far_over_the_binding_limit_renders_on_the_gpu_as_on_the_cpu() {
     // the whole-song executor would need every buffer of the song in one binding
     let whole = (stems + 2) * 2 * n * 4;
     let limit = gpu.max_binding_bytes();
-    println!("whole-song buffers {whole} bytes = {:.1} × the binding limit {limit}", whole as f64 / limit as f64);
-    assert!(whole as u64 > 3 * limit, "the song must pass the binding limit several times");
+    println!(
+        "whole-song buffers {whole} bytes = {:.1} × the binding limit {limit}",
+        whole as f64 / limit as f64
+    );
+    assert!(
+        whole as u64 > 3 * limit,
+        "the song must pass the binding limit several times"
+    );
     let render = |backend: &str| {
         let out = d.join(backend);
         let o = Command::new(env!("CARGO_BIN_EXE_mixfarm"))
-            .args(["render", scene.to_str().unwrap(), "--out", out.to_str().unwrap(), "--backend", backend])
+            .args([
+                "render",
+                scene.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--backend",
+                backend,
+            ])
             .env("XDG_RUNTIME_DIR", std::env::temp_dir())
             .output()
             .expect("runs mixfarm");
@@ -64,7 +82,9 @@ fn a_song_far_over_the_binding_limit_renders_on_the_gpu_as_on_the_cpu() {
 fn latency_scene(d: &Path) -> std::path::PathBuf {
     let n = 3 * RATE as usize + 12_345;
     for (k, name) in ["a", "b", "c"].iter().enumerate() {
-        let chans: Vec<Vec<f32>> = (0..2).map(|c| music_like(n - 7_000 * k, RATE, 10 * k as u64 + c)).collect();
+        let chans: Vec<Vec<f32>> = (0..2)
+            .map(|c| music_like(n - 7_000 * k, RATE, 10 * k as u64 + c))
+            .collect();
         common::write_f32(&d.join(format!("{name}.wav")), &chans, RATE);
     }
     let ir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/irs/room.wav");
@@ -117,25 +137,47 @@ fn chunked_gpu_whole_gpu_and_cpu_agree_through_every_kind_of_latency() {
     let Some(gpu) = mixfarm::gpu::Gpu::for_tests("chunked_gpu_whole_gpu_and_cpu_agree") else {
         return;
     };
+    let gpu = &gpu;
     let t = tempdir();
     let scene = latency_scene(t.path());
     let loaded = mixfarm::scene::load_batch(&[scene]).pop().unwrap().unwrap();
     let p = mixfarm::render::prepare(loaded).expect("prepares");
     let lat = mixfarm::engine::schedule::schedule(&p.plan).master_delay;
-    println!("{} frames, master latency {lat} frames, {} stages", p.plan.frames, p.plan.stages.len());
+    println!(
+        "{} frames, master latency {lat} frames, {} stages",
+        p.plan.frames,
+        p.plan.stages.len()
+    );
     assert!(lat > 0, "the scene has latency to compensate");
     let cpu = mixfarm::engine::cpu::run_plan(&p.plan, &p.sources).unwrap();
     let mut r = Renderer::new(gpu).unwrap();
-    let whole = r.run(gpu, &[(&p.plan, &p.sources)], None).unwrap().pop().unwrap().unwrap();
+    let whole = r
+        .run(gpu, &[(&p.plan, &p.sources)], None)
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
     r.always_chunked = true;
-    let chunked = r.run(gpu, &[(&p.plan, &p.sources)], None).unwrap().pop().unwrap().unwrap();
+    let chunked = r
+        .run(gpu, &[(&p.plan, &p.sources)], None)
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
     for (name, x) in [("whole-song GPU", &whole), ("chunked GPU", &chunked)] {
         let e = mixfarm::verify::diff(&cpu, x);
-        println!("{name} vs CPU: max |Δ| {:.3e}, {:.3}% identical at 24 bits", e.max_abs, 100.0 * e.identical_24bit);
+        println!(
+            "{name} vs CPU: max |Δ| {:.3e}, {:.3}% identical at 24 bits",
+            e.max_abs,
+            100.0 * e.identical_24bit
+        );
         assert_eq!(x[0].len(), p.plan.frames);
         for c in 0..2 {
             assert!(
-                cpu[c].iter().zip(&x[c]).all(|(a, b)| a.to_bits() == b.to_bits()),
+                cpu[c]
+                    .iter()
+                    .zip(&x[c])
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "{name} differs from the CPU executor (channel {c})"
             );
         }

@@ -3,7 +3,7 @@
 //! causally, buffers are lined up before they meet), each operator's `cpu.rs` doing the
 //! work. A song's working memory is its buffers × one chunk, whatever its length; only the
 //! master it returns grows with the song. The output equals the whole-song result bit for
-//! bit (every buffer is silent past the song's end, as a whole-song buffer ends there).
+//! bit (every buffer is silent outside the song, as a whole-song buffer holds only the song).
 
 use crate::error::{Error, Result};
 use crate::ops::envelope::Segment;
@@ -91,14 +91,20 @@ fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar
                 } => {
                     run_stage(plan, stage, &mut bufs, sources, st, start, lag)?;
                     let t = stage.target();
-                    silence_past_end(&mut bufs[t], start, lag_after, frames);
+                    silence_outside_song(&mut bufs[t], start, lag_after, frames);
                     if tap {
                         keep_song_frames(&mut taps[index], &bufs[t], start, lag_after, frames);
                     }
                 }
             }
         }
-        keep_song_frames(&mut master, &bufs[plan.master], start, sched.master_delay, frames);
+        keep_song_frames(
+            &mut master,
+            &bufs[plan.master],
+            start,
+            sched.master_delay,
+            frames,
+        );
         start += c;
     }
     Ok((master, taps))
@@ -191,18 +197,38 @@ pub(crate) fn delay_line(x: &mut Planar, line: &mut Planar) {
     }
 }
 
-/// Zeroes the chunk's frames that lie past the song's end (song frame = stream frame − lag).
-fn silence_past_end(buf: &mut Planar, start: usize, lag: usize, frames: usize) {
-    let first = (frames + lag).saturating_sub(start);
+/// Zeroes the chunk's frames that lie outside the song (song frame = stream frame − lag):
+/// before its start (a linear-phase filter's pre-ringing) and past its end (tails), as a
+/// whole-song buffer holds neither.
+fn silence_outside_song(buf: &mut Planar, start: usize, lag: usize, frames: usize) {
+    let (head, tail) = outside_song(start, lag, frames);
     for ch in buf.iter_mut() {
-        if first < ch.len() {
-            ch[first..].fill(0.0);
+        let n = ch.len();
+        ch[..head.min(n)].fill(0.0);
+        if tail < n {
+            ch[tail..].fill(0.0);
         }
     }
 }
 
+/// For the chunk starting at stream frame `start` of a buffer lagging the song by `lag`:
+/// the chunk frames before the song start (`..head`) and the first frame past its end
+/// (`tail..`).
+pub(crate) fn outside_song(start: usize, lag: usize, frames: usize) -> (usize, usize) {
+    (
+        lag.saturating_sub(start),
+        (frames + lag).saturating_sub(start),
+    )
+}
+
 /// Appends the chunk's frames that are song frames `0..frames` to `out`.
-pub(crate) fn keep_song_frames(out: &mut Planar, buf: &Planar, start: usize, lag: usize, frames: usize) {
+pub(crate) fn keep_song_frames(
+    out: &mut Planar,
+    buf: &Planar,
+    start: usize,
+    lag: usize,
+    frames: usize,
+) {
     for (o, ch) in out.iter_mut().zip(buf) {
         let from = lag.saturating_sub(start).min(ch.len());
         let to = (frames + lag).saturating_sub(start).min(ch.len());

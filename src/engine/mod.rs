@@ -9,8 +9,8 @@ pub mod backend;
 pub mod closing;
 pub mod cpu;
 pub mod output;
-pub mod schedule;
 pub mod progress;
+pub mod schedule;
 pub mod stop;
 
 pub use backend::{Backend, Executor, Job};

@@ -50,10 +50,16 @@ pub fn schedule(plan: &Plan) -> Schedule<'_> {
     let align = |a: BufId, b: BufId, lag: &mut [usize], steps: &mut Vec<Step<'_>>| {
         let (la, lb) = (lag[a], lag[b]);
         if la < lb {
-            steps.push(Step::Align { buf: a, frames: lb - la });
+            steps.push(Step::Align {
+                buf: a,
+                frames: lb - la,
+            });
             lag[a] = lb;
         } else if lb < la {
-            steps.push(Step::Align { buf: b, frames: la - lb });
+            steps.push(Step::Align {
+                buf: b,
+                frames: la - lb,
+            });
             lag[b] = la;
         }
     };

@@ -73,7 +73,11 @@ impl Renderer {
         for &j in batch {
             let (plan, sources) = jobs[j];
             let sched = schedule(plan);
-            let states = sched.steps.iter().map(|s| State::new(s, plan.frames)).collect();
+            let states = sched
+                .steps
+                .iter()
+                .map(|s| State::new(s, plan.frames))
+                .collect();
             songs.push(Song {
                 job: j,
                 plan,
@@ -141,11 +145,9 @@ impl Renderer {
                                 gains.push(gain_job(s.chan(*buf, ch), *g));
                             }
                         }
-                        Stage::Process {
-                            buf,
-                            processor,
-                            ..
-                        } if matches!(**processor, Processor::Trim { .. }) => {
+                        Stage::Process { buf, processor, .. }
+                            if matches!(**processor, Processor::Trim { .. }) =>
+                        {
                             let Processor::Trim { gain } = **processor else {
                                 unreachable!()
                             };
@@ -197,17 +199,25 @@ impl Renderer {
                         run_on_host(gpu, &audio, &mut songs[si], i, start)?;
                     }
                 }
-                // past the song's end every buffer is silent, as a whole-song buffer ends there
+                // outside the song every buffer is silent, as a whole-song buffer
                 for s in &songs {
                     if let Some(Step::Stage {
                         stage, lag_after, ..
                     }) = s.sched.steps.get(i)
                     {
-                        let first = (s.plan.frames + lag_after).saturating_sub(start);
-                        if first < c {
-                            for ch in 0..PLAN_CHANNELS {
-                                let o = (s.chan(stage.target(), ch) as u64 + first as u64) * 4;
-                                enc.clear_buffer(&audio, o, Some(((c - first) * 4) as u64));
+                        let (head, tail) =
+                            crate::engine::cpu::outside_song(start, *lag_after, s.plan.frames);
+                        for ch in 0..PLAN_CHANNELS {
+                            let o = s.chan(stage.target(), ch) as u64;
+                            if head > 0 {
+                                enc.clear_buffer(&audio, o * 4, Some((head.min(c) * 4) as u64));
+                            }
+                            if tail < c {
+                                enc.clear_buffer(
+                                    &audio,
+                                    (o + tail as u64) * 4,
+                                    Some(((c - tail) * 4) as u64),
+                                );
                             }
                         }
                     }
@@ -219,7 +229,13 @@ impl Renderer {
                     continue;
                 }
                 let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0), c)?;
-                keep(&mut s.master, &m, start, s.sched.master_delay, s.plan.frames);
+                keep(
+                    &mut s.master,
+                    &m,
+                    start,
+                    s.sched.master_delay,
+                    s.plan.frames,
+                );
             }
             start += c;
         }

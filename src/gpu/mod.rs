@@ -2,10 +2,10 @@
 //! optional timestamp [`profiler`] and the batched Plan executor ([`render`]). Operator
 //! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
 
+pub mod chunked;
 pub mod context;
 pub mod conv_stages;
 pub mod elementwise;
-pub mod chunked;
 pub mod fft;
 pub mod kernels;
 pub mod load;

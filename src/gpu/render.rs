@@ -74,7 +74,10 @@ fn check(plan: &Plan, sources: &[Planar], limit: u64) -> Result<(u64, u64), Erro
     let (audio, src) = whole_bytes(plan, sources);
     if audio > limit || src > limit {
         return Err(Error::Gpu {
-            reason: format!("song '{}' needs {audio} + {src} bytes, over the GPU binding limit {limit}", plan.name),
+            reason: format!(
+                "song '{}' needs {audio} + {src} bytes, over the GPU binding limit {limit}",
+                plan.name
+            ),
             retryable: false,
         });
     }

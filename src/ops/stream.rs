@@ -85,8 +85,12 @@ impl Processor {
         key: Option<&[Vec<f32>]>,
         song_end: Option<usize>,
     ) {
-        if let (Processor::Limiter(l), ProcStream::Limiter(s), Some(e)) = (self, &mut *st, song_end) {
-            let mut tail: Vec<Vec<f32>> = x.iter_mut().map(|ch| ch.split_off(e.min(ch.len()))).collect();
+        if let (Processor::Limiter(l), ProcStream::Limiter(s), Some(e)) = (self, &mut *st, song_end)
+        {
+            let mut tail: Vec<Vec<f32>> = x
+                .iter_mut()
+                .map(|ch| ch.split_off(e.min(ch.len())))
+                .collect();
             limiter::cpu::process_chunk(l, s, x);
             s.end_input();
             limiter::cpu::process_chunk(l, s, &mut tail);
@@ -105,7 +109,9 @@ impl Processor {
                 compressor::cpu::process_chunk(&c.params, s, x, key)
             }
             (Processor::Limiter(l), ProcStream::Limiter(s)) => limiter::cpu::process_chunk(l, s, x),
-            (Processor::Delay(d), ProcStream::Delay(s)) => delay::cpu::process_chunk(&d.params, s, x),
+            (Processor::Delay(d), ProcStream::Delay(s)) => {
+                delay::cpu::process_chunk(&d.params, s, x)
+            }
             (Processor::Chorus(c), ProcStream::Chorus(s)) => chorus::cpu::process_chunk(c, s, x),
             (Processor::Multiband(m), ProcStream::Multiband(s)) => {
                 multiband::cpu::process_chunk(m, s, x)
