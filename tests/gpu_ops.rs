@@ -19,7 +19,7 @@ use mixfarm::ops::{PrepareCtx, Processor};
 use mixfarm::plan::{Mastering, OutputFormat, Plan, Planar, Source, Stage};
 
 /// Parity bound: the project's 2^-20 of full scale. Both sides run the same f32 UPOLS
-/// arithmetic (spec: notes/convolve-spec.md), the same FFT (`ops::convolve::fft` is the CPU
+/// arithmetic (spec: the `ops::convolve` module docs), the same FFT (`ops::convolve::fft` is the CPU
 /// twin of `fft.wgsl`) and the same `dry·x + wet·w` order; a GPU fusing `a*b+c` may still
 /// round differently.
 const PLAN_TOL: f64 = 1.0 / (1u64 << 20) as f64;

@@ -1,44 +1,40 @@
 //! CPU twin of `shaders/convolve.wgsl`: uniformly partitioned overlap-save with rayon,
-//! arithmetic exactly as in `notes/convolve-spec.md` (see the parent module). The forward and
-//! inverse FFTs are [`super::fft`], the CPU twin of `shaders/fft.wgsl` (same twiddle table,
-//! stages and butterflies), so on an adapter that does not fuse multiply-adds the CPU and GPU
-//! engines give the same bits.
+//! arithmetic exactly as in the spec of the parent module. The forward and inverse FFTs are
+//! [`super::fft`], the CPU twin of `shaders/fft.wgsl` (same twiddle table, stages and
+//! butterflies), so on an adapter that does not fuse multiply-adds the CPU and GPU engines
+//! give the same bits.
 //!
-//! Work is cut into segments of [`SEGMENT_BLOCKS`] output blocks (bounds memory on long
-//! songs). Per segment, every input spectrum X_j it needs is computed once, in parallel.
-//! Then tiles of [`TILE_BLOCKS`] output blocks are accumulated in parallel and inverse
-//! transformed. For the multiply-accumulate the spectra are re-laid out chunk-major: bins
-//! in chunks of [`LANES`], one record `[re × LANES, im × LANES]` per (chunk, spectrum), so
-//! for one chunk all spectra are contiguous. The accumulators of four output blocks live in
-//! registers while p runs 0 .. P-1 in ascending order (each H_p record is loaded once for
-//! all four); the arithmetic per (k, bin, p) is exactly the spec's. On x86-64 the loop is
-//! compiled for AVX-512F or AVX when the CPU has them (no FMA: results are bit-identical
-//! to the SSE2 build).
+//! One engine, [`Stream`]: the signal is fed in chunks of whole blocks ([`process_chunk`]);
+//! the stream carries the frequency-domain delay line (the last P − 1 input spectra) and
+//! the previous half-frame of input. Per chunk, every new input spectrum X_j is computed
+//! once, in parallel batches of [`fft::LANES`] transforms, straight into the delay line,
+//! which is laid out chunk-major for the multiply-accumulate: bins in chunks of [`LANES`],
+//! one record `[re × LANES, im × LANES]` per (bin chunk, spectrum), so that for one bin
+//! chunk consecutive spectra are contiguous (the live ones move to the front when the
+//! line is full). Then tiles of up to [`TILE_BLOCKS`] output blocks are accumulated
+//! ([`super::mac`]) and inverse transformed in parallel. The whole-song functions
+//! ([`convolve`], [`convolve_window`], [`convolve_window_into`]) run a stream over the
+//! signal in chunks of [`SEGMENT_BLOCKS`] blocks (memory bounded by the chunk, not the
+//! song), computing only the blocks their window needs; [`run_streamed`] runs the streaming
+//! form of any operator over a whole song the same way.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
 use super::fft::{self, RealFft};
+use super::mac::{self, Record, CHUNKS, REC};
 use super::{full_len, Kernel, BINS, BLOCK_FRAMES, FFT_SIZE};
 
-/// Output blocks per segment (~22 s at 48 kHz): the input spectra of one segment are held
-/// in memory at once.
+pub use super::mac::LANES;
+
+/// Blocks per chunk of the whole-song functions (~22 s at 48 kHz): the input spectra of
+/// one chunk are held in memory at once.
 pub const SEGMENT_BLOCKS: usize = 1024;
 
-/// Output blocks accumulated together by one task.
-pub const TILE_BLOCKS: usize = 16;
-
-/// Bins per chunk of the chunk-major layout (one AVX-512 register, two AVX registers).
-pub const LANES: usize = 16;
-
-/// Chunks per spectrum (the last one zero-padded past bin N/2).
-const CHUNKS: usize = BINS.div_ceil(LANES);
-
-/// Floats per record: `[re × LANES, im × LANES]`.
-const REC: usize = 2 * LANES;
-
-type Record = [f32; REC];
+/// Most output blocks accumulated and inverse transformed together by one task (one batch
+/// of the FFT).
+pub const TILE_BLOCKS: usize = fft::LANES;
 
 /// The engine's FFT plan (size [`FFT_SIZE`]).
 fn plan() -> &'static RealFft {
@@ -47,45 +43,254 @@ fn plan() -> &'static RealFft {
     PLAN.get_or_init(|| RealFft::new(FFT_SIZE).expect("FFT_SIZE is a supported size"))
 }
 
-/// Per-task working memory of [`output_tile`].
+/// What the convolution of one channel carries from one chunk to the next: the
+/// frequency-domain delay line (input spectra X_j, chunk-major; the last P − 1 of them are
+/// live between chunks), the previous half-frame (B frames) of input and the index of the
+/// next output block; plus the kernel's spectra in the same layout (shared between
+/// clones).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// kernel spectra, chunk-major: record (bin chunk c, partition p) at `c·P + p`
+    h: Arc<Vec<Record>>,
+    /// P
+    parts: usize,
+    /// index of the next block to produce (blocks fed so far)
+    next_block: usize,
+    /// the last B input frames fed (zeros before the start)
+    prev: Vec<f32>,
+    /// delay line capacity in spectra per bin chunk
+    cap: usize,
+    /// index j of the spectrum at position 0 of the delay line
+    first: usize,
+    /// delay line: bin chunk c holds `cap` records, X_j at `c·cap + j − first`
+    fdl: Vec<Record>,
+}
+
+impl Stream {
+    /// A stream at the start of a signal (silence before it) for `kernel`.
+    pub fn new(kernel: &Kernel) -> Stream {
+        let parts = kernel.partitions;
+        let mut h = Vec::new();
+        h.resize(CHUNKS * parts, [0.0; REC]);
+        h.par_chunks_mut(parts).enumerate().for_each(|(c, recs)| {
+            for (p, rec) in recs.iter_mut().enumerate() {
+                *rec = mac::record(kernel.partition(p), c);
+            }
+        });
+        Stream {
+            h: Arc::new(h),
+            parts,
+            next_block: 0,
+            prev: vec![0.0; BLOCK_FRAMES],
+            cap: 0,
+            first: 0,
+            fdl: Vec::new(),
+        }
+    }
+
+    /// Index of the oldest stored spectrum that the next block can read: X_{next − P + 1}
+    /// (or the first one stored).
+    fn live_from(&self) -> usize {
+        self.next_block
+            .saturating_sub(self.parts - 1)
+            .max(self.first)
+    }
+
+    /// Grows the delay line to hold the P − 1 past spectra plus `blocks` new ones (twice
+    /// that with `slack`, so that the live spectra move to the front only every few
+    /// chunks), keeping the past spectra still needed.
+    fn reserve(&mut self, blocks: usize, slack: bool) {
+        let need = self.parts - 1 + blocks;
+        if need <= self.cap {
+            return;
+        }
+        let cap = if slack { 2 * need } else { need };
+        let mut fdl = Vec::new();
+        fdl.resize(CHUNKS * cap, [0.0; REC]);
+        let keep = self.live_from();
+        let (from, n) = (keep - self.first, self.next_block - keep);
+        if n > 0 {
+            let (old, old_cap) = (&self.fdl, self.cap);
+            fdl.par_chunks_mut(cap).enumerate().for_each(|(c, ring)| {
+                ring[..n].copy_from_slice(&old[c * old_cap + from..c * old_cap + from + n]);
+            });
+        }
+        self.fdl = fdl;
+        self.cap = cap;
+        self.first = keep;
+    }
+
+    /// Makes room for `blocks` new spectra after the live ones (capacity reserved),
+    /// moving the live spectra to the front when the end is reached.
+    fn make_room(&mut self, blocks: usize) {
+        if self.next_block + blocks - self.first <= self.cap {
+            return;
+        }
+        let keep = self.live_from();
+        let (from, n, cap) = (keep - self.first, self.next_block - keep, self.cap);
+        self.fdl
+            .par_chunks_mut(cap)
+            .for_each(|ring| ring.copy_within(from..from + n, 0));
+        self.first = keep;
+    }
+}
+
+/// Frames by which the streamed output lags the input: 0 (the engine is causal).
+pub fn latency_frames(_kernel: &Kernel) -> usize {
+    0
+}
+
+/// Processes the next chunk of one channel: `x` (a multiple of [`BLOCK_FRAMES`] frames)
+/// in, the causal convolution `y[n] = Σ h[k]·x[n−k]` for the same frames out (`out`, as
+/// long as `x`). `kernel` is the one the stream was made for. Concatenated over the chunks,
+/// the outputs are bit for bit the whole-song [`convolve`] (feed zeros to flush the tail).
+pub fn process_chunk(kernel: &Kernel, st: &mut Stream, x: &[f32], out: &mut [f32]) {
+    assert_eq!(
+        kernel.partitions, st.parts,
+        "stream made for another kernel"
+    );
+    assert_eq!(x.len(), out.len(), "chunk input and output lengths differ");
+    assert!(
+        x.len().is_multiple_of(BLOCK_FRAMES),
+        "chunk of {} frames is not a multiple of {BLOCK_FRAMES}",
+        x.len()
+    );
+    let nb = x.len() / BLOCK_FRAMES;
+    st.reserve(nb, true);
+    feed(st, x, 0, nb, out, 0);
+}
+
+/// Feeds the chunk of `nb` blocks whose frames are `x[start ..]` (zeros past the end of
+/// `x`): computes its input spectra into the delay line, then the output blocks of which
+/// some frame is wanted — chunk frame t goes to `out[t + shift]` when that index is in
+/// `out` — in parallel tiles of blocks. The delay line must have room for the chunk
+/// ([`Stream::reserve`]).
+fn feed(st: &mut Stream, x: &[f32], start: usize, nb: usize, out: &mut [f32], shift: isize) {
+    if nb == 0 {
+        return;
+    }
+    st.make_room(nb);
+    let (m, parts, cap) = (st.next_block, st.parts, st.cap);
+    let base = m - st.first;
+    input_spectra(st, x, start, base, nb);
+    // The chunk frames wanted, f_lo .. f_hi, and the blocks holding them.
+    let chunk_frames = (nb * BLOCK_FRAMES) as isize;
+    let f_lo = (-shift).clamp(0, chunk_frames) as usize;
+    let f_hi = (out.len() as isize - shift).clamp(0, chunk_frames) as usize;
+    if f_lo < f_hi {
+        // Tiles of those blocks (multiples of 4 up to TILE_BLOCKS, smaller for short
+        // chunks so that every thread gets work), each with the part of `out` it writes.
+        let (b_lo, b_hi) = (f_lo / BLOCK_FRAMES, f_hi.div_ceil(BLOCK_FRAMES));
+        let threads = rayon::current_num_threads();
+        let tile = (b_hi - b_lo)
+            .div_ceil(2 * threads)
+            .next_multiple_of(4)
+            .clamp(4, TILE_BLOCKS);
+        let mut rest = &mut out[(f_lo as isize + shift) as usize..(f_hi as isize + shift) as usize];
+        let mut tiles = Vec::with_capacity((b_hi - b_lo).div_ceil(tile));
+        for a in (b_lo..b_hi).step_by(tile) {
+            let b = (a + tile).min(b_hi);
+            let lo = f_lo.max(a * BLOCK_FRAMES);
+            let n = f_hi.min(b * BLOCK_FRAMES) - lo;
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            tiles.push((a, b, lo - a * BLOCK_FRAMES, piece));
+        }
+        let j0 = st.live_from();
+        let (fdl, h, window) = (&st.fdl, &st.h, j0 - st.first..base + nb);
+        tiles.into_par_iter().for_each_init(
+            || TileBufs {
+                recs: [[0.0; REC]; TILE_BLOCKS],
+                y: vec![[0.0; 2]; TILE_BLOCKS * BINS],
+                time: vec![0.0; TILE_BLOCKS * FFT_SIZE],
+                fft: plan().make_scratch(),
+            },
+            |bufs, (a, b, skip, piece)| {
+                let n = b - a;
+                for c in 0..CHUNKS {
+                    let xs = &fdl[c * cap + window.start..c * cap + window.end];
+                    let recs = &mut bufs.recs[..n];
+                    mac::mac_tile(m + a, j0, xs, &h[c * parts..(c + 1) * parts], recs);
+                    for (rec, y) in recs.iter().zip(bufs.y.chunks_mut(BINS)) {
+                        mac::unrecord(rec, y, c);
+                    }
+                }
+                let time = &mut bufs.time[..n * FFT_SIZE];
+                plan().inverse(&bufs.y[..n * BINS], time, &mut bufs.fft);
+                // the second half of each block's frame, from tile frame `skip` on
+                let (mut w, mut t) = (0, skip);
+                while w < piece.len() {
+                    let (blk, off) = (t / BLOCK_FRAMES, t % BLOCK_FRAMES);
+                    let take = (BLOCK_FRAMES - off).min(piece.len() - w);
+                    let src = blk * FFT_SIZE + BLOCK_FRAMES + off;
+                    piece[w..w + take].copy_from_slice(&time[src..src + take]);
+                    w += take;
+                    t += take;
+                }
+            },
+        );
+    }
+    frames_into(
+        x,
+        (start + nb * BLOCK_FRAMES - BLOCK_FRAMES) as isize,
+        &mut st.prev,
+    );
+    st.next_block += nb;
+}
+
+/// Per-task working memory of the output tiles.
 struct TileBufs {
+    recs: [Record; TILE_BLOCKS],
     y: Vec<[f32; 2]>,
     time: Vec<f32>,
     fft: fft::Scratch,
 }
 
-/// Spectra in chunk-major layout: record `(chunk c, spectrum j)` at `c * n + j`.
-struct Chunked {
-    n: usize,
-    recs: Vec<Record>,
-}
-
-impl Chunked {
-    /// Re-lays out `n` spectra given as `spectrum(j)` (`BINS` bins each), chunks in parallel.
-    fn build<'a>(
-        n: usize,
-        recs: &mut Vec<Record>,
-        spectrum: impl Fn(usize) -> &'a [[f32; 2]] + Sync,
-    ) {
-        recs.clear();
-        recs.resize(CHUNKS * n, [0.0; REC]);
-        recs.par_chunks_mut(n.max(1))
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (j, rec) in chunk.iter_mut().enumerate() {
-                    let s = spectrum(j);
-                    for t in 0..LANES {
-                        let v = s.get(c * LANES + t).copied().unwrap_or_default();
-                        rec[t] = v[0];
-                        rec[LANES + t] = v[1];
-                    }
+/// X_j for the chunk's `nb` blocks into delay-line positions `base ..`: block i reads the
+/// frame `prev ++ x[start .. start + B]` (i = 0) or `x[start + (i−1)B .. start + (i+1)B]`
+/// (zeros past the end of `x`); batches of [`fft::LANES`] transforms in parallel, each
+/// writing its records into every bin chunk's part of the line.
+fn input_spectra(st: &mut Stream, x: &[f32], start: usize, base: usize, nb: usize) {
+    // per batch g, its slice of the line in every bin chunk
+    let mut batches: Vec<Vec<&mut [Record]>> = (0..nb.div_ceil(fft::LANES))
+        .map(|_| Vec::with_capacity(CHUNKS))
+        .collect();
+    for ring in st.fdl.chunks_mut(st.cap) {
+        for (g, part) in ring[base..base + nb].chunks_mut(fft::LANES).enumerate() {
+            batches[g].push(part);
+        }
+    }
+    let (fft, prev) = (plan(), &st.prev);
+    batches.into_par_iter().enumerate().for_each_init(
+        || {
+            let freq = vec![[0.0f32; 2]; BINS * fft::LANES];
+            (
+                vec![0.0f32; FFT_SIZE * fft::LANES],
+                freq,
+                fft.make_scratch(),
+            )
+        },
+        |(time, freq, scratch), (g, mut parts)| {
+            let count = parts[0].len();
+            for (t, frame) in time.chunks_mut(FFT_SIZE).take(count).enumerate() {
+                let i = g * fft::LANES + t;
+                let at = (start + i * BLOCK_FRAMES) as isize;
+                if i == 0 {
+                    frame[..BLOCK_FRAMES].copy_from_slice(prev);
+                    frames_into(x, at, &mut frame[BLOCK_FRAMES..]);
+                } else {
+                    frames_into(x, at - BLOCK_FRAMES as isize, frame);
                 }
-            });
-    }
-
-    fn chunk(&self, c: usize) -> &[Record] {
-        &self.recs[c * self.n..(c + 1) * self.n]
-    }
+            }
+            let freq = &mut freq[..count * BINS];
+            fft.forward(&time[..count * FFT_SIZE], freq, scratch);
+            for (c, part) in parts.iter_mut().enumerate() {
+                for (rec, s) in part.iter_mut().zip(freq.chunks(BINS)) {
+                    *rec = mac::record(s, c);
+                }
+            }
+        },
+    );
 }
 
 /// Full convolution of `x` with `kernel`: `M + L - 1` frames (empty for an empty input).
@@ -103,297 +308,76 @@ pub fn convolve_window(x: &[f32], kernel: &Kernel, offset: usize, len: usize) ->
 }
 
 /// Like [`convolve_window`], writing the window `y[offset .. offset + out.len()]` into `out`
-/// (every frame of `out` is overwritten).
+/// (every frame of `out` is overwritten). Runs a [`Stream`] over `x` in chunks of at most
+/// [`SEGMENT_BLOCKS`] blocks, from the first block whose spectrum the window needs.
 pub fn convolve_window_into(x: &[f32], kernel: &Kernel, offset: usize, out: &mut [f32]) {
     out.fill(0.0);
     let end = (offset + out.len()).min(full_len(x.len(), kernel));
     if offset >= end {
         return;
     }
-    let parts = kernel.partitions;
-    let h_spectra = &kernel.spectra;
-    let mut h = Chunked {
-        n: parts,
-        recs: Vec::new(),
-    };
-    Chunked::build(parts, &mut h.recs, |p| &h_spectra[p * BINS..(p + 1) * BINS]);
-    let k_first = offset / BLOCK_FRAMES;
-    let k_end = (end - 1) / BLOCK_FRAMES + 1;
-    let mut xs = Chunked {
-        n: 0,
-        recs: Vec::new(),
-    };
-    let mut x_spectra = Vec::new();
-    let mut out = &mut out[..end - offset];
-    let mut seg = k_first;
-    while seg < k_end {
-        let seg_end = (seg + SEGMENT_BLOCKS).min(k_end);
-        let j0 = (seg + 1).saturating_sub(parts);
-        input_spectra(x, j0, seg_end, &mut x_spectra);
-        xs.n = seg_end - j0;
-        Chunked::build(xs.n, &mut xs.recs, |j| &x_spectra[j * BINS..(j + 1) * BINS]);
-        // Split this segment's output into per-tile slices.
-        let seg_out_len = (seg_end * BLOCK_FRAMES).min(end) - (seg * BLOCK_FRAMES).max(offset);
-        let (mut seg_out, rest) = std::mem::take(&mut out).split_at_mut(seg_out_len);
-        out = rest;
-        let mut tiles = Vec::with_capacity((seg_end - seg).div_ceil(TILE_BLOCKS));
-        let mut ka = seg;
-        while ka < seg_end {
-            let kb = (ka + TILE_BLOCKS).min(seg_end);
-            let n = (kb * BLOCK_FRAMES).min(end) - (ka * BLOCK_FRAMES).max(offset);
-            let (tile, rest) = std::mem::take(&mut seg_out).split_at_mut(n);
-            seg_out = rest;
-            tiles.push((ka, kb, tile));
-            ka = kb;
-        }
-        tiles.into_par_iter().for_each_init(
-            || TileBufs {
-                y: Vec::new(),
-                time: vec![0.0; fft::LANES * FFT_SIZE],
-                fft: plan().make_scratch(),
-            },
-            |bufs, (ka, kb, tile)| output_tile(ka, kb, j0, offset, &xs, &h, tile, bufs),
-        );
-        seg = seg_end;
+    let out = &mut out[..end - offset];
+    let k_end = end.div_ceil(BLOCK_FRAMES);
+    // Blocks before the window's first one feed it only through their last P − 1 spectra.
+    let k_skip = (offset / BLOCK_FRAMES).saturating_sub(kernel.partitions - 1);
+    let mut st = Stream::new(kernel);
+    st.next_block = k_skip;
+    st.first = k_skip;
+    let at = k_skip as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
+    frames_into(x, at, &mut st.prev);
+    st.reserve(SEGMENT_BLOCKS.min(k_end - k_skip), false);
+    for k in (k_skip..k_end).step_by(SEGMENT_BLOCKS) {
+        let nb = SEGMENT_BLOCKS.min(k_end - k);
+        let start = k * BLOCK_FRAMES;
+        feed(&mut st, x, start, nb, out, start as isize - offset as isize);
     }
 }
 
-/// Computes X_j for j in `j0 .. j1` into `spectra` (`BINS` per block, resized), in parallel
-/// batches of [`fft::LANES`] transforms.
-fn input_spectra(x: &[f32], j0: usize, j1: usize, spectra: &mut Vec<[f32; 2]>) {
-    spectra.resize((j1 - j0) * BINS, [0.0; 2]);
-    let fft = plan();
-    spectra
-        .par_chunks_mut(BINS * fft::LANES)
-        .enumerate()
-        .for_each_init(
-            || (vec![0.0f32; FFT_SIZE * fft::LANES], fft.make_scratch()),
-            |(time, scratch), (g, freq)| {
-                let count = freq.len() / BINS;
-                for (t, frame) in time.chunks_mut(FFT_SIZE).take(count).enumerate() {
-                    // frame = x[(j-1)B .. (j+1)B], zeros outside 0 .. M
-                    let j = j0 + g * fft::LANES + t;
-                    let start = j as isize * BLOCK_FRAMES as isize - BLOCK_FRAMES as isize;
-                    frame.fill(0.0);
-                    let lo = start.max(0) as usize;
-                    let hi = ((start + FFT_SIZE as isize).max(0) as usize).min(x.len());
-                    if lo < hi {
-                        let t0 = (lo as isize - start) as usize;
-                        frame[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
-                    }
-                }
-                fft.forward(&time[..count * FFT_SIZE], freq, scratch);
-            },
-        );
+/// `dst[i] = x[start + i]`, zero outside `x`.
+fn frames_into(x: &[f32], start: isize, dst: &mut [f32]) {
+    dst.fill(0.0);
+    let lo = start.max(0) as usize;
+    let hi = ((start + dst.len() as isize).max(0) as usize).min(x.len());
+    if lo < hi {
+        let t0 = (lo as isize - start) as usize;
+        dst[t0..t0 + hi - lo].copy_from_slice(&x[lo..hi]);
+    }
 }
 
-/// Accumulates and inverse-transforms output blocks `ka .. kb`, writing the part of
-/// y[ka·B .. kb·B] that falls in the window (starting at `offset`) into `tile`.
-#[allow(clippy::too_many_arguments)]
-fn output_tile(
-    ka: usize,
-    kb: usize,
-    j0: usize,
-    offset: usize,
-    xs: &Chunked,
-    h: &Chunked,
-    tile: &mut [f32],
-    bufs: &mut TileBufs,
+/// Runs a whole song through a streaming processor in place: feeds `channels` (each padded
+/// with zeros) to `chunk` in chunks of whole blocks, at most [`SEGMENT_BLOCKS`] blocks, and
+/// writes back the output frames `latency_frames .. latency_frames + M` of each channel
+/// (M its length): the whole-song result of an operator whose stream lags by
+/// `latency_frames`. The chunk buffers are the only allocation.
+pub fn run_streamed(
+    channels: &mut [Vec<f32>],
+    latency_frames: usize,
+    mut chunk: impl FnMut(&mut [Vec<f32>]),
 ) {
-    bufs.y.clear();
-    bufs.y.resize((kb - ka) * BINS, [0.0; 2]);
-    mac_tile(ka, kb, j0, xs, h, &mut bufs.y);
-    let fft = plan();
-    let mut written = 0;
-    for (g, spectra) in bufs.y.chunks(BINS * fft::LANES).enumerate() {
-        let count = spectra.len() / BINS;
-        fft.inverse(spectra, &mut bufs.time[..count * FFT_SIZE], &mut bufs.fft);
-        for (t, time) in bufs.time.chunks(FFT_SIZE).take(count).enumerate() {
-            let k = ka + g * fft::LANES + t;
-            let skip = offset.saturating_sub(k * BLOCK_FRAMES);
-            let take = (BLOCK_FRAMES - skip).min(tile.len() - written);
-            tile[written..written + take]
-                .copy_from_slice(&time[BLOCK_FRAMES + skip..BLOCK_FRAMES + skip + take]);
-            written += take;
+    let frames = channels.iter().map(Vec::len).max().unwrap_or(0);
+    if frames == 0 {
+        return;
+    }
+    let total = (frames + latency_frames).div_ceil(BLOCK_FRAMES) * BLOCK_FRAMES;
+    let mut buf: Vec<Vec<f32>> = vec![Vec::new(); channels.len()];
+    let mut start = 0;
+    while start < total {
+        let len = (total - start).min(SEGMENT_BLOCKS * BLOCK_FRAMES);
+        for (b, ch) in buf.iter_mut().zip(channels.iter()) {
+            b.resize(len, 0.0);
+            frames_into(ch, start as isize, b);
         }
-    }
-}
-
-/// Y_k = Σ_{p ascending, k-p >= 0} X_{k-p} · H_p for k in `ka .. kb`, into `y` (`BINS` per
-/// block), dispatched to the widest vector unit available.
-fn mac_tile(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { mac_tile_avx512(ka, kb, j0, xs, h, y) };
-        }
-        if std::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX (checked just above).
-            return unsafe { mac_tile_avx(ka, kb, j0, xs, h, y) };
-        }
-    }
-    mac_tile_generic(ka, kb, j0, xs, h, y);
-}
-
-/// [`mac_tile_generic`] compiled for AVX-512F (no FMA: identical results).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn mac_tile_avx512(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
-    mac_tile_generic(ka, kb, j0, xs, h, y);
-}
-
-/// [`mac_tile_generic`] compiled for AVX (no FMA: identical results).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn mac_tile_avx(ka: usize, kb: usize, j0: usize, xs: &Chunked, h: &Chunked, y: &mut [[f32; 2]]) {
-    mac_tile_generic(ka, kb, j0, xs, h, y);
-}
-
-#[inline(always)]
-fn mac_tile_generic(
-    ka: usize,
-    kb: usize,
-    j0: usize,
-    xs: &Chunked,
-    h: &Chunked,
-    y: &mut [[f32; 2]],
-) {
-    for c in 0..CHUNKS {
-        let mut k = ka;
-        while k + 4 <= kb {
-            mac_blocks::<4>(k, ka, j0, xs, h, y, c);
-            k += 4;
-        }
-        while k < kb {
-            mac_blocks::<1>(k, ka, j0, xs, h, y, c);
-            k += 1;
-        }
-    }
-}
-
-/// Blocks `k .. k + G`, chunk `c`: for p ascending, every block with k + g - p >= 0 adds
-/// X_{k+g-p} · H_p (H_p loaded once for all G accumulators).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn mac_blocks<const G: usize>(
-    k: usize,
-    ka: usize,
-    j0: usize,
-    xs: &Chunked,
-    h: &Chunked,
-    y: &mut [[f32; 2]],
-    c: usize,
-) {
-    let (xc, hc) = (xs.chunk(c), h.chunk(c));
-    let parts = h.n;
-    let mut acc = [[0.0f32; REC]; G];
-    // p = 0 .. min(P-1, k): all G blocks
-    for p in 0..=(parts - 1).min(k) {
-        let hp = &hc[p];
-        for (g, a) in acc.iter_mut().enumerate() {
-            cmac(a, &xc[k + g - p - j0], hp);
-        }
-    }
-    // p = k + 1 .. k + G - 1 (only while p < P): blocks g >= p - k (then j0 = 0)
-    for p in k + 1..(k + G).min(parts) {
-        for (g, a) in acc.iter_mut().enumerate().skip(p - k) {
-            cmac(a, &xc[k + g - p], &hc[p]);
-        }
-    }
-    for (g, a) in acc.iter().enumerate() {
-        store(a, &mut y[(k + g - ka) * BINS..], c);
-    }
-}
-
-/// `acc += x · h` on one record, in `convolve.wgsl`'s exact operation order:
-/// `re = (re + x.re·h.re) − x.im·h.im`, `im = (im + x.re·h.im) + x.im·h.re` (accumulator
-/// first: the order llvmpipe's compiler gave the spec's `re += x.re·h.re − x.im·h.im`).
-#[inline(always)]
-fn cmac(acc: &mut Record, x: &Record, h: &Record) {
-    for t in 0..LANES {
-        acc[t] = (acc[t] + x[t] * h[t]) - x[LANES + t] * h[LANES + t];
-        acc[LANES + t] = (acc[LANES + t] + x[t] * h[LANES + t]) + x[LANES + t] * h[t];
-    }
-}
-
-/// Writes chunk `c` of an accumulator into a block's spectrum (bins past N/2 dropped).
-#[inline(always)]
-fn store(acc: &Record, spectrum: &mut [[f32; 2]], c: usize) {
-    for t in 0..LANES.min(BINS - c * LANES) {
-        spectrum[c * LANES + t] = [acc[t], acc[LANES + t]];
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The AVX-512, AVX and baseline builds of the multiply-accumulate give the same bits.
-    #[test]
-    fn vector_paths_are_bit_identical() {
-        let mut s = 1u32;
-        let mut rnd = || {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-        };
-        let (parts, n, ka, kb) = (7, 20, 3, 16);
-        let xs = Chunked {
-            n,
-            recs: (0..CHUNKS * n)
-                .map(|_| std::array::from_fn(|_| rnd()))
-                .collect(),
-        };
-        let h = Chunked {
-            n: parts,
-            recs: (0..CHUNKS * parts)
-                .map(|_| std::array::from_fn(|_| rnd()))
-                .collect(),
-        };
-        let run = |f: &dyn Fn(&mut [[f32; 2]])| {
-            let mut y = vec![[0.0f32; 2]; (kb - ka) * BINS];
-            f(&mut y);
-            y
-        };
-        let base = run(&|y| mac_tile_generic(ka, kb, 0, &xs, &h, y));
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx") {
-                // SAFETY: AVX checked.
-                let v = run(&|y| unsafe { mac_tile_avx(ka, kb, 0, &xs, &h, y) });
-                assert!(v
-                    .iter()
-                    .zip(&base)
-                    .all(|(a, b)| a[0].to_bits() == b[0].to_bits()
-                        && a[1].to_bits() == b[1].to_bits()));
-            }
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: AVX-512F checked.
-                let v = run(&|y| unsafe { mac_tile_avx512(ka, kb, 0, &xs, &h, y) });
-                assert!(v
-                    .iter()
-                    .zip(&base)
-                    .all(|(a, b)| a[0].to_bits() == b[0].to_bits()
-                        && a[1].to_bits() == b[1].to_bits()));
+        chunk(&mut buf);
+        // Output frame start + i is result frame start + i − latency: always before the
+        // next chunk's input, so writing it in place overwrites nothing still to be read.
+        for (b, ch) in buf.iter().zip(channels.iter_mut()) {
+            let lo = start.max(latency_frames);
+            let hi = (start + len).min(latency_frames + ch.len());
+            if lo < hi {
+                ch[lo - latency_frames..hi - latency_frames]
+                    .copy_from_slice(&b[lo - start..hi - start]);
             }
         }
-        // and the baseline equals the spec's plain loop: Y_k = Σ_p X_{k-p} H_p, p ascending
-        for k in ka..kb {
-            for bin in 0..BINS {
-                let (c, t) = (bin / LANES, bin % LANES);
-                let (mut re, mut im) = (0.0f32, 0.0f32);
-                for p in 0..parts.min(k + 1) {
-                    let (x, hp) = (&xs.recs[c * n + k - p], &h.recs[c * parts + p]);
-                    re = (re + x[t] * hp[t]) - x[LANES + t] * hp[LANES + t];
-                    im = (im + x[t] * hp[LANES + t]) + x[LANES + t] * hp[t];
-                }
-                let got = base[(k - ka) * BINS + bin];
-                assert_eq!(
-                    (got[0].to_bits(), got[1].to_bits()),
-                    (re.to_bits(), im.to_bits()),
-                    "k {k} bin {bin}"
-                );
-            }
-        }
+        start += len;
     }
 }

@@ -1,7 +1,7 @@
 //! GPU twin of `ops::convolve::cpu`: uniformly partitioned overlap-save, batched over many
 //! channels (of many songs) per dispatch: all input spectra X_j in one `fft.wgsl` forward
 //! dispatch, every Y_k in one `convolve.wgsl` multiply-accumulate dispatch, every output block
-//! in one inverse dispatch. Same arithmetic as `notes/convolve-spec.md`; the kernels' spectra
+//! in one inverse dispatch. Same arithmetic as the spec in [`super`]; the kernels' spectra
 //! are uploaded unchanged.
 //!
 //! Long inputs are cut into segments of output blocks so that the spectra scratch fits the

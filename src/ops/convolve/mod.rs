@@ -1,8 +1,9 @@
-//! The convolution engine: uniformly partitioned overlap-save (UPOLS) over whole songs.
+//! The convolution engine: uniformly partitioned overlap-save (UPOLS).
 //!
 //! One algorithm, two twins: [`cpu`] (rayon, with [`fft`], the CPU twin of the Stockham FFT
-//! `shaders/fft.wgsl`) and `shaders/convolve.wgsl` (that FFT in workgroup memory). Both
-//! follow `notes/convolve-spec.md` exactly:
+//! `shaders/fft.wgsl`, streamed in chunks of whole blocks with the delay line carried
+//! between them) and `shaders/convolve.wgsl` (that FFT in workgroup memory). Both follow
+//! this specification exactly:
 //!
 //! - hop [`BLOCK_FRAMES`] B = 1024, real FFT size [`FFT_SIZE`] N = 2B, [`BINS`] = N/2 + 1;
 //! - the filter h (length L >= 1) is cut into P = ceil(L / B) partitions of B taps, each
@@ -17,11 +18,17 @@
 //!   to, spelled out in both twins so that no compiler has anything to reassociate);
 //! - y_k = unnormalised IRFFT_N(Y_k); its second half y_k[B .. 2B] is output y[kB .. kB+B].
 //!
+//! Block k needs only the input up to frame (k+1)B and the spectra X_{k−P+1} .. X_k, so the
+//! engine streams: [`cpu::Stream`] carries the last P − 1 spectra (the frequency-domain
+//! delay line) and the last B input frames from one chunk to the next, and the chunks'
+//! outputs are the blocks of the whole-song convolution, bit for bit.
+//!
 //! Used by the linear-phase EQ, the linear-phase crossover and the convolution reverb.
 
 pub mod cpu;
 pub mod fft;
 pub mod gpu;
+mod mac;
 
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
