@@ -5,13 +5,15 @@
 //!   Butterworth 2nd-order sections per side, −6.02 dB at each crossover). Bands are split
 //!   off low to high; every band below the top one then passes the 2nd-order all-pass
 //!   (Q = 1/√2) of each higher crossover, so all bands share the same phase and their sum
-//!   is the all-pass chain: flat magnitude. Sections run as in the EQ ([`eq::cpu::run_sections`],
-//!   GPU `shaders/eq.wgsl`).
+//!   is the all-pass chain: flat magnitude. Sections run as in the EQ
+//!   ([`eq::cpu::run_sections_state`]; no GPU kernel yet: both backends run them on the CPU).
 //! - `linear_phase`: one symmetric FIR per band whose magnitude is the Linkwitz-Riley band's
 //!   magnitude (these add up to exactly 1), designed like the linear-phase EQ
 //!   ([`eq::design::zero_phase_fir`]); the top band is the delta minus the others, so the FIRs
-//!   sum to a pure delay. Applied with the convolution engine (`shaders/convolve.wgsl`),
-//!   latency removed: output bands line up with the input and have its length.
+//!   sum to a pure delay. Applied with the convolution engine (`shaders/convolve.wgsl`); the
+//!   whole-song [`cpu::split`] removes the latency (output bands line up with the input and
+//!   have its length), the streamed [`cpu::split_chunk`] reports it
+//!   ([`cpu::latency_frames`]).
 //!
 //! Scene syntax (for processors that embed it):
 //! `crossover = { kind = "linear_phase", freqs_hz = [120, 1000, 6000] }`.

@@ -1,5 +1,7 @@
-//! CPU twin of `shaders/eq.wgsl` (minimum phase) and of the convolution kernel
-//! (linear phase): runs a prepared [`Eq`] in place.
+//! CPU path of a prepared [`Eq`], whole songs ([`process`]) or time chunks ([`Stream`],
+//! [`process_chunk`]). Minimum phase: the section recursion [`run_sections_state`] (no GPU
+//! kernel yet: it runs on the CPU on both backends). Linear phase: the convolution engine
+//! ([`convolve::cpu`], twin of `shaders/convolve.wgsl`).
 
 use rayon::prelude::*;
 
@@ -7,12 +9,21 @@ use super::{Eq, Svf};
 use crate::ops::convolve;
 
 /// Filter states with a magnitude below this are set to 0 after every sample (explicit
-/// denormal flush, done identically by the GPU kernel; far below 24-bit resolution).
+/// denormal flush; far below 24-bit resolution).
 pub const FLUSH_BELOW: f32 = 1e-30;
 
 /// Runs the cascade `sections` over `x` in place, f32, sample by sample through all
-/// sections, states starting at zero. Per section, in this exact order (no fused
-/// multiply-add; `v0` is the section's input):
+/// sections, states starting at zero (see [`run_sections_state`]).
+pub fn run_sections(x: &mut [f32], sections: &[Svf]) {
+    let mut state = vec![[0.0f32; 2]; sections.len()];
+    run_sections_state(x, sections, &mut state);
+}
+
+/// Runs the cascade `sections` over `x` in place, f32, sample by sample through all
+/// sections, continuing from `state` (`[ic1, ic2]` per section, `state.len()` =
+/// `sections.len()`) and leaving the final states there: consecutive calls on the pieces
+/// of a signal give the bits of one call on the whole. Per section, in this exact order
+/// (no fused multiply-add; `v0` is the section's input):
 /// ```text
 /// v3 = v0 − ic2
 /// v1 = a1·ic1 + a2·v3
@@ -22,8 +33,8 @@ pub const FLUSH_BELOW: f32 = 1e-30;
 /// out = (m0·v0 + m1·v1) + m2·v2
 /// ```
 /// then each state with |ic| < [`FLUSH_BELOW`] becomes 0.
-pub fn run_sections(x: &mut [f32], sections: &[Svf]) {
-    let mut state = vec![[0.0f32; 2]; sections.len()];
+pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]]) {
+    assert_eq!(state.len(), sections.len(), "one state per section");
     for v in x.iter_mut() {
         let mut v0 = *v;
         for (c, st) in sections.iter().zip(state.iter_mut()) {
@@ -41,23 +52,83 @@ pub fn run_sections(x: &mut [f32], sections: &[Svf]) {
     }
 }
 
-/// Runs the EQ on every channel in place (channels in parallel for the sections; the
-/// convolution engine parallelises inside each channel).
-pub fn process(eq: &Eq, channels: &mut [Vec<f32>]) {
+/// What the EQ carries from one time chunk to the next: per channel, the section states
+/// (minimum phase) or the convolution stream (linear phase: delay line and last
+/// half-frame).
+#[derive(Debug, Clone)]
+pub struct Stream {
+    channels: Vec<ChannelState>,
+    /// scratch for one channel's convolution output
+    scratch: Vec<f32>,
+}
+
+#[derive(Debug, Clone)]
+enum ChannelState {
+    Sections(Vec<[f32; 2]>),
+    Fir(convolve::cpu::Stream),
+}
+
+impl Stream {
+    /// The state of `eq` at the start of a signal of `channels` channels.
+    pub fn new(eq: &Eq, channels: usize) -> Stream {
+        let one = match eq {
+            Eq::MinimumPhase { sections } => ChannelState::Sections(vec![[0.0; 2]; sections.len()]),
+            Eq::LinearPhase { kernel, .. } => ChannelState::Fir(convolve::cpu::Stream::new(kernel)),
+        };
+        Stream {
+            channels: vec![one; channels],
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// Frames by which the streamed output lags the input: 0 (minimum phase) or the FIR's
+/// `latency_frames` (linear phase; the whole-song [`process`] removes it).
+pub fn latency_frames(eq: &Eq) -> usize {
+    match eq {
+        Eq::MinimumPhase { .. } => 0,
+        Eq::LinearPhase { latency_frames, .. } => *latency_frames,
+    }
+}
+
+/// Processes the next chunk in place (channels in parallel for the sections, one after the
+/// other for the convolution, which parallelises inside). Linear phase: every channel a
+/// multiple of [`convolve::BLOCK_FRAMES`] frames, output the causal convolution (lagging
+/// by [`latency_frames`]); minimum phase: any length.
+pub fn process_chunk(eq: &Eq, st: &mut Stream, x: &mut [Vec<f32>]) {
+    assert_eq!(
+        x.len(),
+        st.channels.len(),
+        "stream made for another channel count"
+    );
     match eq {
         Eq::MinimumPhase { sections } => {
-            channels
-                .par_iter_mut()
-                .for_each(|ch| run_sections(ch, sections));
+            x.par_iter_mut()
+                .zip(st.channels.par_iter_mut())
+                .for_each(|(ch, state)| match state {
+                    ChannelState::Sections(s) => run_sections_state(ch, sections, s),
+                    ChannelState::Fir(_) => panic!("stream made for a linear-phase EQ"),
+                });
         }
-        Eq::LinearPhase {
-            kernel,
-            latency_frames,
-        } => {
-            for ch in channels.iter_mut() {
-                let x = ch.clone();
-                convolve::convolve_window_into(&x, kernel, *latency_frames, ch);
+        Eq::LinearPhase { kernel, .. } => {
+            for (ch, state) in x.iter_mut().zip(st.channels.iter_mut()) {
+                let ChannelState::Fir(s) = state else {
+                    panic!("stream made for a minimum-phase EQ");
+                };
+                st.scratch.resize(ch.len(), 0.0);
+                convolve::cpu::process_chunk(kernel, s, ch, &mut st.scratch);
+                ch.copy_from_slice(&st.scratch);
             }
         }
     }
+}
+
+/// Runs the EQ on every channel of a whole song in place, latency removed (same length
+/// out, lined up with the input): a [`Stream`] fed in chunks by
+/// [`convolve::cpu::run_streamed`].
+pub fn process(eq: &Eq, channels: &mut [Vec<f32>]) {
+    let mut st = Stream::new(eq, channels.len());
+    convolve::cpu::run_streamed(channels, latency_frames(eq), |x| {
+        process_chunk(eq, &mut st, x)
+    });
 }

@@ -5,13 +5,15 @@
 //! - `minimum_phase` (default): the bands' 2nd-order sections in cascade, each the exact RBJ
 //!   transfer function realised as a linear trapezoidal state-variable filter ([`Svf`]) in
 //!   f32, run sequentially per channel, sample by sample through all sections
-//!   ([`cpu::run_sections`]; the GPU kernel `shaders/eq.wgsl` runs the same recursion, one
-//!   invocation per channel). Not transposed direct form II: in f32 its coefficients put
-//!   low-frequency poles 0.1 dB off (see [`Svf`]);
+//!   ([`cpu::run_sections_state`]; no GPU kernel yet: both backends run it on the CPU).
+//!   Not transposed direct form II: in f32 its coefficients put low-frequency poles 0.1 dB
+//!   off (see [`Svf`]);
 //! - `linear_phase`: one symmetric FIR with the magnitude of the whole cascade
 //!   ([`design::design_fir`]), applied with the convolution engine ([`crate::ops::convolve`],
-//!   `shaders/convolve.wgsl`), latency (taps − 1) / 2 removed so the output lines up with
-//!   the input and has its length.
+//!   `shaders/convolve.wgsl`). The whole-song [`cpu::process`] removes the latency
+//!   (taps − 1) / 2 so the output lines up with the input and has its length; the streamed
+//!   form ([`cpu::Stream`]) outputs the causal convolution and reports that latency
+//!   ([`cpu::latency_frames`]).
 //!
 //! Scene syntax:
 //! `{ type = "eq", mode = "linear_phase", bands = [ { kind = "high_pass", freq_hz = 40,

@@ -16,7 +16,9 @@
 //!    returned as a linear-phase [`eq::Eq`], so it runs through the convolution engine
 //!    (`shaders/convolve.wgsl` on the GPU, [`crate::ops::convolve`] on the CPU) with the
 //!    latency removed: same length out, lined up with the input. [`MatchCurve::apply_cpu`]
-//!    runs it on the CPU.
+//!    runs it on the CPU (a whole song); the streamed form is the EQ's own
+//!    ([`eq::cpu::Stream`] on the prepared [`eq::Eq`], lagging by
+//!    [`eq::cpu::latency_frames`]).
 //!
 //! The loudness half of reference matching (target = the reference's integrated loudness)
 //! belongs to the mastering chain, not to this operator.

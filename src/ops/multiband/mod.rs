@@ -1,7 +1,7 @@
 //! Multiband compressor: a crossover splits the input into bands, each band runs its own
 //! [`crate::ops::compressor`] (stereo-linked, keyed by the band itself), the bands are
-//! summed back in band order. Mirrors `shaders/multiband.wgsl` (per-band compressor
-//! kernel, then a sum kernel).
+//! summed back in band order ([`cpu`]; the GPU backend runs a linear-phase split on the
+//! convolution engine and compresses and sums on the CPU).
 //!
 //! Scene syntax:
 //! `{ type = "multiband", crossover_hz = [120, 1000, 6000], mode = "linkwitz_riley",
@@ -10,7 +10,9 @@
 //!
 //! The band split is [`crate::ops::crossover`] (`mode` picks its kind: Linkwitz–Riley
 //! 24 dB/oct with all-pass compensation, or complementary linear-phase FIRs with the
-//! latency removed); bands are compressed by [`cpu::compress_and_sum`].
+//! latency removed by the whole-song [`Multiband::process_cpu`], reported by the streamed
+//! [`cpu::process_chunk`] as [`cpu::latency_frames`]); bands are compressed and summed by
+//! [`cpu::process_chunk`] (chunks, state carried) or [`cpu::compress_and_sum`] (whole bands).
 
 pub mod cpu;
 
@@ -143,9 +145,13 @@ impl MultibandSpec {
 }
 
 impl Multiband {
-    /// Runs the CPU reference in place: split, compress each band, sum.
+    /// Runs the CPU reference on a whole song in place (latency removed): split, compress
+    /// each band, sum — a [`cpu::Stream`] fed in chunks by
+    /// [`crate::ops::convolve::cpu::run_streamed`].
     pub fn process_cpu(&self, channels: &mut [Vec<f32>]) {
-        let mut bands = super::crossover::cpu::split(&self.crossover, channels);
-        cpu::compress_and_sum(&self.bands, &mut bands, channels);
+        let mut st = cpu::Stream::new(self, channels.len());
+        crate::ops::convolve::cpu::run_streamed(channels, cpu::latency_frames(self), |x| {
+            cpu::process_chunk(self, &mut st, x)
+        });
     }
 }
