@@ -159,7 +159,7 @@ fn convolution_stream_is_the_whole_song_convolution() {
         let n = assert_bits(
             &format!("L {taps}: whole vs spec"),
             &[spec],
-            &[whole.clone()],
+            std::slice::from_ref(&whole),
             0,
         );
         println!("convolve L = {taps}: whole song = spec, {n} frames");
@@ -174,7 +174,7 @@ fn convolution_stream_is_the_whole_song_convolution() {
             let n = assert_bits(
                 &format!("L {taps} chunk {chunk}"),
                 &streamed,
-                &[whole.clone()],
+                std::slice::from_ref(&whole),
                 0,
             );
             println!("convolve L = {taps}, chunk {chunk}: {n} frames bit-identical");
@@ -186,6 +186,47 @@ fn convolution_stream_is_the_whole_song_convolution() {
             .map(|i| whole.get(i).copied().unwrap_or(0.0))
             .collect();
         assert_bits(&format!("L {taps} window"), &[win], &[want], 0);
+    }
+}
+
+/// A song longer than one chunk of the whole-song engine (`SEGMENT_BLOCKS` blocks), so that
+/// its delay line moves to the front between chunks; windows starting in the second chunk.
+#[test]
+fn convolution_across_whole_song_chunks() {
+    let frames = (convolve::cpu::SEGMENT_BLOCKS + 300) * BLOCK_FRAMES + 77;
+    let x: Vec<f32> = common::noise(frames, 5).iter().map(|&v| v as f32).collect();
+    for taps in [1500, 5 * BLOCK_FRAMES + 3] {
+        let kernel = Kernel::new(&decaying_ir(taps, 60, 800.0));
+        let whole = convolve::convolve(&x, &kernel);
+        let spec = spec_convolution(&x, &kernel, convolve::block_count(x.len(), &kernel));
+        let n = assert_bits(
+            "long song: whole vs spec",
+            &[spec],
+            std::slice::from_ref(&whole),
+            0,
+        );
+        println!("long song, L = {taps}: whole song = spec, {n} frames");
+        let mut st = convolve::cpu::Stream::new(&kernel);
+        let mut out = Vec::new();
+        let streamed = stream(std::slice::from_ref(&x), 65536, whole.len(), |buf| {
+            out.resize(buf[0].len(), 0.0);
+            convolve::cpu::process_chunk(&kernel, &mut st, &buf[0], &mut out);
+            buf[0].copy_from_slice(&out);
+        });
+        let n = assert_bits(
+            "long song chunk 65536",
+            &streamed,
+            std::slice::from_ref(&whole),
+            0,
+        );
+        println!("long song, L = {taps}, chunk 65536: {n} frames bit-identical");
+        for offset in [1_000_000, 1_050_001] {
+            let win = convolve::convolve_window(&x, &kernel, offset, 200_000);
+            let want: Vec<f32> = (offset..offset + 200_000)
+                .map(|i| whole.get(i).copied().unwrap_or(0.0))
+                .collect();
+            assert_bits(&format!("long song window at {offset}"), &[win], &[want], 0);
+        }
     }
 }
 

@@ -2,10 +2,13 @@
 //! chunked (causal) execution needs. A processor with lookahead (limiter, linear-phase EQ
 //! and crossover, match EQ) runs causally and so delays its buffer by its latency; before two
 //! buffers meet (a Mix, a sidechain key) the one that lags less is delayed to line up with
-//! the other (an [`Step::Align`], a delay line: a DAW's plug-in delay compensation). The
+//! the other (an [`Step::Align`], a delay line: a DAW's plug-in delay compensation). Every
+//! lag is kept a whole number of convolution blocks (1024 frames): a convolution then meets
+//! its input on the song's block grid and computes the whole-song blocks exactly. The
 //! executors walk `frames + master_delay` frames and drop the master's first `master_delay`
 //! frames, so the output is the whole-song result, time-aligned, bit for bit.
 
+use crate::ops::convolve::BLOCK_FRAMES;
 use crate::plan::{BufId, Plan, Stage};
 
 /// One step of a chunk.
@@ -93,6 +96,16 @@ pub fn schedule(plan: &Plan) -> Schedule<'_> {
             lag: before,
             lag_after: lag[t],
         });
+        // every lag stays a whole number of convolution blocks, so a convolution meets its
+        // input on the song's own block grid and computes exactly the whole-song blocks
+        let pad = lag[t].next_multiple_of(BLOCK_FRAMES) - lag[t];
+        if pad > 0 {
+            steps.push(Step::Align {
+                buf: t,
+                frames: pad,
+            });
+            lag[t] += pad;
+        }
     }
     Schedule {
         steps,

@@ -46,8 +46,8 @@ impl Processor {
     }
 
     /// Fresh state (silence before the song) for `channels` channels whose input lags the
-    /// song by `lag` frames (processors with a clock of their own, the chorus LFO, start it
-    /// that much earlier; for the others silence is rest).
+    /// song by `lag` frames (the chorus starts its LFO clock that much earlier, the multiband
+    /// its compressors that much later; for the others silence before the song is rest).
     pub fn stream(&self, channels: usize, lag: usize) -> ProcStream {
         match self {
             Processor::Trim { .. } => ProcStream::None,
@@ -61,9 +61,9 @@ impl Processor {
             Processor::Chorus(c) => {
                 ProcStream::Chorus(chorus::cpu::Stream::new(c, channels).lagging(lag))
             }
-            Processor::Multiband(m) => {
-                ProcStream::Multiband(Box::new(multiband::cpu::Stream::new(m, channels)))
-            }
+            Processor::Multiband(m) => ProcStream::Multiband(Box::new(
+                multiband::cpu::Stream::new(m, channels).lagging(lag),
+            )),
             Processor::Eq(e) => ProcStream::Eq(Box::new(eq::cpu::Stream::new(e, channels))),
             Processor::Reverb(r) => {
                 ProcStream::Reverb(Box::new(reverb::cpu::Stream::new(r, channels)))

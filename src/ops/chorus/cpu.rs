@@ -1,4 +1,4 @@
-//! CPU reference of the chorus (the WGSL twin `shaders/chorus.wgsl` does not exist yet): the
+//! CPU reference of the chorus (the WGSL twin does not exist yet): the
 //! per-frame formula of [`super`], reading the dry input from a ring buffer per channel (the
 //! processing is in place) of a power-of-two length longer than the longest delay, so slots
 //! not yet written read as the zeros before the start. Streaming form: [`process_chunk`]

@@ -1,6 +1,6 @@
 //! Multi-voice chorus: each voice reads the input through a delay swept by a sine LFO,
 //! linearly interpolated. CPU reference in [`cpu`] (whole song or streamed in time chunks);
-//! the WGSL twin `shaders/chorus.wgsl` does not exist yet (no feedback, so every output
+//! the WGSL twin does not exist yet (no feedback, so every output
 //! frame is independent and could be one invocation).
 //!
 //! Scene syntax: `{ type = "chorus", rate_hz = 0.8, depth_ms = 3, delay_ms = 12, voices = 3,

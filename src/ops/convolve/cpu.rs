@@ -151,7 +151,7 @@ pub fn process_chunk(kernel: &Kernel, st: &mut Stream, x: &[f32], out: &mut [f32
     );
     assert_eq!(x.len(), out.len(), "chunk input and output lengths differ");
     assert!(
-        x.len() % BLOCK_FRAMES == 0,
+        x.len().is_multiple_of(BLOCK_FRAMES),
         "chunk of {} frames is not a multiple of {BLOCK_FRAMES}",
         x.len()
     );

@@ -124,11 +124,17 @@ pub fn process_chunk(eq: &Eq, st: &mut Stream, x: &mut [Vec<f32>]) {
 }
 
 /// Runs the EQ on every channel of a whole song in place, latency removed (same length
-/// out, lined up with the input): a [`Stream`] fed in chunks by
-/// [`convolve::cpu::run_streamed`].
+/// out, lined up with the input): a [`Stream`] given the whole song as one chunk (minimum
+/// phase: the recursion takes any length) or fed in chunks by
+/// [`convolve::cpu::run_streamed`] (linear phase).
 pub fn process(eq: &Eq, channels: &mut [Vec<f32>]) {
     let mut st = Stream::new(eq, channels.len());
-    convolve::cpu::run_streamed(channels, latency_frames(eq), |x| {
-        process_chunk(eq, &mut st, x)
-    });
+    match eq {
+        Eq::MinimumPhase { .. } => process_chunk(eq, &mut st, channels),
+        Eq::LinearPhase { latency_frames, .. } => {
+            convolve::cpu::run_streamed(channels, *latency_frames, |x| {
+                process_chunk(eq, &mut st, x)
+            })
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! True-peak limiter with lookahead, stereo-linked. CPU reference in [`cpu`]; the WGSL twin
-//! `shaders/limiter.wgsl` does not exist yet.
+//! does not exist yet.
 //!
 //! Scene syntax: `{ type = "limiter", ceiling_dbtp = -1, release_ms = 100, lookahead_ms = 5 }`.
 //!

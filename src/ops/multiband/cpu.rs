@@ -37,6 +37,16 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// The stream of a multiband whose input lags the song by `lag` frames (latency
+    /// compensation upstream): the compressors start that much later too, on the band frame
+    /// that lines up with the song's first frame.
+    pub fn lagging(mut self, lag: usize) -> Stream {
+        self.lead_in += lag;
+        self
+    }
+}
+
 /// Frames by which the streamed output lags the input: the crossover's latency.
 pub fn latency_frames(mb: &Multiband) -> usize {
     crossover::cpu::latency_frames(&mb.crossover)

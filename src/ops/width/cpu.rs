@@ -1,4 +1,4 @@
-//! CPU reference of the width processor (the WGSL twin `shaders/width.wgsl` does not exist
+//! CPU reference of the width processor (the WGSL twin does not exist
 //! yet), in streaming form: [`process_chunk`] carries the bass-mono filter states in a
 //! [`Stream`]; [`process`] (the whole song) is one chunk.
 
