@@ -1,9 +1,11 @@
 //! The render Plan: what one song's render does, as data.
 //!
-//! A scene compiles into a [`Plan`]: a list of [`Stage`]s over numbered stereo buffers
-//! (planar f32, `[channel][frame]`, all `frames` long). Both backends run the same Plan;
-//! neither knows about scene files. Stage kinds map one-to-one onto operators in
-//! [`crate::ops`] (CPU twins in `ops/<name>/cpu.rs`, GPU kernels in `shaders/<name>.wgsl`).
+//! A scene (or a master's song and chain) compiles into a [`Plan`]: a list of [`Stage`]s over
+//! numbered stereo buffers (planar f32, `[channel][frame]`, all `frames` long). Both executors
+//! run the same Plan (`engine::cpu`, `gpu::render`), in time chunks where needed
+//! (`engine::schedule`); neither knows about scene files, outputs or loudness targets. Insert
+//! processors are [`Processor`]s with CPU twins in `ops/<name>/cpu.rs`; the GPU kernels are
+//! listed in `gpu::kernels`.
 
 use std::path::PathBuf;
 

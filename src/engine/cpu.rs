@@ -65,7 +65,9 @@ fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar
     let c = CHUNK_FRAMES;
     let mut bufs: Vec<Planar> = vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers];
     let mut states: Vec<State> = sched.steps.iter().map(|s| State::new(s, frames)).collect();
-    let mut master: Planar = vec![Vec::with_capacity(frames); PLAN_CHANNELS];
+    let mut master: Planar = (0..PLAN_CHANNELS)
+        .map(|_| Vec::with_capacity(frames))
+        .collect();
     let mut taps: Vec<Planar> = if tap {
         vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
     } else {

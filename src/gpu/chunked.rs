@@ -84,7 +84,9 @@ impl Renderer {
                 sources,
                 sched,
                 states,
-                master: vec![Vec::with_capacity(plan.frames); PLAN_CHANNELS],
+                master: (0..PLAN_CHANNELS)
+                    .map(|_| Vec::with_capacity(plan.frames))
+                    .collect(),
                 base: audio_len,
                 src_base: src_len,
             });
