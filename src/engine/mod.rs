@@ -1,9 +1,9 @@
 //! The one engine behind both commands. `render` (scenes) and `master` (manifest rows ×
 //! deliveries) are front ends: each compiles its songs into [`crate::plan::Plan`]s and hands
-//! them to the same [`Executor`] (`--backend cpu|gpu|auto`), then closes every song the same
-//! way ([`closing`]: loudness policy, gain into the closing limiter, fades) and writes it
-//! with [`output`]. Signals ([`stop`]), progress lines ([`progress`]) and exit codes
-//! ([`exit_code`]) live here once.
+//! them to the same [`Executor`] (`--backend cpu|gpu|auto`; both executors walk songs in the
+//! time chunks of [`schedule`]), then closes every song the same way ([`closing`]: loudness
+//! policy, gain into the closing limiter, fades) and writes it with [`output`]. Signals
+//! ([`stop`]), progress lines ([`progress`]) and exit codes ([`exit_code`]) live here once.
 
 pub mod backend;
 pub mod closing;
