@@ -106,6 +106,9 @@ pub struct Member<'a> {
     pub offset_db: f64,
     /// its fades
     pub fades: Fades,
+    /// the full loudness of `audio`, when the caller measured it already (its integrated
+    /// loudness and true peak are then not measured again)
+    pub measured: Option<&'a Loudness>,
 }
 
 /// One song out of the closing.
@@ -181,8 +184,15 @@ pub fn close(
     target_lufs: Option<f64>,
     ceiling_dbtp: f64,
 ) -> Result<Outcome> {
-    let inputs: Vec<(&Planar, u32)> = members.iter().map(|m| (m.audio, m.rate)).collect();
-    let input_lufs = group_lufs(&inputs)?;
+    let input_lufs = match members {
+        [Member {
+            measured: Some(l), ..
+        }] => l.integrated_lufs,
+        _ => {
+            let inputs: Vec<(&Planar, u32)> = members.iter().map(|m| (m.audio, m.rate)).collect();
+            group_lufs(&inputs)?
+        }
+    };
     let all_limited = members.iter().all(|m| m.limiter.is_some());
     let (gain_db, limited_by_ceiling, (out, reached)) = match (target_lufs, input_lufs) {
         (Some(target), Some(l0)) if all_limited => {
@@ -222,7 +232,13 @@ pub fn close(
             let peaks: Vec<f64> = members
                 .par_iter()
                 .filter(|m| m.limiter.is_none())
-                .map(|m| loudness::measure(m.audio, m.rate).map(|l| l.true_peak_dbtp + m.offset_db))
+                .map(|m| {
+                    let tp = match m.measured {
+                        Some(l) => l.true_peak_dbtp,
+                        None => loudness::measure(m.audio, m.rate)?.true_peak_dbtp,
+                    };
+                    Ok(tp + m.offset_db)
+                })
                 .collect::<Result<_>>()?;
             let headroom = peaks
                 .iter()

@@ -5,7 +5,7 @@
 //! master it returns grows with the song. The output equals the whole-song result bit for
 //! bit (every buffer is silent outside the song, as a whole-song buffer holds only the song).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::envelope::Segment;
 use crate::ops::stream::ProcStream;
 use crate::ops::{envelope, gain, mix};
@@ -91,7 +91,7 @@ fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar
                     lag,
                     lag_after,
                 } => {
-                    run_stage(plan, stage, &mut bufs, sources, st, start, lag)?;
+                    run_stage(plan, stage, &mut bufs, sources, st, start, lag);
                     let t = stage.target();
                     silence_outside_song(&mut bufs[t], start, lag_after, frames);
                     if tap {
@@ -122,7 +122,7 @@ fn run_stage(
     st: &mut State,
     start: usize,
     lag: usize,
-) -> Result<()> {
+) {
     match stage {
         Stage::Load { dst, source } => {
             let src = &sources[*source];
@@ -149,12 +149,7 @@ fn run_stage(
             }
         }
         Stage::Mix { dst, src, gain: g } => {
-            if dst == src {
-                return Err(Error::Render {
-                    song: plan.name.clone(),
-                    reason: "a buffer cannot be mixed into itself".into(),
-                });
-            }
+            // `Plan::check` refused a buffer mixed into itself
             let (d, s) = two_mut(bufs, *dst, *src);
             for ((d, s), g) in d.iter_mut().zip(s.iter()).zip(g) {
                 mix::cpu::apply(d, s, *g);
@@ -172,7 +167,6 @@ fn run_stage(
             }
         }
     }
-    Ok(())
 }
 
 /// The frame of the chunk starting at stream frame `start` at which a stream whose song

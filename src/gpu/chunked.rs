@@ -15,7 +15,7 @@ use crate::gpu::load::LoadJob;
 use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::render::Renderer;
 use crate::gpu::Gpu;
-use crate::ops::envelope::gpu::EnvelopeJob;
+use crate::ops::envelope::gpu::push_job;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
 use crate::ops::mix::gpu::MixJob;
@@ -52,7 +52,7 @@ fn chan_of(base: u64, b: usize, c: usize) -> u32 {
     (base + ((b * PLAN_CHANNELS + c) * CHUNK_FRAMES) as u64) as u32
 }
 
-/// Songs of one chunked batch whose buffers fit `limit` bytes: (song buffers, sources).
+/// Bytes one time chunk of a song takes on the GPU: (its buffers, its sources).
 pub fn chunk_bytes(plan: &Plan, sources: &[Planar]) -> (u64, u64) {
     let audio = (plan.n_buffers * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
     let src = (sources.len() * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
@@ -162,13 +162,7 @@ impl Renderer {
                                 let first = start as i64 - lag as i64;
                                 for (ch, curve) in curves.iter().enumerate() {
                                     let w = Envelope::window(curve, first, c);
-                                    envs.push(EnvelopeJob {
-                                        offset: s.chan(*buf, ch),
-                                        frames: c as u32,
-                                        seg_first: segs.len() as u32,
-                                        seg_count: w.len() as u32,
-                                    });
-                                    segs.extend(w);
+                                    push_job(&mut envs, &mut segs, s.chan(*buf, ch), c as u32, w);
                                 }
                             }
                         }
@@ -231,7 +225,7 @@ impl Renderer {
                     continue;
                 }
                 let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0), c)?;
-                keep(
+                crate::engine::cpu::keep_song_frames(
                     &mut s.master,
                     &m,
                     start,
@@ -302,9 +296,4 @@ fn run_on_host(
         _ => {}
     }
     Ok(())
-}
-
-/// Appends the chunk's song frames (stream frame − lag in `0..frames`) to `out`.
-fn keep(out: &mut Planar, chunk: &Planar, start: usize, lag: usize, frames: usize) {
-    crate::engine::cpu::keep_song_frames(out, chunk, start, lag, frames);
 }

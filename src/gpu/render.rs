@@ -23,7 +23,7 @@ use crate::gpu::conv_stages::{finish_split, is_split, ConvItem, ConvStages, RunK
 use crate::gpu::load::{LoadGpu, LoadJob};
 use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::{Gpu, Profiler};
-use crate::ops::envelope::gpu::{EnvelopeGpu, EnvelopeJob};
+use crate::ops::envelope::gpu::{push_job, EnvelopeGpu};
 use crate::ops::gain::gpu::{GainGpu, GainJob};
 use crate::ops::mix::gpu::{MixGpu, MixJob};
 use crate::ops::Processor;
@@ -314,13 +314,7 @@ impl Renderer {
                     Stage::Envelope { buf, curves } => {
                         for (c, curve) in curves.iter().enumerate() {
                             let s = curve.segments(plan.frames);
-                            envs.push(EnvelopeJob {
-                                offset: chan(p, *buf, c),
-                                frames,
-                                seg_first: segs.len() as u32,
-                                seg_count: s.len() as u32,
-                            });
-                            segs.extend(s);
+                            push_job(&mut envs, &mut segs, chan(p, *buf, c), frames, s);
                         }
                     }
                     Stage::Mix { dst, src, gain } => {

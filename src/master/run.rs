@@ -272,6 +272,7 @@ fn member_of<'a>(
         limiter,
         offset_db,
         fades: Fades::from_seconds(fade_in_s, fade_out_s, p.rate),
+        measured: None,
     }
 }
 

@@ -103,6 +103,7 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
         limiter: d.limiter.as_ref(),
         offset_db: 0.0,
         fades: d.fades,
+        measured: Some(&before),
     };
     let mut out = engine::close(&[member], d.target_lufs, d.ceiling_dbtp).map_err(with_song)?;
     let song = out

@@ -61,3 +61,21 @@ impl EnvelopeGpu {
         )
     }
 }
+
+/// Adds the job of one channel (element `offset`, `frames` long) whose curve is `segments`
+/// to a dispatch's `jobs` and `segs`.
+pub fn push_job(
+    jobs: &mut Vec<EnvelopeJob>,
+    segs: &mut Vec<Segment>,
+    offset: u32,
+    frames: u32,
+    segments: Vec<Segment>,
+) {
+    jobs.push(EnvelopeJob {
+        offset,
+        frames,
+        seg_first: segs.len() as u32,
+        seg_count: segments.len() as u32,
+    });
+    segs.extend(segments);
+}
