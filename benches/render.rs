@@ -14,7 +14,8 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use mixfarm::bench::workload::{reverb_ir, song_plan};
-use mixfarm::gpu::render::{Job, Renderer};
+use mixfarm::engine::{Job, Sources};
+use mixfarm::gpu::render::Renderer;
 use mixfarm::gpu::{Gpu, GpuOptions};
 use mixfarm::ops::convolve::gpu::{ConvolveGpu, ConvolveJob};
 use mixfarm::ops::convolve::{convolve, full_len, Kernel};
@@ -251,17 +252,14 @@ fn whole_plans(c: &mut Criterion, gpu: Option<&Gpu>, s: &Sizes) {
         .enumerate()
         .map(|(i, st)| song_plan(i, st, 48_000, 1))
         .collect();
-    let jobs: Vec<Job<'_>> = plans
-        .iter()
-        .zip(&catalog)
-        .map(|(p, s)| (p, &s[..]))
-        .collect();
+    let sources: Vec<Sources<'_>> = catalog.iter().map(|s| Sources::borrowed(s)).collect();
+    let jobs: Vec<Job<'_>> = plans.iter().zip(&sources).collect();
     let frames: usize = plans.iter().map(|p| p.frames).sum();
     let mut g = group(c, "render", frames);
     g.bench_function("cpu", |b| {
         b.iter(|| {
             jobs.par_iter()
-                .map(|(p, s)| mixfarm::engine::cpu::run_plan(p, s).expect("render"))
+                .map(|(p, s)| mixfarm::engine::cpu::run_job(p, s).expect("render"))
                 .collect::<Vec<_>>()
         })
     });

@@ -120,7 +120,7 @@ pub struct Plan {
 impl Plan {
     /// Checks the routing against the decoded `sources`: every buffer and source index in
     /// range, no buffer mixed into itself, every source with at least one channel.
-    pub fn check(&self, sources: &[Planar]) -> Result<(), crate::Error> {
+    pub fn check(&self, sources: &crate::engine::sources::Sources<'_>) -> Result<(), crate::Error> {
         let nb = self.n_buffers;
         let ids_ok = self.stages.iter().all(|s| match s {
             Stage::Load { dst, source } => *dst < nb && *source < sources.len(),
@@ -139,7 +139,7 @@ impl Plan {
                 "bad buffer routing (buffer/source index out of range or a buffer mixed into itself)",
             ));
         }
-        if sources.iter().any(|s| s.is_empty()) {
+        if (0..sources.len()).any(|k| sources.channels(k) == 0) {
             return Err(fail("a source has no channels"));
         }
         Ok(())

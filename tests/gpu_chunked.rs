@@ -149,7 +149,7 @@ fn chunked_gpu_whole_gpu_and_cpu_agree_through_every_kind_of_latency() {
         p.plan.stages.len()
     );
     assert!(lat > 0, "the scene has latency to compensate");
-    let cpu = mixfarm::engine::cpu::run_plan(&p.plan, &p.sources).unwrap();
+    let cpu = mixfarm::engine::cpu::run_job(&p.plan, &p.sources).unwrap();
     let mut r = Renderer::new(gpu).unwrap();
     let whole = r
         .run(gpu, &[(&p.plan, &p.sources)], None)

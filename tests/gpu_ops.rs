@@ -161,11 +161,11 @@ fn gpu_run(
     songs: &[(Plan, Planar)],
 ) -> (Vec<Planar>, Vec<String>) {
     let srcs: Vec<Vec<Planar>> = songs.iter().map(|(_, s)| vec![s.clone()]).collect();
-    let jobs: Vec<(&Plan, &[Planar])> = songs
+    let srcs: Vec<mixfarm::engine::Sources<'_>> = srcs
         .iter()
-        .zip(&srcs)
-        .map(|((p, _), s)| (p, s.as_slice()))
+        .map(|s| mixfarm::engine::Sources::borrowed(s))
         .collect();
+    let jobs: Vec<mixfarm::engine::Job<'_>> = songs.iter().map(|(p, _)| p).zip(&srcs).collect();
     let mut prof = Profiler::new(g, 256).expect("profiler");
     let out = r.run(g, &jobs, prof.as_mut()).expect("gpu run");
     let stages = prof.map_or(Vec::new(), |p| p.totals_ns.keys().cloned().collect());

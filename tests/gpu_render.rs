@@ -5,6 +5,7 @@
 mod gpu_common;
 
 use gpu_common::{gpu, max_abs_diff, noise, report};
+use mixfarm::engine::{Job, Sources};
 use mixfarm::gpu::render::{run_plans, Renderer};
 use mixfarm::gpu::Profiler;
 use mixfarm::ops::envelope::Envelope;
@@ -122,7 +123,8 @@ fn batch_matches_cpu_and_each_song_alone() {
         song(3, 3333, 5),
         song(4, 24_000, 2),
     ];
-    let jobs: Vec<(&Plan, &[Planar])> = songs.iter().map(|(p, s)| (p, s.as_slice())).collect();
+    let srcs: Vec<Sources<'_>> = songs.iter().map(|(_, s)| Sources::borrowed(s)).collect();
+    let jobs: Vec<Job<'_>> = songs.iter().map(|(p, _)| p).zip(&srcs).collect();
     let cpu: Vec<Planar> = songs
         .iter()
         .map(|(p, s)| mixfarm::engine::cpu::run_plan(p, s).expect("cpu"))
@@ -186,8 +188,9 @@ fn bad_songs_fail_alone() {
         0,
     );
     let no_src: Vec<Planar> = Vec::new();
+    let (no_src, gs) = (Sources::borrowed(&no_src), Sources::borrowed(&gs));
     let out = run_plans(g, &[(&bad, &no_src), (&good, &gs)]).expect("gpu");
     assert!(out[0].is_err(), "a song with bad routing fails");
-    let cpu = mixfarm::engine::cpu::run_plan(&good, &gs).expect("cpu");
+    let cpu = mixfarm::engine::cpu::run_job(&good, &gs).expect("cpu");
     assert!(err(out[1].as_ref().expect("good song renders"), &cpu) <= PLAN_TOL);
 }

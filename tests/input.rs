@@ -201,42 +201,44 @@ fn a_bad_stem_fails_only_its_song() {
         scenes.push(write_text(d, &format!("bad{i}.toml"), &text));
     }
     scenes.insert(3, write_text(d, "fine.toml", "sample_rate = 48000\n[output]\nfile = \"fine.wav\"\n[[track]]\nname = \"good\"\nfile = \"good.wav\"\n"));
-    let out = d.join("out");
-    let r = render_batch(
-        &scenes,
-        &RenderOptions {
-            out_dir: out.clone(),
-            backend: Backend::Cpu,
-            on_song_done: None,
-        },
-    );
-    assert_eq!(r.ok(), 1);
-    assert_eq!(r.failed(), bad.len());
-    assert_eq!(r.exit_code(), 1, "bad audio is a per-song failure (exit 1)");
-    assert!(out.join("fine.wav").is_file());
-    for (i, (path, _)) in bad.iter().enumerate() {
-        assert!(!out.join(format!("bad{i}.wav")).exists());
-        let rep = r
-            .songs
-            .iter()
-            .find(|s| s.scene.ends_with(format!("bad{i}.toml")))
-            .unwrap();
-        assert!(
-            rep.error
-                .as_ref()
-                .unwrap()
-                .contains(&path.display().to_string()),
-            "{:?}",
-            rep.error
+    // a bad file is found while the song streams its sources (NaN, truncation): on
+    // either backend only its song fails
+    for backend in [Backend::Cpu, Backend::Gpu] {
+        let out = d.join(format!("out-{backend:?}"));
+        let r = render_batch(
+            &scenes,
+            &RenderOptions {
+                out_dir: out.clone(),
+                backend,
+                on_song_done: None,
+            },
         );
+        assert_eq!(r.ok(), 1);
+        assert_eq!(r.failed(), bad.len());
+        assert_eq!(r.exit_code(), 1, "bad audio is a per-song failure (exit 1)");
+        assert!(out.join("fine.wav").is_file());
+        for (i, (path, words)) in bad.iter().enumerate() {
+            assert!(!out.join(format!("bad{i}.wav")).exists());
+            let rep = r
+                .songs
+                .iter()
+                .find(|s| s.scene.ends_with(format!("bad{i}.toml")))
+                .unwrap();
+            let err = rep.error.as_ref().unwrap();
+            assert!(
+                err.contains(&path.display().to_string())
+                    && err.to_lowercase().contains(&words.to_lowercase()),
+                "{backend:?}: {err}"
+            );
+        }
+        // no temporary files left behind
+        let leftovers: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
-    // no temporary files left behind
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n.to_string_lossy().starts_with('.'))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -1,17 +1,19 @@
 //! Audio input through symphonia: WAV, FLAC, MP3, OGG Vorbis, AIFF (and what else symphonia
-//! decodes), 8/16/24/32-bit integer and 32/64-bit float, mono or stereo, to planar f32.
+//! decodes), 8/16/24/32-bit integer and 32/64-bit float, mono or stereo, to planar f32,
+//! packet by packet ([`Decoder`]) or whole ([`decode_file`]).
 //!
 //! Every way a file can be unusable becomes an [`Error::Input`] naming the file and the
 //! reason: missing, zero-length, garbage, truncated, sample rate 0, more than two channels,
-//! NaN/Inf samples, no audio at all.
+//! NaN/Inf samples, no audio at all. A streaming reader finds the last three only when it gets
+//! there: the song fails then, with the same message.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
@@ -37,148 +39,224 @@ impl Decoded {
     }
 }
 
-/// Decodes a whole file into planar f32, checking it is usable.
-pub fn decode_file(path: &Path) -> Result<Decoded> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
-    if meta.is_dir() {
-        return Err(Error::input(path, "is a folder, not an audio file"));
-    }
-    if meta.len() == 0 {
-        return Err(Error::input(path, "file is empty (0 bytes)"));
-    }
-    let file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| Error::input(path, "contains no audio track"))?;
-    let track_id = track.id;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| Error::input(path, "audio track has no codec parameters"))?
-        .clone();
-    let declared_rate = params.sample_rate;
-    if declared_rate == Some(0) {
-        return Err(Error::input(path, "sample rate is 0 Hz"));
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| Error::input(path, format!("unsupported codec ({e})")))?;
-
-    let mut channels: Planar = Vec::new();
-    let mut rate = declared_rate;
-    let mut tmp: Vec<Vec<f32>> = Vec::new();
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(Error::input(
-                    path,
-                    "truncated: the file ends in the middle of the audio data",
-                ))
-            }
-            Err(e) => return Err(Error::input(path, format!("cannot read audio data ({e})"))),
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buf = match decoder.decode(&packet) {
-            Ok(b) => b,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(Error::input(
-                    path,
-                    "truncated: the last packet is incomplete",
-                ))
-            }
-            Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
-        };
-        let n_ch = buf.spec().channels().count();
-        if n_ch == 0 {
-            return Err(Error::input(path, "audio has 0 channels"));
-        }
-        if n_ch > MAX_CHANNELS {
-            return Err(Error::input(
-                path,
-                format!("has {n_ch} channels; mixfarm takes mono or stereo files (split multichannel stems first)"),
-            ));
-        }
-        let r = buf.spec().rate();
-        if r == 0 {
-            return Err(Error::input(path, "sample rate is 0 Hz"));
-        }
-        rate.get_or_insert(r);
-        if channels.is_empty() {
-            channels = vec![Vec::new(); n_ch];
-        } else if channels.len() != n_ch {
-            return Err(Error::input(
-                path,
-                "channel count changes in the middle of the file",
-            ));
-        }
-        buf.copy_to_vecs_planar::<f32>(&mut tmp);
-        for (dst, src) in channels.iter_mut().zip(&tmp) {
-            dst.extend_from_slice(src);
-        }
-    }
-    let sample_rate = rate.ok_or_else(|| Error::input(path, "sample rate unknown"))?;
-    if channels.is_empty() || channels[0].is_empty() {
-        return Err(Error::input(
-            path,
-            "contains no audio samples (zero length)",
-        ));
-    }
-    if let Some(n_frames) = track_frames(format.as_ref(), track_id) {
-        if (channels[0].len() as u64) < n_frames {
-            return Err(Error::input(
-                path,
-                format!(
-                    "truncated: header promises {n_frames} frames, only {} decoded",
-                    channels[0].len()
-                ),
-            ));
-        }
-    }
-    check_finite(path, &channels)?;
-    Ok(Decoded {
-        channels,
-        sample_rate,
-    })
+/// An open audio file, decoded one packet at a time. [`Decoder::open`] decodes the first
+/// packet, so the channel count and rate are known (and the file is known to hold audio).
+pub struct Decoder {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    header_frames: Option<u64>,
+    exact_header: bool,
+    channels: usize,
+    sample_rate: u32,
+    decoded: u64,
+    first: Option<Planar>,
+    tmp: Vec<Vec<f32>>,
 }
 
-fn track_frames(
-    format: &(dyn symphonia::core::formats::FormatReader + '_),
-    track_id: u32,
-) -> Option<u64> {
-    format
-        .tracks()
-        .iter()
-        .find(|t| t.id == track_id)
-        .and_then(|t| t.num_frames)
+impl Decoder {
+    /// Opens `path` and decodes its first packet.
+    pub fn open(path: &Path) -> Result<Decoder> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+        if meta.is_dir() {
+            return Err(Error::input(path, "is a folder, not an audio file"));
+        }
+        if meta.len() == 0 {
+            return Err(Error::input(path, "file is empty (0 bytes)"));
+        }
+        let file =
+            File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| Error::input(path, "contains no audio track"))?;
+        let track_id = track.id;
+        let header_frames = track.num_frames;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::input(path, "audio track has no codec parameters"))?
+            .clone();
+        if params.sample_rate == Some(0) {
+            return Err(Error::input(path, "sample rate is 0 Hz"));
+        }
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| Error::input(path, format!("unsupported codec ({e})")))?;
+        // PCM and FLAC containers state their exact length; compressed formats may not
+        // (encoder delay, padding, no index), so their length is counted by decoding.
+        let exact_header = matches!(format.format_info().short_name, "wave" | "aiff" | "flac");
+        let mut d = Decoder {
+            path: path.to_path_buf(),
+            format,
+            decoder,
+            track_id,
+            header_frames,
+            exact_header,
+            channels: 0,
+            sample_rate: params.sample_rate.unwrap_or(0),
+            decoded: 0,
+            first: None,
+            tmp: Vec::new(),
+        };
+        let mut first: Planar = Vec::new();
+        while first.first().is_none_or(Vec::is_empty) {
+            if !d.next_into(&mut first)? {
+                return Err(Error::input(
+                    path,
+                    "contains no audio samples (zero length)",
+                ));
+            }
+        }
+        d.first = Some(first);
+        Ok(d)
+    }
+
+    /// Channels of the audio (1 or 2).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The file's sample rate in Hz.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// The file's length in frames when its header states it exactly (WAV, AIFF, FLAC).
+    pub fn exact_frames(&self) -> Option<u64> {
+        self.header_frames.filter(|_| self.exact_header)
+    }
+
+    /// The file named in errors.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the next packet's samples to `out` (one `Vec` per channel, created when `out`
+    /// is empty). `Ok(false)` at the end of the audio, after checking the header's length.
+    pub fn next_into(&mut self, out: &mut Planar) -> Result<bool> {
+        if let Some(first) = self.first.take() {
+            append(out, &first);
+            return Ok(true);
+        }
+        let path = self.path.as_path();
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::input(
+                        path,
+                        "truncated: the file ends in the middle of the audio data",
+                    ))
+                }
+                Err(e) => return Err(Error::input(path, format!("cannot read audio data ({e})"))),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buf = match self.decoder.decode(&packet) {
+                Ok(b) => b,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::input(path, "truncated: the last packet is incomplete"))
+                }
+                Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
+            };
+            let n_ch = buf.spec().channels().count();
+            if n_ch == 0 {
+                return Err(Error::input(path, "audio has 0 channels"));
+            }
+            if n_ch > MAX_CHANNELS {
+                return Err(Error::input(
+                    path,
+                    format!("has {n_ch} channels; mixfarm takes mono or stereo files (split multichannel stems first)"),
+                ));
+            }
+            let r = buf.spec().rate();
+            if r == 0 {
+                return Err(Error::input(path, "sample rate is 0 Hz"));
+            }
+            if self.sample_rate == 0 {
+                self.sample_rate = r;
+            }
+            if self.channels == 0 {
+                self.channels = n_ch;
+            } else if self.channels != n_ch {
+                return Err(Error::input(
+                    path,
+                    "channel count changes in the middle of the file",
+                ));
+            }
+            buf.copy_to_vecs_planar::<f32>(&mut self.tmp);
+            check_finite_at(path, &self.tmp, self.decoded)?;
+            self.decoded += self.tmp.first().map_or(0, |c| c.len() as u64);
+            append(out, &self.tmp);
+            return Ok(true);
+        }
+        if let Some(n_frames) = self.header_frames {
+            if self.decoded < n_frames {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "truncated: header promises {n_frames} frames, only {} decoded",
+                        self.decoded
+                    ),
+                ));
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn append(out: &mut Planar, x: &[Vec<f32>]) {
+    if out.is_empty() {
+        out.resize(x.len(), Vec::new());
+    }
+    for (dst, src) in out.iter_mut().zip(x) {
+        dst.extend_from_slice(src);
+    }
+}
+
+/// Decodes a whole file into planar f32, checking it is usable.
+pub fn decode_file(path: &Path) -> Result<Decoded> {
+    let mut d = Decoder::open(path)?;
+    let mut channels: Planar = Vec::new();
+    while d.next_into(&mut channels)? {}
+    Ok(Decoded {
+        channels,
+        sample_rate: d.sample_rate(),
+    })
 }
 
 /// Fails on the first NaN or infinite sample, saying where it is.
 pub fn check_finite(path: &Path, channels: &[Vec<f32>]) -> Result<()> {
+    check_finite_at(path, channels, 0)
+}
+
+/// [`check_finite`] for samples that start at frame `first` of the file.
+fn check_finite_at(path: &Path, channels: &[Vec<f32>], first: u64) -> Result<()> {
     for (c, ch) in channels.iter().enumerate() {
         if let Some(i) = ch.iter().position(|x| !x.is_finite()) {
             return Err(Error::input(
                 path,
                 format!(
-                    "sample {i} of channel {} is {} (NaN/Inf samples are not audio)",
+                    "sample {} of channel {} is {} (NaN/Inf samples are not audio)",
+                    first + i as u64,
                     c + 1,
                     ch[i]
                 ),
@@ -187,7 +265,6 @@ pub fn check_finite(path: &Path, channels: &[Vec<f32>]) -> Result<()> {
     }
     Ok(())
 }
-
 /// The length of an audio file in seconds from its header, without decoding it (`None` when
 /// the file cannot be opened or its header does not say): used to balance shards.
 pub fn probe_seconds(path: &Path) -> Option<f64> {

@@ -6,6 +6,7 @@ pub mod encode;
 pub mod flac;
 pub mod pcm;
 pub mod resample;
+pub mod stream;
 pub mod tags;
 
 use std::path::Path;
@@ -15,6 +16,5 @@ use crate::plan::Planar;
 
 /// Decodes `path`, checks it, and resamples it to `sample_rate`: what a render reads.
 pub fn load_for_render(path: &Path, sample_rate: u32) -> Result<Planar> {
-    let d = decode::decode_file(path)?;
-    resample::resample(path, &d.channels, d.sample_rate, sample_rate)
+    stream::SourceStream::open(path, sample_rate)?.read_all()
 }

@@ -1,12 +1,12 @@
 //! Sample-rate conversion with rubato's synchronous FFT resampler (band-limited, high
-//! quality, fixed ratio), in f64. The whole clip goes through `process_all`, which trims the
-//! resampler's delay so the output lines up with the input.
+//! quality, fixed ratio), in f64, fed as the audio arrives ([`StreamResampler`]). The output
+//! is what rubato's `process_all` gives for the whole clip (same chunks, the resampler's delay
+//! trimmed), `round(frames · to / from)` frames long.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rubato::audioadapter::Adapter;
 use rubato::audioadapter_buffers::direct::SequentialSliceOfVecs;
-use rubato::{Fft, FixedSync, Resampler};
+use rubato::{Fft, FixedSync, Indexing, Resampler};
 
 use crate::error::{Error, Result};
 use crate::plan::Planar;
@@ -19,47 +19,136 @@ pub fn resample(path: &Path, channels: &[Vec<f32>], from_hz: u32, to_hz: u32) ->
     if from_hz == to_hz || channels.is_empty() {
         return Ok(channels.to_vec());
     }
-    let frames = channels[0].len();
-    if frames == 0 {
-        return Ok(vec![Vec::new(); channels.len()]);
+    let mut out = vec![Vec::new(); channels.len()];
+    let mut r = StreamResampler::new(path, channels.len(), from_hz, to_hz)?;
+    r.push(channels, &mut out)?;
+    r.finish(&mut out)?;
+    Ok(out)
+}
+
+/// Output frames for `frames` input frames: `round(frames · to / from)`, so lengths do not
+/// drift by one.
+pub fn output_frames(frames: u64, from_hz: u32, to_hz: u32) -> u64 {
+    if from_hz == to_hz {
+        return frames;
     }
-    let fail = |what: String| {
-        Error::input(
-            path,
-            format!("cannot resample {from_hz} Hz → {to_hz} Hz: {what}"),
+    ((u128::from(frames) * u128::from(to_hz) + u128::from(from_hz) / 2) / u128::from(from_hz))
+        as u64
+}
+
+/// A resampler fed chunk by chunk; output frames are appended to the caller's buffer as they
+/// are ready.
+pub struct StreamResampler {
+    path: PathBuf,
+    from_hz: u32,
+    to_hz: u32,
+    r: Fft<f64>,
+    /// input not yet processed
+    input: Vec<Vec<f64>>,
+    /// one call's output
+    scratch: Vec<Vec<f64>>,
+    /// output frames still to drop (the resampler's delay)
+    to_trim: usize,
+    frames_in: u64,
+    frames_out: u64,
+}
+
+impl StreamResampler {
+    /// A resampler for `channels` channels from `from_hz` to `to_hz`.
+    pub fn new(path: &Path, channels: usize, from_hz: u32, to_hz: u32) -> Result<StreamResampler> {
+        let r = Fft::<f64>::new(
+            from_hz as usize,
+            to_hz as usize,
+            CHUNK_FRAMES,
+            channels,
+            FixedSync::Input,
         )
-    };
-    let input: Vec<Vec<f64>> = channels
-        .iter()
-        .map(|c| c.iter().map(|&x| f64::from(x)).collect())
-        .collect();
-    let mut resampler = Fft::<f64>::new(
-        from_hz as usize,
-        to_hz as usize,
-        CHUNK_FRAMES,
-        input.len(),
-        FixedSync::Input,
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    let adapter =
-        SequentialSliceOfVecs::new(&input, input.len(), frames).map_err(|e| fail(e.to_string()))?;
-    let out = resampler
-        .process_all(&adapter, frames, None)
-        .map_err(|e| fail(e.to_string()))?;
-    // exactly round(frames · to / from) frames, so lengths do not drift by one
-    let n = ((frames as u128 * u128::from(to_hz) + u128::from(from_hz) / 2) / u128::from(from_hz))
-        as usize;
-    Ok((0..out.channels())
-        .map(|c| {
-            (0..n)
-                .map(|f| {
-                    if f < out.frames() {
-                        out.read_sample(c, f).unwrap_or(0.0) as f32
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
+        .map_err(|e| fail(path, from_hz, to_hz, e.to_string()))?;
+        Ok(StreamResampler {
+            path: path.to_path_buf(),
+            from_hz,
+            to_hz,
+            to_trim: r.output_delay(),
+            scratch: vec![vec![0.0; r.output_frames_max()]; channels],
+            input: vec![Vec::new(); channels],
+            r,
+            frames_in: 0,
+            frames_out: 0,
         })
-        .collect())
+    }
+
+    /// Feeds `x` (planar, this resampler's channel count); appends what is ready to `out`.
+    pub fn push(&mut self, x: &[Vec<f32>], out: &mut Planar) -> Result<()> {
+        for (i, c) in self.input.iter_mut().zip(x) {
+            i.extend(c.iter().map(|&v| f64::from(v)));
+        }
+        self.frames_in += x.first().map_or(0, |c| c.len() as u64);
+        // like `process_all`, a last chunk of exactly CHUNK_FRAMES is left for `finish`
+        while self.input[0].len() > CHUNK_FRAMES {
+            let n_in = self.step(None, out)?;
+            for c in &mut self.input {
+                c.drain(..n_in);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the input: processes what is left and appends the rest of the output to `out`.
+    pub fn finish(&mut self, out: &mut Planar) -> Result<()> {
+        let total = output_frames(self.frames_in, self.from_hz, self.to_hz);
+        let left = self.input[0].len();
+        if left > 0 {
+            self.step(Some(left), out)?;
+            for c in &mut self.input {
+                c.clear();
+            }
+        }
+        while self.frames_out < total {
+            self.step(Some(0), out)?;
+        }
+        // drop what the last call gave past the clip's end
+        let extra = (self.frames_out - total) as usize;
+        for c in out.iter_mut() {
+            c.truncate(c.len() - extra.min(c.len()));
+        }
+        self.frames_out = total;
+        Ok(())
+    }
+
+    /// One resampler call on the head of the input (`partial`: frames of it that are real,
+    /// the rest zeros). Returns input frames used.
+    fn step(&mut self, partial: Option<usize>, out: &mut Planar) -> Result<usize> {
+        let ch = self.input.len();
+        let frames = self.input[0].len().min(self.r.input_frames_next());
+        let (path, from, to) = (&self.path, self.from_hz, self.to_hz);
+        let adapter_in = SequentialSliceOfVecs::new(&self.input, ch, frames)
+            .map_err(|e| fail(path, from, to, e.to_string()))?;
+        let max = self.scratch[0].len();
+        let mut adapter_out = SequentialSliceOfVecs::new_mut(&mut self.scratch, ch, max)
+            .map_err(|e| fail(path, from, to, e.to_string()))?;
+        let indexing = Indexing {
+            input_offset: 0,
+            output_offset: 0,
+            active_channels_mask: None,
+            partial_len: partial,
+        };
+        let (n_in, n_out) = self
+            .r
+            .process_into_buffer(&adapter_in, &mut adapter_out, Some(&indexing))
+            .map_err(|e| fail(path, from, to, e.to_string()))?;
+        let skip = self.to_trim.min(n_out);
+        self.to_trim -= skip;
+        for (o, s) in out.iter_mut().zip(&self.scratch) {
+            o.extend(s[skip..n_out].iter().map(|&v| v as f32));
+        }
+        self.frames_out += (n_out - skip) as u64;
+        Ok(n_in.min(self.input[0].len()))
+    }
+}
+
+fn fail(path: &Path, from_hz: u32, to_hz: u32, what: String) -> Error {
+    Error::input(
+        path,
+        format!("cannot resample {from_hz} Hz → {to_hz} Hz: {what}"),
+    )
 }

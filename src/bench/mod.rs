@@ -32,7 +32,8 @@ pub use cli::{bench_cmd, BenchArgs, BenchBackend};
 pub use report::{BenchReport, ConvolutionSetup, GpuInfo, Parity, Section, StageTime, Timing};
 
 use crate::error::{Error, Result};
-use crate::gpu::render::{Job, Renderer};
+use crate::engine::{Job, Sources};
+use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, GpuOptions, Profiler};
 use crate::plan::{Plan, Planar};
 
@@ -162,18 +163,15 @@ pub fn run_with(
         .map(|(i, stems)| workload::song_plan(i, stems, opts.sample_rate, opts.seed))
         .collect();
     let song_s = plans[0].frames as f64 / f64::from(opts.sample_rate);
-    let jobs: Vec<Job<'_>> = plans
-        .iter()
-        .zip(&catalog)
-        .map(|(p, s)| (p, &s[..]))
-        .collect();
+    let sources: Vec<Sources<'_>> = catalog.iter().map(|s| Sources::borrowed(s)).collect();
+    let jobs: Vec<Job<'_>> = plans.iter().zip(&sources).collect();
 
     let mut mix = empty_section();
     let cpu_masters = if opts.cpu {
         let t = Instant::now();
         let masters = jobs
             .par_iter()
-            .map(|(p, s)| crate::engine::cpu::run_plan(p, s))
+            .map(|(p, s)| crate::engine::cpu::run_job(p, s))
             .collect::<Result<Vec<Planar>>>()?;
         mix.cpu = Some(Timing::new(t.elapsed().as_secs_f64(), plans.len(), song_s));
         Some(masters)

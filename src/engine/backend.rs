@@ -16,6 +16,8 @@ use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, GpuOptions};
 use crate::plan::Plan;
 
+use super::sources::Sources;
+
 /// Which executor runs the Plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,8 +30,8 @@ pub enum Backend {
     Auto,
 }
 
-/// One Plan to run with its decoded sources (index = `Stage::Load::source`).
-pub type Job<'a> = (&'a Plan, &'a [Planar]);
+/// One Plan to run with its sources (index = `Stage::Load::source`).
+pub type Job<'a> = (&'a Plan, &'a Sources<'a>);
 
 /// Runs batches of Plans on the chosen backend; keep one for a whole run.
 pub struct Executor {
@@ -144,7 +146,7 @@ fn run_cpu(jobs: &[Job<'_>]) -> Vec<Result<Planar>> {
             if super::stop::stop_requested() {
                 return Err(Error::Interrupted);
             }
-            super::cpu::run_plan(plan, sources)
+            super::cpu::run_job(plan, sources)
         })
         .collect()
 }

@@ -12,19 +12,25 @@ use crate::ops::{envelope, gain, mix};
 use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
 
 use super::schedule::{schedule, Step};
+use super::sources::Sources;
 
 /// Frames per chunk: a multiple of the convolution block (1024), about 1.4 s at 48 kHz.
 pub const CHUNK_FRAMES: usize = 1 << 16;
 
-/// Renders one song's Plan; `sources[k]` is the decoded (and resampled) source `k`.
+/// Renders one song's Plan; `sources[k]` is source `k` at the render rate, in memory.
 /// Returns the master buffer (stereo, `plan.frames` long).
 pub fn run_plan(plan: &Plan, sources: &[Planar]) -> Result<Planar> {
+    run_job(plan, &Sources::borrowed(sources))
+}
+
+/// Renders one song's Plan reading its sources chunk by chunk. Returns the master buffer.
+pub fn run_job(plan: &Plan, sources: &Sources<'_>) -> Result<Planar> {
     Ok(run(plan, sources, false)?.0)
 }
 
-/// [`run_plan`], also returning the buffer each stage wrote, right after it ran, over the
+/// [`run_job`], also returning the buffer each stage wrote, right after it ran, over the
 /// whole song (for `mixfarm verify`'s per-stage comparison).
-pub fn run_plan_tapped(plan: &Plan, sources: &[Planar]) -> Result<(Planar, Vec<Planar>)> {
+pub fn run_plan_tapped(plan: &Plan, sources: &Sources<'_>) -> Result<(Planar, Vec<Planar>)> {
     run(plan, sources, true)
 }
 
@@ -57,7 +63,7 @@ impl State {
     }
 }
 
-fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar>)> {
+fn run(plan: &Plan, sources: &Sources<'_>, tap: bool) -> Result<(Planar, Vec<Planar>)> {
     plan.check(sources)?;
     let sched = schedule(plan);
     let frames = plan.frames;
@@ -91,7 +97,7 @@ fn run(plan: &Plan, sources: &[Planar], tap: bool) -> Result<(Planar, Vec<Planar
                     lag,
                     lag_after,
                 } => {
-                    run_stage(plan, stage, &mut bufs, sources, st, start, lag);
+                    run_stage(plan, stage, &mut bufs, sources, st, start, lag)?;
                     let t = stage.target();
                     silence_outside_song(&mut bufs[t], start, lag_after, frames);
                     if tap {
@@ -118,21 +124,20 @@ fn run_stage(
     plan: &Plan,
     stage: &Stage,
     bufs: &mut [Planar],
-    sources: &[Planar],
+    sources: &Sources<'_>,
     st: &mut State,
     start: usize,
     lag: usize,
-) {
+) -> Result<()> {
     match stage {
         Stage::Load { dst, source } => {
-            let src = &sources[*source];
-            for (c, ch) in bufs[*dst].iter_mut().enumerate() {
-                let s = &src[c.min(src.len() - 1)];
-                let n = s.len().min(plan.frames);
-                if start < n {
-                    let k = (n - start).min(ch.len());
-                    ch[..k].copy_from_slice(&s[start..start + k]);
-                }
+            // read straight into the buffer; a mono source fills both channels
+            let n = sources.channels(*source).min(PLAN_CHANNELS);
+            let b = &mut bufs[*dst];
+            sources.read(*source, start, &mut b[..n])?;
+            let (first, rest) = b.split_at_mut(1);
+            for ch in &mut rest[n - 1..] {
+                ch.copy_from_slice(&first[0]);
             }
         }
         Stage::Gain { buf, gain: g } => {
@@ -167,6 +172,7 @@ fn run_stage(
             }
         }
     }
+    Ok(())
 }
 
 /// The frame of the chunk starting at stream frame `start` at which a stream whose song

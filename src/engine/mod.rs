@@ -11,9 +11,11 @@ pub mod cpu;
 pub mod output;
 pub mod progress;
 pub mod schedule;
+pub mod sources;
 pub mod stop;
 
 pub use backend::{Backend, Executor, Job};
+pub use sources::Sources;
 pub use closing::{close, Closed, Fades, Member, Outcome, DEFAULT_CEILING_DBTP};
 
 /// Process exit code of a run, the same for every command: `2` usage or scene error (or

@@ -22,13 +22,16 @@ use crate::ops::mix::gpu::MixJob;
 use crate::ops::Processor;
 use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
 
-use super::render::Job;
+use crate::engine::sources::Sources;
+use crate::engine::Job;
 
 /// One song of a chunked batch.
 struct Song<'a> {
     job: usize,
     plan: &'a Plan,
-    sources: &'a [Planar],
+    sources: &'a Sources<'a>,
+    /// the first source that failed to read (the song fails with it)
+    failed: Option<Error>,
     sched: Schedule<'a>,
     states: Vec<State>,
     master: Planar,
@@ -53,7 +56,7 @@ fn chan_of(base: u64, b: usize, c: usize) -> u32 {
 }
 
 /// Bytes one time chunk of a song takes on the GPU: (its buffers, its sources).
-pub fn chunk_bytes(plan: &Plan, sources: &[Planar]) -> (u64, u64) {
+pub fn chunk_bytes(plan: &Plan, sources: &Sources<'_>) -> (u64, u64) {
     let audio = (plan.n_buffers * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
     let src = (sources.len() * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
     (audio, src)
@@ -66,7 +69,7 @@ impl Renderer {
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
-    ) -> Result<Vec<(usize, Planar)>, Error> {
+    ) -> Result<Vec<(usize, Result<Planar, Error>)>, Error> {
         let c = CHUNK_FRAMES;
         let (mut audio_len, mut src_len) = (0u64, 0u64);
         let mut songs: Vec<Song<'_>> = Vec::with_capacity(batch.len());
@@ -82,6 +85,7 @@ impl Renderer {
                 job: j,
                 plan,
                 sources,
+                failed: None,
                 sched,
                 states,
                 master: (0..PLAN_CHANNELS)
@@ -100,16 +104,22 @@ impl Renderer {
         while start < total {
             // this chunk of every source, zero-padded
             let mut flat = vec![0.0f32; src_len as usize];
-            for s in &songs {
-                for (k, src) in s.sources.iter().enumerate() {
-                    for ch in 0..PLAN_CHANNELS {
-                        let x = &src[ch.min(src.len() - 1)];
-                        let n = x.len().min(s.plan.frames);
-                        if start < n {
-                            let m = (n - start).min(c);
-                            let o = (s.src_base as usize) + (k * PLAN_CHANNELS + ch) * c;
-                            flat[o..o + m].copy_from_slice(&x[start..start + m]);
+            let mut chunk: Planar = Vec::new();
+            for s in songs.iter_mut() {
+                for k in 0..s.sources.len() {
+                    let n_ch = s.sources.channels(k);
+                    chunk.resize(n_ch, Vec::new());
+                    chunk.iter_mut().for_each(|ch| ch.resize(c, 0.0));
+                    if s.failed.is_none() {
+                        if let Err(e) = s.sources.read(k, start, &mut chunk) {
+                            s.failed = Some(e);
                         }
+                    }
+                    let n = s.plan.frames.saturating_sub(start).min(c);
+                    for ch in 0..PLAN_CHANNELS {
+                        let x = &chunk[ch.min(n_ch - 1)];
+                        let o = (s.src_base as usize) + (k * PLAN_CHANNELS + ch) * c;
+                        flat[o..o + n].copy_from_slice(&x[..n]);
                     }
                 }
             }
@@ -235,7 +245,10 @@ impl Renderer {
             }
             start += c;
         }
-        Ok(songs.into_iter().map(|s| (s.job, s.master)).collect())
+        Ok(songs
+            .into_iter()
+            .map(|s| (s.job, s.failed.map_or(Ok(s.master), Err)))
+            .collect())
     }
 }
 

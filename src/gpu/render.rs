@@ -29,8 +29,11 @@ use crate::ops::mix::gpu::{MixGpu, MixJob};
 use crate::ops::Processor;
 use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
 
-/// One song to render: its Plan and its decoded sources (index = `Stage::Load::source`).
-pub type Job<'a> = (&'a Plan, &'a [Planar]);
+pub use crate::engine::Job;
+use crate::engine::sources::Sources;
+
+/// A song of a whole-song batch: its Plan and its sources read whole.
+type WholeJob<'a> = (&'a Plan, &'a [Planar]);
 
 /// Compiled kernels of the executor; keep one to render many batches.
 pub struct Renderer {
@@ -62,14 +65,16 @@ struct Placed {
 }
 
 /// Bytes of a song's whole-length buffers and of its decoded sources.
-fn whole_bytes(plan: &Plan, sources: &[Planar]) -> (u64, u64) {
+fn whole_bytes(plan: &Plan, sources: &Sources<'_>) -> (u64, u64) {
     let audio = (plan.n_buffers * PLAN_CHANNELS * plan.frames * 4) as u64;
-    let src: u64 = sources.iter().flatten().map(|c| c.len() as u64 * 4).sum();
+    let src: u64 = (0..sources.len())
+        .map(|k| (sources.channels(k) * sources.frames(k)) as u64 * 4)
+        .sum();
     (audio, src)
 }
 
 /// Checks routing and size; returns (audio bytes, source bytes).
-fn check(plan: &Plan, sources: &[Planar], limit: u64) -> Result<(u64, u64), Error> {
+fn check(plan: &Plan, sources: &Sources<'_>, limit: u64) -> Result<(u64, u64), Error> {
     plan.check(sources)?;
     let (audio, src) = whole_bytes(plan, sources);
     if audio > limit || src > limit {
@@ -155,17 +160,29 @@ impl Renderer {
                 }
             }
         }
-        let kernels = self.upload_kernels(gpu, jobs)?;
+        let plans: Vec<&Plan> = jobs.iter().map(|j| j.0).collect();
+        let kernels = self.upload_kernels(gpu, &plans)?;
         for batch in &whole.0 {
-            for (i, master) in
-                self.run_batch(gpu, jobs, batch, &kernels, prof.as_deref_mut(), None)?
+            // the batch's sources, read whole (a song whose file turns out bad fails alone)
+            let mut read: Vec<(usize, Vec<Planar>)> = Vec::with_capacity(batch.len());
+            for &i in batch {
+                let s = jobs[i].1;
+                match (0..s.len()).map(|k| s.whole(k)).collect() {
+                    Ok(v) => read.push((i, v)),
+                    Err(e) => results[i] = Some(Err(e)),
+                }
+            }
+            let local: Vec<WholeJob<'_>> = read.iter().map(|(i, v)| (jobs[*i].0, &v[..])).collect();
+            let all: Vec<usize> = (0..local.len()).collect();
+            for (j, master) in
+                self.run_batch(gpu, &local, &all, &kernels, prof.as_deref_mut(), None)?
             {
-                results[i] = Some(Ok(master));
+                results[read[j].0] = Some(Ok(master));
             }
         }
         for batch in &chunked.0 {
             for (i, master) in self.run_chunked(gpu, jobs, batch)? {
-                results[i] = Some(Ok(master));
+                results[i] = Some(master);
             }
         }
         Ok(results
@@ -190,17 +207,21 @@ impl Renderer {
             .min(self.batch_limit_bytes.unwrap_or(u64::MAX));
         check(job.0, job.1, limit)?;
         let mut taps = Vec::with_capacity(job.0.stages.len());
-        let kernels = self.upload_kernels(gpu, &[job])?;
-        self.run_batch(gpu, &[job], &[0], &kernels, None, Some(&mut taps))?;
+        let kernels = self.upload_kernels(gpu, &[job.0])?;
+        let sources: Vec<Planar> = (0..job.1.len())
+            .map(|k| job.1.whole(k))
+            .collect::<Result<_, Error>>()?;
+        let whole: WholeJob<'_> = (job.0, &sources);
+        self.run_batch(gpu, &[whole], &[0], &kernels, None, Some(&mut taps))?;
         Ok(taps)
     }
 
     /// Uploads the convolution kernels of every song's processors once for the run.
-    fn upload_kernels(&self, gpu: &Gpu, jobs: &[Job<'_>]) -> Result<RunKernels, Error> {
+    fn upload_kernels(&self, gpu: &Gpu, plans: &[&Plan]) -> Result<RunKernels, Error> {
         if self.force_cpu_processors {
             return Ok(RunKernels::none());
         }
-        let processors = jobs.iter().flat_map(|(plan, _)| {
+        let processors = plans.iter().flat_map(|plan| {
             plan.stages.iter().filter_map(|s| match s {
                 Stage::Process { processor, .. } => Some(&**processor),
                 _ => None,
@@ -212,7 +233,7 @@ impl Renderer {
     fn run_batch(
         &self,
         gpu: &Gpu,
-        jobs: &[Job<'_>],
+        jobs: &[WholeJob<'_>],
         batch: &[usize],
         kernels: &RunKernels,
         mut prof: Option<&mut Profiler>,

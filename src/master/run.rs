@@ -219,10 +219,18 @@ fn run_chains(
     prepared: Vec<(usize, Result<Prepared>)>,
     executor: &Mutex<Executor>,
 ) -> Vec<(usize, Result<Prepared>)> {
-    let jobs: Vec<engine::Job<'_>> = prepared
+    let ok: Vec<&Prepared> = prepared
         .iter()
         .filter_map(|(_, p)| p.as_ref().ok())
-        .flat_map(|p| p.plans.iter().map(|(_, plan)| (plan, p.sources.as_slice())))
+        .collect();
+    let sources: Vec<engine::Sources<'_>> = ok
+        .iter()
+        .map(|p| engine::Sources::borrowed(&p.sources))
+        .collect();
+    let jobs: Vec<engine::Job<'_>> = ok
+        .iter()
+        .zip(&sources)
+        .flat_map(|(p, s)| p.plans.iter().map(move |(_, plan)| (plan, s)))
         .collect();
     let mut outs = executor
         .lock()
@@ -230,6 +238,8 @@ fn run_chains(
         .run(&jobs)
         .into_iter();
     drop(jobs);
+    drop(sources);
+    drop(ok);
     prepared
         .into_iter()
         .map(|(k, p)| {

@@ -17,9 +17,10 @@ use rayon::prelude::*;
 pub use crate::engine::Backend;
 pub use report::{BatchReport, SongReport};
 
+use crate::audio::stream::SourceStream;
 use crate::audio::tags::Tags;
 use crate::core::Planar;
-use crate::engine::{self, Executor, Member};
+use crate::engine::{self, Executor, Member, Sources};
 use crate::error::{Error, Result};
 use crate::loudness::{self, Normalisation};
 use crate::plan::Plan;
@@ -45,26 +46,27 @@ pub struct Prepared {
     pub plan: Plan,
     /// its closing and output file
     pub delivery: SceneDelivery,
-    /// its decoded sources, at the render rate
-    pub sources: Vec<Planar>,
+    /// its sources, read at the render rate as the engine needs them
+    pub sources: Sources<'static>,
 }
 
 /// Validates a song, decodes its sources and compiles its Plan.
 pub fn prepare(loaded: LoadedSong) -> Result<Prepared> {
     let v = compile::validate(&loaded)?;
     let rate = loaded.song.sample_rate.unwrap_or(48_000);
-    let sources: Vec<Planar> = v
+    let streams: Vec<SourceStream> = v
         .files
         .par_iter()
-        .map(|p| crate::audio::load_for_render(p, rate))
+        .map(|p| SourceStream::open(p, rate))
         .collect::<Result<_>>()?;
-    let infos: Vec<SourceInfo> = sources
+    let infos: Vec<SourceInfo> = streams
         .iter()
         .map(|s| SourceInfo {
-            frames: s[0].len(),
-            channels: s.len(),
+            frames: s.frames(),
+            channels: s.channels(),
         })
         .collect();
+    let sources = Sources::streams(streams);
     let (plan, delivery) = compile::compile(&loaded, &v, &infos, &crate::audio::load_for_render)?;
     Ok(Prepared {
         loaded,
@@ -229,7 +231,7 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
         .filter_map(|(i, (_, p, _))| {
             p.as_ref()
                 .ok()
-                .map(|p| (i, (&p.plan, p.sources.as_slice())))
+                .map(|p| (i, (&p.plan, &p.sources)))
         })
         .collect();
     let results = executor.run(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>());
