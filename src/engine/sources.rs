@@ -16,7 +16,7 @@ pub struct Sources<'a> {
 enum Feed<'a> {
     Borrowed(&'a Planar),
     Owned(Planar),
-    Stream(Mutex<SourceStream>),
+    Stream(Box<Mutex<SourceStream>>),
 }
 
 impl<'a> Sources<'a> {
@@ -37,7 +37,10 @@ impl<'a> Sources<'a> {
     /// Sources read from disk as they are needed.
     pub fn streams(s: Vec<SourceStream>) -> Sources<'static> {
         Sources {
-            feeds: s.into_iter().map(|s| Feed::Stream(Mutex::new(s))).collect(),
+            feeds: s
+                .into_iter()
+                .map(|s| Feed::Stream(Box::new(Mutex::new(s))))
+                .collect(),
         }
     }
 

@@ -25,6 +25,9 @@ use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
 use crate::engine::sources::Sources;
 use crate::engine::Job;
 
+/// A song's master, or why it failed (a source found bad while reading it).
+type SongResult = Result<Planar, Error>;
+
 /// One song of a chunked batch.
 struct Song<'a> {
     job: usize,
@@ -69,7 +72,7 @@ impl Renderer {
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
-    ) -> Result<Vec<(usize, Result<Planar, Error>)>, Error> {
+    ) -> Result<Vec<(usize, SongResult)>, Error> {
         let c = CHUNK_FRAMES;
         let (mut audio_len, mut src_len) = (0u64, 0u64);
         let mut songs: Vec<Song<'_>> = Vec::with_capacity(batch.len());
