@@ -20,6 +20,7 @@ pub mod match_eq;
 pub mod mix;
 pub mod multiband;
 pub mod reverb;
+pub mod kind;
 pub mod stream;
 pub mod width;
 
