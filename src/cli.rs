@@ -46,6 +46,10 @@ enum Command {
         /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
         #[arg(long)]
         shards: Option<usize>,
+        /// memory one GPU batch may take (4G, 512M…; default: a quarter of the machine's
+        /// memory, 512M to 8G)
+        #[arg(long, value_parser = crate::engine::budget::parse)]
+        memory_budget: Option<u64>,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -146,7 +150,11 @@ pub fn run() -> ExitCode {
             report,
             shard,
             shards,
+            memory_budget,
         } => {
+            if let Some(b) = memory_budget {
+                crate::engine::budget::set(b);
+            }
             let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
             match crate::master::shard::resolve(shard.as_deref(), shards, &env) {
                 Ok(s) => {

@@ -6,6 +6,7 @@
 //! ([`stop`]), progress lines ([`progress`]) and exit codes ([`exit_code`]) live here once.
 
 pub mod backend;
+pub mod budget;
 pub mod closing;
 pub mod cpu;
 pub mod output;
