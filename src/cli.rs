@@ -78,6 +78,10 @@ enum Command {
         /// print only the end-to-end figures, not every stage
         #[arg(long)]
         brief: bool,
+        /// run these stages (indices, as listed, or `all`) on the CPU inside the GPU
+        /// executor, to bisect a divergence (same as MIXFARM_CPU_STAGES)
+        #[arg(long, value_parser = crate::gpu::render::CpuStages::parse)]
+        cpu_stages: Option<crate::gpu::render::CpuStages>,
     },
     /// Master finished stereo mixes to one or more deliveries (preset chain, loudness target).
     Master(crate::master::MasterArgs),
@@ -141,7 +145,13 @@ pub fn run() -> ExitCode {
             scenes,
             json,
             brief,
-        } => verify_cmd(&scenes, json, brief),
+            cpu_stages,
+        } => {
+            if let Some(c) = cpu_stages {
+                crate::verify::set_cpu_stages(c);
+            }
+            verify_cmd(&scenes, json, brief)
+        }
         Command::Render {
             scenes,
             out,

@@ -1,7 +1,8 @@
 //! Stage kinds: what an executor runs, as data. Every Plan stage lowers to one [`Kind`]
 //! ([`kind_of`]; processors through [`Processor::kind`], the one place that looks at a
 //! processor's type), and the executors match on kinds, never on processor names. Each
-//! kind's GPU kernels and CPU twin are listed in `gpu::kernels::KERNELS`.
+//! kind's GPU kernels and CPU twins are listed in `gpu::kernels::KERNELS` (the `host` kind
+//! has none: its processor's CPU stream runs on the host, `ops::stream`).
 
 use super::convolve::Kernel;
 use super::envelope::Envelope;
@@ -83,6 +84,23 @@ pub enum Then {
     /// the lanes are bands that the processor finishes on the host
     /// ([`Processor::finish_bands`]: linear-phase multiband compressors)
     HostBands,
+}
+
+/// Every kind's name, in [`Kind::name`]'s order.
+pub const KIND_NAMES: &[&str] = &["load", "gain", "envelope", "mix", "convolve", "host"];
+
+impl Kind<'_> {
+    /// The kind's name (the registry's key, `gpu::kernels::KERNELS`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Load { .. } => "load",
+            Kind::Gain { .. } => "gain",
+            Kind::Envelope { .. } => "envelope",
+            Kind::Mix { .. } => "mix",
+            Kind::Convolve { .. } => "convolve",
+            Kind::Host { .. } => "host",
+        }
+    }
 }
 
 impl Convolve<'_> {
