@@ -244,7 +244,10 @@ chain = [ {{ type = "reverb", ir = "{}", pre_delay_ms = 12, mix = 1.0 }} ]
         p.plan.frames,
         whole as f64 / limit as f64
     );
-    assert!(whole > 3 * limit, "the song must pass the binding limit several times");
+    assert!(
+        whole > 3 * limit,
+        "the song must pass the binding limit several times"
+    );
     let cpu = mixfarm::engine::cpu::run_plan(&p.plan, &p.sources).unwrap();
     let r = Renderer::new(gpu).unwrap();
     let mut prof = mixfarm::gpu::Profiler::new(gpu, 1 << 14).unwrap();
@@ -256,13 +259,22 @@ chain = [ {{ type = "reverb", ir = "{}", pre_delay_ms = 12, mix = 1.0 }} ]
         .unwrap();
     if let Some(prof) = &prof {
         println!("GPU time per stage (ns): {:?}", prof.totals_ns);
-        assert!(prof.totals_ns.contains_key("convolve/mac"), "convolved on the GPU");
-        assert!(prof.totals_ns.contains_key("reverb/mix"), "reverb summed on the GPU");
+        assert!(
+            prof.totals_ns.contains_key("convolve/mac"),
+            "convolved on the GPU"
+        );
+        assert!(
+            prof.totals_ns.contains_key("reverb/mix"),
+            "reverb summed on the GPU"
+        );
     }
     assert_eq!(x[0].len(), p.plan.frames);
     for c in 0..2 {
         assert!(
-            cpu[c].iter().zip(&x[c]).all(|(a, b)| a.to_bits() == b.to_bits()),
+            cpu[c]
+                .iter()
+                .zip(&x[c])
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "the GPU render differs from the CPU render (channel {c})"
         );
     }

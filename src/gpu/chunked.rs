@@ -10,8 +10,9 @@
 use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
 use crate::error::Error;
-use crate::gpu::conv_stream::{Lane, Out, PoolPlan, RunKernels, Slot, NB};
+use crate::gpu::conv_stream::{Lane, Out, RunKernels, NB};
 use crate::gpu::load::LoadJob;
+use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::render::{Job, Renderer};
 use crate::gpu::{Gpu, Profiler};
@@ -91,18 +92,24 @@ impl Renderer {
                 }
                 Step::Stage { index, .. } if self.cpu_stages.contains(index) => Exec::Host,
                 Step::Stage { stage, .. } => match kind_of(stage) {
-                    Kind::Load { .. } | Kind::Gain { .. } | Kind::Envelope { .. } | Kind::Mix { .. } => {
-                        Exec::Kernel
-                    }
+                    Kind::Load { .. }
+                    | Kind::Gain { .. }
+                    | Kind::Envelope { .. }
+                    | Kind::Mix { .. } => Exec::Kernel,
                     Kind::Host { .. } => Exec::Host,
                     Kind::Convolve { buf, conv } => {
-                        let ids: Option<Vec<usize>> = conv.kernels.iter().map(|k| kernels.id(k)).collect();
+                        let ids: Option<Vec<usize>> =
+                            conv.kernels.iter().map(|k| kernels.id(k)).collect();
                         match ids {
                             None => Exec::Host,
                             Some(ids) => {
                                 let out = match conv.then {
                                     Then::Replace => Out::Replace,
-                                    Then::WetDry { dry, wet, pre_delay_frames } => Out::WetDry {
+                                    Then::WetDry {
+                                        dry,
+                                        wet,
+                                        pre_delay_frames,
+                                    } => Out::WetDry {
                                         delay: pre_delay_frames as u64,
                                         dry,
                                         wet,
@@ -222,7 +229,9 @@ impl Renderer {
                 sched,
                 execs,
                 states,
-                master: vec![Vec::with_capacity(plan.frames); PLAN_CHANNELS],
+                master: (0..PLAN_CHANNELS)
+                    .map(|_| Vec::with_capacity(plan.frames))
+                    .collect(),
                 taps: vec![vec![Vec::new(); PLAN_CHANNELS]; stages],
                 base: audio_len,
                 src_base: src_len,
@@ -235,7 +244,10 @@ impl Renderer {
         let sources_buf = gpu.storage("chunk sources", src_len.max(1) * 4)?;
         let pools = pools.create(gpu)?;
         let y_lane = (NB * BINS * 8) as u64;
-        let y = gpu.storage("convolution Y", (max_lanes as u64 * y_lane).clamp(y_lane, limit))?;
+        let y = gpu.storage(
+            "convolution Y",
+            (max_lanes as u64 * y_lane).clamp(y_lane, limit),
+        )?;
         let total = songs.iter().map(Song::total).max().unwrap_or(0);
         let steps = songs.iter().map(|s| s.sched.steps.len()).max().unwrap_or(0);
         let (mut start, mut t) = (0, 0);
@@ -313,11 +325,14 @@ impl Renderer {
                     }
                 }
                 let p = prof.as_deref_mut();
-                self.load.encode(gpu, &mut enc, p, &loads, &sources_buf, &audio)?;
-                self.gain.encode(gpu, &mut enc, prof.as_deref_mut(), &gains, &audio)?;
+                self.load
+                    .encode(gpu, &mut enc, p, &loads, &sources_buf, &audio)?;
+                self.gain
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &gains, &audio)?;
                 self.envelope
                     .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
-                self.mix.encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+                self.mix
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
                 self.conv.encode_chunk(
                     gpu,
                     &mut enc,
@@ -341,7 +356,10 @@ impl Renderer {
                 }
                 // outside the song every buffer is silent, as a whole-song buffer
                 for s in &songs {
-                    if let Some(Step::Stage { stage, lag_after, .. }) = s.sched.steps.get(i) {
+                    if let Some(Step::Stage {
+                        stage, lag_after, ..
+                    }) = s.sched.steps.get(i)
+                    {
                         let (head, tail) = outside_song(start, *lag_after, s.plan.frames);
                         for c in 0..PLAN_CHANNELS {
                             let o = s.chan(stage.target(), c) * 4;
@@ -365,12 +383,21 @@ impl Renderer {
                     continue;
                 }
                 let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0) as u32, C)?;
-                keep_song_frames(&mut s.master, &m, start, s.sched.master_delay, s.plan.frames);
+                keep_song_frames(
+                    &mut s.master,
+                    &m,
+                    start,
+                    s.sched.master_delay,
+                    s.plan.frames,
+                );
             }
             start += C;
             t += 1;
         }
-        Ok(songs.into_iter().map(|s| (s.job, s.master, s.taps)).collect())
+        Ok(songs
+            .into_iter()
+            .map(|s| (s.job, s.master, s.taps))
+            .collect())
     }
 }
 
@@ -406,7 +433,13 @@ fn tap_step(
     let full = std::mem::replace(enc, gpu.device.create_command_encoder(&Default::default()));
     submit(gpu, full, None)?;
     for s in songs.iter_mut() {
-        if let Some(Step::Stage { index, stage, lag_after, .. }) = s.sched.steps.get(i).copied() {
+        if let Some(Step::Stage {
+            index,
+            stage,
+            lag_after,
+            ..
+        }) = s.sched.steps.get(i).copied()
+        {
             let x = read_stereo(gpu, audio, s.chan(stage.target(), 0) as u32, C)?;
             keep_song_frames(&mut s.taps[index], &x, start, lag_after, s.plan.frames);
         }

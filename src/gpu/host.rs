@@ -8,7 +8,7 @@ use crate::engine::cpu::{song_end, State, CHUNK_FRAMES};
 use crate::engine::schedule::Step;
 use crate::error::Error;
 use crate::gpu::chunked::{Exec, Song};
-use crate::gpu::conv_stream::Pools;
+use crate::gpu::pools::Pools;
 use crate::gpu::readback::read_stereo;
 use crate::gpu::Gpu;
 use crate::ops::kind::{kind_of, Kind};

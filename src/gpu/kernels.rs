@@ -37,13 +37,48 @@ macro_rules! kernel {
 
 /// Every kernel, one line each.
 pub const KERNELS: &[KernelFile] = &[
-    kernel!("load", "load", "src/gpu/host.rs", "a source chunk into a song buffer"),
-    kernel!("gain", "gain", "src/ops/gain/cpu.rs", "a constant gain per channel (gain, trim)"),
-    kernel!("envelope", "envelope", "src/ops/envelope/cpu.rs", "a piecewise-linear gain curve per channel"),
-    kernel!("mix", "mix", "src/ops/mix/cpu.rs", "dst += gain · src (sends, bus sums)"),
-    kernel!("fft", "convolve", "src/ops/convolve/fft.rs", "the batched Stockham real FFT, both directions"),
-    kernel!("convolve", "convolve", "src/ops/convolve/mac.rs", "the partitioned multiply-accumulate over the delay line"),
-    kernel!("reverb_mix", "convolve", "src/ops/reverb/cpu.rs", "the wet/dry sum after a reverb's convolution"),
+    kernel!(
+        "load",
+        "load",
+        "src/gpu/host.rs",
+        "a source chunk into a song buffer"
+    ),
+    kernel!(
+        "gain",
+        "gain",
+        "src/ops/gain/cpu.rs",
+        "a constant gain per channel (gain, trim)"
+    ),
+    kernel!(
+        "envelope",
+        "envelope",
+        "src/ops/envelope/cpu.rs",
+        "a piecewise-linear gain curve per channel"
+    ),
+    kernel!(
+        "mix",
+        "mix",
+        "src/ops/mix/cpu.rs",
+        "dst += gain · src (sends, bus sums)"
+    ),
+    kernel!(
+        "fft",
+        "convolve",
+        "src/ops/convolve/fft.rs",
+        "the batched Stockham real FFT, both directions"
+    ),
+    kernel!(
+        "convolve",
+        "convolve",
+        "src/ops/convolve/mac.rs",
+        "the partitioned multiply-accumulate over the delay line"
+    ),
+    kernel!(
+        "reverb_mix",
+        "convolve",
+        "src/ops/reverb/cpu.rs",
+        "the wet/dry sum after a reverb's convolution"
+    ),
 ];
 
 /// The kernels of the stage kind named `kind`.

@@ -11,6 +11,7 @@ pub mod fft;
 pub mod host;
 pub mod kernels;
 pub mod load;
+pub mod pools;
 pub mod profiler;
 pub mod readback;
 pub mod render;

@@ -14,13 +14,13 @@ pub mod delay;
 pub mod envelope;
 pub mod eq;
 pub mod gain;
+pub mod kind;
 pub mod limiter;
 pub mod loglin;
 pub mod match_eq;
 pub mod mix;
 pub mod multiband;
 pub mod reverb;
-pub mod kind;
 pub mod stream;
 pub mod width;
 

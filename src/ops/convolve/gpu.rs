@@ -4,6 +4,9 @@
 //! in one inverse dispatch. Same arithmetic as the spec in [`super`]; the kernels' spectra
 //! are uploaded unchanged.
 //!
+//! This is the whole-signal form (benches, parity tests); the executor streams songs
+//! through the same pipelines chunk by chunk (`gpu::conv_stream`).
+//!
 //! Long inputs are cut into segments of output blocks so that the spectra scratch fits the
 //! adapter's binding limit; segments are grouped into scratch batches.
 

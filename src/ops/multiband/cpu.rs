@@ -75,7 +75,12 @@ pub fn finish_chunk(mb: &Multiband, st: &mut Stream, bands: &mut [Planar], x: &m
     let frames = x.iter().map(Vec::len).min().unwrap_or(0);
     let skip = st.lead_in.min(frames);
     st.lead_in -= skip;
-    for ((p, state), band) in mb.bands.iter().zip(&mut st.compressors).zip(bands.iter_mut()) {
+    for ((p, state), band) in mb
+        .bands
+        .iter()
+        .zip(&mut st.compressors)
+        .zip(bands.iter_mut())
+    {
         compress_frames(p, state, band, skip);
     }
     sum_bands(bands, x);
