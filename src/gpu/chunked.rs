@@ -84,10 +84,9 @@ impl Renderer {
         let mut out = Vec::with_capacity(sched.steps.len());
         for step in &sched.steps {
             out.push(match *step {
-                Step::Align { buf, frames } => {
+                Step::Align { frames, .. } => {
                     let mut place = || pools.place(0, 0, frames as u64 + C as u64);
                     let slots = [place()?, place()?];
-                    let _ = buf;
                     Exec::Delay(slots, frames as u64)
                 }
                 Step::Stage { index, .. } if self.cpu_stages.contains(index) => Exec::Host,
