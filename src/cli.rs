@@ -46,6 +46,10 @@ enum Command {
         /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
         #[arg(long)]
         shards: Option<usize>,
+        /// memory one GPU batch may take (4G, 512M…; default: a quarter of the machine's
+        /// memory, 512M to 8G)
+        #[arg(long, value_parser = crate::engine::budget::parse)]
+        memory_budget: Option<u64>,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -74,6 +78,10 @@ enum Command {
         /// print only the end-to-end figures, not every stage
         #[arg(long)]
         brief: bool,
+        /// run these stages (indices, as listed, or `all`) on the CPU inside the GPU
+        /// executor, to bisect a divergence (same as MIXFARM_CPU_STAGES)
+        #[arg(long, value_parser = crate::gpu::render::CpuStages::parse)]
+        cpu_stages: Option<crate::gpu::render::CpuStages>,
     },
     /// Master finished stereo mixes to one or more deliveries (preset chain, loudness target).
     Master(crate::master::MasterArgs),
@@ -137,7 +145,13 @@ pub fn run() -> ExitCode {
             scenes,
             json,
             brief,
-        } => verify_cmd(&scenes, json, brief),
+            cpu_stages,
+        } => {
+            if let Some(c) = cpu_stages {
+                crate::verify::set_cpu_stages(c);
+            }
+            verify_cmd(&scenes, json, brief)
+        }
         Command::Render {
             scenes,
             out,
@@ -146,7 +160,11 @@ pub fn run() -> ExitCode {
             report,
             shard,
             shards,
+            memory_budget,
         } => {
+            if let Some(b) = memory_budget {
+                crate::engine::budget::set(b);
+            }
             let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
             match crate::master::shard::resolve(shard.as_deref(), shards, &env) {
                 Ok(s) => {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::engine::cpu;
 use crate::error::{Error, Result};
-use crate::gpu::render::Renderer;
+use crate::gpu::render::{CpuStages, Renderer};
 use crate::gpu::Gpu;
 use crate::plan::Planar;
 use crate::render::prepare;
@@ -87,12 +87,25 @@ pub struct SongVerify {
     pub pass: bool,
 }
 
+static CPU_STAGES: std::sync::Mutex<Option<CpuStages>> = std::sync::Mutex::new(None);
+
+/// Runs these stages on the CPU inside the GPU executor in later [`verify`] calls
+/// (`verify --cpu-stages`; otherwise `MIXFARM_CPU_STAGES` decides).
+pub fn set_cpu_stages(stages: CpuStages) {
+    if let Ok(mut s) = CPU_STAGES.lock() {
+        *s = Some(stages);
+    }
+}
+
 /// Verifies every song of the given scene files on `gpu`.
 pub fn verify(scene_paths: &[PathBuf], gpu: &Gpu) -> Vec<Result<SongVerify>> {
-    let renderer = match Renderer::new(gpu) {
+    let mut renderer = match Renderer::new(gpu) {
         Ok(r) => r,
         Err(e) => return vec![Err(e)],
     };
+    if let Some(s) = CPU_STAGES.lock().ok().and_then(|s| s.clone()) {
+        renderer.cpu_stages = s;
+    }
     scene::load_batch(scene_paths)
         .into_iter()
         .map(|s| s.and_then(|s| verify_song(s, gpu, &renderer)))

@@ -1,9 +1,9 @@
 //! Songs in time chunks (issue 10): a song whose whole-length buffers pass llvmpipe's
 //! 128 MiB storage binding several times renders with `--backend gpu` and equals the CPU
-//! render byte for byte; and on a scene with every kind of latency (linear-phase EQ on a
-//! track, a limiter inside a chain, a sidechain key with a different lag, a reverb send),
-//! the chunked GPU executor, the whole-song GPU executor and the (chunked) CPU executor give
-//! the same bits. Skipped without a GPU adapter unless `MIXFARM_REQUIRE_GPU=1`.
+//! render byte for byte (plain mixing; and with a reverb and a linear-phase EQ convolving on
+//! the GPU); on a scene with every kind of latency (linear-phase EQ on a track, a limiter
+//! inside a chain, a sidechain key with a different lag, a reverb send), the GPU executor
+//! (kernels, and every stage switched to the CPU) and the CPU executor give the same bits. Skipped without a GPU adapter unless `MIXFARM_REQUIRE_GPU=1`.
 
 mod common;
 
@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{music_like, tempdir, write_int, write_text};
-use mixfarm::gpu::render::Renderer;
+use mixfarm::gpu::render::{CpuStages, Renderer};
 
 const RATE: u32 = 48_000;
 
@@ -133,8 +133,9 @@ chain = [ {{ type = "chorus", rate_hz = 0.8, depth_ms = 2, delay_ms = 8, mix = 0
 }
 
 #[test]
-fn chunked_gpu_whole_gpu_and_cpu_agree_through_every_kind_of_latency() {
-    let Some(gpu) = mixfarm::gpu::Gpu::for_tests("chunked_gpu_whole_gpu_and_cpu_agree") else {
+fn gpu_and_cpu_agree_through_every_kind_of_latency() {
+    let Some(gpu) = mixfarm::gpu::Gpu::for_tests("gpu_and_cpu_agree_through_every_kind_of_latency")
+    else {
         return;
     };
     let gpu = &gpu;
@@ -151,20 +152,29 @@ fn chunked_gpu_whole_gpu_and_cpu_agree_through_every_kind_of_latency() {
     assert!(lat > 0, "the scene has latency to compensate");
     let cpu = mixfarm::engine::cpu::run_job(&p.plan, &p.sources).unwrap();
     let mut r = Renderer::new(gpu).unwrap();
-    let whole = r
+    let mut prof = mixfarm::gpu::Profiler::new(gpu, 4096).unwrap();
+    let on_gpu = r
+        .run(gpu, &[(&p.plan, &p.sources)], prof.as_mut())
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    if let Some(prof) = &prof {
+        assert!(
+            prof.totals_ns.contains_key("convolve/mac"),
+            "the convolutions ran on the GPU: {:?}",
+            prof.totals_ns.keys()
+        );
+    }
+    // the per-stage switch: every stage on the CPU through the GPU executor's host path
+    r.cpu_stages = CpuStages::All;
+    let host = r
         .run(gpu, &[(&p.plan, &p.sources)], None)
         .unwrap()
         .pop()
         .unwrap()
         .unwrap();
-    r.always_chunked = true;
-    let chunked = r
-        .run(gpu, &[(&p.plan, &p.sources)], None)
-        .unwrap()
-        .pop()
-        .unwrap()
-        .unwrap();
-    for (name, x) in [("whole-song GPU", &whole), ("chunked GPU", &chunked)] {
+    for (name, x) in [("GPU", &on_gpu), ("GPU executor, stages on the CPU", &host)] {
         let e = mixfarm::verify::diff(&cpu, x);
         println!(
             "{name} vs CPU: max |Δ| {:.3e}, {:.3}% identical at 24 bits",
@@ -182,4 +192,91 @@ fn chunked_gpu_whole_gpu_and_cpu_agree_through_every_kind_of_latency() {
             );
         }
     }
+}
+
+/// A song whose buffers pass the binding limit several times, with a convolution reverb on
+/// a bus and a linear-phase EQ on the master: both convolve on the GPU, streaming chunk by
+/// chunk (the delay line kept on the GPU), and the render equals the CPU's bit for bit.
+#[test]
+fn an_oversize_song_convolves_on_the_gpu_as_on_the_cpu() {
+    let Some(gpu) = mixfarm::gpu::Gpu::for_tests("an_oversize_song_convolves_on_the_gpu") else {
+        return;
+    };
+    let gpu = &gpu;
+    let t = tempdir();
+    let d = t.path();
+    let (stems, seconds) = (30, 36);
+    let n = seconds * RATE as usize;
+    let ir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/irs/room.wav");
+    let mut scene = format!(
+        r#"sample_rate = {RATE}
+[output]
+file = "conv.wav"
+format = "wav32f"
+[master]
+chain = [ {{ type = "eq", mode = "linear_phase", bands = [ {{ kind = "peak", freq_hz = 900, gain_db = 3.0, q = 0.7 }} ] }} ]
+[[bus]]
+name = "verb"
+chain = [ {{ type = "reverb", ir = "{}", pre_delay_ms = 12, mix = 1.0 }} ]
+"#,
+        ir.display()
+    );
+    for s in 0..stems {
+        write_int(
+            &d.join(format!("s{s}.wav")),
+            &[music_like(n - 3_000 * s, RATE, 500 + s as u64)],
+            RATE,
+            16,
+        );
+        scene.push_str(&format!(
+            "[[track]]\nname = \"t{s}\"\nfile = \"s{s}.wav\"\npan = {:.2}\ngain_db = -12.0\nsends = [ {{ bus = \"verb\", level_db = -15.0 }} ]\n",
+            -0.8 + 0.05 * s as f64
+        ));
+    }
+    let scene = write_text(d, "conv.toml", &scene);
+    let loaded = mixfarm::scene::load_batch(&[scene]).pop().unwrap().unwrap();
+    let p = mixfarm::render::prepare(loaded).expect("prepares");
+    // a buffer per track, the bus and the master, for the whole song
+    let whole = ((stems + 2) * 2 * p.plan.frames * 4) as u64;
+    let limit = gpu.max_binding_bytes();
+    println!(
+        "{} frames: whole-song buffers {whole} bytes = {:.1} × the binding limit {limit}",
+        p.plan.frames,
+        whole as f64 / limit as f64
+    );
+    assert!(
+        whole > 3 * limit,
+        "the song must pass the binding limit several times"
+    );
+    let cpu = mixfarm::engine::cpu::run_job(&p.plan, &p.sources).unwrap();
+    let r = Renderer::new(gpu).unwrap();
+    let mut prof = mixfarm::gpu::Profiler::new(gpu, 1 << 14).unwrap();
+    let x = r
+        .run(gpu, &[(&p.plan, &p.sources)], prof.as_mut())
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    if let Some(prof) = &prof {
+        println!("GPU time per stage (ns): {:?}", prof.totals_ns);
+        assert!(
+            prof.totals_ns.contains_key("convolve/mac"),
+            "convolved on the GPU"
+        );
+        assert!(
+            prof.totals_ns.contains_key("reverb/mix"),
+            "reverb summed on the GPU"
+        );
+    }
+    assert_eq!(x[0].len(), p.plan.frames);
+    for c in 0..2 {
+        assert!(
+            cpu[c]
+                .iter()
+                .zip(&x[c])
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "the GPU render differs from the CPU render (channel {c})"
+        );
+    }
+    println!("{} frames, identical on both backends", x[0].len());
 }

@@ -258,7 +258,7 @@ fn forced_cpu_fallback_agrees() {
     let mut r = Renderer::new(g).expect("renderer");
     let songs = vec![song(6, 20_000, 20_000, vec![eq_linear()])];
     let (on_gpu, _) = gpu_run(&r, g, &songs);
-    r.force_cpu_processors = true;
+    r.cpu_stages = mixfarm::gpu::render::CpuStages::All;
     let (on_cpu, stages) = gpu_run(&r, g, &songs);
     assert!(
         !stages.iter().any(|s| s == "convolve/mac"),

@@ -161,9 +161,9 @@ fn batch_matches_cpu_and_each_song_alone() {
         );
     }
     assert!(worst <= PLAN_TOL, "{worst:e}");
-    // several batches (a small budget) and the CPU read-back path for processors
-    renderer.batch_limit_bytes = Some(800_000);
-    renderer.force_cpu_processors = true;
+    // several batches (a small budget) and every stage on the CPU (the per-stage switch)
+    renderer.memory_budget_bytes = Some(800_000);
+    renderer.cpu_stages = mixfarm::gpu::render::CpuStages::All;
     let split = renderer.run(g, &jobs, None).expect("gpu split");
     for (i, r) in split.iter().enumerate() {
         let e = err(r.as_ref().expect("song renders"), &cpu[i]);

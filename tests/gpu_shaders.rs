@@ -115,7 +115,7 @@ fn rust_structs_match_wgsl_layouts() {
         "convolve.wgsl",
         "MacJob",
         MacJob,
-        [y_offset, x_offset, h_offset, terms]
+        [y_offset, x_base, x_slot, ring, h_offset, terms]
     );
     for file in [
         "gain.wgsl",

@@ -39,6 +39,35 @@ fn every_shader_is_registered_and_every_registered_kernel_exists() {
     println!("{} kernels registered, all in shaders/", registered.len());
 }
 
+#[test]
+fn every_kind_with_a_kernel_is_served_and_every_twin_exists() {
+    use mixfarm::gpu::kernels::{of_kind, KERNELS};
+    use mixfarm::ops::kind::KIND_NAMES;
+    for k in KERNELS {
+        assert!(
+            KIND_NAMES.contains(&k.kind),
+            "{}: unknown stage kind '{}'",
+            k.name,
+            k.kind
+        );
+        assert!(
+            root().join(k.cpu_twin).is_file(),
+            "{}: CPU twin {} does not exist",
+            k.name,
+            k.cpu_twin
+        );
+    }
+    for kind in KIND_NAMES {
+        let n = of_kind(kind).count();
+        if *kind == "host" {
+            assert_eq!(n, 0, "the host kind runs no kernel");
+        } else {
+            assert!(n > 0, "stage kind '{kind}' has no kernel");
+        }
+        println!("{kind}: {n} kernels");
+    }
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();

@@ -3,7 +3,10 @@
 //! ([`crate::gpu::render::Renderer`]), and decides what a GPU failure means:
 //!
 //! - `auto` uses a hardware adapter when there is one; when the GPU fails (device lost, out
-//!   of memory) or refuses one song, that work and everything after it runs on the CPU;
+//!   of memory), that work and everything after it runs on the CPU; a song the GPU refuses
+//!   (only one with more buffers than a binding holds for one time chunk) runs on the CPU;
+//! - the GPU walks every song in time chunks, batches sized by the adapter's limits and
+//!   [`super::budget`] (`--memory-budget`);
 //! - `gpu` fails without an adapter (exit 2); once the GPU is lost, every song not yet
 //!   rendered fails as retryable (exit 75) so a scheduler retries it elsewhere.
 
@@ -58,7 +61,15 @@ impl Executor {
         let opened = Gpu::new(GpuOptions {
             allow_software: requested == Backend::Gpu,
         })
-        .and_then(|g| g.map(|g| Renderer::new(&g).map(|r| (g, r))).transpose());
+        .and_then(|g| {
+            g.map(|g| {
+                Renderer::new(&g).map(|mut r| {
+                    r.memory_budget_bytes = Some(super::budget::get());
+                    (g, r)
+                })
+            })
+            .transpose()
+        });
         match opened {
             Ok(Some(g)) => ex.gpu = Some(g),
             Ok(None) if requested == Backend::Auto => {
@@ -103,7 +114,8 @@ impl Executor {
         };
         match renderer.run(gpu, jobs, None) {
             Ok(mut out) if self.requested == Backend::Auto => {
-                // a song the GPU refused (too big for a binding) renders on the CPU
+                // a song the GPU refused (more buffers than one binding holds for a time
+                // chunk: never for its length) renders on the CPU
                 let refused: Vec<usize> = (0..out.len())
                     .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
                     .collect();

@@ -6,8 +6,10 @@
 //! ([`stop`]), progress lines ([`progress`]) and exit codes ([`exit_code`]) live here once.
 
 pub mod backend;
+pub mod budget;
 pub mod closing;
 pub mod cpu;
+pub mod liveness;
 pub mod output;
 pub mod progress;
 pub mod schedule;

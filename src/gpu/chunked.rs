@@ -1,46 +1,63 @@
-//! The GPU executor in time chunks, for songs whose whole-length buffers pass one storage
-//! binding: the same chunk schedule as the CPU executor ([`crate::engine::schedule`],
-//! [`crate::engine::cpu::CHUNK_FRAMES`]), many songs × one chunk per step. The batch's
-//! buffers are `[song][buffer][channel][chunk]` in one binding and each chunk of the sources
-//! is uploaded as it is needed, so a song's GPU memory is bounded by the chunk, never by its
-//! length. Load, gain, envelope and mix run on the GPU kernels; every other processor (and
-//! the latency-compensation delay lines) runs its CPU stream on the chunk after one read-back,
-//! its state carried on the host (the streaming GPU convolution does not exist yet). Only
-//! the masters' chunks come back at the end of each chunk.
+//! The GPU executor's chunk loop: the CPU executor's chunk schedule
+//! ([`crate::engine::schedule`], [`crate::engine::cpu::CHUNK_FRAMES`]) for a batch of songs,
+//! many songs × one chunk per step. The batch's buffers are `[song][buffer][channel][chunk]`
+//! in one binding; each chunk of the sources is uploaded as it is needed; convolution lanes
+//! and latency-compensation delay lines keep their state on the GPU between chunks
+//! ([`super::conv_stream`]); the rest of the carried state (envelope curves, the streams of
+//! processors without a kernel) stays on the host. Each step is matched on its stage kind
+//! ([`crate::ops::kind`]). Only the masters' chunks come back at the end of each chunk.
 
-use crate::engine::cpu::{State, CHUNK_FRAMES};
+use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
 use crate::error::Error;
+use crate::gpu::conv_stream::{Lane, Out, RunKernels, NB};
 use crate::gpu::load::LoadJob;
+use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
+use crate::engine::sources::Sources;
+use crate::engine::Job;
 use crate::gpu::render::Renderer;
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, Profiler};
+use crate::ops::convolve::BINS;
 use crate::ops::envelope::gpu::push_job;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
+use crate::ops::kind::{kind_of, Kind, Then};
 use crate::ops::mix::gpu::MixJob;
-use crate::ops::Processor;
-use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
+use crate::plan::{Plan, Planar, PLAN_CHANNELS};
 
-use crate::engine::sources::Sources;
-use crate::engine::Job;
+const C: usize = CHUNK_FRAMES;
+
+/// How one step of a song runs.
+pub(super) enum Exec {
+    /// its kind's kernel (load, gain, envelope, mix)
+    Kernel,
+    /// streaming convolution lanes on the GPU (then, for `HostBands`, the host finish)
+    Conv(Vec<Lane>, Then),
+    /// latency compensation: a delay line per channel on the GPU
+    Delay([Slot; PLAN_CHANNELS], u64),
+    /// its CPU twin on the host, after a read-back
+    Host,
+}
 
 /// A song's master, or why it failed (a source found bad while reading it).
-type SongResult = Result<Planar, Error>;
+pub(super) type SongResult = Result<Planar, Error>;
 
-/// One song of a chunked batch.
-struct Song<'a> {
-    job: usize,
-    plan: &'a Plan,
-    sources: &'a Sources<'a>,
+/// One song of a batch.
+pub(super) struct Song<'a> {
+    pub(super) job: usize,
+    pub(super) plan: &'a Plan,
+    pub(super) sources: &'a Sources<'a>,
     /// the first source that failed to read (the song fails with it)
     failed: Option<Error>,
-    sched: Schedule<'a>,
-    states: Vec<State>,
+    pub(super) sched: Schedule<'a>,
+    pub(super) execs: Vec<Exec>,
+    pub(super) states: Vec<State>,
     master: Planar,
+    taps: Vec<Planar>,
     /// element offset of its buffer 0 in the audio buffer; of its source 0 in the sources
-    base: u64,
-    src_base: u64,
+    pub(super) base: u64,
+    pub(super) src_base: u64,
 }
 
 impl Song<'_> {
@@ -48,165 +65,301 @@ impl Song<'_> {
         self.plan.frames + self.sched.master_delay
     }
     /// Element offset of channel `c` of buffer `b`.
-    fn chan(&self, b: usize, c: usize) -> u32 {
-        chan_of(self.base, b, c)
+    pub(super) fn chan(&self, b: usize, c: usize) -> u64 {
+        self.base + ((b * PLAN_CHANNELS + c) * C) as u64
     }
 }
 
-/// Element offset of channel `c` of buffer `b` of the song whose buffer 0 is at `base`.
-fn chan_of(base: u64, b: usize, c: usize) -> u32 {
-    (base + ((b * PLAN_CHANNELS + c) * CHUNK_FRAMES) as u64) as u32
-}
-
-/// Bytes one time chunk of a song takes on the GPU: (its buffers, its sources).
-pub fn chunk_bytes(plan: &Plan, sources: &Sources<'_>) -> (u64, u64) {
-    let audio = (plan.n_buffers * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
-    let src = (sources.len() * PLAN_CHANNELS * CHUNK_FRAMES * 4) as u64;
+/// Bytes of one song's chunk buffers and source chunks.
+fn chunk_bytes(plan: &Plan, sources: &Sources<'_>) -> (u64, u64) {
+    let audio = (plan.n_buffers * PLAN_CHANNELS * C * 4) as u64;
+    let src = (sources.len() * PLAN_CHANNELS * C * 4) as u64;
     (audio, src)
 }
 
 impl Renderer {
-    /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master.
-    pub(crate) fn run_chunked(
+    /// How every step of `plan` runs, with its lanes and delay lines placed in `pools`
+    /// (`base`: element offset of the song's buffer 0).
+    fn execs(
+        &self,
+        sched: &Schedule<'_>,
+        kernels: &RunKernels,
+        pools: &mut PoolPlan,
+        base: u64,
+    ) -> Result<Vec<Exec>, Error> {
+        let chan = |b: usize, c: usize| base + ((b * PLAN_CHANNELS + c) * C) as u64;
+        let mut out = Vec::with_capacity(sched.steps.len());
+        for step in &sched.steps {
+            out.push(match *step {
+                Step::Align { frames, .. } => {
+                    let mut place = || pools.place(0, 0, frames as u64 + C as u64);
+                    let slots = [place()?, place()?];
+                    Exec::Delay(slots, frames as u64)
+                }
+                Step::Stage { index, .. } if self.cpu_stages.contains(index) => Exec::Host,
+                Step::Stage { stage, .. } => match kind_of(stage) {
+                    Kind::Load { .. }
+                    | Kind::Gain { .. }
+                    | Kind::Envelope { .. }
+                    | Kind::Mix { .. } => Exec::Kernel,
+                    Kind::Host { .. } => Exec::Host,
+                    Kind::Convolve { buf, conv } => {
+                        let ids: Option<Vec<usize>> =
+                            conv.kernels.iter().map(|k| kernels.id(k)).collect();
+                        match ids {
+                            None => Exec::Host,
+                            Some(ids) => {
+                                let out = match conv.then {
+                                    Then::Replace => Out::Replace,
+                                    Then::WetDry {
+                                        dry,
+                                        wet,
+                                        pre_delay_frames,
+                                    } => Out::WetDry {
+                                        delay: pre_delay_frames as u64,
+                                        dry,
+                                        wet,
+                                    },
+                                    Then::HostBands => Out::Tail,
+                                };
+                                let lanes = ids
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(l, &id)| {
+                                        let input = chan(buf, l % PLAN_CHANNELS);
+                                        Lane::place(pools, id, kernels.partitions(id), input, out)
+                                    })
+                                    .collect::<Result<_, Error>>()?;
+                                Exec::Conv(lanes, conv.then)
+                            }
+                        }
+                    }
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Packs `jobs` into batches within the binding limits and the memory budget; returns
+    /// the batches and the songs refused (bad routing, or more chunk buffers than one
+    /// binding holds).
+    pub(super) fn batches(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        kernels: &RunKernels,
+    ) -> (Vec<Vec<usize>>, Vec<(usize, Error)>) {
+        let limit = gpu.max_binding_bytes();
+        let budget = self.budget(gpu);
+        let (mut batches, mut refused): (Vec<Vec<usize>>, _) = (Vec::new(), Vec::new());
+        let mut used = [0u64; 3];
+        for (i, (plan, sources)) in jobs.iter().enumerate() {
+            if let Err(e) = plan.check(sources) {
+                refused.push((i, e));
+                continue;
+            }
+            let (a, s) = chunk_bytes(plan, sources);
+            let mut pools = PoolPlan::new(limit);
+            let conv = match self.execs(&schedule(plan), kernels, &mut pools, 0) {
+                Ok(_) => pools.bytes(),
+                Err(e) => {
+                    refused.push((i, e));
+                    continue;
+                }
+            };
+            if a > limit || s > limit {
+                refused.push((
+                    i,
+                    Error::Gpu {
+                        reason: format!(
+                            "song '{}' needs {a} + {s} bytes per time chunk, over the GPU binding limit {limit}",
+                            plan.name
+                        ),
+                        retryable: false,
+                    },
+                ));
+                continue;
+            }
+            let t = a + s + conv;
+            let full = used[0] + a > limit || used[1] + s > limit || used[2] + t > budget;
+            if batches.is_empty() || full {
+                batches.push(Vec::new());
+                used = [0; 3];
+            }
+            used = [used[0] + a, used[1] + s, used[2] + t];
+            batches.last_mut().expect("a batch").push(i);
+        }
+        batches.retain(|b| !b.is_empty());
+        (batches, refused)
+    }
+
+    /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master (and,
+    /// with `tap`, the buffer each stage wrote over the whole song).
+    pub(super) fn run_chunked(
         &self,
         gpu: &Gpu,
         jobs: &[Job<'_>],
         batch: &[usize],
-    ) -> Result<Vec<(usize, SongResult)>, Error> {
-        let c = CHUNK_FRAMES;
+        kernels: &RunKernels,
+        mut prof: Option<&mut Profiler>,
+        tap: bool,
+    ) -> Result<Vec<(usize, SongResult, Vec<Planar>)>, Error> {
+        let limit = gpu.max_binding_bytes();
+        let mut pools = PoolPlan::new(limit);
         let (mut audio_len, mut src_len) = (0u64, 0u64);
         let mut songs: Vec<Song<'_>> = Vec::with_capacity(batch.len());
+        let mut max_lanes = 0;
         for &j in batch {
             let (plan, sources) = jobs[j];
             let sched = schedule(plan);
+            let execs = self.execs(&sched, kernels, &mut pools, audio_len)?;
+            for e in &execs {
+                if let Exec::Conv(l, _) = e {
+                    max_lanes = max_lanes.max(l.len());
+                }
+            }
             let states = sched
                 .steps
                 .iter()
-                .map(|s| State::new(s, plan.frames))
+                .zip(&execs)
+                .map(|(s, e)| match (e, s) {
+                    (Exec::Conv(_, then), _) if *then != Then::HostBands => State::None,
+                    _ => State::new(s, plan.frames),
+                })
                 .collect();
+            let stages = if tap { plan.stages.len() } else { 0 };
             songs.push(Song {
                 job: j,
                 plan,
                 sources,
                 failed: None,
                 sched,
+                execs,
                 states,
                 master: (0..PLAN_CHANNELS)
                     .map(|_| Vec::with_capacity(plan.frames))
                     .collect(),
+                taps: vec![vec![Vec::new(); PLAN_CHANNELS]; stages],
                 base: audio_len,
                 src_base: src_len,
             });
-            audio_len += (plan.n_buffers * PLAN_CHANNELS * c) as u64;
-            src_len += (sources.len() * PLAN_CHANNELS * c) as u64;
+            let (a, s) = chunk_bytes(plan, sources);
+            audio_len += a / 4;
+            src_len += s / 4;
         }
         let audio = gpu.storage("chunk buffers", audio_len * 4)?;
         let sources_buf = gpu.storage("chunk sources", src_len.max(1) * 4)?;
+        let pools = pools.create(gpu)?;
+        let y_lane = (NB * BINS * 8) as u64;
+        let y = gpu.storage(
+            "convolution Y",
+            (max_lanes as u64 * y_lane).clamp(y_lane, limit),
+        )?;
         let total = songs.iter().map(Song::total).max().unwrap_or(0);
-        let mut start = 0;
+        let steps = songs.iter().map(|s| s.sched.steps.len()).max().unwrap_or(0);
+        let (mut start, mut t) = (0, 0);
         while start < total {
-            // this chunk of every source, zero-padded
-            let mut flat = vec![0.0f32; src_len as usize];
-            let mut chunk: Planar = Vec::new();
-            for s in songs.iter_mut() {
-                for k in 0..s.sources.len() {
-                    let n_ch = s.sources.channels(k);
-                    chunk.resize(n_ch, Vec::new());
-                    chunk.iter_mut().for_each(|ch| ch.resize(c, 0.0));
-                    if s.failed.is_none() {
-                        if let Err(e) = s.sources.read(k, start, &mut chunk) {
-                            s.failed = Some(e);
-                        }
-                    }
-                    let n = s.plan.frames.saturating_sub(start).min(c);
-                    for ch in 0..PLAN_CHANNELS {
-                        let x = &chunk[ch.min(n_ch - 1)];
-                        let o = (s.src_base as usize) + (k * PLAN_CHANNELS + ch) * c;
-                        flat[o..o + n].copy_from_slice(&x[..n]);
-                    }
-                }
-            }
+            let flat = source_chunks(&mut songs, src_len as usize, start);
             gpu.write(&sources_buf, 0, &flat);
-            drop(flat);
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             enc.clear_buffer(&audio, 0, None);
-            let steps = songs.iter().map(|s| s.sched.steps.len()).max().unwrap_or(0);
             for i in 0..steps {
                 let (mut loads, mut gains, mut envs, mut segs, mut mixes) =
                     (vec![], vec![], vec![], vec![], vec![]);
-                let mut host: Vec<usize> = Vec::new();
+                let (mut lanes, mut host) = (Vec::new(), Vec::new());
                 for (si, s) in songs.iter().enumerate() {
-                    let Some(step) = s.sched.steps.get(i).copied() else {
+                    let Some(step) = s.sched.steps.get(i) else {
                         continue;
                     };
-                    let Step::Stage { stage, lag, .. } = step else {
-                        host.push(si);
-                        continue;
-                    };
-                    match stage {
-                        Stage::Load { dst, source } => {
-                            for ch in 0..PLAN_CHANNELS {
-                                let so = s.src_base + ((*source * PLAN_CHANNELS + ch) * c) as u64;
-                                loads.push(LoadJob {
-                                    dst_offset: s.chan(*dst, ch),
-                                    src_offset: so as u32,
-                                    src_frames: c as u32,
-                                    dst_frames: c as u32,
-                                });
+                    match (&s.execs[i], *step) {
+                        (Exec::Delay(slots, d), Step::Align { buf, .. }) => {
+                            for (c, slot) in slots.iter().enumerate() {
+                                pools.encode_delay(&mut enc, slot, *d, s.chan(buf, c), &audio, t);
                             }
                         }
-                        Stage::Gain { buf, gain } => {
-                            for (ch, g) in gain.iter().enumerate() {
-                                gains.push(gain_job(s.chan(*buf, ch), *g));
+                        (Exec::Conv(l, then), _) => {
+                            lanes.extend_from_slice(l);
+                            if *then == Then::HostBands {
+                                host.push(si);
                             }
                         }
-                        Stage::Process { buf, processor, .. }
-                            if matches!(**processor, Processor::Trim { .. }) =>
-                        {
-                            let Processor::Trim { gain } = **processor else {
-                                unreachable!()
-                            };
-                            for ch in 0..PLAN_CHANNELS {
-                                gains.push(gain_job(s.chan(*buf, ch), gain));
-                            }
-                        }
-                        Stage::Envelope { buf, .. } => {
-                            if let State::Envelope(curves) = &s.states[i] {
-                                let first = start as i64 - lag as i64;
-                                for (ch, curve) in curves.iter().enumerate() {
-                                    let w = Envelope::window(curve, first, c);
-                                    push_job(&mut envs, &mut segs, s.chan(*buf, ch), c as u32, w);
+                        (Exec::Host, _) => host.push(si),
+                        (Exec::Kernel, Step::Stage { stage, lag, .. }) => match kind_of(stage) {
+                            Kind::Load { dst, source } => {
+                                for c in 0..PLAN_CHANNELS {
+                                    let so = s.src_base + ((source * PLAN_CHANNELS + c) * C) as u64;
+                                    loads.push(LoadJob {
+                                        dst_offset: s.chan(dst, c) as u32,
+                                        src_offset: so as u32,
+                                        src_frames: C as u32,
+                                        dst_frames: C as u32,
+                                    });
                                 }
                             }
-                        }
-                        Stage::Mix { dst, src, gain } => {
-                            for (ch, g) in gain.iter().enumerate() {
-                                mixes.push(MixJob {
-                                    dst_offset: s.chan(*dst, ch),
-                                    src_offset: s.chan(*src, ch),
-                                    frames: c as u32,
-                                    gain: *g,
-                                });
+                            Kind::Gain { buf, gain } => {
+                                for (c, g) in gain.iter().enumerate() {
+                                    gains.push(GainJob {
+                                        offset: s.chan(buf, c) as u32,
+                                        frames: C as u32,
+                                        gain: *g,
+                                        _pad: 0,
+                                    });
+                                }
                             }
-                        }
-                        Stage::Process { .. } => host.push(si),
+                            Kind::Envelope { buf, .. } => {
+                                if let State::Envelope(curves) = &s.states[i] {
+                                    let first = start as i64 - lag as i64;
+                                    for (c, curve) in curves.iter().enumerate() {
+                                        let w = Envelope::window(curve, first, C);
+                                        let o = s.chan(buf, c) as u32;
+                                        push_job(&mut envs, &mut segs, o, C as u32, w);
+                                    }
+                                }
+                            }
+                            Kind::Mix { dst, src, gain } => {
+                                for (c, g) in gain.iter().enumerate() {
+                                    mixes.push(MixJob {
+                                        dst_offset: s.chan(dst, c) as u32,
+                                        src_offset: s.chan(src, c) as u32,
+                                        frames: C as u32,
+                                        gain: *g,
+                                    });
+                                }
+                            }
+                            Kind::Convolve { .. } | Kind::Host { .. } => host.push(si),
+                        },
+                        _ => {}
                     }
                 }
+                let p = prof.as_deref_mut();
                 self.load
-                    .encode(gpu, &mut enc, None, &loads, &sources_buf, &audio)?;
-                self.gain.encode(gpu, &mut enc, None, &gains, &audio)?;
+                    .encode(gpu, &mut enc, p, &loads, &sources_buf, &audio)?;
+                self.gain
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &gains, &audio)?;
                 self.envelope
-                    .encode(gpu, &mut enc, None, &envs, &segs, &audio)?;
-                self.mix.encode(gpu, &mut enc, None, &mixes, &audio)?;
-                if !host.is_empty() {
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
+                self.mix
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+                self.conv.encode_chunk(
+                    gpu,
+                    &mut enc,
+                    prof.as_deref_mut(),
+                    kernels,
+                    &pools,
+                    &lanes,
+                    &audio,
+                    &y,
+                    t,
+                )?;
+                if !host.is_empty() || tap {
                     let full = std::mem::replace(
                         &mut enc,
                         gpu.device.create_command_encoder(&Default::default()),
                     );
-                    submit(gpu, full, None)?;
-                    for &si in &host {
-                        run_on_host(gpu, &audio, &mut songs[si], i, start)?;
-                    }
+                    submit(gpu, full, prof.as_deref_mut())?;
+                }
+                for &si in &host {
+                    super::host::run_step(gpu, &audio, &pools, &mut songs[si], &flat, i, start, t)?;
                 }
                 // outside the song every buffer is silent, as a whole-song buffer
                 for s in &songs {
@@ -214,31 +367,30 @@ impl Renderer {
                         stage, lag_after, ..
                     }) = s.sched.steps.get(i)
                     {
-                        let (head, tail) =
-                            crate::engine::cpu::outside_song(start, *lag_after, s.plan.frames);
-                        for ch in 0..PLAN_CHANNELS {
-                            let o = s.chan(stage.target(), ch) as u64;
+                        let (head, tail) = outside_song(start, *lag_after, s.plan.frames);
+                        for c in 0..PLAN_CHANNELS {
+                            let o = s.chan(stage.target(), c) * 4;
                             if head > 0 {
-                                enc.clear_buffer(&audio, o * 4, Some((head.min(c) * 4) as u64));
+                                enc.clear_buffer(&audio, o, Some((head.min(C) * 4) as u64));
                             }
-                            if tail < c {
-                                enc.clear_buffer(
-                                    &audio,
-                                    (o + tail as u64) * 4,
-                                    Some(((c - tail) * 4) as u64),
-                                );
+                            if tail < C {
+                                let n = ((C - tail) * 4) as u64;
+                                enc.clear_buffer(&audio, o + tail as u64 * 4, Some(n));
                             }
                         }
                     }
                 }
+                if tap {
+                    tap_step(gpu, &audio, &mut songs, &mut enc, i, start)?;
+                }
             }
-            submit(gpu, enc, None)?;
+            submit(gpu, enc, prof.as_deref_mut())?;
             for s in songs.iter_mut() {
                 if start >= s.total() {
                     continue;
                 }
-                let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0), c)?;
-                crate::engine::cpu::keep_song_frames(
+                let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0) as u32, C)?;
+                keep_song_frames(
                     &mut s.master,
                     &m,
                     start,
@@ -246,70 +398,68 @@ impl Renderer {
                     s.plan.frames,
                 );
             }
-            start += c;
+            start += C;
+            t += 1;
         }
         Ok(songs
             .into_iter()
-            .map(|s| (s.job, s.failed.map_or(Ok(s.master), Err)))
+            .map(|s| (s.job, s.failed.map_or(Ok(s.master), Err), s.taps))
             .collect())
     }
 }
 
-fn gain_job(offset: u32, gain: f32) -> GainJob {
-    GainJob {
-        offset,
-        frames: CHUNK_FRAMES as u32,
-        gain,
-        _pad: 0,
+/// This chunk of every song's sources, `[song][source][channel][C]` (mono on both
+/// channels), zeros past each source's end.
+/// A song whose source fails to read keeps rendering silence there and fails at the end.
+fn source_chunks(songs: &mut [Song<'_>], len: usize, start: usize) -> Vec<f32> {
+    let mut flat = vec![0.0f32; len];
+    let mut chunk: Planar = Vec::new();
+    for s in songs.iter_mut() {
+        for k in 0..s.sources.len() {
+            let n_ch = s.sources.channels(k);
+            chunk.resize(n_ch, Vec::new());
+            chunk.iter_mut().for_each(|ch| ch.resize(C, 0.0));
+            if s.failed.is_none() {
+                if let Err(e) = s.sources.read(k, start, &mut chunk) {
+                    s.failed = Some(e);
+                }
+            }
+            if s.failed.is_some() {
+                continue;
+            }
+            let n = s.plan.frames.saturating_sub(start).min(C);
+            for ch in 0..PLAN_CHANNELS {
+                let x = &chunk[ch.min(n_ch - 1)];
+                let o = (s.src_base as usize) + (k * PLAN_CHANNELS + ch) * C;
+                flat[o..o + n].copy_from_slice(&x[..n]);
+            }
+        }
     }
+    flat
 }
 
-/// Runs step `i` of song `s` on the host: read back, process the chunk, write back.
-fn run_on_host(
+/// Reads back the buffer step `i` of the (single) song wrote and keeps its song frames.
+fn tap_step(
     gpu: &Gpu,
     audio: &wgpu::Buffer,
-    s: &mut Song<'_>,
+    songs: &mut [Song<'_>],
+    enc: &mut wgpu::CommandEncoder,
     i: usize,
     start: usize,
 ) -> Result<(), Error> {
-    let c = CHUNK_FRAMES;
-    let base = s.base;
-    let chan = |b: usize, ch: usize| chan_of(base, b, ch);
-    let write = |buf: usize, x: &Planar| {
-        for (ch, v) in x.iter().enumerate() {
-            gpu.write(audio, chan(buf, ch) as u64 * 4, &v[..c]);
+    let full = std::mem::replace(enc, gpu.device.create_command_encoder(&Default::default()));
+    submit(gpu, full, None)?;
+    for s in songs.iter_mut() {
+        if let Some(Step::Stage {
+            index,
+            stage,
+            lag_after,
+            ..
+        }) = s.sched.steps.get(i).copied()
+        {
+            let x = read_stereo(gpu, audio, s.chan(stage.target(), 0) as u32, C)?;
+            keep_song_frames(&mut s.taps[index], &x, start, lag_after, s.plan.frames);
         }
-    };
-    let frames = s.plan.frames;
-    match (s.sched.steps[i], &mut s.states[i]) {
-        (Step::Align { buf, .. }, State::Align(line)) => {
-            let mut x = read_stereo(gpu, audio, chan(buf, 0), c)?;
-            crate::engine::cpu::delay_line(&mut x, line);
-            write(buf, &x);
-        }
-        (
-            Step::Stage {
-                stage:
-                    Stage::Process {
-                        buf,
-                        sidechain,
-                        processor,
-                    },
-                lag,
-                ..
-            },
-            State::Process(ps),
-        ) => {
-            let mut x = read_stereo(gpu, audio, chan(*buf, 0), c)?;
-            let key = match sidechain {
-                Some(k) => Some(read_stereo(gpu, audio, chan(*k, 0), c)?),
-                None => None,
-            };
-            let end = crate::engine::cpu::song_end(frames + lag, start);
-            processor.process_chunk(ps, &mut x, key.as_deref(), end);
-            write(*buf, &x);
-        }
-        _ => {}
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The registry of GPU kernels: every `shaders/*.wgsl` file under its one name, with the
-//! stage kinds it serves. Operator and executor code takes its shader source from here
-//! (`tests/registry.rs` checks the registry against `shaders/` and every `//!` header that
-//! names a shader or a spec file).
+//! stage kind it serves (`ops::kind::Kind::name`) and the CPU twin that does the same
+//! arithmetic. Operator and executor code takes its shader source from here
+//! (`tests/registry.rs` checks the registry against `shaders/`, that every kind with a
+//! kernel is served and every twin exists, and every `//!` header that names a shader or a
+//! spec file).
 
 /// One kernel file.
 #[derive(Debug, Clone, Copy)]
@@ -12,16 +14,22 @@ pub struct KernelFile {
     pub path: &'static str,
     /// the WGSL source
     pub source: &'static str,
-    /// the Plan stage kinds it runs
+    /// the stage kind it runs (`Kind::name`)
+    pub kind: &'static str,
+    /// its CPU twin (path from the repository root)
+    pub cpu_twin: &'static str,
+    /// what it computes
     pub serves: &'static str,
 }
 
 macro_rules! kernel {
-    ($name:literal, $serves:literal) => {
+    ($name:literal, $kind:literal, $twin:literal, $serves:literal) => {
         KernelFile {
             name: $name,
             path: concat!("shaders/", $name, ".wgsl"),
             source: include_str!(concat!("../../shaders/", $name, ".wgsl")),
+            kind: $kind,
+            cpu_twin: $twin,
             serves: $serves,
         }
     };
@@ -29,14 +37,54 @@ macro_rules! kernel {
 
 /// Every kernel, one line each.
 pub const KERNELS: &[KernelFile] = &[
-    kernel!("load", "Load: a decoded source into a song buffer"),
-    kernel!("gain", "Gain and Trim: a constant gain per channel"),
-    kernel!("envelope", "Envelope: a piecewise-linear gain curve per channel"),
-    kernel!("mix", "Mix: dst += gain · src (sends, bus sums)"),
-    kernel!("fft", "convolution: the batched Stockham real FFT, both directions"),
-    kernel!("convolve", "convolution: the partitioned multiply-accumulate (reverb, linear-phase EQ and crossover, match EQ)"),
-    kernel!("reverb_mix", "Process(reverb): the wet/dry sum after the convolution"),
+    kernel!(
+        "load",
+        "load",
+        "src/gpu/host.rs",
+        "a source chunk into a song buffer"
+    ),
+    kernel!(
+        "gain",
+        "gain",
+        "src/ops/gain/cpu.rs",
+        "a constant gain per channel (gain, trim)"
+    ),
+    kernel!(
+        "envelope",
+        "envelope",
+        "src/ops/envelope/cpu.rs",
+        "a piecewise-linear gain curve per channel"
+    ),
+    kernel!(
+        "mix",
+        "mix",
+        "src/ops/mix/cpu.rs",
+        "dst += gain · src (sends, bus sums)"
+    ),
+    kernel!(
+        "fft",
+        "convolve",
+        "src/ops/convolve/fft.rs",
+        "the batched Stockham real FFT, both directions"
+    ),
+    kernel!(
+        "convolve",
+        "convolve",
+        "src/ops/convolve/mac.rs",
+        "the partitioned multiply-accumulate over the delay line"
+    ),
+    kernel!(
+        "reverb_mix",
+        "convolve",
+        "src/ops/reverb/cpu.rs",
+        "the wet/dry sum after a reverb's convolution"
+    ),
 ];
+
+/// The kernels of the stage kind named `kind`.
+pub fn of_kind(kind: &str) -> impl Iterator<Item = &'static KernelFile> + '_ {
+    KERNELS.iter().filter(move |k| k.kind == kind)
+}
 
 /// The source of the kernel named `name` (a compile-time error in a `const` when no kernel
 /// has that name).

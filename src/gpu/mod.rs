@@ -1,14 +1,17 @@
 //! The GPU backend: a headless wgpu context ([`context`]), the batched FFT ([`fft`]), the
-//! optional timestamp [`profiler`] and the batched Plan executor ([`render`]). Operator
+//! optional timestamp [`profiler`] and the batched Plan executor ([`render`]: songs in time
+//! chunks, [`chunked`]; streaming convolution, [`conv_stream`]; host steps, [`host`]). Operator
 //! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
 
 pub mod chunked;
 pub mod context;
-pub mod conv_stages;
+pub mod conv_stream;
 pub mod elementwise;
 pub mod fft;
+pub mod host;
 pub mod kernels;
 pub mod load;
+pub mod pools;
 pub mod profiler;
 pub mod readback;
 pub mod render;

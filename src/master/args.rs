@@ -70,6 +70,10 @@ pub struct MasterArgs {
     /// is one); `--adapter NAME` picks the adapter
     #[arg(long, value_enum, default_value_t = crate::engine::Backend::Auto)]
     pub backend: crate::engine::Backend,
+    /// memory one GPU batch may take (4G, 512M…; default: a quarter of the machine's
+    /// memory, 512M to 8G)
+    #[arg(long, value_parser = crate::engine::budget::parse)]
+    pub memory_budget: Option<u64>,
 }
 
 fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {

@@ -58,6 +58,9 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         Err(m) => return usage(m),
     };
     job.shard = shard.map(|s| s.to_string());
+    if let Some(b) = args.memory_budget {
+        crate::engine::budget::set(b);
+    }
     let executor = match crate::engine::Executor::open(args.backend) {
         Ok(x) => Mutex::new(x),
         Err(m) => return usage(m),

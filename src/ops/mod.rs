@@ -14,6 +14,7 @@ pub mod delay;
 pub mod envelope;
 pub mod eq;
 pub mod gain;
+pub mod kind;
 pub mod limiter;
 pub mod loglin;
 pub mod match_eq;

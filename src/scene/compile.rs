@@ -456,7 +456,7 @@ pub fn compile(
             .map_err(|m| Error::scene(&s.path, format!("[metadata] isrc: {m}")))?;
         metadata.isrc = Some(isrc);
     }
-    let plan = Plan {
+    let mut plan = Plan {
         name: s.title(),
         sample_rate: rate,
         frames,
@@ -465,6 +465,7 @@ pub fn compile(
         stages,
         master: 0,
     };
+    crate::engine::liveness::reuse_buffers(&mut plan);
     let delivery = SceneDelivery {
         scene_path: s.path.clone(),
         target_lufs: song.master.target_lufs,

@@ -4,6 +4,9 @@
 //! in one inverse dispatch. Same arithmetic as the spec in [`super`]; the kernels' spectra
 //! are uploaded unchanged.
 //!
+//! This is the whole-signal form (benches, parity tests); the executor streams songs
+//! through the same pipelines chunk by chunk (`gpu::conv_stream`).
+//!
 //! Long inputs are cut into segments of output blocks so that the spectra scratch fits the
 //! adapter's binding limit; segments are grouped into scratch batches.
 
@@ -31,13 +34,22 @@ pub struct MacParams {
 pub struct MacJob {
     /// first bin of Y_k in the Y scratch
     pub y_offset: u32,
-    /// first bin of X_k in the X scratch
-    pub x_offset: u32,
+    /// first bin of the channel's ring of input spectra in the X scratch
+    pub x_base: u32,
+    /// slot of X_k in the ring (X_{k−p} in slot `(x_slot − p) mod ring`)
+    pub x_slot: u32,
+    /// spectra in the ring (more than `terms − 1`)
+    pub ring: u32,
     /// first bin of H_0 in the kernel buffer
     pub h_offset: u32,
     /// partitions summed, min(P, k + 1)
     pub terms: u32,
+    /// padding to 32 bytes
+    pub _pad: [u32; 2],
 }
+
+/// Ring size given to a whole signal's spectra (never wraps).
+pub const NO_WRAP: u32 = 1 << 30;
 
 /// One channel to convolve: `output[0 .. output_frames] = y[window_offset ..]` where y is the
 /// full convolution of `input[0 .. input_frames]` with kernel `kernel` (offsets in f32
@@ -61,16 +73,19 @@ pub struct ConvolveJob {
 
 /// Kernels uploaded once, shared by many jobs.
 pub struct KernelSet {
-    buffer: wgpu::Buffer,
-    offsets: Vec<u32>,
-    partitions: Vec<usize>,
+    /// every kernel's spectra, back to back
+    pub(crate) buffer: wgpu::Buffer,
+    /// first bin of each kernel's H_0 in `buffer`
+    pub(crate) offsets: Vec<u32>,
+    /// each kernel's P
+    pub(crate) partitions: Vec<usize>,
     lens: Vec<usize>,
 }
 
 /// Compiled pipelines of the engine.
 pub struct ConvolveGpu {
-    fft: Fft,
-    mac: wgpu::ComputePipeline,
+    pub(crate) fft: Fft,
+    pub(crate) mac: wgpu::ComputePipeline,
     /// caps each spectra scratch buffer below the binding limit (tests force segmentation
     /// with it; a memory budget can too)
     pub scratch_limit_bytes: Option<u64>,
@@ -166,9 +181,12 @@ impl ConvolveGpu {
                     let y_offset = (inv.len() * BINS) as u32;
                     macs.push(MacJob {
                         y_offset,
-                        x_offset: ((x0 + k - s.j0) * BINS) as u32,
+                        x_base: (x0 * BINS) as u32,
+                        x_slot: (k - s.j0) as u32,
+                        ring: NO_WRAP,
                         h_offset: kernels.offsets[job.kernel],
                         terms: parts.min(k + 1) as u32,
+                        _pad: [0; 2],
                     });
                     inv.push(FrameJob {
                         signal_offset: job.output_offset,

@@ -19,7 +19,6 @@
 //! `crossover = { kind = "linear_phase", freqs_hz = [120, 1000, 6000] }`.
 
 pub mod cpu;
-pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -21,7 +21,6 @@
 
 pub mod cpu;
 pub mod design;
-pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -297,7 +297,7 @@ impl MatchCurve {
     }
 
     /// The curve as a linear-phase EQ ready for the convolution engine (CPU:
-    /// [`eq::cpu::process`]; GPU: [`eq::gpu::channel_job`]), [`match_eq_taps`] long.
+    /// [`eq::cpu::process`]; GPU: the streaming convolution of `gpu::conv_stream`), [`match_eq_taps`] long.
     pub fn prepare(&self, sample_rate: u32) -> eq::Eq {
         self.prepare_with_taps(sample_rate, match_eq_taps(sample_rate))
     }

@@ -3,8 +3,8 @@
 //! band in place with the compressor's CPU twin (detector as in
 //! `compressor::cpu::process`, then [`compressor::cpu::gains_block`], state carried in a
 //! [`compressor::cpu::State`] per band), then sum the bands into the output in band order
-//! (`out = ((b0 + b1) + b2) + …`). No GPU kernel of its own: the GPU backend splits on the
-//! GPU and runs [`compress_and_sum`] on the CPU.
+//! (`out = ((b0 + b1) + b2) + …`). No GPU kernel of its own: the GPU executor splits a
+//! linear-phase crossover on the GPU and runs [`finish_chunk`] on the CPU.
 
 use super::{CompressorParams, Multiband};
 use crate::ops::compressor::{self, cpu::State};
@@ -61,14 +61,29 @@ pub fn latency_frames(mb: &Multiband) -> usize {
 /// first input frames, which the whole-song split removes) pass uncompressed, so the
 /// streamed output is the whole-song output delayed by [`latency_frames`], bit for bit.
 pub fn process_chunk(mb: &Multiband, st: &mut Stream, x: &mut [Vec<f32>]) {
-    crossover::cpu::split_chunk(&mb.crossover, &mut st.crossover, x, &mut st.bands);
+    let mut bands = std::mem::take(&mut st.bands);
+    crossover::cpu::split_chunk(&mb.crossover, &mut st.crossover, x, &mut bands);
+    finish_chunk(mb, st, &mut bands, x);
+    st.bands = bands;
+}
+
+/// The part of [`process_chunk`] after the split: compresses the chunk's `bands`
+/// (`[band][channel][frame]`, as `crossover::cpu::split_chunk` leaves them) with the
+/// stream's compressor states and writes their sum into `x`. The GPU executor splits on
+/// the GPU and calls this on the bands it reads back (the crossover part of `st` unused).
+pub fn finish_chunk(mb: &Multiband, st: &mut Stream, bands: &mut [Planar], x: &mut [Vec<f32>]) {
     let frames = x.iter().map(Vec::len).min().unwrap_or(0);
     let skip = st.lead_in.min(frames);
     st.lead_in -= skip;
-    for ((p, state), band) in mb.bands.iter().zip(&mut st.compressors).zip(&mut st.bands) {
+    for ((p, state), band) in mb
+        .bands
+        .iter()
+        .zip(&mut st.compressors)
+        .zip(bands.iter_mut())
+    {
         compress_frames(p, state, band, skip);
     }
-    sum_bands(&st.bands, x);
+    sum_bands(bands, x);
 }
 
 /// Compresses frames `first ..` of `band` in place, keyed by itself, continuing from

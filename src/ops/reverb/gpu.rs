@@ -1,12 +1,10 @@
-//! GPU twin of [`super::cpu::process`]: the wet signal comes from the batched convolution
-//! engine ([`crate::ops::convolve::gpu`], `shaders/convolve.wgsl`) written pre-delayed into
-//! a scratch buffer, then `shaders/reverb_mix.wgsl` forms `dry · x + wet · w` in place, for
-//! many channels of many songs per dispatch. Nothing is read back.
+//! GPU twin of [`super::cpu::mix`]: `shaders/reverb_mix.wgsl` forms `dry · x + wet · w` in
+//! place, for many channels of many songs per dispatch, after the streaming convolution
+//! (`gpu::conv_stream`) wrote the wet signal, pre-delayed, into its line. Nothing is read
+//! back.
 
-use super::Reverb;
 use crate::error::Error;
 use crate::gpu::{elementwise, Gpu, Profiler};
-use crate::ops::convolve::gpu::ConvolveJob;
 
 /// Shader source of the wet/dry sum.
 pub const SHADER: &str = crate::gpu::kernels::source("reverb_mix");
@@ -28,41 +26,6 @@ pub struct ReverbMixJob {
     pub wet: f32,
     /// padding to 32 bytes
     pub _pad: [u32; 3],
-}
-
-/// The jobs of one reverb stage on one song's stereo buffer: per channel `c`, the
-/// convolution of the channel (element offset `audio_offsets[c]`, `frames` long) with
-/// kernel `kernel_ids[c]` written `pre_delay` frames late into the scratch channel at
-/// `wet_offsets[c]` (whose first `pre_delay` frames the caller zeroes), then the mix.
-pub fn stage_jobs(
-    rv: &Reverb,
-    kernel_ids: &[usize],
-    audio_offsets: &[u32],
-    wet_offsets: &[u32],
-    frames: u32,
-) -> (Vec<ConvolveJob>, Vec<ReverbMixJob>) {
-    let d = (rv.pre_delay_frames as u32).min(frames);
-    let mut conv = Vec::new();
-    let mut mix = Vec::new();
-    for ((&k, &a), &w) in kernel_ids.iter().zip(audio_offsets).zip(wet_offsets) {
-        conv.push(ConvolveJob {
-            input_offset: a,
-            input_frames: frames,
-            kernel: k,
-            window_offset: 0,
-            output_offset: w + d,
-            output_frames: frames - d,
-        });
-        mix.push(ReverbMixJob {
-            audio_offset: a,
-            wet_offset: w,
-            frames,
-            dry: rv.dry,
-            wet: rv.wet,
-            _pad: [0; 3],
-        });
-    }
-    (conv, mix)
 }
 
 /// The compiled `reverb_mix` kernel.
