@@ -50,6 +50,10 @@ enum Command {
         /// memory, 512M to 8G)
         #[arg(long, value_parser = crate::engine::budget::parse)]
         memory_budget: Option<u64>,
+        /// skip a song whose output is on disk with a sidecar (`<file>.json`) recording the
+        /// same scene, stems and mixfarm version (resume a killed run)
+        #[arg(long)]
+        skip_existing: bool,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -161,6 +165,7 @@ pub fn run() -> ExitCode {
             shard,
             shards,
             memory_budget,
+            skip_existing,
         } => {
             if let Some(b) = memory_budget {
                 crate::engine::budget::set(b);
@@ -173,7 +178,7 @@ pub fn run() -> ExitCode {
                         eprintln!("shard {s}: {} of {} scene files", mine.len(), scenes.len());
                     }
                     let tag = s.map(|s| (s.to_string(), hash));
-                    render_cmd(&mine, out, backend, jobs, report, tag)
+                    render_cmd(&mine, out, backend, jobs, report, tag, skip_existing)
                 }
                 Err(m) => {
                     eprintln!("error: {m}");
@@ -232,6 +237,7 @@ fn render_cmd(
     jobs: Option<usize>,
     report_path: Option<PathBuf>,
     shard: Option<(String, String)>,
+    skip_existing: bool,
 ) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
@@ -249,6 +255,7 @@ fn render_cmd(
         out_dir: out,
         backend,
         on_song_done: Some(&on_done),
+        skip_existing,
     };
     crate::engine::stop::stop_on_signals();
     let mut report = pool.install(|| render::render_batch(scenes, &opts));
@@ -297,6 +304,9 @@ fn render_cmd(
 fn song_line(r: &SongReport) -> String {
     match (&r.error, &r.output) {
         (Some(e), _) => format!("FAILED  {}: {e}", r.title),
+        (None, Some(out)) if r.skipped => {
+            format!("skipped {} → {} (up to date)", r.title, out.display())
+        }
         (None, Some(out)) => {
             let lufs = r
                 .output_loudness

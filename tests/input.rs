@@ -211,6 +211,7 @@ fn a_bad_stem_fails_only_its_song() {
                 out_dir: out.clone(),
                 backend,
                 on_song_done: None,
+                skip_existing: false,
             },
         );
         assert_eq!(r.ok(), 1);

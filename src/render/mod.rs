@@ -7,6 +7,7 @@
 //! and written in parallel); decoding the next group overlaps running the current one.
 
 mod report;
+pub mod resume;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub struct RenderOptions<'a> {
     pub backend: Backend,
     /// called after each song finishes (progress reporting)
     pub on_song_done: Option<&'a (dyn Fn(&SongReport) + Sync)>,
+    /// skip a song whose output is on disk with a sidecar of the same inputs ([`resume`])
+    pub skip_existing: bool,
 }
 
 /// A song decoded and compiled, ready for a backend.
@@ -48,6 +51,8 @@ pub struct Prepared {
     pub delivery: SceneDelivery,
     /// its sources, read at the render rate as the engine needs them
     pub sources: Sources<'static>,
+    /// hash of its inputs, recorded in the output's sidecar ([`resume`])
+    pub inputs_sha256: Option<String>,
 }
 
 /// Validates a song, decodes its sources and compiles its Plan.
@@ -73,6 +78,7 @@ pub fn prepare(loaded: LoadedSong) -> Result<Prepared> {
         plan,
         delivery,
         sources,
+        inputs_sha256: None,
     })
 }
 
@@ -122,6 +128,9 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
         &tags,
         &[(dest.clone(), d.output_format)],
     )?;
+    if let Some(h) = &p.inputs_sha256 {
+        resume::write(&dest, h)?;
+    }
     report.output = Some(dest);
     report.duration_s = plan.frames as f64 / f64::from(plan.sample_rate);
     report.mix_loudness = Some(before);
@@ -141,11 +150,12 @@ fn group_songs() -> usize {
     (2 * rayon::current_num_threads()).max(8)
 }
 
-/// A group entry: the song's report so far, its prepared work (or why it cannot render: an
-/// unreadable scene, a bad stem), and when it started.
-type Entry = (SongReport, Result<Prepared>, Instant);
+/// A group entry: the song's report so far, its prepared work (`None`: skipped, its output
+/// is up to date; `Err`: why it cannot render: an unreadable scene, a bad stem), and when it
+/// started.
+type Entry = (SongReport, Result<Option<Prepared>>, Instant);
 
-fn prepare_group(group: Vec<Result<LoadedSong>>) -> Vec<Entry> {
+fn prepare_group(group: Vec<Result<LoadedSong>>, opts: &RenderOptions<'_>) -> Vec<Entry> {
     group
         .into_par_iter()
         .map(|entry| {
@@ -153,8 +163,23 @@ fn prepare_group(group: Vec<Result<LoadedSong>>) -> Vec<Entry> {
             match entry {
                 Err(e) => (SongReport::new(scene_name(&e), scene_path(&e)), Err(e), t0),
                 Ok(s) => {
-                    let rep = SongReport::new(s.title(), s.path.clone());
-                    (rep, prepare(s), t0)
+                    let mut rep = SongReport::new(s.title(), s.path.clone());
+                    // a stem that cannot be read fails in `prepare`, with its reason
+                    let hash = resume::inputs_hash(&s).ok();
+                    let fresh = hash
+                        .as_deref()
+                        .filter(|_| opts.skip_existing)
+                        .and_then(|h| resume::up_to_date(&s, &opts.out_dir, h));
+                    if let Some(out) = fresh {
+                        rep.output = Some(out);
+                        rep.skipped = true;
+                        return (rep, Ok(None), t0);
+                    }
+                    let p = prepare(s).map(|mut p| {
+                        p.inputs_sha256 = hash;
+                        Some(p)
+                    });
+                    (rep, p, t0)
                 }
             }
         })
@@ -191,7 +216,7 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
         groups.push(it.by_ref().take(group_songs()).collect());
     }
     let mut groups = groups.into_iter();
-    let mut current = groups.next().map(prepare_group);
+    let mut current = groups.next().map(|g| prepare_group(g, opts));
     while let Some(entries) = current.take() {
         if engine::stop::stop_requested() {
             // Stopped: nothing more starts; the songs left are retryable (exit 75).
@@ -212,7 +237,7 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
         let next_group = groups.next();
         let (masters, next) = rayon::join(
             || run_group(&mut executor, &entries),
-            || next_group.map(prepare_group),
+            || next_group.map(|g| prepare_group(g, opts)),
         );
         report.songs.extend(finish_group(entries, masters, opts));
         current = next;
@@ -231,6 +256,7 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
         .filter_map(|(i, (_, p, _))| {
             p.as_ref()
                 .ok()
+                .and_then(Option::as_ref)
                 .map(|p| (i, (&p.plan, &p.sources)))
         })
         .collect();
@@ -251,15 +277,16 @@ fn finish_group(
         .into_par_iter()
         .zip(masters)
         .map(|((mut rep, prepared, t0), master)| {
-            if engine::stop::stop_requested() && prepared.is_ok() {
+            if engine::stop::stop_requested() && matches!(prepared, Ok(Some(_))) {
                 // stopped: songs not yet written are left for the retry (exit 75)
                 return done(SongReport::interrupted(rep.title, rep.scene), opts);
             }
             let outcome = match (prepared, master) {
                 (Err(e), _) => Err(e),
-                (Ok(p), Some(Ok(m))) => finish(&p, m, &opts.out_dir, &mut rep),
-                (Ok(_), Some(Err(e))) => Err(e),
-                (Ok(_), None) => Err(Error::Render {
+                (Ok(None), _) => Ok(()),
+                (Ok(Some(p)), Some(Ok(m))) => finish(&p, m, &opts.out_dir, &mut rep),
+                (Ok(Some(_)), Some(Err(e))) => Err(e),
+                (Ok(Some(_)), None) => Err(Error::Render {
                     song: rep.title.clone(),
                     reason: "the song was not rendered".into(),
                 }),

@@ -34,6 +34,8 @@ pub struct SongReport {
     pub output_loudness: Option<Loudness>,
     /// wall time spent on this song, seconds
     pub render_s: f64,
+    /// not rendered again: its output was up to date (`--skip-existing`)
+    pub skipped: bool,
 }
 
 impl SongReport {
@@ -50,6 +52,7 @@ impl SongReport {
             normalisation: None,
             output_loudness: None,
             render_s: 0.0,
+            skipped: false,
         }
     }
 

@@ -282,6 +282,19 @@ fn topo_order(nodes: &[Node], edges: &[(Node, Node)]) -> std::result::Result<Vec
     Ok(done)
 }
 
+/// The file song `s` is written to, relative to the output folder: its `[output] file`, or
+/// its title made safe with the format's extension.
+pub fn output_file(s: &LoadedSong) -> String {
+    let format = s.song.output.format.unwrap_or(OutputFormat::Wav24);
+    s.song.output.file.clone().unwrap_or_else(|| {
+        format!(
+            "{}.{}",
+            crate::core::safe_file_name(&s.title()),
+            format.extension()
+        )
+    })
+}
+
 /// Builds the Plan for a validated song, given what its sources turned out to be
 /// (`infos[k]` belongs to `v.files[k]`). `load_audio` loads impulse responses.
 pub fn compile(
@@ -443,13 +456,7 @@ pub fn compile(
         }
     }
     let format = song.output.format.unwrap_or(OutputFormat::Wav24);
-    let file = song.output.file.clone().unwrap_or_else(|| {
-        format!(
-            "{}.{}",
-            crate::core::safe_file_name(&s.title()),
-            format.extension()
-        )
-    });
+    let file = output_file(s);
     let mut metadata = song.metadata.clone();
     if let Some(isrc) = &metadata.isrc {
         let isrc = crate::audio::tags::validate_isrc(isrc)
