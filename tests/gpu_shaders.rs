@@ -6,8 +6,8 @@ use std::mem::{offset_of, size_of};
 
 use mixfarm::gpu::elementwise::Params;
 use mixfarm::gpu::elementwise_ops::ElementwiseJob;
-use mixfarm::gpu::kernels::ELEMENTWISE;
 use mixfarm::gpu::fft::{self, FftParams, FrameJob};
+use mixfarm::gpu::kernels::ELEMENTWISE;
 use mixfarm::gpu::load::LoadJob;
 use mixfarm::ops::convolve::gpu::{MacJob, MacParams};
 use mixfarm::ops::envelope::gpu::EnvelopeJob;

@@ -75,7 +75,10 @@ fn every_elementwise_operator_has_its_kernel_its_twin_and_its_name() {
     use mixfarm::gpu::kernels::{of_kind, ELEMENTWISE};
     let kernels: Vec<&str> = of_kind("elementwise").map(|k| k.name).collect();
     let ops: Vec<&str> = ELEMENTWISE.iter().map(|op| op.name).collect();
-    assert_eq!(kernels, ops, "one kernel per elementwise operator, same names");
+    assert_eq!(
+        kernels, ops,
+        "one kernel per elementwise operator, same names"
+    );
     for k in of_kind("elementwise") {
         assert_eq!(k.cpu_twin, format!("src/ops/{}/cpu.rs", k.name));
         assert!(

@@ -9,6 +9,8 @@
 
 use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
+use crate::engine::sources::Sources;
+use crate::engine::Job;
 use crate::error::Error;
 use crate::gpu::conv_stream::{Lane, Out, RunKernels, NB};
 use crate::gpu::elementwise_ops::{index_of, ElementwiseJob};
@@ -16,8 +18,6 @@ use crate::gpu::kernels::ELEMENTWISE;
 use crate::gpu::load::LoadJob;
 use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
-use crate::engine::sources::Sources;
-use crate::engine::Job;
 use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::convolve::BINS;

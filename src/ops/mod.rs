@@ -99,7 +99,10 @@ impl<'de> Deserialize<'de> for InsertSpec {
             let m = e.message();
             if m.starts_with("unknown variant") {
                 let ops: Vec<String> = elementwise::names().map(|n| format!("`{n}`")).collect();
-                D::Error::custom(format!("{m}, or an elementwise operator: {}", ops.join(", ")))
+                D::Error::custom(format!(
+                    "{m}, or an elementwise operator: {}",
+                    ops.join(", ")
+                ))
             } else {
                 D::Error::custom(m)
             }
