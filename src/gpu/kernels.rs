@@ -44,6 +44,7 @@ macro_rules! kernel {
 macro_rules! elementwise_ops {
     ($then:path) => {
         $then! {
+            polarity: "a polarity (phase) invert of the chosen channels";
         }
     };
 }
