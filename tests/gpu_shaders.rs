@@ -5,7 +5,9 @@
 use std::mem::{offset_of, size_of};
 
 use mixfarm::gpu::elementwise::Params;
+use mixfarm::gpu::elementwise_ops::ElementwiseJob;
 use mixfarm::gpu::fft::{self, FftParams, FrameJob};
+use mixfarm::gpu::kernels::ELEMENTWISE;
 use mixfarm::gpu::load::LoadJob;
 use mixfarm::ops::convolve::gpu::{MacJob, MacParams};
 use mixfarm::ops::envelope::gpu::EnvelopeJob;
@@ -157,6 +159,17 @@ fn rust_structs_match_wgsl_layouts() {
         LoadJob,
         [dst_offset, src_offset, src_frames, dst_frames]
     );
+    // every elementwise operator's kernel shares one binding layout
+    for op in ELEMENTWISE {
+        let file = format!("{}.wgsl", op.name);
+        layout!(&file, "Params", Params, [n_jobs, groups_per_job]);
+        layout!(
+            &file,
+            "ElementwiseJob",
+            ElementwiseJob,
+            [offset, frames, channel, params]
+        );
+    }
 }
 
 /// Value of a `const NAME: u32 = …u;` in a shader.

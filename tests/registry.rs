@@ -61,11 +61,33 @@ fn every_kind_with_a_kernel_is_served_and_every_twin_exists() {
         let n = of_kind(kind).count();
         if *kind == "host" {
             assert_eq!(n, 0, "the host kind runs no kernel");
+        } else if *kind == "elementwise" {
+            // one kernel per registered operator, however many there are
         } else {
             assert!(n > 0, "stage kind '{kind}' has no kernel");
         }
         println!("{kind}: {n} kernels");
     }
+}
+
+#[test]
+fn every_elementwise_operator_has_its_kernel_its_twin_and_its_name() {
+    use mixfarm::gpu::kernels::{of_kind, ELEMENTWISE};
+    let kernels: Vec<&str> = of_kind("elementwise").map(|k| k.name).collect();
+    let ops: Vec<&str> = ELEMENTWISE.iter().map(|op| op.name).collect();
+    assert_eq!(
+        kernels, ops,
+        "one kernel per elementwise operator, same names"
+    );
+    for k in of_kind("elementwise") {
+        assert_eq!(k.cpu_twin, format!("src/ops/{}/cpu.rs", k.name));
+        assert!(
+            k.source.contains(&format!("fn {}(", k.name)),
+            "{}: entry point named after the operator",
+            k.path
+        );
+    }
+    println!("elementwise operators: {ops:?}");
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

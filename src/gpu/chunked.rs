@@ -9,13 +9,15 @@
 
 use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
+use crate::engine::sources::Sources;
+use crate::engine::Job;
 use crate::error::Error;
 use crate::gpu::conv_stream::{Lane, Out, RunKernels, NB};
+use crate::gpu::elementwise_ops::{index_of, ElementwiseJob};
+use crate::gpu::kernels::ELEMENTWISE;
 use crate::gpu::load::LoadJob;
 use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
-use crate::engine::sources::Sources;
-use crate::engine::Job;
 use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::convolve::BINS;
@@ -30,7 +32,7 @@ const C: usize = CHUNK_FRAMES;
 
 /// How one step of a song runs.
 pub(super) enum Exec {
-    /// its kind's kernel (load, gain, envelope, mix)
+    /// its kind's kernel (load, gain, envelope, mix, an elementwise operator's)
     Kernel,
     /// streaming convolution lanes on the GPU (then, for `HostBands`, the host finish)
     Conv(Vec<Lane>, Then),
@@ -101,7 +103,8 @@ impl Renderer {
                     Kind::Load { .. }
                     | Kind::Gain { .. }
                     | Kind::Envelope { .. }
-                    | Kind::Mix { .. } => Exec::Kernel,
+                    | Kind::Mix { .. }
+                    | Kind::Elementwise { .. } => Exec::Kernel,
                     Kind::Host { .. } => Exec::Host,
                     Kind::Convolve { buf, conv } => {
                         let ids: Option<Vec<usize>> =
@@ -267,6 +270,7 @@ impl Renderer {
                 let (mut loads, mut gains, mut envs, mut segs, mut mixes) =
                     (vec![], vec![], vec![], vec![], vec![]);
                 let (mut lanes, mut host) = (Vec::new(), Vec::new());
+                let mut ops: Vec<Vec<ElementwiseJob>> = vec![Vec::new(); ELEMENTWISE.len()];
                 for (si, s) in songs.iter().enumerate() {
                     let Some(step) = s.sched.steps.get(i) else {
                         continue;
@@ -326,6 +330,17 @@ impl Renderer {
                                     });
                                 }
                             }
+                            Kind::Elementwise { buf, op, params } => {
+                                for c in 0..PLAN_CHANNELS {
+                                    ops[index_of(op)].push(ElementwiseJob {
+                                        offset: s.chan(buf, c) as u32,
+                                        frames: C as u32,
+                                        channel: c as u32,
+                                        _pad: 0,
+                                        params,
+                                    });
+                                }
+                            }
                             Kind::Convolve { .. } | Kind::Host { .. } => host.push(si),
                         },
                         _ => {}
@@ -340,6 +355,8 @@ impl Renderer {
                     .encode(gpu, &mut enc, prof.as_deref_mut(), &envs, &segs, &audio)?;
                 self.mix
                     .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
+                self.elementwise
+                    .encode(gpu, &mut enc, prof.as_deref_mut(), &ops, &audio)?;
                 self.conv.encode_chunk(
                     gpu,
                     &mut enc,

@@ -80,6 +80,13 @@ pub(super) fn run_step(
             }
             (buf, x)
         }
+        (_, Kind::Elementwise { buf, op, params }) => {
+            let mut x = read(buf)?;
+            for (c, ch) in x.iter_mut().enumerate() {
+                (op.cpu)(&params, c, ch);
+            }
+            (buf, x)
+        }
         (_, Kind::Mix { dst, src, gain: g }) => {
             let (mut x, y) = (read(dst)?, read(src)?);
             for ((d, v), g) in x.iter_mut().zip(&y).zip(g) {

@@ -1,9 +1,12 @@
 //! The registry of GPU kernels: every `shaders/*.wgsl` file under its one name, with the
 //! stage kind it serves (`ops::kind::Kind::name`) and the CPU twin that does the same
-//! arithmetic. Operator and executor code takes its shader source from here
-//! (`tests/registry.rs` checks the registry against `shaders/`, that every kind with a
-//! kernel is served and every twin exists, and every `//!` header that names a shader or a
-//! spec file).
+//! arithmetic, and the registry of elementwise operators ([`ELEMENTWISE`]: one line each in
+//! [`elementwise_ops`], which also declares their `ops::<name>` modules). Operator and
+//! executor code takes its shader source from here (`tests/registry.rs` checks the registry
+//! against `shaders/`, that every kind with a kernel is served and every twin exists, and
+//! every `//!` header that names a shader or a spec file).
+
+use crate::ops::elementwise::ElementwiseOp;
 
 /// One kernel file.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +26,7 @@ pub struct KernelFile {
 }
 
 macro_rules! kernel {
-    ($name:literal, $kind:literal, $twin:literal, $serves:literal) => {
+    ($name:expr, $kind:expr, $twin:expr, $serves:literal) => {
         KernelFile {
             name: $name,
             path: concat!("shaders/", $name, ".wgsl"),
@@ -35,51 +38,79 @@ macro_rules! kernel {
     };
 }
 
-/// Every kernel, one line each.
-pub const KERNELS: &[KernelFile] = &[
-    kernel!(
-        "load",
-        "load",
-        "src/gpu/host.rs",
-        "a source chunk into a song buffer"
-    ),
-    kernel!(
-        "gain",
-        "gain",
-        "src/ops/gain/cpu.rs",
-        "a constant gain per channel (gain, trim)"
-    ),
-    kernel!(
-        "envelope",
-        "envelope",
-        "src/ops/envelope/cpu.rs",
-        "a piecewise-linear gain curve per channel"
-    ),
-    kernel!(
-        "mix",
-        "mix",
-        "src/ops/mix/cpu.rs",
-        "dst += gain · src (sends, bus sums)"
-    ),
-    kernel!(
-        "fft",
-        "convolve",
-        "src/ops/convolve/fft.rs",
-        "the batched Stockham real FFT, both directions"
-    ),
-    kernel!(
-        "convolve",
-        "convolve",
-        "src/ops/convolve/mac.rs",
-        "the partitioned multiply-accumulate over the delay line"
-    ),
-    kernel!(
-        "reverb_mix",
-        "convolve",
-        "src/ops/reverb/cpu.rs",
-        "the wet/dry sum after a reverb's convolution"
-    ),
-];
+/// The elementwise operators, one line each: `name: "what it computes";`. Each is the
+/// module `ops::<name>` (folder `src/ops/<name>/`, whose `mod.rs` holds its `OP`), the kernel
+/// `shaders/<name>.wgsl` and the CPU twin `src/ops/<name>/cpu.rs`. Calls `$then!` with the list.
+macro_rules! elementwise_ops {
+    ($then:path) => {
+        $then! {
+            polarity: "a polarity (phase) invert of the chosen channels";
+        }
+    };
+}
+pub(crate) use elementwise_ops;
+
+macro_rules! registry {
+    ($($op:ident: $serves:literal;)*) => {
+        /// Every kernel, one line each (the elementwise operators' last, from
+        /// [`elementwise_ops`]).
+        pub const KERNELS: &[KernelFile] = &[
+            kernel!(
+                "load",
+                "load",
+                "src/gpu/host.rs",
+                "a source chunk into a song buffer"
+            ),
+            kernel!(
+                "gain",
+                "gain",
+                "src/ops/gain/cpu.rs",
+                "a constant gain per channel (gain, trim)"
+            ),
+            kernel!(
+                "envelope",
+                "envelope",
+                "src/ops/envelope/cpu.rs",
+                "a piecewise-linear gain curve per channel"
+            ),
+            kernel!(
+                "mix",
+                "mix",
+                "src/ops/mix/cpu.rs",
+                "dst += gain · src (sends, bus sums)"
+            ),
+            kernel!(
+                "fft",
+                "convolve",
+                "src/ops/convolve/fft.rs",
+                "the batched Stockham real FFT, both directions"
+            ),
+            kernel!(
+                "convolve",
+                "convolve",
+                "src/ops/convolve/mac.rs",
+                "the partitioned multiply-accumulate over the delay line"
+            ),
+            kernel!(
+                "reverb_mix",
+                "convolve",
+                "src/ops/reverb/cpu.rs",
+                "the wet/dry sum after a reverb's convolution"
+            ),
+            $(kernel!(
+                stringify!($op),
+                "elementwise",
+                concat!("src/ops/", stringify!($op), "/cpu.rs"),
+                $serves
+            ),)*
+        ];
+
+        /// Every elementwise operator, in [`elementwise_ops`]'s order.
+        pub const ELEMENTWISE: &[&ElementwiseOp] = &[$(&crate::ops::$op::OP),*];
+    };
+}
+
+elementwise_ops!(registry);
 
 /// The kernels of the stage kind named `kind`.
 pub fn of_kind(kind: &str) -> impl Iterator<Item = &'static KernelFile> + '_ {

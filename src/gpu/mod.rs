@@ -1,12 +1,14 @@
 //! The GPU backend: a headless wgpu context ([`context`]), the batched FFT ([`fft`]), the
 //! optional timestamp [`profiler`] and the batched Plan executor ([`render`]: songs in time
 //! chunks, [`chunked`]; streaming convolution, [`conv_stream`]; host steps, [`host`]). Operator
-//! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`.
+//! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`, or,
+//! for the registered elementwise operators, in [`elementwise_ops`].
 
 pub mod chunked;
 pub mod context;
 pub mod conv_stream;
 pub mod elementwise;
+pub mod elementwise_ops;
 pub mod fft;
 pub mod host;
 pub mod kernels;

@@ -12,6 +12,7 @@
 
 use crate::error::Error;
 use crate::gpu::conv_stream::ConvStream;
+use crate::gpu::elementwise_ops::ElementwiseGpu;
 use crate::gpu::load::LoadGpu;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::EnvelopeGpu;
@@ -78,6 +79,7 @@ pub struct Renderer {
     pub(super) gain: GainGpu,
     pub(super) envelope: EnvelopeGpu,
     pub(super) mix: MixGpu,
+    pub(super) elementwise: ElementwiseGpu,
     pub(super) conv: ConvStream,
     /// GPU memory a batch may take (chunk buffers, sources, convolution state); `None`:
     /// four storage bindings' worth. A song always runs, alone if it passes the budget.
@@ -100,6 +102,7 @@ impl Renderer {
             gain: GainGpu::new(gpu)?,
             envelope: EnvelopeGpu::new(gpu)?,
             mix: MixGpu::new(gpu)?,
+            elementwise: ElementwiseGpu::new(gpu)?,
             conv: ConvStream::new(gpu)?,
             memory_budget_bytes: None,
             cpu_stages: CpuStages::from_env(),

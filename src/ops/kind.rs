@@ -5,6 +5,7 @@
 //! has none: its processor's CPU stream runs on the host, `ops::stream`).
 
 use super::convolve::Kernel;
+use super::elementwise::{ElementwiseOp, Params};
 use super::envelope::Envelope;
 use super::{eq, multiband, Processor};
 use crate::ops::crossover::Crossover;
@@ -50,6 +51,16 @@ pub enum Kind<'a> {
         /// what to convolve and what follows
         conv: Convolve<'a>,
     },
+    /// `buf[c] = op(params, c, buf[c])`, sample by sample: a registered elementwise operator
+    /// (`gpu::kernels::ELEMENTWISE`), stateless
+    Elementwise {
+        /// buffer
+        buf: BufId,
+        /// the operator (its kernel and CPU twin)
+        op: &'static ElementwiseOp,
+        /// its parameters
+        params: Params,
+    },
     /// a processor with no kernel yet: its CPU stream runs on the host
     Host {
         /// buffer processed in place
@@ -87,7 +98,15 @@ pub enum Then {
 }
 
 /// Every kind's name, in [`Kind::name`]'s order.
-pub const KIND_NAMES: &[&str] = &["load", "gain", "envelope", "mix", "convolve", "host"];
+pub const KIND_NAMES: &[&str] = &[
+    "load",
+    "gain",
+    "envelope",
+    "mix",
+    "convolve",
+    "elementwise",
+    "host",
+];
 
 impl Kind<'_> {
     /// The kind's name (the registry's key, `gpu::kernels::KERNELS`).
@@ -98,6 +117,7 @@ impl Kind<'_> {
             Kind::Envelope { .. } => "envelope",
             Kind::Mix { .. } => "mix",
             Kind::Convolve { .. } => "convolve",
+            Kind::Elementwise { .. } => "elementwise",
             Kind::Host { .. } => "host",
         }
     }
@@ -168,6 +188,11 @@ impl Processor {
                     .collect(),
                 Then::HostBands,
             ),
+            Processor::Elementwise(e) => Kind::Elementwise {
+                buf,
+                op: e.op,
+                params: e.params,
+            },
             _ => Kind::Host { buf },
         }
     }

@@ -4,13 +4,15 @@
 //!
 //! Mixing primitives ([`gain`], [`envelope`], [`mix`]) are Plan stages of their own.
 //! Insert processors (what a track, bus or master chain lists) are [`InsertSpec`]s in scene
-//! files and become prepared [`Processor`]s in the Plan.
+//! files and become prepared [`Processor`]s in the Plan. [`elementwise`] operators are
+//! declared by their registry line (`gpu::kernels`), not here.
 
 pub mod chorus;
 pub mod compressor;
 pub mod convolve;
 pub mod crossover;
 pub mod delay;
+pub mod elementwise;
 pub mod envelope;
 pub mod eq;
 pub mod gain;
@@ -24,9 +26,16 @@ pub mod reverb;
 pub mod stream;
 pub mod width;
 
+macro_rules! declare_modules {
+    ($($op:ident: $serves:literal;)*) => {
+        $(pub mod $op;)*
+    };
+}
+crate::gpu::kernels::elementwise_ops!(declare_modules);
+
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
@@ -47,9 +56,10 @@ pub struct PrepareCtx<'a> {
     pub load_audio: LoadAudio<'a>,
 }
 
-/// One insert in a chain, as written in a scene file (`type = "…"` picks the processor).
+/// One insert in a chain, as written in a scene file (`type = "…"` picks the processor: one
+/// of these variants, or a registered elementwise operator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", tag = "type", rename_all = "snake_case")]
 pub enum InsertSpec {
     /// A plain level change (a mixer's trim / utility plug-in).
     Trim(TrimSpec),
@@ -69,6 +79,44 @@ pub enum InsertSpec {
     Reverb(reverb::ReverbSpec),
     /// Stereo width (mid/side) and bass mono.
     Width(width::WidthSpec),
+    /// A registered elementwise operator ([`elementwise::find`]), read by [`InsertSpec`]'s
+    /// `Deserialize`.
+    #[serde(skip)]
+    Elementwise(elementwise::Spec),
+}
+
+impl<'de> Deserialize<'de> for InsertSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<InsertSpec, D::Error> {
+        use serde::de::Error as _;
+        let table = toml::Table::deserialize(d)?;
+        let ty = table.get("type").and_then(toml::Value::as_str);
+        if let Some(op) = ty.and_then(elementwise::find) {
+            return elementwise::Spec::new(op, table)
+                .map(InsertSpec::Elementwise)
+                .map_err(D::Error::custom);
+        }
+        InsertSpec::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let m = e.message();
+            if m.starts_with("unknown variant") {
+                let ops: Vec<String> = elementwise::names().map(|n| format!("`{n}`")).collect();
+                D::Error::custom(format!(
+                    "{m}, or an elementwise operator: {}",
+                    ops.join(", ")
+                ))
+            } else {
+                D::Error::custom(m)
+            }
+        })
+    }
+}
+
+impl Serialize for InsertSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            InsertSpec::Elementwise(e) => e.serialize(s),
+            other => InsertSpec::serialize(other, s),
+        }
+    }
 }
 
 /// `type = "trim"`: a level change in dB.
@@ -103,6 +151,8 @@ pub enum Processor {
     Reverb(reverb::Reverb),
     /// stereo width
     Width(width::Width),
+    /// a registered elementwise operator
+    Elementwise(elementwise::Elementwise),
 }
 
 impl InsertSpec {
@@ -118,6 +168,7 @@ impl InsertSpec {
             InsertSpec::Eq(_) => None,
             InsertSpec::Reverb(_) => None,
             InsertSpec::Width(_) => None,
+            InsertSpec::Elementwise(_) => None,
         }
     }
 
@@ -135,6 +186,7 @@ impl InsertSpec {
             InsertSpec::Eq(_) => 0.0,
             InsertSpec::Reverb(s) => s.tail_seconds_bound(),
             InsertSpec::Width(_) => 0.0,
+            InsertSpec::Elementwise(_) => 0.0,
         }
     }
 
@@ -158,6 +210,7 @@ impl InsertSpec {
                 s.prepare(f64::from(ctx.sample_rate))
                     .map_err(|m| Error::scene(ctx.scene_dir, m))?,
             ),
+            InsertSpec::Elementwise(s) => Processor::Elementwise(s.prepare()),
         })
     }
 }
@@ -175,6 +228,7 @@ impl Processor {
             Processor::Eq(_) => "eq",
             Processor::Reverb(_) => "reverb",
             Processor::Width(_) => "width",
+            Processor::Elementwise(e) => e.op.name,
         }
     }
 
@@ -212,6 +266,7 @@ impl Processor {
             Processor::Eq(eq) => eq::cpu::process(eq, channels),
             Processor::Reverb(r) => reverb::cpu::process(r, channels),
             Processor::Width(w) => width::cpu::process(w, channels),
+            Processor::Elementwise(e) => e.process(channels),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::plan::Planar;
 /// lookahead, convolution history).
 #[derive(Debug, Clone)]
 pub enum ProcStream {
-    /// stateless (trim)
+    /// stateless (trim, elementwise operators)
     None,
     /// compressor detector and ballistics
     Compressor(compressor::cpu::Stream),
@@ -34,7 +34,7 @@ impl Processor {
     /// Frames by which this processor's streamed output lags its input.
     pub fn latency_frames(&self) -> usize {
         match self {
-            Processor::Trim { .. } => 0,
+            Processor::Trim { .. } | Processor::Elementwise(_) => 0,
             Processor::Compressor(c) => compressor::cpu::latency_frames(&c.params),
             Processor::Limiter(l) => limiter::cpu::latency_frames(l),
             Processor::Delay(d) => delay::cpu::latency_frames(&d.params),
@@ -51,7 +51,7 @@ impl Processor {
     /// its compressors that much later; for the others silence before the song is rest).
     pub fn stream(&self, channels: usize, lag: usize) -> ProcStream {
         match self {
-            Processor::Trim { .. } => ProcStream::None,
+            Processor::Trim { .. } | Processor::Elementwise(_) => ProcStream::None,
             Processor::Compressor(c) => {
                 ProcStream::Compressor(compressor::cpu::Stream::new(&c.params, channels))
             }
@@ -106,6 +106,7 @@ impl Processor {
                     gain::cpu::apply(ch, *g);
                 }
             }
+            (Processor::Elementwise(e), _) => e.process(x),
             (Processor::Compressor(c), ProcStream::Compressor(s)) => {
                 compressor::cpu::process_chunk(&c.params, s, x, key)
             }
