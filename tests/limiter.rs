@@ -1,17 +1,17 @@
-//! True-peak limiter: output true peak measured by ebur128 (TRUE_PEAK mode, the BS.1770
-//! meter) stays ≤ ceiling on stress signals; naive f64 oracle of the gain pipeline ⇄ CPU;
+//! True-peak limiter: output true peak by the f64 reconstruction oracle
+//! (`tests/common/true_peak_oracle.rs`) stays ≤ ceiling on stress signals; naive f64 oracle of the gain pipeline ⇄ CPU;
 //! inter-sample-peak detection; transparency below the ceiling; silence; tiny inputs.
 
 mod common;
 
 use common::*;
-use ebur128::{EbuR128, Mode};
 use mixfarm::ops::limiter::{self, cpu, Limiter};
+use mixfarm::ops::oversample;
 use mixfarm::ops::Processor;
 
 const FS: u32 = 48_000;
 const TAU: f64 = std::f64::consts::TAU;
-/// Allowed true-peak excess over the ceiling, dB: none (the meter's f64 result is compared
+/// Allowed true-peak excess over the ceiling, dB: none (the oracle's f64 result is compared
 /// directly; the limiter's own margin is `limiter::SAFETY_MARGIN_DB`).
 const TP_EXCESS_DB: f64 = 0.0;
 /// Sample-wise oracle bound (full scale): f32 detector/gain arithmetic and rare one-step
@@ -20,12 +20,7 @@ const TP_EXCESS_DB: f64 = 0.0;
 const ORACLE_TOL: f64 = 5e-6;
 
 fn true_peak_dbtp(ch: &[Vec<f32>]) -> f64 {
-    let mut m = EbuR128::new(ch.len() as u32, FS, Mode::TRUE_PEAK).expect("meter");
-    let planes: Vec<&[f32]> = ch.iter().map(|c| c.as_slice()).collect();
-    m.add_frames_planar_f32(&planes).expect("frames");
-    (0..ch.len())
-        .map(|c| db(m.true_peak(c as u32).expect("tp")))
-        .fold(f64::NEG_INFINITY, f64::max)
+    common::true_peak_oracle::true_peak_dbtp(ch)
 }
 
 fn sine(frames: usize, hz: f64, amp: f64, phase: f64) -> Vec<f64> {
@@ -165,8 +160,8 @@ fn transparent_below_ceiling_and_silence() {
 /// Naive f64 limiter: direct-form interpolation with the f64 design, exact log2, the same
 /// floor() quantisation, naive window min and window sum, one-pole release, exact exp2.
 fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<Vec<f64>>, f64) {
-    let taps = limiter::design_phases();
-    let k = limiter::TAPS_PER_PHASE as isize;
+    let taps = oversample::design();
+    let k = oversample::TAPS as isize;
     let frames = x[0].len();
     let at = |c: &Vec<f64>, i: isize| {
         if i >= 0 && (i as usize) < frames {
@@ -191,9 +186,21 @@ fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<
         })
         .collect();
     let target = (ceiling - limiter::SAFETY_MARGIN_DB) / 20.0 * 10f64.log2();
+    // e[−1]: the reconstruction between the silence before the song and its first frame
+    let e_before: f64 = x
+        .iter()
+        .flat_map(|c| {
+            taps.chunks(k as usize).map(move |ph| {
+                (0..k)
+                    .map(|j| ph[j as usize] * at(c, j - k / 2))
+                    .sum::<f64>()
+                    .abs()
+            })
+        })
+        .fold(0.0, f64::max);
     let q: Vec<f64> = (0..frames)
         .map(|n| {
-            let peak = if n > 0 { e[n].max(e[n - 1]) } else { e[n] };
+            let peak = if n > 0 { e[n].max(e[n - 1]) } else { e[n].max(e_before) };
             let r = (target - peak.max(1e-300).log2()).clamp(-limiter::MAX_REDUCTION_L2, 0.0);
             (r * limiter::Q_PER_L2).floor()
         })
@@ -258,25 +265,21 @@ fn matches_f64_oracle() {
 
 #[test]
 fn taps_interpolate_bandlimited_signals() {
-    // the Kaiser branches reconstruct a 10 kHz sine between samples to better than 0.05 dB;
-    // the meter branches (Hann, 12 taps) to better than 0.2 dB
-    let taps = limiter::design_phases();
-    let k = limiter::TAPS_PER_PHASE;
-    let w = TAU * 10_000.0 / FS as f64;
-    let mut worst = [0.0f64; 2];
-    for (b, ph) in taps.chunks(k).enumerate() {
-        let f = (b % 3 + 1) as f64 / 4.0;
+    // every phase reconstructs a 0.4·fs sine between samples to better than 0.01 dB
+    let taps = oversample::design();
+    let k = oversample::TAPS;
+    let w = std::f64::consts::TAU * 0.4;
+    let mut worst = 0.0f64;
+    for (p, ph) in taps.chunks(k).enumerate() {
+        let f = (p + 1) as f64 / oversample::FACTOR as f64;
         let y: f64 = (0..k)
             .map(|j| ph[j] * (w * (100.0 + j as f64 - (k / 2) as f64 + 1.0)).sin())
             .sum();
         let want = (w * (100.0 + f)).sin();
-        worst[b / 3] = worst[b / 3].max((y - want).abs());
+        worst = worst.max((y - want).abs());
     }
-    eprintln!(
-        "10 kHz interpolation max error: Kaiser {:.2e}, meter {:.2e}",
-        worst[0], worst[1]
-    );
-    assert!(worst[0] < 0.006 && worst[1] < 0.025);
-    assert_eq!(taps.len(), limiter::PHASES * k);
+    eprintln!("0.4·fs interpolation max error {worst:.2e}");
+    assert!(worst < 1e-3);
+    assert_eq!(taps.len(), oversample::PHASES * k);
     let _ = cpu::LimiterReport::default();
 }

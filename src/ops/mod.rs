@@ -18,6 +18,7 @@ pub mod limiter;
 pub mod loglin;
 pub mod match_eq;
 pub mod mix;
+pub mod oversample;
 pub mod multiband;
 pub mod reverb;
 pub mod stream;
