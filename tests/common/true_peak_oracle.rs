@@ -120,3 +120,26 @@ pub fn true_peak_dbtp(channels: &[Vec<f32>]) -> f64 {
         .fold(0.0f64, f64::max);
     20.0 * peak.log10()
 }
+
+/// `x` with every component above `frac`·fs removed (FFT brick-wall over the whole signal),
+/// as a resampler or converter leaves programme material.
+pub fn band_limit(x: &[f64], frac: f64) -> Vec<f64> {
+    let n = x.len();
+    let mut planner = RealFftPlanner::<f64>::new();
+    let fwd = planner.plan_fft_forward(n);
+    let inv = planner.plan_fft_inverse(n);
+    let mut buf = x.to_vec();
+    let mut spec = fwd.make_output_vec();
+    fwd.process(&mut buf, &mut spec).expect("fft");
+    let cut = (frac * n as f64) as usize;
+    for (k, s) in spec.iter_mut().enumerate() {
+        if k > cut {
+            *s = Complex::new(0.0, 0.0);
+        } else {
+            *s /= n as f64;
+        }
+    }
+    let mut out = inv.make_output_vec();
+    inv.process(&mut spec, &mut out).expect("ifft");
+    out
+}

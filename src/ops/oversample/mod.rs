@@ -19,11 +19,11 @@ pub mod cpu;
 /// Oversampling factor.
 pub const FACTOR: usize = 16;
 /// FIR taps per interpolated phase.
-pub const TAPS: usize = 32;
+pub const TAPS: usize = 64;
 /// Interpolated phases per input frame (`FACTOR − 1`; phase 0 is the sample itself).
 pub const PHASES: usize = FACTOR - 1;
 /// Kaiser window β of the design.
-pub const KAISER_BETA: f64 = 8.0;
+pub const KAISER_BETA: f64 = 6.0;
 
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
