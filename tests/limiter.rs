@@ -157,47 +157,55 @@ fn transparent_below_ceiling_and_silence() {
     proc.process_cpu(&mut none, FS, None);
 }
 
-/// Naive f64 limiter: direct-form interpolation with the f64 design, exact log2, the same
-/// floor() quantisation, naive window min and window sum, one-pole release, exact exp2.
-fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<Vec<f64>>, f64) {
+/// The detector's `e[t]` for frames `−1 … frames − 1` (index `t + 1`) in f64 by the
+/// definition of `ops::oversample`: the 2× sequence `u` (samples and half points from the
+/// f64 2× taps), then the 8× phases over `u`; the largest |point| over channels.
+fn detector_f64(x: &[Vec<f64>]) -> Vec<f64> {
     let taps = oversample::design();
-    let k = oversample::TAPS as isize;
-    let frames = x[0].len();
-    let at = |c: &Vec<f64>, i: isize| {
-        if i >= 0 && (i as usize) < frames {
-            c[i as usize]
-        } else {
-            0.0
-        }
-    };
-    let e: Vec<f64> = (0..frames)
-        .map(|n| {
-            let mut m = 0.0f64;
-            for c in x {
-                m = m.max(c[n].abs());
-                for ph in taps.chunks(k as usize) {
-                    let y: f64 = (0..k)
-                        .map(|j| ph[j as usize] * at(c, n as isize + j - k / 2 + 1))
+    let (ht, ft) = (oversample::HALF_TAPS as isize, oversample::FINE_TAPS as isize);
+    let (half, fine) = taps.split_at(ht as usize);
+    let frames = x[0].len() as isize;
+    let mut e = vec![0.0f64; frames as usize + 1];
+    for c in x {
+        let at = |i: isize| if i >= 0 && i < frames { c[i as usize] } else { 0.0 };
+        // u[s + off] for 2× positions s ∈ [−2·ft − 2, 2·frames + 2·ft)
+        let off = 2 * ft + 2;
+        let u: Vec<f64> = (-off..2 * frames + 2 * ft)
+            .map(|s| {
+                let t = s.div_euclid(2);
+                if s.rem_euclid(2) == 0 {
+                    at(t)
+                } else {
+                    (0..ht).map(|j| half[j as usize] * at(t + j - ht / 2 + 1)).sum()
+                }
+            })
+            .collect();
+        for t in -1..frames {
+            let mut m = e[(t + 1) as usize];
+            for s in [2 * t, 2 * t + 1] {
+                m = m.max(u[(s + off) as usize].abs());
+                for ph in fine.chunks(ft as usize) {
+                    let v: f64 = (0..ft)
+                        .map(|j| ph[j as usize] * u[(s + j - ft / 2 + 1 + off) as usize])
                         .sum();
-                    m = m.max(y.abs());
+                    m = m.max(v.abs());
                 }
             }
-            m
-        })
-        .collect();
-    let target = (ceiling - limiter::SAFETY_MARGIN_DB) / 20.0 * 10f64.log2();
+            e[(t + 1) as usize] = m;
+        }
+    }
+    e
+}
+
+/// Naive f64 limiter: the detector in f64 ([`detector_f64`]), exact log2, the same
+/// floor() quantisation, naive window min and window sum, one-pole release, exact exp2.
+fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<Vec<f64>>, f64) {
+    let frames = x[0].len();
+    let e_all = detector_f64(x);
     // e[−1]: the reconstruction between the silence before the song and its first frame
-    let e_before: f64 = x
-        .iter()
-        .flat_map(|c| {
-            taps.chunks(k as usize).map(move |ph| {
-                (0..k)
-                    .map(|j| ph[j as usize] * at(c, j - k / 2))
-                    .sum::<f64>()
-                    .abs()
-            })
-        })
-        .fold(0.0, f64::max);
+    let e_before = e_all[0];
+    let e = &e_all[1..];
+    let target = (ceiling - limiter::SAFETY_MARGIN_DB) / 20.0 * 10f64.log2();
     let q: Vec<f64> = (0..frames)
         .map(|n| {
             let peak = if n > 0 { e[n].max(e[n - 1]) } else { e[n].max(e_before) };
@@ -265,21 +273,25 @@ fn matches_f64_oracle() {
 
 #[test]
 fn taps_interpolate_bandlimited_signals() {
-    // every phase reconstructs a 0.4·fs sine between samples to better than 0.01 dB
+    // both stages reconstruct a 0.45·fs sine (the 8× stage a 0.225·fs one, what the 2×
+    // sequence holds) between samples to better than 0.001 of full scale
     let taps = oversample::design();
-    let k = oversample::TAPS;
-    let w = std::f64::consts::TAU * 0.4;
-    let mut worst = 0.0f64;
-    for (p, ph) in taps.chunks(k).enumerate() {
-        let f = (p + 1) as f64 / oversample::FACTOR as f64;
+    let (ht, ft) = (oversample::HALF_TAPS, oversample::FINE_TAPS);
+    let (half, fine) = taps.split_at(ht);
+    let err = |h: &[f64], k: usize, f: f64, w: f64| {
         let y: f64 = (0..k)
-            .map(|j| ph[j] * (w * (100.0 + j as f64 - (k / 2) as f64 + 1.0)).sin())
+            .map(|j| h[j] * (w * (300.0 + j as f64 - (k / 2) as f64 + 1.0)).sin())
             .sum();
-        let want = (w * (100.0 + f)).sin();
-        worst = worst.max((y - want).abs());
+        (y - (w * (300.0 + f)).sin()).abs()
+    };
+    let tau = std::f64::consts::TAU;
+    let mut worst = err(half, ht, 0.5, tau * 0.45);
+    for (q, ph) in fine.chunks(ft).enumerate() {
+        worst = worst.max(err(ph, ft, (q + 1) as f64 / 8.0, tau * 0.225));
     }
-    eprintln!("0.4·fs interpolation max error {worst:.2e}");
+    eprintln!("interpolation max error {worst:.2e}");
     assert!(worst < 1e-3);
-    assert_eq!(taps.len(), oversample::PHASES * k);
+    assert_eq!(taps.len(), ht + oversample::FINE_PHASES * ft);
+    assert_eq!(oversample::FACTOR, 2 * (oversample::FINE_PHASES + 1));
     let _ = cpu::LimiterReport::default();
 }

@@ -1,7 +1,7 @@
 //! CPU reference of the limiter (the WGSL twin does not exist yet),
 //! in streaming form. [`process_chunk`] runs the steps of [`super`] causally on the next
 //! frames of a song, the state carried in a [`Stream`]; its output lags the input by
-//! [`latency_frames`] = `L + TAPS_PER_PHASE/2` (lookahead of the gain pipeline plus that of
+//! [`latency_frames`] = `L + SPAN/2` (lookahead of the gain pipeline plus that of
 //! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
 //! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
 //! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2};
 use crate::ops::oversample::cpu::{peak_block, BLOCK_FRAMES};
-use crate::ops::oversample::TAPS as TAPS_PER_PHASE;
+use crate::ops::oversample::SPAN;
 use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
 
 
@@ -57,7 +57,7 @@ impl Stream {
     /// Fresh state (silence before the song) for `channels` channels.
     pub fn new(lim: &Limiter, channels: usize) -> Stream {
         let l = lim.params.lookahead_frames as usize;
-        let hist = latency_frames(lim).max(TAPS_PER_PHASE - 1);
+        let hist = latency_frames(lim).max(SPAN - 1);
         let cap = hist + BLOCK_FRAMES.max(hist);
         Stream {
             line: vec![vec![0.0; cap]; channels],
@@ -90,11 +90,11 @@ impl Stream {
     }
 }
 
-/// Frames by which the streamed output lags the input: `L + TAPS_PER_PHASE/2` (the gain of
+/// Frames by which the streamed output lags the input: `L + SPAN/2` (the gain of
 /// frame `n` needs the required gain up to `n + L`, whose detector reads up to
 /// `x[n + L + K/2]`).
 pub fn latency_frames(lim: &Limiter) -> usize {
-    lim.params.lookahead_frames as usize + TAPS_PER_PHASE / 2
+    lim.params.lookahead_frames as usize + SPAN / 2
 }
 
 /// Limits the next chunk in place: `x` holds the next frames of every channel (all the same
@@ -108,7 +108,7 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
     }
     assert_eq!(x.len(), st.line.len(), "limiter stream: channel count");
     let p = &lim.params;
-    let k = TAPS_PER_PHASE;
+    let k = SPAN;
     let lat = latency_frames(lim);
     let q_scale = Q_PER_L2 as f32;
     let floor_l2 = -(MAX_REDUCTION_L2 as f32);

@@ -3,27 +3,44 @@
 //! ([`crate::loudness::measure`], hence `analyze`, reports, sidecars and logs), so the
 //! limiter sees exactly what the meters report. CPU twin in [`cpu`]; no WGSL kernel yet.
 //!
-//! The interpolator reconstructs `x̂(n + p/F)`, `p = 1 … F−1`, `F` = [`FACTOR`], from
-//! [`TAPS`] input samples around `n` (tap `j` weights `x[n + j − TAPS/2 + 1]`): a Kaiser-
-//! windowed sinc designed on the host in f64 ([`design`]) and rounded to f32 once. Per phase
-//! the taps are summed in index order as plain `acc = acc + h·x` in f32 (no fused
-//! multiply-add): a kernel that sums in the same order is bit-identical.
+//! Two stages, both Kaiser-windowed sincs designed on the host in f64 ([`design`]) and
+//! rounded to f32 once:
+//! 1. **2×**: the half-sample point `x̂(t + ½)` from [`HALF_TAPS`] samples (tap `j` weights
+//!    `x[t + j − HALF_TAPS/2 + 1]`); flat to 0.49·fs (±0.005 dB), so content up to there is
+//!    reconstructed;
+//! 2. **8× more**: on that 2× sequence `u` (whose content now fills only half its band),
+//!    the points `s + q/8`, `q = 1 … 7`, from [`FINE_TAPS`] values of `u` (tap `j` weights
+//!    `u[s + j − FINE_TAPS/2 + 1]`).
 //!
-//! What it misses against an ideal reconstruction (measured by the f64 oracle in
-//! `tests/true_peak.rs`): the peak between two points of the `F`× grid (≤ 1 − cos(π/2F) of
-//! a sine at Nyquist, 0.04 dB at F = 16) and the filter's roll-off in the top few percent of
-//! the band (content within `~1.5·fs/TAPS` of Nyquist is under-read).
+//! Frame `t`'s peak is the largest of the 16 points `t + p/16` (`p = 0 … 15`); it reads the
+//! input from `t − REACH + 1` to `t + REACH` ([`REACH`]). Taps are summed in index order as
+//! plain `acc = acc + h·x` in f32 (no fused multiply-add): a kernel that sums in the same
+//! order is bit-identical.
+//!
+//! What it misses against an ideal reconstruction (the f64 oracle of `tests/true_peak.rs`):
+//! the peak between two points of the 16× grid (≤ 1 − cos(π/32) of a sine at Nyquist,
+//! 0.04 dB) and content in the top 1 % of the band (above 0.49·fs it is read low, by up to
+//! ~0.7 dB at 0.495·fs).
 
 pub mod cpu;
 
-/// Oversampling factor.
+/// Oversampling factor (2 × 8).
 pub const FACTOR: usize = 16;
-/// FIR taps per interpolated phase.
-pub const TAPS: usize = 64;
-/// Interpolated phases per input frame (`FACTOR − 1`; phase 0 is the sample itself).
-pub const PHASES: usize = FACTOR - 1;
-/// Kaiser window β of the design.
-pub const KAISER_BETA: f64 = 6.0;
+/// Taps of the 2× (half-sample) stage.
+pub const HALF_TAPS: usize = 256;
+/// Taps per phase of the 8× stage (on the 2× sequence).
+pub const FINE_TAPS: usize = 16;
+/// Phases of the 8× stage (`q/8`, `q = 1 … 7`).
+pub const FINE_PHASES: usize = 7;
+/// Frames the detector reads after a frame (and `REACH − 1` before):
+/// `HALF_TAPS/2 + FINE_TAPS/4`.
+pub const REACH: usize = HALF_TAPS / 2 + FINE_TAPS / 4;
+/// Length of the input window one frame's peak reads (`2·REACH`).
+pub const SPAN: usize = 2 * REACH;
+/// Kaiser window β of the 2× stage.
+pub const HALF_BETA: f64 = 6.0;
+/// Kaiser window β of the 8× stage.
+pub const FINE_BETA: f64 = 8.0;
 
 fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
@@ -43,24 +60,27 @@ fn sinc(t: f64) -> f64 {
     }
 }
 
-/// The interpolator in f64, `[phase][tap]` ([`PHASES`] × [`TAPS`]): phase `p − 1` gives the
-/// point `n + p/F`; tap `j` weights `x[n + j − TAPS/2 + 1]` with
-/// `h = sinc(t)·I0(β√(1 − (t/(TAPS/2))²))/I0(β)`, `t = j − TAPS/2 + 1 − p/F`, each phase
-/// normalised to unity DC gain.
+/// Kaiser-windowed sinc for the point `f` (0 < f < 1) after tap `k/2 − 1`, `k` taps
+/// (`h_j = sinc(t)·I0(β√(1 − (t/(k/2))²))/I0(β)`, `t = j − k/2 + 1 − f`), unity DC gain.
+fn windowed_sinc(k: usize, beta: f64, f: f64) -> Vec<f64> {
+    let half = k as f64 / 2.0;
+    let h: Vec<f64> = (0..k)
+        .map(|j| {
+            let t = j as f64 - half + 1.0 - f;
+            let r = (t / half).clamp(-1.0, 1.0);
+            sinc(t) * bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
+        })
+        .collect();
+    let dc: f64 = h.iter().sum();
+    h.iter().map(|v| v / dc).collect()
+}
+
+/// The interpolator in f64: the 2× stage ([`HALF_TAPS`] taps for `f = ½`), then the
+/// [`FINE_PHASES`] phases `q/8` of the 8× stage ([`FINE_TAPS`] each).
 pub fn design() -> Vec<f64> {
-    let half = TAPS as f64 / 2.0;
-    let mut taps = Vec::with_capacity(PHASES * TAPS);
-    for p in 1..FACTOR {
-        let f = p as f64 / FACTOR as f64;
-        let phase: Vec<f64> = (0..TAPS)
-            .map(|j| {
-                let t = j as f64 - half + 1.0 - f;
-                let r = (t / half).clamp(-1.0, 1.0);
-                sinc(t) * bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt()) / bessel_i0(KAISER_BETA)
-            })
-            .collect();
-        let dc: f64 = phase.iter().sum();
-        taps.extend(phase.iter().map(|h| h / dc));
+    let mut taps = windowed_sinc(HALF_TAPS, HALF_BETA, 0.5);
+    for q in 1..=FINE_PHASES {
+        taps.extend(windowed_sinc(FINE_TAPS, FINE_BETA, q as f64 / 8.0));
     }
     taps
 }
@@ -68,7 +88,7 @@ pub fn design() -> Vec<f64> {
 /// The interpolator as both backends use it: [`design`] rounded to f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Oversampler {
-    /// `[phase][tap]`, [`PHASES`] × [`TAPS`]
+    /// [`design`]'s layout: the 2× stage, then `[phase][tap]` of the 8× stage
     pub taps: Vec<f32>,
 }
 
