@@ -46,6 +46,10 @@ enum Command {
         /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
         #[arg(long)]
         shards: Option<usize>,
+        /// most limiter gain reduction a song may need, dB; past it (or more than 0.1 LU off
+        /// its target) the song is written but flagged with a warning
+        #[arg(long, default_value_t = crate::engine::DEFAULT_MAX_REDUCTION_DB)]
+        max_reduction: f64,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -146,6 +150,7 @@ pub fn run() -> ExitCode {
             report,
             shard,
             shards,
+            max_reduction,
         } => {
             let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
             match crate::master::shard::resolve(shard.as_deref(), shards, &env) {
@@ -155,7 +160,7 @@ pub fn run() -> ExitCode {
                         eprintln!("shard {s}: {} of {} scene files", mine.len(), scenes.len());
                     }
                     let tag = s.map(|s| (s.to_string(), hash));
-                    render_cmd(&mine, out, backend, jobs, report, tag)
+                    render_cmd(&mine, out, backend, jobs, report, tag, max_reduction)
                 }
                 Err(m) => {
                     eprintln!("error: {m}");
@@ -214,6 +219,7 @@ fn render_cmd(
     jobs: Option<usize>,
     report_path: Option<PathBuf>,
     shard: Option<(String, String)>,
+    max_reduction_db: f64,
 ) -> ExitCode {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
@@ -226,11 +232,16 @@ fn render_cmd(
         }
     };
     let bar = crate::engine::progress::Progress::new(None);
+    if !(max_reduction_db.is_finite() && max_reduction_db >= 0.0) {
+        eprintln!("error: --max-reduction must be ≥ 0 dB, got {max_reduction_db}");
+        return ExitCode::from(2);
+    }
     let on_done = |r: &SongReport| bar.song(&song_line(r), r.error.is_some());
     let opts = RenderOptions {
         out_dir: out,
         backend,
         on_song_done: Some(&on_done),
+        max_reduction_db,
     };
     crate::engine::stop::stop_on_signals();
     let mut report = pool.install(|| render::render_batch(scenes, &opts));
@@ -251,9 +262,10 @@ fn render_cmd(
         .map(|s| s.duration_s)
         .fold(0.0, |a, b| a + b);
     eprintln!(
-        "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
+        "{} songs: {} ok, {} with warnings, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
         report.songs.len(),
-        report.ok(),
+        report.ok() - report.warned(),
+        report.warned(),
         report.failed(),
         audio_s,
         report.wall_s,
@@ -288,8 +300,13 @@ fn song_line(r: &SongReport) -> String {
                 .output_loudness
                 .map_or(f64::NEG_INFINITY, |l| l.true_peak_dbtp);
             let gain = r.normalisation.map_or(0.0, |n| n.gain_db);
+            let status = if r.warnings.is_empty() {
+                "ok     ".to_string()
+            } else {
+                format!("WARNING {}:", r.warnings.join("; "))
+            };
             format!(
-                "ok      {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
+                "{status} {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
                 r.title,
                 out.display(),
                 r.duration_s,

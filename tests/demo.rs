@@ -54,6 +54,7 @@ fn demo_album_lands_on_target() {
             out_dir: dir.path().to_path_buf(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(

@@ -461,6 +461,7 @@ fn scene_renders_flac_with_its_metadata_as_tags() {
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 1, "{:#?}", r.songs);
@@ -484,6 +485,7 @@ fn scene_renders_flac_with_its_metadata_as_tags() {
             out_dir: out,
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     let e = format!("{:?}", r.songs[0].error);

@@ -89,6 +89,7 @@ fn gpu_render_matches_cpu_render() {
         out_dir: d.join(o),
         backend: b,
         on_song_done: None,
+        max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
     };
     let cpu = render_batch(&scenes, &opts("cpu", Backend::Cpu));
     let gpu = render_batch(&scenes, &opts("gpu", Backend::Gpu));
@@ -167,6 +168,7 @@ fn auto_never_uses_a_software_adapter() {
             out_dir: dir.path().join("o"),
             backend: Backend::Auto,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -206,6 +208,7 @@ fn a_bad_song_fails_alone_on_the_gpu_path() {
             out_dir: d.join("o"),
             backend: Backend::Gpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.backend, Backend::Gpu);

@@ -208,6 +208,7 @@ fn a_bad_stem_fails_only_its_song() {
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 1);

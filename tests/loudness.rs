@@ -60,6 +60,7 @@ fn normalisation_hits_the_target() {
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -90,6 +91,7 @@ fn the_ceiling_wins_over_the_target() {
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -120,6 +122,7 @@ fn the_same_render_twice_gives_identical_bytes() {
         out_dir: d.join(o),
         backend: Backend::Cpu,
         on_song_done: None,
+        max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
     };
     assert_eq!(
         render_batch(std::slice::from_ref(&scene), &opts("o1")).exit_code(),

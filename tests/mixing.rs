@@ -148,6 +148,7 @@ chain = [ { type = "trim", gain_db = -3.0 } ]
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(report.exit_code(), 0, "{:?}", report.songs[0].error);
@@ -235,6 +236,7 @@ file = "y.wav"
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);

@@ -125,6 +125,7 @@ fn album_defaults_apply_and_scene_errors_exit_2() {
             out_dir: out.clone(),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 2, "{:#?}", r.songs);
@@ -147,6 +148,7 @@ fn two_songs_writing_one_file_is_an_error() {
             out_dir: d.join("out"),
             backend: Backend::Cpu,
             on_song_done: None,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 1);

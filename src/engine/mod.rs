@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod closing;
 pub mod cpu;
+pub mod outcome;
 pub mod output;
 pub mod progress;
 pub mod schedule;
@@ -15,6 +16,7 @@ pub mod stop;
 
 pub use backend::{Backend, Executor, Job};
 pub use closing::{close, Closed, Fades, Member, Outcome, DEFAULT_CEILING_DBTP};
+pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};
 
 /// Process exit code of a run, the same for every command: `2` usage or scene error (or
 /// `--backend gpu` without an adapter), `75` retryable (GPU lost, out of memory, stopped by

@@ -302,7 +302,7 @@ fn master_delivery(
                     Ok((
                         song,
                         format!(
-                            "track: song brought to {target:.1} LUFS on its own (target from {})",
+                            "track: song gained toward {target:.1} LUFS on its own (target from {})",
                             d.target_from
                         ),
                     ))
@@ -454,6 +454,7 @@ fn finish(
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
+    r.check_outcome(job.max_reduction_db);
     r.seconds = prep.seconds + share_s + t0.elapsed().as_secs_f64();
     let side = dir.join(format!("{}.json", t.output_stem));
     if let Err(e) = r.write_json(&side) {

@@ -5,7 +5,12 @@ use std::f64::consts::{PI, TAU};
 
 /// A sine `freq_hz` made of segments `(peak level dBFS, seconds)` (level −∞: silence), the
 /// phase running on across segment boundaries, starting at `phase_deg`.
-pub fn sine_segments(freq_hz: f64, segments: &[(f64, f64)], phase_deg: f64, rate_hz: u32) -> Vec<f32> {
+pub fn sine_segments(
+    freq_hz: f64,
+    segments: &[(f64, f64)],
+    phase_deg: f64,
+    rate_hz: u32,
+) -> Vec<f32> {
     let mut out = Vec::new();
     for &(level_dbfs, seconds) in segments {
         let amp = 10f64.powf(level_dbfs / 20.0);
