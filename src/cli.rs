@@ -353,8 +353,15 @@ fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
                         println!("  phase correlation    {c:+.3}");
                     }
                     println!(
-                        "  duration             {:.3} s, {} Hz, {} ch",
-                        a.duration_s, a.sample_rate, a.channels
+                        "  duration             {:.3} s, {} Hz, {} ch{}",
+                        a.duration_s,
+                        a.sample_rate,
+                        a.channels,
+                        if a.channels == 1 {
+                            " (loudness as dual-mono, as ffmpeg ebur128=dualmono=true)"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 all.push(serde_json::json!({ "file": f, "analysis": a }));
