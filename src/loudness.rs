@@ -120,8 +120,10 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
     let m = meter(channels, sample_rate, Mode::I | Mode::LRA)?;
     let frames = channels.first().map_or(0, |c| c.len());
     let weights: Vec<f64> = m.channel_map().iter().map(|&c| weight(c)).collect();
-    let (momentary_max_lufs, short_term_max_lufs) =
-        window::maxima(channels, sample_rate, &weights);
+    let ((momentary_max_lufs, short_term_max_lufs), true_peak_dbtp) = rayon::join(
+        || window::maxima(channels, sample_rate, &weights),
+        || true_peak_dbtp(channels),
+    );
     let sp = channels
         .iter()
         .flatten()
@@ -135,7 +137,7 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
             .and_then(finite),
         momentary_max_lufs,
         short_term_max_lufs,
-        true_peak_dbtp: true_peak_dbtp(channels),
+        true_peak_dbtp,
         sample_peak_dbfs: 20.0 * f64::from(sp).log10(),
     })
 }

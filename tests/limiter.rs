@@ -162,12 +162,21 @@ fn transparent_below_ceiling_and_silence() {
 /// f64 2× taps), then the 8× phases over `u`; the largest |point| over channels.
 fn detector_f64(x: &[Vec<f64>]) -> Vec<f64> {
     let taps = oversample::design();
-    let (ht, ft) = (oversample::HALF_TAPS as isize, oversample::FINE_TAPS as isize);
+    let (ht, ft) = (
+        oversample::HALF_TAPS as isize,
+        oversample::FINE_TAPS as isize,
+    );
     let (half, fine) = taps.split_at(ht as usize);
     let frames = x[0].len() as isize;
     let mut e = vec![0.0f64; frames as usize + 1];
     for c in x {
-        let at = |i: isize| if i >= 0 && i < frames { c[i as usize] } else { 0.0 };
+        let at = |i: isize| {
+            if i >= 0 && i < frames {
+                c[i as usize]
+            } else {
+                0.0
+            }
+        };
         // u[s + off] for 2× positions s ∈ [−2·ft − 2, 2·frames + 2·ft)
         let off = 2 * ft + 2;
         let u: Vec<f64> = (-off..2 * frames + 2 * ft)
@@ -176,7 +185,9 @@ fn detector_f64(x: &[Vec<f64>]) -> Vec<f64> {
                 if s.rem_euclid(2) == 0 {
                     at(t)
                 } else {
-                    (0..ht).map(|j| half[j as usize] * at(t + j - ht / 2 + 1)).sum()
+                    (0..ht)
+                        .map(|j| half[j as usize] * at(t + j - ht / 2 + 1))
+                        .sum()
                 }
             })
             .collect();
@@ -208,7 +219,11 @@ fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<
     let target = (ceiling - limiter::SAFETY_MARGIN_DB) / 20.0 * 10f64.log2();
     let q: Vec<f64> = (0..frames)
         .map(|n| {
-            let peak = if n > 0 { e[n].max(e[n - 1]) } else { e[n].max(e_before) };
+            let peak = if n > 0 {
+                e[n].max(e[n - 1])
+            } else {
+                e[n].max(e_before)
+            };
             let r = (target - peak.max(1e-300).log2()).clamp(-limiter::MAX_REDUCTION_L2, 0.0);
             (r * limiter::Q_PER_L2).floor()
         })

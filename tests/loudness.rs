@@ -146,7 +146,11 @@ fn ffmpeg_integrated(path: &Path, mono: bool) -> Option<f64> {
         .arg(path)
         .args([
             "-af",
-            if mono { "ebur128=dualmono=true" } else { "ebur128" },
+            if mono {
+                "ebur128=dualmono=true"
+            } else {
+                "ebur128"
+            },
             "-f",
             "null",
             "-",

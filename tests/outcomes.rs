@@ -16,7 +16,12 @@ const RATE: u32 = 44_100;
 
 fn song(dir: &Path, name: &str, seconds: f64, level: f32) -> PathBuf {
     let n = (seconds * f64::from(RATE)) as usize;
-    let ch = |seed| music_like(n, RATE, seed).iter().map(|x| x * level).collect();
+    let ch = |seed| {
+        music_like(n, RATE, seed)
+            .iter()
+            .map(|x| x * level)
+            .collect()
+    };
     let p = dir.join(name);
     write_f32(&p, &[ch(5), ch(6)], RATE);
     p
@@ -87,7 +92,10 @@ fn misses_and_heavy_limiting_end_as_warnings() {
         .collect();
     let gr = side["limiter_reduction_db"].as_f64().unwrap();
     assert!(gr > 3.0, "GR {gr}");
-    assert!(warnings.iter().any(|w| w.contains("gain reduction")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("gain reduction")),
+        "{warnings:?}"
+    );
     let reached = side["output_loudness"]["integrated_lufs"].as_f64().unwrap();
     if (reached + 6.0).abs() > 0.1 {
         assert!(warnings.iter().any(|w| w.contains("missed the target")));
@@ -137,7 +145,10 @@ fn faded_songs_report_the_file_written() {
             side["status"]
         );
         assert!((rl - fl).abs() < 0.02, "reported {rl}, file {fl}");
-        assert!((rtp - oracle).abs() <= 0.1, "reported {rtp}, oracle {oracle}");
+        assert!(
+            (rtp - oracle).abs() <= 0.1,
+            "reported {rtp}, oracle {oracle}"
+        );
         assert!(oracle <= -1.0, "over the ceiling: {oracle}");
         if side["status"] == "ok" {
             assert!((fl + 14.0).abs() <= 0.1, "ok but {fl} LUFS");

@@ -23,7 +23,10 @@ fn oracle_reads_the_analytic_peaks() {
         let got = oracle_dbtp(&x);
         let sample = db(x[0].iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64);
         eprintln!("3341-{case}: oracle {got:+.4} dBTP, exact {want:+.4}, sample peak {sample:+.3}");
-        assert!((got - want).abs() < 0.003, "case {case}: oracle {got}, exact {want}");
+        assert!(
+            (got - want).abs() < 0.003,
+            "case {case}: oracle {got}, exact {want}"
+        );
     }
     // a pulse between samples at other rates, and a sine near Nyquist
     for rate in [22_050, 44_100, 192_000] {
@@ -45,10 +48,18 @@ fn oracle_reads_the_analytic_peaks() {
 fn meter_reads_within_0_1_db_of_the_oracle_on_ebu_cases() {
     for case in 15..=23 {
         let (x, _) = true_peak_case(case);
-        let m = loudness::measure(&x, 48_000).expect("measure").true_peak_dbtp;
+        let m = loudness::measure(&x, 48_000)
+            .expect("measure")
+            .true_peak_dbtp;
         let o = oracle_dbtp(&x);
-        eprintln!("3341-{case}: meter {m:+.4} dBTP, oracle {o:+.4} ({:+.4})", m - o);
-        assert!((m - o).abs() <= REPORT_TOL_DB, "case {case}: meter {m}, oracle {o}");
+        eprintln!(
+            "3341-{case}: meter {m:+.4} dBTP, oracle {o:+.4} ({:+.4})",
+            m - o
+        );
+        assert!(
+            (m - o).abs() <= REPORT_TOL_DB,
+            "case {case}: meter {m}, oracle {o}"
+        );
     }
 }
 
@@ -70,7 +81,9 @@ fn square_ish(rate: u32, seconds: f64, seed: u64, band: f64) -> Vec<Vec<f64>> {
                     let t = i as f64 / rate as f64;
                     let sq = |f: f64| if (t * f).fract() < 0.5 { 1.0 } else { -1.0 };
                     let kick = (std::f64::consts::TAU * 50.0 * t).sin() * (-(t % 0.5) * 8.0).exp();
-                    let v = 0.5 * sq(55.0 + 3.0 * c as f64) + 0.3 * sq(331.0) + 0.2 * sq(1_234.5)
+                    let v = 0.5 * sq(55.0 + 3.0 * c as f64)
+                        + 0.3 * sq(331.0)
+                        + 0.2 * sq(1_234.5)
                         + 0.6 * kick
                         + 0.15 * nz[i];
                     (2.0 * v).tanh()
@@ -158,5 +171,8 @@ fn limiter_output_stays_under_the_ceiling_by_the_oracle() {
         }
     }
     eprintln!("worst output true peak − ceiling {worst:+.4} dB; worst |reported − oracle| {worst_report:.4} dB");
-    assert!(failures.is_empty(), "over the ceiling or misreported: {failures:#?}");
+    assert!(
+        failures.is_empty(),
+        "over the ceiling or misreported: {failures:#?}"
+    );
 }

@@ -10,10 +10,9 @@
 use std::collections::VecDeque;
 
 use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2};
+use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
 use crate::ops::oversample::cpu::{peak_block, BLOCK_FRAMES};
 use crate::ops::oversample::SPAN;
-use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
-
 
 /// What a limiter run did, for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -1,5 +1,5 @@
 //! CPU twin of the true-peak interpolator of [`super`]: block-wise, vectorisable, the taps
-//! of every stage and phase summed in index order (`acc = acc + h·x`, no fused
+//! of every stage and phase summed in index order (`acc += h·x`, no fused
 //! multiply-add).
 
 use super::{FINE_TAPS, HALF_TAPS, REACH, SPAN};
@@ -24,7 +24,7 @@ pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
     let odd = &mut odd[..n];
     for (j, &h) in half.iter().enumerate() {
         for (a, &x) in odd.iter_mut().zip(&window[j..j + n]) {
-            *a = *a + h * x;
+            *a += h * x;
         }
     }
     let mut u = [0.0f32; U_LEN];
@@ -46,7 +46,7 @@ pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
         acc.fill(0.0);
         for (j, &h) in phase.iter().enumerate() {
             for (a, &x) in acc.iter_mut().zip(&u[j + 1..j + 1 + 2 * len]) {
-                *a = *a + h * x;
+                *a += h * x;
             }
         }
         for (vm, &a) in v.iter_mut().zip(acc.iter()) {

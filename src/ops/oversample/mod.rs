@@ -14,7 +14,7 @@
 //!
 //! Frame `t`'s peak is the largest of the 16 points `t + p/16` (`p = 0 … 15`); it reads the
 //! input from `t − REACH + 1` to `t + REACH` ([`REACH`]). Taps are summed in index order as
-//! plain `acc = acc + h·x` in f32 (no fused multiply-add): a kernel that sums in the same
+//! plain `acc += h·x` in f32 (no fused multiply-add): a kernel that sums in the same
 //! order is bit-identical.
 //!
 //! What it misses against an ideal reconstruction (the f64 oracle of `tests/true_peak.rs`):
