@@ -37,10 +37,12 @@ pub fn check_delivery(
     Ok(())
 }
 
-/// Why a finished song is not what was asked: its output loudness more than
-/// [`MISS_TOLERANCE_LU`] off `target_lufs`, unmeasurable against a target, or its limiter
-/// working harder than `max_reduction_db`. Empty when the song is as asked.
+/// Why a finished song is not what was asked: the loudness of what the target applies to
+/// (`scope`: the song, or its album) more than [`MISS_TOLERANCE_LU`] off `target_lufs`,
+/// unmeasurable against a target, or its limiter working harder than `max_reduction_db`.
+/// Empty when the song is as asked.
 pub fn warnings(
+    scope: &str,
     target_lufs: Option<f64>,
     output_lufs: Option<f64>,
     limiter_reduction_db: Option<f64>,
@@ -49,11 +51,11 @@ pub fn warnings(
     let mut w = Vec::new();
     match (target_lufs, output_lufs) {
         (Some(t), Some(o)) if (o - t).abs() > MISS_TOLERANCE_LU => w.push(format!(
-            "missed the target: {o:.2} LUFS for {t:.1} LUFS ({:+.2} LU)",
+            "{scope} missed the target: {o:.2} LUFS for {t:.1} LUFS ({:+.2} LU)",
             o - t
         )),
         (Some(t), None) => w.push(format!(
-            "loudness unmeasurable (silent or under 400 ms), target {t:.1} LUFS not reached"
+            "{scope} loudness unmeasurable (silent or under 400 ms), target {t:.1} LUFS not reached"
         )),
         _ => {}
     }

@@ -138,12 +138,21 @@ impl SongReport {
         self
     }
 
-    /// Checks the written song against its target and `max_reduction_db`
-    /// ([`crate::engine::warnings`]): any reason makes the status `warning`.
-    pub fn check_outcome(&mut self, max_reduction_db: f64) {
+    /// Checks the written song against `max_reduction_db` and the target of what it was
+    /// brought to (`scope`: the song in track mode, its album in album mode, which reached
+    /// `reached_lufs` against `target_lufs`) ([`crate::engine::warnings`]): any reason makes
+    /// the status `warning`.
+    pub fn check_outcome(
+        &mut self,
+        max_reduction_db: f64,
+        scope: &str,
+        target_lufs: f64,
+        reached_lufs: Option<f64>,
+    ) {
         self.warnings = crate::engine::warnings(
-            Some(self.target_lufs),
-            self.output_loudness.and_then(|l| l.integrated_lufs),
+            scope,
+            Some(target_lufs),
+            reached_lufs,
             self.limiter_reduction_db,
             max_reduction_db,
         );

@@ -72,6 +72,7 @@ impl SongReport {
     /// The report with its [`crate::engine::warnings`] filled in.
     pub(super) fn checked(mut self, max_reduction_db: f64) -> Self {
         self.warnings = crate::engine::warnings(
+            "song",
             self.target_lufs,
             self.output_loudness.and_then(|l| l.integrated_lufs),
             self.normalisation.and_then(|n| n.limiter_reduction_db),
