@@ -8,7 +8,9 @@ use crate::error::Result;
 use crate::loudness;
 
 /// What `mixfarm analyze` reports for one file. `None` = undefined (−∞ loudness of silence
-/// or of audio shorter than a gating block; loudness range of audio under 3 s).
+/// or of audio shorter than a gating block; loudness range of audio under 3 s). Loudness
+/// follows [`crate::loudness`]: BS.1770 channel weights up to 5.1 (LFE excluded), mono as
+/// dual-mono (ffmpeg `ebur128=dualmono=true`; ffmpeg's default reads 3.01 LU lower).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Analysis {
     /// integrated loudness, LUFS
@@ -17,7 +19,7 @@ pub struct Analysis {
     pub loudness_range_lu: Option<f64>,
     /// sample peak, dBFS
     pub sample_peak_dbfs: f64,
-    /// true peak (4× oversampled, ebur128), dBTP
+    /// true peak (16× reconstruction, the limiter's interpolator), dBTP
     pub true_peak_dbtp: f64,
     /// RMS over all channels and the whole file, dBFS (a full-scale sine reads −3.01)
     pub rms_dbfs: f64,
@@ -27,9 +29,9 @@ pub struct Analysis {
     pub sample_rate: u32,
     /// channels
     pub channels: usize,
-    /// maximum momentary loudness, LUFS
+    /// maximum momentary loudness (400 ms windows, one-frame hop), LUFS
     pub momentary_max_lufs: Option<f64>,
-    /// maximum short-term loudness, LUFS
+    /// maximum short-term loudness (3 s windows, one-frame hop), LUFS
     pub short_term_max_lufs: Option<f64>,
     /// phase correlation between left and right (−1…1), stereo only
     pub correlation: Option<f64>,
@@ -61,8 +63,17 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
     })
 }
 
-/// Decodes and analyses a file.
+/// Decodes and analyses a file: mono and stereo through the render's decoder, surround
+/// files (up to 5.1) through [`crate::audio::multichannel`].
 pub fn analyze_file(path: &Path) -> Result<Analysis> {
-    let d = crate::audio::decode::decode_file(path)?;
+    let d = match crate::audio::decode::decode_file(path) {
+        Ok(d) => d,
+        Err(e) => match crate::audio::multichannel::declared_channels(path) {
+            Some(n) if n > crate::audio::decode::MAX_CHANNELS => {
+                crate::audio::multichannel::decode_file(path)?
+            }
+            _ => return Err(e),
+        },
+    };
     analyze_planar(&d.channels, d.sample_rate)
 }

@@ -54,6 +54,10 @@ enum Command {
         /// same scene, stems and mixfarm version (resume a killed run)
         #[arg(long)]
         skip_existing: bool,
+        /// most limiter gain reduction a song may need, dB; past it (or more than 0.1 LU off
+        /// its target) the song is written but flagged with a warning
+        #[arg(long, default_value_t = crate::engine::DEFAULT_MAX_REDUCTION_DB)]
+        max_reduction: f64,
     },
     /// Measure loudness and levels of audio files.
     Analyze {
@@ -166,6 +170,7 @@ pub fn run() -> ExitCode {
             shards,
             memory_budget,
             skip_existing,
+            max_reduction,
         } => {
             if let Some(b) = memory_budget {
                 crate::engine::budget::set(b);
@@ -178,7 +183,11 @@ pub fn run() -> ExitCode {
                         eprintln!("shard {s}: {} of {} scene files", mine.len(), scenes.len());
                     }
                     let tag = s.map(|s| (s.to_string(), hash));
-                    render_cmd(&mine, out, backend, jobs, report, tag, skip_existing)
+                    let flags = RenderFlags {
+                        skip_existing,
+                        max_reduction_db: max_reduction,
+                    };
+                    render_cmd(&mine, out, backend, jobs, report, tag, flags)
                 }
                 Err(m) => {
                     eprintln!("error: {m}");
@@ -230,6 +239,12 @@ fn synth_demo(dir: &std::path::Path) -> ExitCode {
     }
 }
 
+/// `render` options passed on to the batch as they are.
+struct RenderFlags {
+    skip_existing: bool,
+    max_reduction_db: f64,
+}
+
 fn render_cmd(
     scenes: &[PathBuf],
     out: PathBuf,
@@ -237,8 +252,12 @@ fn render_cmd(
     jobs: Option<usize>,
     report_path: Option<PathBuf>,
     shard: Option<(String, String)>,
-    skip_existing: bool,
+    flags: RenderFlags,
 ) -> ExitCode {
+    let RenderFlags {
+        skip_existing,
+        max_reduction_db,
+    } = flags;
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
@@ -250,12 +269,17 @@ fn render_cmd(
         }
     };
     let bar = crate::engine::progress::Progress::new(None);
+    if !(max_reduction_db.is_finite() && max_reduction_db >= 0.0) {
+        eprintln!("error: --max-reduction must be ≥ 0 dB, got {max_reduction_db}");
+        return ExitCode::from(2);
+    }
     let on_done = |r: &SongReport| bar.song(&song_line(r), r.error.is_some());
     let opts = RenderOptions {
         out_dir: out,
         backend,
         on_song_done: Some(&on_done),
         skip_existing,
+        max_reduction_db,
     };
     crate::engine::stop::stop_on_signals();
     let mut report = pool.install(|| render::render_batch(scenes, &opts));
@@ -276,9 +300,10 @@ fn render_cmd(
         .map(|s| s.duration_s)
         .fold(0.0, |a, b| a + b);
     eprintln!(
-        "{} songs: {} ok, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
+        "{} songs: {} ok, {} with warnings, {} failed; {:.1} s of audio in {:.2} s ({:.1}× realtime, {} backend{})",
         report.songs.len(),
-        report.ok(),
+        report.ok() - report.warned(),
+        report.warned(),
         report.failed(),
         audio_s,
         report.wall_s,
@@ -316,8 +341,13 @@ fn song_line(r: &SongReport) -> String {
                 .output_loudness
                 .map_or(f64::NEG_INFINITY, |l| l.true_peak_dbtp);
             let gain = r.normalisation.map_or(0.0, |n| n.gain_db);
+            let status = if r.warnings.is_empty() {
+                "ok     ".to_string()
+            } else {
+                format!("WARNING {}:", r.warnings.join("; "))
+            };
             format!(
-                "ok      {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
+                "{status} {} → {} ({:.1} s, {lufs} LUFS, {tp:.2} dBTP, gain {gain:+.2} dB, {:.2} s)",
                 r.title,
                 out.display(),
                 r.duration_s,
@@ -364,8 +394,15 @@ fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
                         println!("  phase correlation    {c:+.3}");
                     }
                     println!(
-                        "  duration             {:.3} s, {} Hz, {} ch",
-                        a.duration_s, a.sample_rate, a.channels
+                        "  duration             {:.3} s, {} Hz, {} ch{}",
+                        a.duration_s,
+                        a.sample_rate,
+                        a.channels,
+                        if a.channels == 1 {
+                            " (loudness as dual-mono, as ffmpeg ebur128=dualmono=true)"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 all.push(serde_json::json!({ "file": f, "analysis": a }));

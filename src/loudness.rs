@@ -1,9 +1,21 @@
-//! Loudness measurement (ebur128: EBU R128 / ITU-R BS.1770): integrated loudness, range,
-//! momentary and short-term maxima, true and sample peak. How a song is brought to a target
-//! is [`crate::engine::closing`]. The measurement runs on the host for both backends (one
-//! read-back of the master); it has no GPU twin yet.
+//! Loudness measurement (ITU-R BS.1770 / EBU R128): integrated loudness and range (the
+//! ebur128 crate), momentary and short-term maxima at a one-frame hop ([`window`]), true
+//! peak from mixfarm's one interpolator ([`crate::ops::oversample`], the limiter's detector)
+//! and sample peak. How a song is brought to a target is [`crate::engine::closing`]. The
+//! measurement runs on the host for both backends (one read-back of the master); it has no
+//! GPU twin yet.
+//!
+//! **Channels** ([`channel_map`]): mono, stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0
+//! (L R C Ls Rs) and 5.1 (L R C LFE Ls Rs) with the BS.1770 weights (surrounds 1.41, LFE
+//! excluded). **Mono is measured as dual-mono** (counted twice, +3.01 dB over counting it
+//! once): mixfarm plays a mono song as centred stereo (the same signal on both channels),
+//! and that stereo file measures exactly what its mono source measured, so `analyze`,
+//! `master`'s input figures and the output agree. ffmpeg's `ebur128` filter counts mono
+//! once by default (3.01 LU lower); `ebur128=dualmono=true` reads as mixfarm does.
 
-use ebur128::{EbuR128, Mode};
+pub mod window;
+
+use ebur128::{Channel, EbuR128, Mode};
 
 use crate::error::{Error, Result};
 
@@ -15,11 +27,12 @@ pub struct Loudness {
     pub integrated_lufs: Option<f64>,
     /// loudness range, LU
     pub loudness_range_lu: Option<f64>,
-    /// maximum momentary loudness (400 ms), LUFS
+    /// maximum momentary loudness (400 ms windows at a one-frame hop), LUFS
     pub momentary_max_lufs: Option<f64>,
-    /// maximum short-term loudness (3 s), LUFS
+    /// maximum short-term loudness (3 s windows at a one-frame hop), LUFS
     pub short_term_max_lufs: Option<f64>,
-    /// true peak over all channels, dBTP (−∞ for silence, JSON `null`)
+    /// true peak over all channels (16× reconstruction, [`crate::ops::oversample`]), dBTP
+    /// (−∞ for silence, JSON `null`)
     #[serde(deserialize_with = "null_as_silence")]
     pub true_peak_dbtp: f64,
     /// sample peak over all channels, dBFS (−∞ for silence, JSON `null`)
@@ -37,17 +50,57 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// A meter holding `channels` for integrated loudness only (BS.1770 gating, no true peak);
-/// several can be combined with `EbuR128::loudness_global_multiple` (album loudness).
-pub fn integrated_meter(channels: &[Vec<f32>], sample_rate: u32) -> Result<EbuR128> {
-    let fail = |e: ebur128::Error| Error::Render {
+/// The BS.1770 channel map for `channels` channels (see the module docs); `None` for
+/// layouts without one (more than six channels).
+pub fn channel_map(channels: usize) -> Option<Vec<Channel>> {
+    use Channel::*;
+    Some(match channels {
+        1 => vec![DualMono],
+        2 => vec![Left, Right],
+        3 => vec![Left, Right, Center],
+        4 => vec![Left, Right, LeftSurround, RightSurround],
+        5 => vec![Left, Right, Center, LeftSurround, RightSurround],
+        6 => vec![Left, Right, Center, Unused, LeftSurround, RightSurround],
+        _ => return None,
+    })
+}
+
+/// BS.1770 weight of a channel (LFE / unused 0, surrounds 1.41, dual-mono 2).
+fn weight(c: Channel) -> f64 {
+    match c {
+        Channel::Unused => 0.0,
+        Channel::LeftSurround | Channel::RightSurround => 1.41,
+        Channel::DualMono => 2.0,
+        _ => 1.0,
+    }
+}
+
+fn fail(e: ebur128::Error) -> Error {
+    Error::Render {
         song: String::new(),
         reason: format!("loudness measurement failed: {e}"),
-    };
-    let mut m = EbuR128::new(channels.len() as u32, sample_rate, Mode::I).map_err(fail)?;
+    }
+}
+
+fn meter(channels: &[Vec<f32>], sample_rate: u32, mode: Mode) -> Result<EbuR128> {
+    let map = channel_map(channels.len()).ok_or_else(|| Error::Render {
+        song: String::new(),
+        reason: format!(
+            "loudness of {} channels is not defined here (mono, stereo, 3.0, 4.0, 5.0, 5.1)",
+            channels.len()
+        ),
+    })?;
+    let mut m = EbuR128::new(channels.len() as u32, sample_rate, mode).map_err(fail)?;
+    m.set_channel_map(&map).map_err(fail)?;
     let planes: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
     m.add_frames_planar_f32(&planes).map_err(fail)?;
     Ok(m)
+}
+
+/// A meter holding `channels` for integrated loudness only (BS.1770 gating, no true peak);
+/// several can be combined with `EbuR128::loudness_global_multiple` (album loudness).
+pub fn integrated_meter(channels: &[Vec<f32>], sample_rate: u32) -> Result<EbuR128> {
+    meter(channels, sample_rate, Mode::I)
 }
 
 /// Integrated loudness alone, LUFS; `None` when undefined (silence, < 400 ms).
@@ -56,43 +109,25 @@ pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>
     Ok(m.loudness_global().ok().and_then(finite))
 }
 
-/// Measures planar audio.
+/// True peak of planar audio, dBTP (−∞ for silence): the oversampler the limiter detects
+/// with ([`crate::ops::oversample`]).
+pub fn true_peak_dbtp(channels: &[Vec<f32>]) -> f64 {
+    20.0 * f64::from(crate::ops::oversample::shared().true_peak(channels)).log10()
+}
+
+/// Measures planar audio (layouts: see [`channel_map`]).
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
-    let fail = |e: ebur128::Error| Error::Render {
-        song: String::new(),
-        reason: format!("loudness measurement failed: {e}"),
-    };
-    let n_ch = channels.len() as u32;
-    let mode = Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
-    let mut m = EbuR128::new(n_ch, sample_rate, mode).map_err(fail)?;
-    if n_ch == 2 {
-        // BS.1770 weights L and R equally; nothing to set. Mono is measured as one channel
-        // (the caller places mono on both channels when it means a centred mono signal).
-    }
-    let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-    let frames = slices.first().map_or(0, |c| c.len());
-    // feed in chunks so the momentary/short-term maxima are tracked as the audio plays
-    let chunk = (sample_rate as usize / 10).max(1);
-    let (mut mmax, mut smax) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let mut pos = 0;
-    while pos < frames {
-        let end = (pos + chunk).min(frames);
-        let part: Vec<&[f32]> = slices.iter().map(|c| &c[pos..end]).collect();
-        m.add_frames_planar_f32(&part).map_err(fail)?;
-        if let Ok(v) = m.loudness_momentary() {
-            mmax = mmax.max(v);
-        }
-        if let Ok(v) = m.loudness_shortterm() {
-            smax = smax.max(v);
-        }
-        pos = end;
-    }
-    let mut tp = 0.0f64;
-    let mut sp = 0.0f64;
-    for c in 0..n_ch {
-        tp = tp.max(m.true_peak(c).map_err(fail)?);
-        sp = sp.max(m.sample_peak(c).map_err(fail)?);
-    }
+    let m = meter(channels, sample_rate, Mode::I | Mode::LRA)?;
+    let frames = channels.first().map_or(0, |c| c.len());
+    let weights: Vec<f64> = m.channel_map().iter().map(|&c| weight(c)).collect();
+    let ((momentary_max_lufs, short_term_max_lufs), true_peak_dbtp) = rayon::join(
+        || window::maxima(channels, sample_rate, &weights),
+        || true_peak_dbtp(channels),
+    );
+    let sp = channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |p, &v| p.max(v.abs()));
     Ok(Loudness {
         integrated_lufs: finite(m.loudness_global().map_err(fail)?),
         loudness_range_lu: m
@@ -100,10 +135,10 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
             .ok()
             .filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate))
             .and_then(finite),
-        momentary_max_lufs: finite(mmax),
-        short_term_max_lufs: finite(smax),
-        true_peak_dbtp: 20.0 * tp.log10(),
-        sample_peak_dbfs: 20.0 * sp.log10(),
+        momentary_max_lufs,
+        short_term_max_lufs,
+        true_peak_dbtp,
+        sample_peak_dbfs: 20.0 * f64::from(sp).log10(),
     })
 }
 

@@ -55,6 +55,7 @@ fn demo_album_lands_on_target() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(

@@ -3,10 +3,19 @@
 //! (loudness range) and runs it through `analyze::analyze_planar`, the code path the CLI
 //! takes after decoding a file. The official test-set files are not needed.
 //!
+//! Cases 10, 11, 13 and 14 place their bursts at offsets that are not multiples of 100 ms
+//! (the official files' offsets are not reproduced: a meter stepping 100 ms reads such
+//! bursts up to ~0.5 LU low). Cases 11 and 14 list one maximum per segment: each segment
+//! is measured together with the one before it (so windows across the boundary count) and,
+//! the levels rising, the maximum of that stretch is the segment's burst. Cases 20–23 are
+//! band-limited pulses (see `tests/common/ebu_signals.rs`).
+//!
 //! Sine levels are peak levels in dBFS (a 1 kHz stereo sine at −23 dBFS per channel reads
 //! −23 LUFS), as in the specifications. All signals are 48 kHz unless a test says otherwise.
 
-use mixfarm::analyze::{analyze_planar, Analysis};
+mod common;
+
+use mixfarm::analyze::{analyze_file, analyze_planar, Analysis};
 
 /// Sample rate of the EBU test signals.
 const RATE_HZ: u32 = 48_000;
@@ -189,6 +198,194 @@ fn tech3341_case_12() {
         -23.0,
         LOUDNESS_TOL_LU,
     );
+}
+
+/// Case 6 as 5.1 (L R C LFE Ls Rs): the LFE channel, here a loud 1 kHz sine at −10 dBFS,
+/// is excluded; I = −23.0 LUFS.
+#[test]
+fn tech3341_case_6_as_5_1() {
+    let ch = |db: f64| sine_segments(1000.0, &[(db, 20.0)], 0.0, RATE_HZ);
+    let x = [
+        ch(-28.0),
+        ch(-28.0),
+        ch(-24.0),
+        ch(-10.0),
+        ch(-30.0),
+        ch(-30.0),
+    ];
+    let a = analyze_planar(&x, RATE_HZ).expect("analysis");
+    check(
+        "3341-6 (5.1)",
+        "I",
+        a.integrated_lufs,
+        -23.0,
+        LOUDNESS_TOL_LU,
+    );
+}
+
+/// Cases 6 (5.0) and 6 as 5.1 read from 24-bit WAV files through `analyze`'s file path
+/// (the surround reader).
+#[test]
+fn tech3341_case_6_files() {
+    let dir = common::tempdir();
+    let ch = |db: f64| sine_segments(1000.0, &[(db, 20.0)], 0.0, RATE_HZ);
+    for (name, x) in [
+        (
+            "5.0",
+            vec![ch(-28.0), ch(-28.0), ch(-24.0), ch(-30.0), ch(-30.0)],
+        ),
+        (
+            "5.1",
+            vec![
+                ch(-28.0),
+                ch(-28.0),
+                ch(-24.0),
+                ch(-10.0),
+                ch(-30.0),
+                ch(-30.0),
+            ],
+        ),
+    ] {
+        let path = dir.path().join(format!("case6-{name}.wav"));
+        common::write_int(&path, &x, RATE_HZ, 24);
+        let a = analyze_file(&path).expect("analysis");
+        assert_eq!(a.channels, x.len());
+        check(
+            &format!("3341-6 file ({name})"),
+            "I",
+            a.integrated_lufs,
+            -23.0,
+            LOUDNESS_TOL_LU,
+        );
+    }
+}
+
+/// Mono convention: a mono file is measured as dual-mono, exactly as the centred stereo
+/// file mixfarm makes of it (ffmpeg's `ebur128=dualmono=true`): a 1 kHz sine at −23 dBFS
+/// reads −23.0 LUFS mono (counted once, ffmpeg's default, it would read −26.0), the same as
+/// on both channels of a stereo file.
+#[test]
+fn mono_is_dual_mono() {
+    let x = sine_segments(1000.0, &[(-23.0, 10.0)], 0.0, RATE_HZ);
+    let mono = analyze_planar(std::slice::from_ref(&x), RATE_HZ).expect("analysis");
+    let stereo = analyze_planar(&[x.clone(), x], RATE_HZ).expect("analysis");
+    check("mono", "I", mono.integrated_lufs, -23.0, LOUDNESS_TOL_LU);
+    for (m, s) in [
+        (mono.integrated_lufs, stereo.integrated_lufs),
+        (mono.momentary_max_lufs, stereo.momentary_max_lufs),
+        (mono.short_term_max_lufs, stereo.short_term_max_lufs),
+    ] {
+        assert!(
+            (m.unwrap() - s.unwrap()).abs() < 1e-6,
+            "mono {m:?} vs stereo {s:?}"
+        );
+    }
+}
+
+/// A 1 kHz stereo burst of `burst_s` at `level` dBFS after `offset_s` of silence, then
+/// `tail_s` of silence.
+fn burst(level: f64, offset_s: f64, burst_s: f64, tail_s: f64) -> Vec<f32> {
+    let silence = |s: f64| vec![0.0f32; (s * RATE_HZ as f64).round() as usize];
+    let mut x = silence(offset_s);
+    x.extend(sine_segments(1000.0, &[(level, burst_s)], 0.0, RATE_HZ));
+    x.extend(silence(tail_s));
+    x
+}
+
+/// Case 10: a 3 s burst at −23 LUFS, anywhere: max S = −23.0 LUFS (ten offsets, none a
+/// multiple of 100 ms).
+#[test]
+fn tech3341_case_10() {
+    for k in 0..10 {
+        let offset = 0.5 + 0.137 * k as f64;
+        let x = burst(-23.0, offset, 3.0, 0.7);
+        let a = analyze_planar(&[x.clone(), x], RATE_HZ).expect("analysis");
+        check(
+            &format!("3341-10 @{offset:.3} s"),
+            "max S",
+            a.short_term_max_lufs,
+            -23.0,
+            LOUDNESS_TOL_LU,
+        );
+    }
+}
+
+/// Case 13: a 0.4 s burst at −23 LUFS, anywhere: max M = −23.0 LUFS (twenty offsets).
+#[test]
+fn tech3341_case_13() {
+    for k in 0..20 {
+        let offset = 0.2 + 0.0371 * k as f64;
+        let x = burst(-23.0, offset, 0.4, 0.3);
+        let a = analyze_planar(&[x.clone(), x], RATE_HZ).expect("analysis");
+        check(
+            &format!("3341-13 @{offset:.4} s"),
+            "max M",
+            a.momentary_max_lufs,
+            -23.0,
+            LOUDNESS_TOL_LU,
+        );
+    }
+}
+
+/// Cases 11 and 14: segments of `segment_s` each holding one burst of `burst_s` at −38,
+/// −37, … −19 LUFS at a segment-dependent offset; the maximum (`pick`) of each segment
+/// measured with the one before it must read the segment's level.
+fn rising_bursts(case: &str, segment_s: f64, burst_s: f64, pick: fn(&Analysis) -> Option<f64>) {
+    let seg = |k: usize| {
+        let offset = 0.05 + 0.0937 * k as f64 % (segment_s - burst_s - 0.05);
+        burst(
+            -38.0 + k as f64,
+            offset,
+            burst_s,
+            segment_s - offset - burst_s,
+        )
+    };
+    let segments: Vec<Vec<f32>> = (0..20).map(seg).collect();
+    for k in 0..20 {
+        let mut x = if k > 0 {
+            segments[k - 1].clone()
+        } else {
+            Vec::new()
+        };
+        x.extend(&segments[k]);
+        let a = analyze_planar(&[x.clone(), x], RATE_HZ).expect("analysis");
+        check(
+            &format!("{case} segment {}", k + 1),
+            "max",
+            pick(&a),
+            -38.0 + k as f64,
+            LOUDNESS_TOL_LU,
+        );
+    }
+}
+
+/// Case 11: 3 s bursts in 6 s segments: max S = −38, −37, … −19 LUFS.
+#[test]
+fn tech3341_case_11() {
+    rising_bursts("3341-11", 6.0, 3.0, |a| a.short_term_max_lufs);
+}
+
+/// Case 14: 0.4 s bursts in 1 s segments: max M = −38, −37, … −19 LUFS.
+#[test]
+fn tech3341_case_14() {
+    rising_bursts("3341-14", 1.0, 0.4, |a| a.momentary_max_lufs);
+}
+
+/// Cases 20–23: band-limited pulses at 0 dBTP, on a sample and ¼, ½, ⅓ of a sample after
+/// one: true peak 0.0 dBTP (+0.2 / −0.4).
+#[test]
+fn tech3341_cases_20_to_23() {
+    for case in 20..=23 {
+        let (x, _) = common::ebu_signals::true_peak_case(case);
+        let tp = analyze_planar(&x, RATE_HZ)
+            .expect("analysis")
+            .true_peak_dbtp;
+        println!("3341-{case}: true peak {tp:+.3} dBTP (expected 0.0 +0.2/−0.4)");
+        assert!(
+            (-TRUE_PEAK_TOL_BELOW_DB..=TRUE_PEAK_TOL_ABOVE_DB).contains(&tp),
+            "3341-{case}: true peak {tp}"
+        );
+    }
 }
 
 // ---- EBU Tech 3341, true-peak cases 15–19 ----

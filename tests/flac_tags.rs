@@ -462,6 +462,7 @@ fn scene_renders_flac_with_its_metadata_as_tags() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 1, "{:#?}", r.songs);
@@ -486,6 +487,7 @@ fn scene_renders_flac_with_its_metadata_as_tags() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     let e = format!("{:?}", r.songs[0].error);

@@ -90,6 +90,7 @@ fn gpu_render_matches_cpu_render() {
         backend: b,
         on_song_done: None,
         skip_existing: false,
+        max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
     };
     let cpu = render_batch(&scenes, &opts("cpu", Backend::Cpu));
     let gpu = render_batch(&scenes, &opts("gpu", Backend::Gpu));
@@ -169,6 +170,7 @@ fn auto_never_uses_a_software_adapter() {
             backend: Backend::Auto,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -209,6 +211,7 @@ fn a_bad_song_fails_alone_on_the_gpu_path() {
             backend: Backend::Gpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.backend, Backend::Gpu);

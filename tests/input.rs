@@ -212,6 +212,7 @@ fn a_bad_stem_fails_only_its_song() {
                 backend,
                 on_song_done: None,
                 skip_existing: false,
+                max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
             },
         );
         assert_eq!(r.ok(), 1);

@@ -1,17 +1,17 @@
-//! True-peak limiter: output true peak measured by ebur128 (TRUE_PEAK mode, the BS.1770
-//! meter) stays ≤ ceiling on stress signals; naive f64 oracle of the gain pipeline ⇄ CPU;
+//! True-peak limiter: output true peak by the f64 reconstruction oracle
+//! (`tests/common/true_peak_oracle.rs`) stays ≤ ceiling on stress signals; naive f64 oracle of the gain pipeline ⇄ CPU;
 //! inter-sample-peak detection; transparency below the ceiling; silence; tiny inputs.
 
 mod common;
 
 use common::*;
-use ebur128::{EbuR128, Mode};
 use mixfarm::ops::limiter::{self, cpu, Limiter};
+use mixfarm::ops::oversample;
 use mixfarm::ops::Processor;
 
 const FS: u32 = 48_000;
 const TAU: f64 = std::f64::consts::TAU;
-/// Allowed true-peak excess over the ceiling, dB: none (the meter's f64 result is compared
+/// Allowed true-peak excess over the ceiling, dB: none (the oracle's f64 result is compared
 /// directly; the limiter's own margin is `limiter::SAFETY_MARGIN_DB`).
 const TP_EXCESS_DB: f64 = 0.0;
 /// Sample-wise oracle bound (full scale): f32 detector/gain arithmetic and rare one-step
@@ -20,12 +20,7 @@ const TP_EXCESS_DB: f64 = 0.0;
 const ORACLE_TOL: f64 = 5e-6;
 
 fn true_peak_dbtp(ch: &[Vec<f32>]) -> f64 {
-    let mut m = EbuR128::new(ch.len() as u32, FS, Mode::TRUE_PEAK).expect("meter");
-    let planes: Vec<&[f32]> = ch.iter().map(|c| c.as_slice()).collect();
-    m.add_frames_planar_f32(&planes).expect("frames");
-    (0..ch.len())
-        .map(|c| db(m.true_peak(c as u32).expect("tp")))
-        .fold(f64::NEG_INFINITY, f64::max)
+    common::true_peak_oracle::true_peak_dbtp(ch)
 }
 
 fn sine(frames: usize, hz: f64, amp: f64, phase: f64) -> Vec<f64> {
@@ -162,38 +157,73 @@ fn transparent_below_ceiling_and_silence() {
     proc.process_cpu(&mut none, FS, None);
 }
 
-/// Naive f64 limiter: direct-form interpolation with the f64 design, exact log2, the same
-/// floor() quantisation, naive window min and window sum, one-pole release, exact exp2.
-fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<Vec<f64>>, f64) {
-    let taps = limiter::design_phases();
-    let k = limiter::TAPS_PER_PHASE as isize;
-    let frames = x[0].len();
-    let at = |c: &Vec<f64>, i: isize| {
-        if i >= 0 && (i as usize) < frames {
-            c[i as usize]
-        } else {
-            0.0
-        }
-    };
-    let e: Vec<f64> = (0..frames)
-        .map(|n| {
-            let mut m = 0.0f64;
-            for c in x {
-                m = m.max(c[n].abs());
-                for ph in taps.chunks(k as usize) {
-                    let y: f64 = (0..k)
-                        .map(|j| ph[j as usize] * at(c, n as isize + j - k / 2 + 1))
+/// The detector's `e[t]` for frames `−1 … frames − 1` (index `t + 1`) in f64 by the
+/// definition of `ops::oversample`: the 2× sequence `u` (samples and half points from the
+/// f64 2× taps), then the 8× phases over `u`; the largest |point| over channels.
+fn detector_f64(x: &[Vec<f64>]) -> Vec<f64> {
+    let taps = oversample::design();
+    let (ht, ft) = (
+        oversample::HALF_TAPS as isize,
+        oversample::FINE_TAPS as isize,
+    );
+    let (half, fine) = taps.split_at(ht as usize);
+    let frames = x[0].len() as isize;
+    let mut e = vec![0.0f64; frames as usize + 1];
+    for c in x {
+        let at = |i: isize| {
+            if i >= 0 && i < frames {
+                c[i as usize]
+            } else {
+                0.0
+            }
+        };
+        // u[s + off] for 2× positions s ∈ [−2·ft − 2, 2·frames + 2·ft)
+        let off = 2 * ft + 2;
+        let u: Vec<f64> = (-off..2 * frames + 2 * ft)
+            .map(|s| {
+                let t = s.div_euclid(2);
+                if s.rem_euclid(2) == 0 {
+                    at(t)
+                } else {
+                    (0..ht)
+                        .map(|j| half[j as usize] * at(t + j - ht / 2 + 1))
+                        .sum()
+                }
+            })
+            .collect();
+        for t in -1..frames {
+            let mut m = e[(t + 1) as usize];
+            for s in [2 * t, 2 * t + 1] {
+                m = m.max(u[(s + off) as usize].abs());
+                for ph in fine.chunks(ft as usize) {
+                    let v: f64 = (0..ft)
+                        .map(|j| ph[j as usize] * u[(s + j - ft / 2 + 1 + off) as usize])
                         .sum();
-                    m = m.max(y.abs());
+                    m = m.max(v.abs());
                 }
             }
-            m
-        })
-        .collect();
+            e[(t + 1) as usize] = m;
+        }
+    }
+    e
+}
+
+/// Naive f64 limiter: the detector in f64 ([`detector_f64`]), exact log2, the same
+/// floor() quantisation, naive window min and window sum, one-pole release, exact exp2.
+fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<Vec<f64>>, f64) {
+    let frames = x[0].len();
+    let e_all = detector_f64(x);
+    // e[−1]: the reconstruction between the silence before the song and its first frame
+    let e_before = e_all[0];
+    let e = &e_all[1..];
     let target = (ceiling - limiter::SAFETY_MARGIN_DB) / 20.0 * 10f64.log2();
     let q: Vec<f64> = (0..frames)
         .map(|n| {
-            let peak = if n > 0 { e[n].max(e[n - 1]) } else { e[n] };
+            let peak = if n > 0 {
+                e[n].max(e[n - 1])
+            } else {
+                e[n].max(e_before)
+            };
             let r = (target - peak.max(1e-300).log2()).clamp(-limiter::MAX_REDUCTION_L2, 0.0);
             (r * limiter::Q_PER_L2).floor()
         })
@@ -258,25 +288,25 @@ fn matches_f64_oracle() {
 
 #[test]
 fn taps_interpolate_bandlimited_signals() {
-    // the Kaiser branches reconstruct a 10 kHz sine between samples to better than 0.05 dB;
-    // the meter branches (Hann, 12 taps) to better than 0.2 dB
-    let taps = limiter::design_phases();
-    let k = limiter::TAPS_PER_PHASE;
-    let w = TAU * 10_000.0 / FS as f64;
-    let mut worst = [0.0f64; 2];
-    for (b, ph) in taps.chunks(k).enumerate() {
-        let f = (b % 3 + 1) as f64 / 4.0;
+    // both stages reconstruct a 0.45·fs sine (the 8× stage a 0.225·fs one, what the 2×
+    // sequence holds) between samples to better than 0.001 of full scale
+    let taps = oversample::design();
+    let (ht, ft) = (oversample::HALF_TAPS, oversample::FINE_TAPS);
+    let (half, fine) = taps.split_at(ht);
+    let err = |h: &[f64], k: usize, f: f64, w: f64| {
         let y: f64 = (0..k)
-            .map(|j| ph[j] * (w * (100.0 + j as f64 - (k / 2) as f64 + 1.0)).sin())
+            .map(|j| h[j] * (w * (300.0 + j as f64 - (k / 2) as f64 + 1.0)).sin())
             .sum();
-        let want = (w * (100.0 + f)).sin();
-        worst[b / 3] = worst[b / 3].max((y - want).abs());
+        (y - (w * (300.0 + f)).sin()).abs()
+    };
+    let tau = std::f64::consts::TAU;
+    let mut worst = err(half, ht, 0.5, tau * 0.45);
+    for (q, ph) in fine.chunks(ft).enumerate() {
+        worst = worst.max(err(ph, ft, (q + 1) as f64 / 8.0, tau * 0.225));
     }
-    eprintln!(
-        "10 kHz interpolation max error: Kaiser {:.2e}, meter {:.2e}",
-        worst[0], worst[1]
-    );
-    assert!(worst[0] < 0.006 && worst[1] < 0.025);
-    assert_eq!(taps.len(), limiter::PHASES * k);
+    eprintln!("interpolation max error {worst:.2e}");
+    assert!(worst < 1e-3);
+    assert_eq!(taps.len(), ht + oversample::FINE_PHASES * ft);
+    assert_eq!(oversample::FACTOR, 2 * (oversample::FINE_PHASES + 1));
     let _ = cpu::LimiterReport::default();
 }

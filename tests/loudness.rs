@@ -61,6 +61,7 @@ fn normalisation_hits_the_target() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -92,6 +93,7 @@ fn the_ceiling_wins_over_the_target() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);
@@ -123,6 +125,7 @@ fn the_same_render_twice_gives_identical_bytes() {
         backend: Backend::Cpu,
         on_song_done: None,
         skip_existing: false,
+        max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
     };
     assert_eq!(
         render_batch(std::slice::from_ref(&scene), &opts("o1")).exit_code(),
@@ -138,12 +141,23 @@ fn the_same_render_twice_gives_identical_bytes() {
     assert!(a == b, "renders differ");
 }
 
-/// ffmpeg's `ebur128` filter summary: "I: -14.0 LUFS".
-fn ffmpeg_integrated(path: &Path) -> Option<f64> {
+/// ffmpeg's `ebur128` filter summary: "I: -14.0 LUFS". Mono files are measured with
+/// `dualmono=true`, mixfarm's convention for mono (see `src/loudness.rs`).
+fn ffmpeg_integrated(path: &Path, mono: bool) -> Option<f64> {
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostats", "-i"])
         .arg(path)
-        .args(["-af", "ebur128", "-f", "null", "-"])
+        .args([
+            "-af",
+            if mono {
+                "ebur128=dualmono=true"
+            } else {
+                "ebur128"
+            },
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stderr);
@@ -184,7 +198,7 @@ fn analyze_agrees_with_ffmpeg() {
         let p = d.join(format!("a{i}.wav"));
         write_int(&p, &chans, RATE, 24);
         let ours = measure(&p).integrated_lufs.unwrap();
-        let theirs = ffmpeg_integrated(&p).expect("ffmpeg ebur128 output");
+        let theirs = ffmpeg_integrated(&p, !stereo).expect("ffmpeg ebur128 output");
         println!("a{i}: mixfarm {ours:.2} LUFS, ffmpeg {theirs:.1} LUFS");
         // ffmpeg prints one decimal: allow its rounding on top of the 0.1 LU requirement
         assert!(

@@ -149,6 +149,7 @@ chain = [ { type = "trim", gain_db = -3.0 } ]
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(report.exit_code(), 0, "{:?}", report.songs[0].error);
@@ -237,6 +238,7 @@ file = "y.wav"
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0);

@@ -14,6 +14,7 @@ fn run(scenes: &[std::path::PathBuf], out: &std::path::Path, skip_existing: bool
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.exit_code(), 0, "{:?}", r.songs.iter().map(|s| &s.error).collect::<Vec<_>>());

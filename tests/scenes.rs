@@ -126,6 +126,7 @@ fn album_defaults_apply_and_scene_errors_exit_2() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 2, "{:#?}", r.songs);
@@ -149,6 +150,7 @@ fn two_songs_writing_one_file_is_an_error() {
             backend: Backend::Cpu,
             on_song_done: None,
             skip_existing: false,
+            max_reduction_db: mixfarm::engine::DEFAULT_MAX_REDUCTION_DB,
         },
     );
     assert_eq!(r.ok(), 1);

@@ -157,7 +157,7 @@ fn limiter_chunked_equals_whole_song_delayed() {
         let lat = limiter::cpu::latency_frames(&lim);
         assert_eq!(
             lat,
-            lim.params.lookahead_frames as usize + limiter::TAPS_PER_PHASE / 2
+            lim.params.lookahead_frames as usize + mixfarm::ops::oversample::REACH
         );
         // whole songs of FRAMES, and shorter than the latency (from a loud click)
         for frames in [FRAMES, 100, 1] {

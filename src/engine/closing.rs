@@ -122,6 +122,9 @@ pub struct Closed {
     pub limiter_reduction_db: Option<f64>,
     /// loudness of the finished audio
     pub output: Loudness,
+    /// the loudness its group (the song alone, or its album) reached, LUFS (`None`: no
+    /// target, or unmeasurable)
+    pub group_lufs: Option<f64>,
 }
 
 /// What the closing did to a group.
@@ -248,6 +251,7 @@ pub fn close(
             (gain_db, gain_db < want, pass(members, gain_db)?)
         }
     };
+    let group = target_lufs.and(reached);
     let songs = out
         .into_par_iter()
         .zip(members.par_iter())
@@ -258,6 +262,7 @@ pub fn close(
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
                 output,
+                group_lufs: group,
             })
         })
         .collect::<Result<Vec<_>>>()?;

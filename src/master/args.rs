@@ -66,6 +66,10 @@ pub struct MasterArgs {
     /// shard count when the scheduler exports only an index (Kubernetes, AWS Batch)
     #[arg(long)]
     pub shards: Option<usize>,
+    /// most limiter gain reduction a song may need, dB; past it the song ends with a
+    /// `warning` status (it is still written)
+    #[arg(long, default_value_t = crate::engine::DEFAULT_MAX_REDUCTION_DB)]
+    pub max_reduction: f64,
     /// engine: `cpu`, `gpu` (fails without an adapter), or `auto` (a hardware GPU when there
     /// is one); `--adapter NAME` picks the adapter
     #[arg(long, value_enum, default_value_t = crate::engine::Backend::Auto)]

@@ -91,6 +91,14 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
                 "ok      {}/{}/{} ({})",
                 r.delivery, r.album, r.title, r.reason
             ),
+            (Status::Warning, _) => format!(
+                "WARNING {}/{}/{}: {} ({})",
+                r.delivery,
+                r.album,
+                r.title,
+                r.warnings.join("; "),
+                r.reason
+            ),
         };
         bar.song(&line, r.status == Status::Failed);
     };
@@ -146,9 +154,10 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     eprintln!(
-        "{} song deliveries: {} mastered, {} up to date, {} failed{}; {} backend{}; report {}",
+        "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}; {} backend{}; report {}",
         summary.total,
         summary.ok,
+        summary.warned,
         summary.skipped,
         summary.failed,
         if summary.interrupted {

@@ -39,6 +39,8 @@ pub struct Job {
     pub manifest_sha256: String,
     /// per-track presets by name
     pub presets: BTreeMap<String, Chain>,
+    /// most limiter gain reduction before a song's status is `warning`, dB
+    pub max_reduction_db: f64,
 }
 
 impl Job {
@@ -62,6 +64,20 @@ pub fn load_catalog(args: &MasterArgs) -> crate::Result<Catalog> {
 /// Builds the job of `args` for `cat` (usage errors as a message).
 pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String> {
     let mut dels = deliveries(args)?;
+    for d in &dels {
+        crate::engine::check_delivery(
+            &format!("delivery '{}'", d.name),
+            d.target_lufs,
+            d.ceiling_dbtp,
+            args.format.iter().all(|f| f.is_float()),
+        )?;
+    }
+    if !(args.max_reduction.is_finite() && args.max_reduction >= 0.0) {
+        return Err(format!(
+            "--max-reduction must be ≥ 0 dB, got {}",
+            args.max_reduction
+        ));
+    }
     let mut seen = std::collections::HashSet::new();
     for f in &args.format {
         if !seen.insert(f.extension()) {
@@ -131,5 +147,6 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
         shard: None,
         manifest_sha256: cat.hash.clone(),
         presets,
+        max_reduction_db: args.max_reduction,
     })
 }

@@ -117,12 +117,13 @@ pub fn merge_cmd(dir: &Path) -> ExitCode {
         eprintln!("problem: {p}");
     }
     eprintln!(
-        "{} shards merged, {} missing; {} song deliveries: {} mastered, {} up to date, {} failed; \
-         wrote {}",
+        "{} shards merged, {} missing; {} song deliveries: {} mastered, {} with warnings, {} up \
+         to date, {} failed; wrote {}",
         s.shards_merged.len(),
         s.shards_missing.len(),
         s.total,
         s.ok,
+        s.warned,
         s.skipped,
         s.failed,
         dir.join("summary.json").display()

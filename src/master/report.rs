@@ -18,6 +18,9 @@ use crate::loudness::Loudness;
 pub enum Status {
     /// mastered and written in this run
     Ok,
+    /// written in this run, but not as asked: see `warnings` (target missed, or more
+    /// limiting than `--max-reduction`)
+    Warning,
     /// up to date from an earlier run (`--skip-existing`): left as it was
     Skipped,
     /// failed: see `error`
@@ -69,6 +72,9 @@ pub struct SongReport {
     pub status: Status,
     /// why the song failed, if it did
     pub error: Option<String>,
+    /// why a written song is not as asked (status `warning`), if it is not
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// true when the failure is worth retrying elsewhere (GPU lost, out of memory: exit 75)
     #[serde(default)]
     pub retryable: bool,
@@ -108,6 +114,7 @@ impl SongReport {
             seconds: 0.0,
             status: Status::Ok,
             error: None,
+            warnings: Vec::new(),
             retryable: false,
             input_sha256: None,
             settings_hash: None,
@@ -129,6 +136,29 @@ impl SongReport {
             format!("{}: {msg}", self.input.display())
         });
         self
+    }
+
+    /// Checks the written song against `max_reduction_db` and the target of what it was
+    /// brought to (`scope`: the song in track mode, its album in album mode, which reached
+    /// `reached_lufs` against `target_lufs`) ([`crate::engine::warnings`]): any reason makes
+    /// the status `warning`.
+    pub fn check_outcome(
+        &mut self,
+        max_reduction_db: f64,
+        scope: &str,
+        target_lufs: f64,
+        reached_lufs: Option<f64>,
+    ) {
+        self.warnings = crate::engine::warnings(
+            scope,
+            Some(target_lufs),
+            reached_lufs,
+            self.limiter_reduction_db,
+            max_reduction_db,
+        );
+        if !self.warnings.is_empty() {
+            self.status = Status::Warning;
+        }
     }
 
     /// Writes the report as JSON to `path` (atomically).
@@ -165,8 +195,11 @@ pub struct Summary {
     pub albums: usize,
     /// song × delivery results
     pub total: usize,
-    /// how many were written in this run
+    /// how many were written in this run as asked
     pub ok: usize,
+    /// how many were written in this run but not as asked (status `warning`)
+    #[serde(default)]
+    pub warned: usize,
     /// how many were up to date already (`--skip-existing`)
     pub skipped: usize,
     /// how many failed
@@ -203,6 +236,7 @@ impl Summary {
                 }
                 Status::Skipped => self.skipped += 1,
                 Status::Ok => self.ok += 1,
+                Status::Warning => self.warned += 1,
             }
             self.songs.push(r);
         }
@@ -214,14 +248,14 @@ impl Summary {
         let mut csv = String::from(
             "delivery,album,track,title,isrc,input,outputs,status,input_lufs,output_lufs,\
              output_lra_lu,output_true_peak_dbtp,gain_db,limiter_reduction_db,seconds,reason,\
-             error\n",
+             error,warnings\n",
         );
         for r in &self.songs {
             let o = r.output_loudness.as_ref();
             let outputs: Vec<String> = r.outputs.iter().map(|p| p.display().to_string()).collect();
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{},{}",
                 quote(&r.delivery),
                 quote(&r.album),
                 r.track_number.map_or_else(String::new, |n| n.to_string()),
@@ -231,6 +265,7 @@ impl Summary {
                 quote(&outputs.join(";")),
                 match r.status {
                     Status::Ok => "ok",
+                    Status::Warning => "warning",
                     Status::Skipped => "skipped",
                     Status::Failed => "failed",
                 },
@@ -243,6 +278,7 @@ impl Summary {
                 r.seconds,
                 quote(&r.reason),
                 quote(r.error.as_deref().unwrap_or("")),
+                quote(&r.warnings.join("; ")),
             );
         }
         let path = dir.join(format!("{stem}.csv"));

@@ -312,7 +312,7 @@ fn master_delivery(
                     Ok((
                         song,
                         format!(
-                            "track: song brought to {target:.1} LUFS on its own (target from {})",
+                            "track: song gained toward {target:.1} LUFS on its own (target from {})",
                             d.target_from
                         ),
                     ))
@@ -464,6 +464,11 @@ fn finish(
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
+    let (scope, target) = match job.mode {
+        AlbumMode::Track => ("song", r.target_lufs),
+        AlbumMode::Album => ("album", d.target_lufs),
+    };
+    r.check_outcome(job.max_reduction_db, scope, target, m.group_lufs);
     r.seconds = prep.seconds + share_s + t0.elapsed().as_secs_f64();
     let side = dir.join(format!("{}.json", t.output_stem));
     if let Err(e) = r.write_json(&side) {

@@ -22,6 +22,7 @@ pub mod loglin;
 pub mod match_eq;
 pub mod mix;
 pub mod multiband;
+pub mod oversample;
 pub mod reverb;
 pub mod stream;
 pub mod width;

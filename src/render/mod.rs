@@ -39,6 +39,9 @@ pub struct RenderOptions<'a> {
     pub on_song_done: Option<&'a (dyn Fn(&SongReport) + Sync)>,
     /// skip a song whose output is on disk with a sidecar of the same inputs ([`resume`])
     pub skip_existing: bool,
+    /// most limiter gain reduction before a song gets a warning, dB
+    /// ([`engine::DEFAULT_MAX_REDUCTION_DB`] by default)
+    pub max_reduction_db: f64,
 }
 
 /// A song decoded and compiled, ready for a backend.
@@ -142,6 +145,7 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
         limiter_reduction_db: song.limiter_reduction_db,
     });
     report.output_loudness = Some(song.output);
+    report.target_lufs = d.target_lufs;
     Ok(())
 }
 
@@ -292,7 +296,7 @@ fn finish_group(
                 }),
             };
             let rep = match outcome {
-                Ok(()) => rep,
+                Ok(()) => rep.checked(opts.max_reduction_db),
                 Err(e) => SongReport::failed(rep.title.clone(), rep.scene.clone(), &e),
             };
             done(

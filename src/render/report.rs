@@ -32,6 +32,11 @@ pub struct SongReport {
     pub normalisation: Option<Normalisation>,
     /// loudness of the written output (measured on the float signal before quantisation)
     pub output_loudness: Option<Loudness>,
+    /// the song's loudness target, LUFS (`None`: the scene sets none)
+    pub target_lufs: Option<f64>,
+    /// why a written song is not as asked (target missed by more than 0.1 LU, more limiting
+    /// than `--max-reduction`); empty when it is
+    pub warnings: Vec<String>,
     /// wall time spent on this song, seconds
     pub render_s: f64,
     /// not rendered again: its output was up to date (`--skip-existing`)
@@ -51,6 +56,8 @@ impl SongReport {
             mix_loudness: None,
             normalisation: None,
             output_loudness: None,
+            target_lufs: None,
+            warnings: Vec::new(),
             render_s: 0.0,
             skipped: false,
         }
@@ -63,6 +70,18 @@ impl SongReport {
             retryable: true,
             ..Self::new(title, scene)
         }
+    }
+
+    /// The report with its [`crate::engine::warnings`] filled in.
+    pub(super) fn checked(mut self, max_reduction_db: f64) -> Self {
+        self.warnings = crate::engine::warnings(
+            "song",
+            self.target_lufs,
+            self.output_loudness.and_then(|l| l.integrated_lufs),
+            self.normalisation.and_then(|n| n.limiter_reduction_db),
+            max_reduction_db,
+        );
+        self
     }
 
     pub(super) fn failed(title: String, scene: PathBuf, e: &Error) -> Self {
@@ -97,6 +116,13 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
+    /// Songs rendered but not as asked (see [`SongReport::warnings`]).
+    pub fn warned(&self) -> usize {
+        self.songs
+            .iter()
+            .filter(|s| s.error.is_none() && !s.warnings.is_empty())
+            .count()
+    }
     /// Songs rendered.
     pub fn ok(&self) -> usize {
         self.songs.iter().filter(|s| s.error.is_none()).count()

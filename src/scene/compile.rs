@@ -473,6 +473,10 @@ pub fn compile(
         master: 0,
     };
     crate::engine::liveness::reuse_buffers(&mut plan);
+    // refuse a target above 0 LUFS, or a ceiling above 0 dBTP in an integer format
+    let target = song.master.target_lufs.unwrap_or(0.0);
+    crate::engine::check_delivery("[master]", target, ceiling, format.is_float())
+        .map_err(|m| Error::scene(&s.path, m))?;
     let delivery = SceneDelivery {
         scene_path: s.path.clone(),
         target_lufs: song.master.target_lufs,

@@ -9,7 +9,9 @@ use mixfarm::ops::{InsertSpec, PrepareCtx, Processor};
 use mixfarm::Error;
 
 pub mod comp_oracle;
+pub mod ebu_signals;
 pub mod spectrum_oracle;
+pub mod true_peak_oracle;
 
 /// A deterministic test signal: a few sines plus a little noise, peak about 0.5.
 pub fn music_like(frames: usize, rate: u32, seed: u64) -> Vec<f32> {

@@ -1,7 +1,7 @@
 //! CPU reference of the limiter (the WGSL twin does not exist yet),
 //! in streaming form. [`process_chunk`] runs the steps of [`super`] causally on the next
 //! frames of a song, the state carried in a [`Stream`]; its output lags the input by
-//! [`latency_frames`] = `L + TAPS_PER_PHASE/2` (lookahead of the gain pipeline plus that of
+//! [`latency_frames`] = `L + SPAN/2` (lookahead of the gain pipeline plus that of
 //! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
 //! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
 //! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
@@ -9,11 +9,10 @@
 
 use std::collections::VecDeque;
 
-use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2, TAPS_PER_PHASE};
+use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2};
 use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
-
-/// Frames per detector block (scratch size; does not change the result).
-const BLOCK_FRAMES: usize = 1024;
+use crate::ops::oversample::cpu::{peak_block, BLOCK_FRAMES};
+use crate::ops::oversample::SPAN;
 
 /// What a limiter run did, for reports.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -24,28 +23,11 @@ pub struct LimiterReport {
 
 /// Oversampled stereo-linked peak per frame, `e[t]` (see [`super`] step 1), for the frames
 /// of one block. `windows` holds, per channel, `x[t₀ − K/2 + 1 .. t₀ + len + K/2]`
-/// (`len + K − 1` samples, `t₀` the block's first frame, silence outside the song). Taps
-/// are summed in index order.
+/// (`len + K − 1` samples, `t₀` the block's first frame, silence outside the song).
 fn detect_block<'a>(taps: &[f32], windows: impl Iterator<Item = &'a [f32]>, out: &mut [f32]) {
-    let k = TAPS_PER_PHASE;
-    let len = out.len();
     out.fill(0.0);
     for window in windows {
-        for (o, &x) in out.iter_mut().zip(&window[k / 2 - 1..k / 2 - 1 + len]) {
-            *o = o.max(x.abs());
-        }
-        for phase in taps.chunks_exact(k) {
-            let mut acc = [0.0f32; BLOCK_FRAMES];
-            let acc = &mut acc[..len];
-            for (j, &h) in phase.iter().enumerate() {
-                for (a, &x) in acc.iter_mut().zip(&window[j..j + len]) {
-                    *a += h * x;
-                }
-            }
-            for (o, &a) in out.iter_mut().zip(acc.iter()) {
-                *o = o.max(a.abs());
-            }
-        }
+        peak_block(taps, window, out);
     }
 }
 
@@ -74,7 +56,7 @@ impl Stream {
     /// Fresh state (silence before the song) for `channels` channels.
     pub fn new(lim: &Limiter, channels: usize) -> Stream {
         let l = lim.params.lookahead_frames as usize;
-        let hist = latency_frames(lim).max(TAPS_PER_PHASE - 1);
+        let hist = latency_frames(lim).max(SPAN - 1);
         let cap = hist + BLOCK_FRAMES.max(hist);
         Stream {
             line: vec![vec![0.0; cap]; channels],
@@ -107,11 +89,11 @@ impl Stream {
     }
 }
 
-/// Frames by which the streamed output lags the input: `L + TAPS_PER_PHASE/2` (the gain of
+/// Frames by which the streamed output lags the input: `L + SPAN/2` (the gain of
 /// frame `n` needs the required gain up to `n + L`, whose detector reads up to
 /// `x[n + L + K/2]`).
 pub fn latency_frames(lim: &Limiter) -> usize {
-    lim.params.lookahead_frames as usize + TAPS_PER_PHASE / 2
+    lim.params.lookahead_frames as usize + SPAN / 2
 }
 
 /// Limits the next chunk in place: `x` holds the next frames of every channel (all the same
@@ -125,7 +107,7 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
     }
     assert_eq!(x.len(), st.line.len(), "limiter stream: channel count");
     let p = &lim.params;
-    let k = TAPS_PER_PHASE;
+    let k = SPAN;
     let lat = latency_frames(lim);
     let q_scale = Q_PER_L2 as f32;
     let floor_l2 = -(MAX_REDUCTION_L2 as f32);
@@ -166,8 +148,12 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         let t_end = song_bound(k / 2).max(t_first);
         let n_first = lat.saturating_sub(fed).min(len);
         let n_end = song_bound(lat).max(n_first);
-        // step 2: quantised required gain q[t]
+        // step 2: quantised required gain q[t]; e[−1] (the reconstruction between the
+        // silence before the song and its first frame) seeds the pair max of frame 0
         let mut prev_e = st.prev_e;
+        if let Some(i) = (k / 2 - 1).checked_sub(fed).filter(|&i| i < len) {
+            prev_e = e[i];
+        }
         for (qt, &en) in q[t_first..t_end].iter_mut().zip(&e[t_first..t_end]) {
             let peak = prev_e.max(en);
             prev_e = en;

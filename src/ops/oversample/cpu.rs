@@ -1,0 +1,84 @@
+//! CPU twin of the true-peak interpolator of [`super`]: block-wise, vectorisable, the taps
+//! of every stage and phase summed in index order (`acc += h·x`, no fused
+//! multiply-add).
+
+use super::{FINE_TAPS, HALF_TAPS, REACH, SPAN};
+
+/// Frames per block (scratch size; does not change the result).
+pub const BLOCK_FRAMES: usize = 1024;
+/// 2× values of one block: `2·(len + FINE_TAPS/2)`.
+const U_LEN: usize = 2 * (BLOCK_FRAMES + FINE_TAPS / 2);
+
+/// Raises `out[i]` to the oversampled peak of frame `t₀ + i` of one channel: the largest
+/// `|x̂(t + p/16)|`, `p = 0 … 15`. `window` holds `x[t₀ − REACH + 1 .. t₀ + len + REACH]`
+/// (`len + SPAN − 1` samples, `len = out.len() ≤ BLOCK_FRAMES`); `taps` is
+/// [`super::design`]'s layout in f32.
+pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
+    let len = out.len();
+    debug_assert!(len <= BLOCK_FRAMES && window.len() >= len + SPAN - 1);
+    let (half, fine) = taps.split_at(HALF_TAPS);
+    // stage 1: u[2i] = x[t_lo + i], u[2i + 1] = x̂(t_lo + i + ½), t_lo = t₀ − FINE_TAPS/4;
+    // x[t_lo + i] = window[i + HALF_TAPS/2 − 1], the half point reads window[i + j]
+    let n = len + FINE_TAPS / 2;
+    let mut odd = [0.0f32; BLOCK_FRAMES + FINE_TAPS / 2];
+    let odd = &mut odd[..n];
+    for (j, &h) in half.iter().enumerate() {
+        for (a, &x) in odd.iter_mut().zip(&window[j..j + n]) {
+            *a += h * x;
+        }
+    }
+    let mut u = [0.0f32; U_LEN];
+    let u = &mut u[..2 * n];
+    for (i, (pair, &o)) in u.chunks_exact_mut(2).zip(odd.iter()).enumerate() {
+        pair[0] = window[i + HALF_TAPS / 2 - 1];
+        pair[1] = o;
+    }
+    // the 2× points of frame t₀ + i are u[2i + FINE_TAPS/2] (the sample) and the next
+    let mut v = [0.0f32; 2 * BLOCK_FRAMES];
+    let v = &mut v[..2 * len];
+    for (vm, &um) in v.iter_mut().zip(&u[FINE_TAPS / 2..FINE_TAPS / 2 + 2 * len]) {
+        *vm = um.abs();
+    }
+    // stage 2: the point s + q/8 of 2× position s = 2t₀ + m reads u[m + 1 + j]
+    let mut acc = [0.0f32; 2 * BLOCK_FRAMES];
+    let acc = &mut acc[..2 * len];
+    for phase in fine.chunks_exact(FINE_TAPS) {
+        acc.fill(0.0);
+        for (j, &h) in phase.iter().enumerate() {
+            for (a, &x) in acc.iter_mut().zip(&u[j + 1..j + 1 + 2 * len]) {
+                *a += h * x;
+            }
+        }
+        for (vm, &a) in v.iter_mut().zip(acc.iter()) {
+            *vm = vm.max(a.abs());
+        }
+    }
+    for (o, pair) in out.iter_mut().zip(v.chunks_exact(2)) {
+        *o = o.max(pair[0]).max(pair[1]);
+    }
+}
+
+/// True peak of planar audio, linear: the largest sample or interpolated point over every
+/// channel, the reconstruction taken from `REACH` frames before the first sample to `REACH`
+/// after the last (silence outside the audio), so ringing at abrupt edges counts.
+pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
+    let mut peak = 0.0f32;
+    let mut e = [0.0f32; BLOCK_FRAMES];
+    for ch in channels {
+        // padded[i] = x[i − SPAN]; frame t ∈ [−REACH, len + REACH) reads
+        // padded[t + REACH + 1 ..= t + REACH + SPAN]
+        let mut padded = vec![0.0f32; ch.len() + 2 * SPAN];
+        padded[SPAN..SPAN + ch.len()].copy_from_slice(ch);
+        let frames = ch.len() + 2 * REACH;
+        let mut start = 0;
+        while start < frames {
+            let len = BLOCK_FRAMES.min(frames - start);
+            let e = &mut e[..len];
+            e.fill(0.0);
+            peak_block(taps, &padded[start + 1..start + len + SPAN], e);
+            peak = e.iter().fold(peak, |m, &v| m.max(v));
+            start += len;
+        }
+    }
+    peak
+}

@@ -1,0 +1,114 @@
+//! True-peak oversampling: the one band-limited interpolator of mixfarm, used by the
+//! limiter's detector ([`crate::ops::limiter`]) and by every true-peak meter
+//! ([`crate::loudness::measure`], hence `analyze`, reports, sidecars and logs), so the
+//! limiter sees exactly what the meters report. CPU twin in [`cpu`]; no WGSL kernel yet.
+//!
+//! Two stages, both Kaiser-windowed sincs designed on the host in f64 ([`design`]) and
+//! rounded to f32 once:
+//! 1. **2×**: the half-sample point `x̂(t + ½)` from [`HALF_TAPS`] samples (tap `j` weights
+//!    `x[t + j − HALF_TAPS/2 + 1]`); flat to 0.49·fs (±0.005 dB), so content up to there is
+//!    reconstructed;
+//! 2. **8× more**: on that 2× sequence `u` (whose content now fills only half its band),
+//!    the points `s + q/8`, `q = 1 … 7`, from [`FINE_TAPS`] values of `u` (tap `j` weights
+//!    `u[s + j − FINE_TAPS/2 + 1]`).
+//!
+//! Frame `t`'s peak is the largest of the 16 points `t + p/16` (`p = 0 … 15`); it reads the
+//! input from `t − REACH + 1` to `t + REACH` ([`REACH`]). Taps are summed in index order as
+//! plain `acc += h·x` in f32 (no fused multiply-add): a kernel that sums in the same
+//! order is bit-identical.
+//!
+//! What it misses against an ideal reconstruction (the f64 oracle of `tests/true_peak.rs`):
+//! the peak between two points of the 16× grid (≤ 1 − cos(π/32) of a sine at Nyquist,
+//! 0.04 dB) and content in the top 1 % of the band (above 0.49·fs it is read low, by up to
+//! ~0.7 dB at 0.495·fs).
+
+pub mod cpu;
+
+/// Oversampling factor (2 × 8).
+pub const FACTOR: usize = 16;
+/// Taps of the 2× (half-sample) stage.
+pub const HALF_TAPS: usize = 256;
+/// Taps per phase of the 8× stage (on the 2× sequence).
+pub const FINE_TAPS: usize = 16;
+/// Phases of the 8× stage (`q/8`, `q = 1 … 7`).
+pub const FINE_PHASES: usize = 7;
+/// Frames the detector reads after a frame (and `REACH − 1` before):
+/// `HALF_TAPS/2 + FINE_TAPS/4`.
+pub const REACH: usize = HALF_TAPS / 2 + FINE_TAPS / 4;
+/// Length of the input window one frame's peak reads (`2·REACH`).
+pub const SPAN: usize = 2 * REACH;
+/// Kaiser window β of the 2× stage.
+pub const HALF_BETA: f64 = 6.0;
+/// Kaiser window β of the 8× stage.
+pub const FINE_BETA: f64 = 8.0;
+
+fn bessel_i0(x: f64) -> f64 {
+    let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
+    while term > 1e-17 * sum {
+        term *= (x / (2.0 * k)).powi(2);
+        sum += term;
+        k += 1.0;
+    }
+    sum
+}
+
+fn sinc(t: f64) -> f64 {
+    if t == 0.0 {
+        1.0
+    } else {
+        (std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
+    }
+}
+
+/// Kaiser-windowed sinc for the point `f` (0 < f < 1) after tap `k/2 − 1`, `k` taps
+/// (`h_j = sinc(t)·I0(β√(1 − (t/(k/2))²))/I0(β)`, `t = j − k/2 + 1 − f`), unity DC gain.
+fn windowed_sinc(k: usize, beta: f64, f: f64) -> Vec<f64> {
+    let half = k as f64 / 2.0;
+    let h: Vec<f64> = (0..k)
+        .map(|j| {
+            let t = j as f64 - half + 1.0 - f;
+            let r = (t / half).clamp(-1.0, 1.0);
+            sinc(t) * bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
+        })
+        .collect();
+    let dc: f64 = h.iter().sum();
+    h.iter().map(|v| v / dc).collect()
+}
+
+/// The interpolator in f64: the 2× stage ([`HALF_TAPS`] taps for `f = ½`), then the
+/// [`FINE_PHASES`] phases `q/8` of the 8× stage ([`FINE_TAPS`] each).
+pub fn design() -> Vec<f64> {
+    let mut taps = windowed_sinc(HALF_TAPS, HALF_BETA, 0.5);
+    for q in 1..=FINE_PHASES {
+        taps.extend(windowed_sinc(FINE_TAPS, FINE_BETA, q as f64 / 8.0));
+    }
+    taps
+}
+
+/// The interpolator as both backends use it: [`design`] rounded to f32.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Oversampler {
+    /// [`design`]'s layout: the 2× stage, then `[phase][tap]` of the 8× stage
+    pub taps: Vec<f32>,
+}
+
+impl Default for Oversampler {
+    fn default() -> Self {
+        Oversampler {
+            taps: design().iter().map(|&h| h as f32).collect(),
+        }
+    }
+}
+
+impl Oversampler {
+    /// True peak of planar audio, linear (0 for silence): see [`cpu::true_peak`].
+    pub fn true_peak(&self, channels: &[Vec<f32>]) -> f32 {
+        cpu::true_peak(&self.taps, channels)
+    }
+}
+
+/// The shared interpolator (designed once per process).
+pub fn shared() -> &'static Oversampler {
+    static OS: std::sync::OnceLock<Oversampler> = std::sync::OnceLock::new();
+    OS.get_or_init(Oversampler::default)
+}
