@@ -63,17 +63,13 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
     })
 }
 
-/// Decodes and analyses a file: mono and stereo through the render's decoder, surround
-/// files (up to 5.1) through [`crate::audio::multichannel`].
+/// Most channels `analyze` reads (5.1; renders and masters take mono and stereo). Channels
+/// come in the file's order, which BS.1770 measurement takes as L R C (LFE) Ls Rs
+/// ([`crate::loudness::channel_map`]).
+pub const SURROUND_CHANNELS: usize = 6;
+
+/// Decodes (the render's decoder, up to 5.1) and analyses a file.
 pub fn analyze_file(path: &Path) -> Result<Analysis> {
-    let d = match crate::audio::decode::decode_file(path) {
-        Ok(d) => d,
-        Err(e) => match crate::audio::multichannel::declared_channels(path) {
-            Some(n) if n > crate::audio::decode::MAX_CHANNELS => {
-                crate::audio::multichannel::decode_file(path)?
-            }
-            _ => return Err(e),
-        },
-    };
+    let d = crate::audio::decode::decode_up_to(path, SURROUND_CHANNELS)?;
     analyze_planar(&d.channels, d.sample_rate)
 }

@@ -49,6 +49,7 @@ pub struct Decoder {
     header_frames: Option<u64>,
     exact_header: bool,
     channels: usize,
+    max_channels: usize,
     sample_rate: u32,
     decoded: u64,
     first: Option<Planar>,
@@ -58,6 +59,11 @@ pub struct Decoder {
 impl Decoder {
     /// Opens `path` and decodes its first packet.
     pub fn open(path: &Path) -> Result<Decoder> {
+        Decoder::open_up_to(path, MAX_CHANNELS)
+    }
+
+    /// [`Decoder::open`] for files of up to `max_channels` channels (`analyze` reads 5.1).
+    pub fn open_up_to(path: &Path, max_channels: usize) -> Result<Decoder> {
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
         if meta.is_dir() {
@@ -66,21 +72,7 @@ impl Decoder {
         if meta.len() == 0 {
             return Err(Error::input(path, "file is empty (0 bytes)"));
         }
-        let file =
-            File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))?;
+        let format = probe(path)?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| Error::input(path, "contains no audio track"))?;
@@ -109,6 +101,7 @@ impl Decoder {
             header_frames,
             exact_header,
             channels: 0,
+            max_channels,
             sample_rate: params.sample_rate.unwrap_or(0),
             decoded: 0,
             first: None,
@@ -181,11 +174,13 @@ impl Decoder {
             if n_ch == 0 {
                 return Err(Error::input(path, "audio has 0 channels"));
             }
-            if n_ch > MAX_CHANNELS {
-                return Err(Error::input(
-                    path,
-                    format!("has {n_ch} channels; mixfarm takes mono or stereo files (split multichannel stems first)"),
-                ));
+            if n_ch > self.max_channels {
+                let what = if self.max_channels == MAX_CHANNELS {
+                    "mixfarm takes mono or stereo files (split multichannel stems first)".into()
+                } else {
+                    format!("at most {} are read", self.max_channels)
+                };
+                return Err(Error::input(path, format!("has {n_ch} channels; {what}")));
             }
             let r = buf.spec().rate();
             if r == 0 {
@@ -234,7 +229,12 @@ fn append(out: &mut Planar, x: &[Vec<f32>]) {
 
 /// Decodes a whole file into planar f32, checking it is usable.
 pub fn decode_file(path: &Path) -> Result<Decoded> {
-    let mut d = Decoder::open(path)?;
+    decode_up_to(path, MAX_CHANNELS)
+}
+
+/// [`decode_file`] for files of up to `max_channels` channels.
+pub fn decode_up_to(path: &Path, max_channels: usize) -> Result<Decoded> {
+    let mut d = Decoder::open_up_to(path, max_channels)?;
     let mut channels: Planar = Vec::new();
     while d.next_into(&mut channels)? {}
     Ok(Decoded {
@@ -268,22 +268,27 @@ fn check_finite_at(path: &Path, channels: &[Vec<f32>], first: u64) -> Result<()>
 /// The length of an audio file in seconds from its header, without decoding it (`None` when
 /// the file cannot be opened or its header does not say): used to balance shards.
 pub fn probe_seconds(path: &Path) -> Option<f64> {
-    let file = File::open(path).ok()?;
+    let format = probe(path).ok()?;
+    let track = format.default_track(TrackType::Audio)?;
+    let frames = track.num_frames?;
+    let rate = track.codec_params.as_ref()?.audio()?.sample_rate?;
+    (rate > 0).then(|| frames as f64 / f64::from(rate))
+}
+
+/// Opens `path` and finds its container (by content, the extension as a hint).
+pub fn probe(path: &Path) -> Result<Box<dyn FormatReader>> {
+    let file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let format = symphonia::default::get_probe()
+    symphonia::default::get_probe()
         .probe(
             &hint,
             mss,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
-        .ok()?;
-    let track = format.default_track(TrackType::Audio)?;
-    let frames = track.num_frames?;
-    let rate = track.codec_params.as_ref()?.audio()?.sample_rate?;
-    (rate > 0).then(|| frames as f64 / f64::from(rate))
+        .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))
 }

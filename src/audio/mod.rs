@@ -4,7 +4,6 @@
 pub mod decode;
 pub mod encode;
 pub mod flac;
-pub mod multichannel;
 pub mod pcm;
 pub mod resample;
 pub mod stream;
