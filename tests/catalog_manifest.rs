@@ -105,6 +105,30 @@ fn bad_rows_name_the_line() {
 }
 
 #[test]
+fn csv_errors_name_the_column_and_the_delimiter() {
+    // not "field 3: invalid digit": the column and the value
+    let e = manifest_error("t.csv", "file,title,track\nx.wav,X,one\n");
+    assert!(e.contains(":2:") && e.contains("'track'") && e.contains("'one'"), "{e}");
+    // a spreadsheet's semicolon export gets a hint
+    let e = manifest_error("s.csv", "file;title;track\nx.wav;X;1\n");
+    assert!(e.contains("'file'") && e.contains("';'"), "{e}");
+}
+
+#[test]
+fn skip_existing_and_force_together_are_refused() {
+    let t = tempdir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .args(["master", "x.wav", "--out"])
+        .arg(t.path().join("o"))
+        .args(["--skip-existing", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--skip-existing") && err.contains("--force"), "{err}");
+}
+
+#[test]
 fn isrc_and_file_names() {
     assert_eq!(normalise_isrc("us-s1z-99-00001").unwrap(), "USS1Z9900001");
     assert_eq!(normalise_isrc("USS1Z9900001").unwrap(), "USS1Z9900001");

@@ -222,3 +222,26 @@ fn a_bad_song_fails_alone_on_the_gpu_path() {
         .any(|s| s.error.as_deref().is_some_and(|e| e.contains("junk.wav"))));
     assert!(d.join("o/good.wav").is_file());
 }
+
+#[test]
+fn no_mesa_runtime_dir_warning_without_xdg_runtime_dir() {
+    // headless nodes often have no XDG_RUNTIME_DIR; Mesa's drivers then print an error line
+    // on every start unless mixfarm points the variable somewhere first
+    if mixfarm::gpu::Gpu::for_tests("no_mesa_runtime_dir_warning").is_none() {
+        return;
+    }
+    let dir = tempdir();
+    let s = scene(dir.path(), "x", 0.5, 41);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .arg("render")
+        .arg(&s)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .args(["--backend", "gpu"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+}

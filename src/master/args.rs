@@ -55,10 +55,10 @@ pub struct MasterArgs {
     #[arg(long, default_value_t = 1.0)]
     pub match_strength: f64,
     /// skip songs whose sidecar records the same input, settings and mixfarm version
-    #[arg(long, overrides_with = "force")]
+    #[arg(long, conflicts_with = "force")]
     pub skip_existing: bool,
     /// redo every song, even when its sidecar says it is up to date
-    #[arg(long, overrides_with = "skip_existing")]
+    #[arg(long)]
     pub force: bool,
     /// this worker's shard, INDEX/COUNT (0-based); default: the scheduler's array index
     #[arg(long)]

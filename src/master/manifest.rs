@@ -146,7 +146,16 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
         .map(|h| h.to_lowercase().replace([' ', '-'], "_"))
         .collect::<csv::StringRecord>();
     if !headers.iter().any(|h| h == "file") {
-        return Err(err(Some(1), "the header row has no 'file' column".into()));
+        let hint = match headers.iter().next() {
+            Some(h) if headers.len() == 1 && (h.contains(';') || h.contains('\t')) => {
+                " (the columns look separated by ';' or tabs: a manifest is comma-separated)"
+            }
+            _ => "",
+        };
+        return Err(err(
+            Some(1),
+            format!("the header row has no 'file' column{hint}"),
+        ));
     }
     rdr.set_headers(headers.clone());
     let mut rows = Vec::new();
@@ -159,9 +168,27 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
         if rec.iter().all(str::is_empty) {
             continue;
         }
-        let row: Row = rec
-            .deserialize(Some(&headers))
-            .map_err(|e| err(Some(line), e.to_string()))?;
+        let row: Row = rec.deserialize(Some(&headers)).map_err(|e| {
+            // name the column and the value, not "field 4"
+            let msg = match e.kind() {
+                csv::ErrorKind::Deserialize { err: d, .. } => {
+                    let at = d.field().map(|i| i as usize).and_then(|i| {
+                        Some(format!(
+                            "column '{}' = '{}': ",
+                            headers.get(i)?,
+                            rec.get(i).unwrap_or("")
+                        ))
+                    });
+                    let what = match d.kind() {
+                        csv::DeserializeErrorKind::Message(m) => m.clone(),
+                        k => k.to_string(),
+                    };
+                    format!("{}{what}", at.unwrap_or_default())
+                }
+                _ => e.to_string(),
+            };
+            err(Some(line), msg)
+        })?;
         rows.push((line, row));
     }
     Ok(rows)
