@@ -332,7 +332,7 @@ fn killed_batch_resumes_byte_identical() {
     // Nothing left to do; --force redoes all; a changed setting redoes all.
     run(&refs(&args(&cut, &["--skip-existing"])));
     assert_eq!(summary(&cut, "summary.json")["skipped"], 16);
-    run(&refs(&args(&cut, &["--skip-existing", "--force"])));
+    run(&refs(&args(&cut, &["--force"])));
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
     assert_same_outputs(&full, &cut);
     run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));

@@ -48,6 +48,9 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage(e.to_string()),
     };
+    for n in &cat.notes {
+        eprintln!("note: {n}");
+    }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let shard = match shard::resolve(args.shard.as_deref(), args.shards, &env) {
         Ok(s) => s,

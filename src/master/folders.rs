@@ -106,5 +106,6 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
         albums: out,
         manifest: None,
         hash: sha256_hex(list.join("\n").as_bytes()),
+        notes: Vec::new(),
     })
 }

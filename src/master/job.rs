@@ -55,9 +55,16 @@ impl Job {
 
 /// Loads the catalog of `args` (a manifest or the inputs).
 pub fn load_catalog(args: &MasterArgs) -> crate::Result<Catalog> {
-    match &args.manifest {
-        Some(m) => manifest::read_manifest(m),
-        None => super::catalog_from_inputs(&args.inputs, &AUDIO_EXTENSIONS),
+    let is_manifest = |p: &std::path::Path| {
+        p.is_file()
+            && p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("toml"))
+    };
+    match (&args.manifest, &args.inputs[..]) {
+        (Some(m), _) => manifest::read_manifest(m),
+        // `mixfarm master catalog.csv`: a manifest given as the input
+        (None, [m]) if is_manifest(m) => manifest::read_manifest(m),
+        (None, inputs) => super::catalog_from_inputs(inputs, &AUDIO_EXTENSIONS),
     }
 }
 

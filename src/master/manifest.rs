@@ -116,7 +116,17 @@ pub struct Catalog {
     pub manifest: Option<PathBuf>,
     /// SHA-256 of the manifest bytes (or of the input list), hex
     pub hash: String,
+    /// what the user should know about how the catalog was read (columns ignored)
+    pub notes: Vec<String>,
 }
+
+/// The CSV columns a manifest row reads (names and their aliases, normalised); the others
+/// (UPC, notes, anything a label's spreadsheet carries) are ignored with a note.
+const CSV_COLUMNS: &[&str] = &[
+    "file", "title", "artist", "album", "album_artist", "track", "track_number", "tracknumber",
+    "isrc", "date", "year", "preset", "gain_offset_db", "gain_db", "gain_offset", "fade_in_s",
+    "fade_in", "fade_out_s", "fade_out", "gap_s", "gap", "pregap_s",
+];
 
 pub use crate::core::safe_file_name;
 
@@ -129,7 +139,10 @@ struct TomlManifest {
     track: Vec<toml::Spanned<Row>>,
 }
 
-fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
+/// The rows of a CSV manifest, and the columns it ignored.
+type CsvRows = (Vec<(usize, Row)>, Vec<String>);
+
+fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
     let err = |line: Option<usize>, m: String| Error::Scene {
         path: path.to_path_buf(),
         line,
@@ -158,16 +171,25 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
         ));
     }
     rdr.set_headers(headers.clone());
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|&i| CSV_COLUMNS.contains(&&headers[i]))
+        .collect();
+    let ignored: Vec<String> = (0..headers.len())
+        .filter(|i| !keep.contains(i))
+        .map(|i| headers[i].to_string())
+        .collect();
+    let headers: csv::StringRecord = keep.iter().map(|&i| &headers[i]).collect();
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
+        let full = rec.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize);
             err(line, e.to_string())
         })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        if rec.iter().all(str::is_empty) {
+        let line = full.position().map_or(0, |p| p.line() as usize);
+        if full.iter().all(str::is_empty) {
             continue;
         }
+        let rec: csv::StringRecord = keep.iter().map(|&i| full.get(i).unwrap_or("")).collect();
         let row: Row = rec.deserialize(Some(&headers)).map_err(|e| {
             // name the column and the value, not "field 4"
             let msg = match e.kind() {
@@ -191,7 +213,7 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
         })?;
         rows.push((line, row));
     }
-    Ok(rows)
+    Ok((rows, ignored))
 }
 
 fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
@@ -227,9 +249,9 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let rows = match ext.as_str() {
+    let (rows, ignored) = match ext.as_str() {
         "csv" => read_csv(path, &text)?,
-        "toml" => read_toml(path, &text)?,
+        "toml" => (read_toml(path, &text)?, Vec::new()),
         _ => {
             return Err(Error::scene(
                 path,
@@ -345,6 +367,15 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         albums: out,
         manifest: Some(path.to_path_buf()),
         hash: sha256_hex(&bytes),
+        notes: if ignored.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{}: columns not read by mixfarm, ignored: {}",
+                path.display(),
+                ignored.join(", ")
+            )]
+        },
     })
 }
 
