@@ -269,3 +269,42 @@ fn other_rates_are_resampled_to_the_song_rate() {
     );
     assert!(err < 1e-3, "resampling error {err}");
 }
+
+#[test]
+fn m4a_decodes_and_opus_fails_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    let wav = d.join("a.wav");
+    write_f32(&wav, &[music_like(48_000, RATE, 21), music_like(48_000, RATE, 22)], RATE);
+    // AAC in an MP4 container, made by ffmpeg (the independent reference tools install it)
+    let m4a = d.join("b.m4a");
+    let ff = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&wav)
+        .args(["-c:a", "aac", "-b:a", "192k"])
+        .arg(&m4a)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        ff.status.success(),
+        "ffmpeg could not write an .m4a: {}",
+        String::from_utf8_lossy(&ff.stderr)
+    );
+    let got = decode_file(&m4a).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.sample_rate, RATE);
+    assert!(got.frames() >= 47_000, "{} frames", got.frames());
+    // a folder's .opus file is listed, and fails by name with the reason (not skipped)
+    std::fs::write(d.join("c.opus"), b"OggS not really").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .arg("master")
+        .arg(d)
+        .arg("--out")
+        .arg(d.join("o"))
+        .args(["--backend", "cpu"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("c.opus") && err.contains("Opus"), "{err}");
+    assert!(err.contains("2 mastered"), "the wav and the m4a: {err}");
+}

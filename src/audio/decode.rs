@@ -64,6 +64,13 @@ impl Decoder {
 
     /// [`Decoder::open`] for files of up to `max_channels` channels (`analyze` reads 5.1).
     pub fn open_up_to(path: &Path, max_channels: usize) -> Result<Decoder> {
+        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+        if ext.as_deref() == Some("opus") {
+            return Err(Error::input(
+                path,
+                "Opus is not decoded by mixfarm (symphonia has no Opus decoder): convert it to FLAC or WAV first",
+            ));
+        }
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
         if meta.is_dir() {

@@ -40,4 +40,6 @@ pub use run::{run_album, AlbumResult, Ctl};
 pub use settings::tags_for;
 
 /// Audio file extensions a folder input contributes.
-pub const AUDIO_EXTENSIONS: [&str; 7] = ["wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a"];
+pub const AUDIO_EXTENSIONS: [&str; 8] = [
+    "wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "opus",
+];
