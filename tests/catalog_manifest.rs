@@ -281,3 +281,36 @@ fn a_manifest_given_as_the_input_is_read_as_a_manifest() {
     assert!(!err.contains("not a recognised audio file"), "{err}");
     assert!(err.contains("missing.wav"), "{err}");
 }
+
+#[test]
+fn loose_singles_are_not_one_album_in_album_mode() {
+    use common::{music_like, write_f32};
+    let t = tempdir();
+    let d = t.path();
+    // two loose files 20 dB apart; a real album (a folder) keeps its songs' relative level
+    let quiet: Vec<f32> = music_like(5 * 44_100, 44_100, 1).iter().map(|x| x * 0.05).collect();
+    let loud = music_like(5 * 44_100, 44_100, 2);
+    write_f32(&d.join("quiet.wav"), &[quiet.clone(), quiet], 44_100);
+    write_f32(&d.join("loud.wav"), &[loud.clone(), loud], 44_100);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .arg("master")
+        .arg(d.join("quiet.wav"))
+        .arg(d.join("loud.wav"))
+        .arg("--out")
+        .arg(d.join("o"))
+        .args(["--album-mode", "album", "--backend", "cpu"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("o/summary.json")).unwrap())
+            .unwrap();
+    for song in s["songs"].as_array().unwrap() {
+        let i = song["output_loudness"]["integrated_lufs"].as_f64().unwrap();
+        let target = song["target_lufs"].as_f64().unwrap();
+        println!("{}: {i:.2} LUFS (target {target})", song["title"]);
+        assert!((i - target).abs() < 0.5, "a single lands on the target on its own: {i}");
+        assert_eq!(song["mode"], "track", "singles are mastered as tracks");
+    }
+}

@@ -1,11 +1,11 @@
 //! Catalogs without a manifest: each input folder is one album (its audio files in file-name
-//! order, numbered from 1), loose files form the album "Singles". CPU only; no shader
+//! order, numbered from 1), loose files form "Singles", each mastered on its own. CPU only; no shader
 //! mirrored.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{safe_file_name, sha256_hex, Album, Catalog, Track};
+use super::manifest::{safe_file_name, sha256_hex, Album, Catalog, Track, SINGLES};
 use crate::error::{Error, Result};
 
 fn plain_track(file: &Path, number: Option<u32>) -> Track {
@@ -66,6 +66,7 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
                 title,
                 artist: None,
                 tracks,
+                singles: false,
             });
         } else {
             singles.push(plain_track(p, None));
@@ -73,10 +74,11 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
     }
     if !singles.is_empty() {
         out.push(Album {
-            title: "Singles".into(),
-            dir: "Singles".into(),
+            title: SINGLES.into(),
+            dir: SINGLES.into(),
             artist: None,
             tracks: singles,
+            singles: true,
         });
     }
     out.sort_by(|a, b| a.title.cmp(&b.title));

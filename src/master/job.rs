@@ -44,6 +44,16 @@ pub struct Job {
 }
 
 impl Job {
+    /// The loudness mode of `album`: the run's, except that loose singles are each mastered
+    /// on their own (they share no album gain).
+    pub fn mode_for(&self, album: &super::Album) -> AlbumMode {
+        if album.singles {
+            AlbumMode::Track
+        } else {
+            self.mode
+        }
+    }
+
     /// The chain track `t` goes through in delivery `d`: its own preset's, or the delivery's.
     pub fn chain_for<'a>(&'a self, d: &'a Delivery, t: &Track) -> &'a Chain {
         t.preset

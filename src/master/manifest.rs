@@ -105,7 +105,13 @@ pub struct Album {
     pub artist: Option<String>,
     /// tracks in sequence order
     pub tracks: Vec<Track>,
+    /// loose tracks gathered as "Singles" (no album named): each is mastered on its own,
+    /// also under `--album-mode album`
+    pub singles: bool,
 }
+
+/// The album of tracks that name none.
+pub const SINGLES: &str = "Singles";
 
 /// A catalog: albums in a deterministic order, plus where it came from.
 #[derive(Debug, Clone)]
@@ -321,7 +327,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             line: Some(line),
         };
         albums
-            .entry(album.unwrap_or_else(|| "Singles".into()))
+            .entry(album.unwrap_or_else(|| SINGLES.into()))
             .or_default()
             .push((t, r.album_artist.clone()));
     }
@@ -357,6 +363,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         }
         let tracks = name_outputs(rows.into_iter().map(|(t, _)| t).collect(), path)?;
         out.push(Album {
+            singles: title == SINGLES,
             title,
             dir,
             artist: album_artist,

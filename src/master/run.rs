@@ -58,7 +58,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         .par_iter()
         .map(|t| file_sha256(&t.file))
         .collect();
-    let whole_album = job.mode == AlbumMode::Album || job.sequence;
+    let whole_album = job.mode_for(album) == AlbumMode::Album || job.sequence;
     let ctx = whole_album.then(|| album_context(album, &hashes, job));
     let settings: Vec<Vec<String>> = album
         .tracks
@@ -171,7 +171,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .zip(mastered)
             .map(|((k, prep), m)| {
                 let t = &album.tracks[*k];
-                let mut r = SongReport::new(t, album, d, job.mode);
+                let mut r = SongReport::new(t, album, d, job.mode_for(album));
                 r.input_sha256 = hashes[*k].as_ref().ok().cloned();
                 r.settings_hash = Some(settings[*k][di].clone());
                 r.manifest_sha256 = Some(job.manifest_sha256.clone());
@@ -293,7 +293,7 @@ fn master_delivery(
     d: &Delivery,
     prepared: &[&(usize, Result<Prepared>)],
 ) -> Vec<Option<Result<(Closed, String)>>> {
-    match job.mode {
+    match job.mode_for(album) {
         AlbumMode::Track => prepared
             .par_iter()
             .map(|(k, p)| {
@@ -464,7 +464,7 @@ fn finish(
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
-    let (scope, target) = match job.mode {
+    let (scope, target) = match job.mode_for(album) {
         AlbumMode::Track => ("song", r.target_lufs),
         AlbumMode::Album => ("album", d.target_lufs),
     };

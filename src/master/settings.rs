@@ -95,7 +95,7 @@ pub(super) fn settings_hash(
         target_lufs: d.target_lufs,
         ceiling_dbtp: d.ceiling_dbtp,
         chain: job.chain_for(d, t),
-        mode: job.mode,
+        mode: job.mode_for(album),
         formats: job.formats.iter().map(|f| f.name()).collect(),
         tags: &tags_for(album, t),
         key: &t.key,
