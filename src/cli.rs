@@ -258,6 +258,10 @@ fn render_cmd(
         skip_existing,
         max_reduction_db,
     } = flags;
+    if let Err(m) = crate::engine::output::check_writable(&out) {
+        eprintln!("error: {m}");
+        return ExitCode::from(2);
+    }
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()

@@ -314,3 +314,30 @@ fn loose_singles_are_not_one_album_in_album_mode() {
         assert_eq!(song["mode"], "track", "singles are mastered as tracks");
     }
 }
+
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_up_front() {
+    use common::{music_like, write_f32};
+    let t = tempdir();
+    let d = t.path();
+    write_f32(&d.join("a.wav"), &[music_like(44_100, 44_100, 5)], 44_100);
+    // a file where the folder should be
+    std::fs::write(d.join("taken"), b"x").unwrap();
+    let run = |cmd: &[&str], out: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+            .args(cmd)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let a = d.join("a.wav");
+    let o = run(&["master", a.to_str().unwrap(), "--backend", "cpu"], &d.join("taken"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("taken") && err.contains("not a folder"), "{err}");
+    assert!(!err.contains(".part") && !err.contains("ok "), "nothing was mastered first: {err}");
+    let scene = write_text(d, "s.toml", "sample_rate = 44100\n[[track]]\nname = \"a\"\nfile = \"a.wav\"\n");
+    let o = run(&["render", scene.to_str().unwrap(), "--backend", "cpu"], &d.join("taken"));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+}

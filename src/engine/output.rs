@@ -27,3 +27,19 @@ pub fn write_outputs(
         })
         .collect()
 }
+
+/// Checks, before any work, that output folder `dir` can be written: creates it (and its
+/// parents) and writes and removes a probe file. The message names the folder and the reason
+/// (a file in the way, no permission), so a run never fails after hours of mastering.
+pub fn check_writable(dir: &std::path::Path) -> std::result::Result<(), String> {
+    let fail = |why: String| format!("cannot write to the output folder {}: {why}", dir.display());
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("it is a file, not a folder".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let probe = dir.join(format!(".mixfarm-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| fail(e.to_string()))?;
+    // written, so writable; another worker of the run may share the name on a shared folder
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

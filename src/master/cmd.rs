@@ -44,6 +44,9 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         eprintln!("error: {m}");
         ExitCode::from(2)
     };
+    if let Err(m) = crate::engine::output::check_writable(&args.out) {
+        return usage(m);
+    }
     let cat = match load_catalog(&args) {
         Ok(c) => c,
         Err(e) => return usage(e.to_string()),
