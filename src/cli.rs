@@ -258,6 +258,10 @@ fn render_cmd(
         skip_existing,
         max_reduction_db,
     } = flags;
+    if !(max_reduction_db.is_finite() && max_reduction_db >= 0.0) {
+        eprintln!("error: --max-reduction must be ≥ 0 dB, got {max_reduction_db}");
+        return ExitCode::from(2);
+    }
     if let Err(m) = crate::engine::output::check_writable(&out) {
         eprintln!("error: {m}");
         return ExitCode::from(2);
@@ -273,10 +277,6 @@ fn render_cmd(
         }
     };
     let bar = crate::engine::progress::Progress::new(None);
-    if !(max_reduction_db.is_finite() && max_reduction_db >= 0.0) {
-        eprintln!("error: --max-reduction must be ≥ 0 dB, got {max_reduction_db}");
-        return ExitCode::from(2);
-    }
     let on_done = |r: &SongReport| bar.song(&song_line(r), r.error.is_some());
     let opts = RenderOptions {
         out_dir: out,

@@ -44,9 +44,6 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         eprintln!("error: {m}");
         ExitCode::from(2)
     };
-    if let Err(m) = crate::engine::output::check_writable(&args.out) {
-        return usage(m);
-    }
     let cat = match load_catalog(&args) {
         Ok(c) => c,
         Err(e) => return usage(e.to_string()),
@@ -63,6 +60,10 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         Ok(j) => j,
         Err(m) => return usage(m),
     };
+    // every setting checked: the folder is created only now, and must be writable
+    if let Err(m) = crate::engine::output::check_writable(&args.out) {
+        return usage(m);
+    }
     job.shard = shard.map(|s| s.to_string());
     if let Some(b) = args.memory_budget {
         crate::engine::budget::set(b);
