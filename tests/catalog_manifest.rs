@@ -106,7 +106,10 @@ fn bad_rows_name_the_line() {
 fn csv_errors_name_the_column_and_the_delimiter() {
     // not "field 3: invalid digit": the column and the value
     let e = manifest_error("t.csv", "file,title,track\nx.wav,X,one\n");
-    assert!(e.contains(":2:") && e.contains("'track'") && e.contains("'one'"), "{e}");
+    assert!(
+        e.contains(":2:") && e.contains("'track'") && e.contains("'one'"),
+        "{e}"
+    );
     // a spreadsheet's semicolon export gets a hint
     let e = manifest_error("s.csv", "file;title;track\nx.wav;X;1\n");
     assert!(e.contains("'file'") && e.contains("';'"), "{e}");
@@ -138,7 +141,10 @@ fn skip_existing_and_force_together_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "a usage error");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--skip-existing") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("--skip-existing") && err.contains("--force"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -288,7 +294,10 @@ fn loose_singles_are_not_one_album_in_album_mode() {
     let t = tempdir();
     let d = t.path();
     // two loose files 20 dB apart; a real album (a folder) keeps its songs' relative level
-    let quiet: Vec<f32> = music_like(5 * 44_100, 44_100, 1).iter().map(|x| x * 0.05).collect();
+    let quiet: Vec<f32> = music_like(5 * 44_100, 44_100, 1)
+        .iter()
+        .map(|x| x * 0.05)
+        .collect();
     let loud = music_like(5 * 44_100, 44_100, 2);
     write_f32(&d.join("quiet.wav"), &[quiet.clone(), quiet], 44_100);
     write_f32(&d.join("loud.wav"), &[loud.clone(), loud], 44_100);
@@ -304,13 +313,15 @@ fn loose_singles_are_not_one_album_in_album_mode() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("o/summary.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(d.join("o/summary.json")).unwrap()).unwrap();
     for song in s["songs"].as_array().unwrap() {
         let i = song["output_loudness"]["integrated_lufs"].as_f64().unwrap();
         let target = song["target_lufs"].as_f64().unwrap();
         println!("{}: {i:.2} LUFS (target {target})", song["title"]);
-        assert!((i - target).abs() < 0.5, "a single lands on the target on its own: {i}");
+        assert!(
+            (i - target).abs() < 0.5,
+            "a single lands on the target on its own: {i}"
+        );
         assert_eq!(song["mode"], "track", "singles are mastered as tracks");
     }
 }
@@ -332,12 +343,33 @@ fn an_output_folder_that_cannot_be_written_is_refused_up_front() {
             .unwrap()
     };
     let a = d.join("a.wav");
-    let o = run(&["master", a.to_str().unwrap(), "--backend", "cpu"], &d.join("taken"));
+    let o = run(
+        &["master", a.to_str().unwrap(), "--backend", "cpu"],
+        &d.join("taken"),
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("taken") && err.contains("not a folder"), "{err}");
-    assert!(!err.contains(".part") && !err.contains("ok "), "nothing was mastered first: {err}");
-    let scene = write_text(d, "s.toml", "sample_rate = 44100\n[[track]]\nname = \"a\"\nfile = \"a.wav\"\n");
-    let o = run(&["render", scene.to_str().unwrap(), "--backend", "cpu"], &d.join("taken"));
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        err.contains("taken") && err.contains("not a folder"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(".part") && !err.contains("ok "),
+        "nothing was mastered first: {err}"
+    );
+    let scene = write_text(
+        d,
+        "s.toml",
+        "sample_rate = 44100\n[[track]]\nname = \"a\"\nfile = \"a.wav\"\n",
+    );
+    let o = run(
+        &["render", scene.to_str().unwrap(), "--backend", "cpu"],
+        &d.join("taken"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

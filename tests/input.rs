@@ -275,7 +275,11 @@ fn m4a_decodes_and_opus_fails_by_name() {
     let dir = tempdir();
     let d = dir.path();
     let wav = d.join("a.wav");
-    write_f32(&wav, &[music_like(48_000, RATE, 21), music_like(48_000, RATE, 22)], RATE);
+    write_f32(
+        &wav,
+        &[music_like(48_000, RATE, 21), music_like(48_000, RATE, 22)],
+        RATE,
+    );
     // AAC in an MP4 container, made by ffmpeg (the independent reference tools install it)
     let m4a = d.join("b.m4a");
     let ff = std::process::Command::new("ffmpeg")

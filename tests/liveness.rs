@@ -22,7 +22,9 @@ fn song() -> (Plan, Vec<Planar>) {
         .enumerate()
         .map(|(i, &n)| {
             let ch = if i == 1 { 1 } else { 2 };
-            (0..ch).map(|c| music_like(n, RATE, (10 * i + c) as u64)).collect()
+            (0..ch)
+                .map(|c| music_like(n, RATE, (10 * i + c) as u64))
+                .collect()
         })
         .collect();
     // buffers: 0 master, 1 bus, 2.. one per track
@@ -100,7 +102,10 @@ fn reused_buffers_render_the_same_bits() {
     reuse_buffers(&mut reused);
     println!("buffers: {} → {}", plan.n_buffers, reused.n_buffers);
     // master, bus, and tracks 2 and 3 (the key keeps track 2 alive while 3 runs)
-    assert_eq!(reused.n_buffers, 4, "five sequential tracks share two buffers");
+    assert_eq!(
+        reused.n_buffers, 4,
+        "five sequential tracks share two buffers"
+    );
     let want = mixfarm::engine::cpu::run_plan(&plan, &sources).unwrap();
     let got = mixfarm::engine::cpu::run_plan(&reused, &sources).unwrap();
     same_bits(&got, &want, "CPU, reused vs original");

@@ -33,8 +33,14 @@ fn rubato_whole(x: &[Vec<f32>], from: u32, to: u32) -> Vec<Vec<f32>> {
         .map(|c| c.iter().map(|&v| f64::from(v)).collect())
         .collect();
     let n_in = input[0].len();
-    let mut r = Fft::<f64>::new(from as usize, to as usize, 1024, input.len(), FixedSync::Input)
-        .unwrap();
+    let mut r = Fft::<f64>::new(
+        from as usize,
+        to as usize,
+        1024,
+        input.len(),
+        FixedSync::Input,
+    )
+    .unwrap();
     let a = SequentialSliceOfVecs::new(&input, input.len(), n_in).unwrap();
     let out = r.process_all(&a, n_in, None).unwrap();
     let n = ((n_in as u64 * u64::from(to) + u64::from(from) / 2) / u64::from(from)) as usize;
@@ -50,7 +56,11 @@ fn rubato_whole(x: &[Vec<f32>], from: u32, to: u32) -> Vec<Vec<f32>> {
 #[test]
 fn resampled_stream_equals_the_whole_clip_through_rubato() {
     let dir = tempdir();
-    for (from, frames, channels) in [(44_100u32, 150_001usize, 2usize), (96_000, 100_000, 1), (22_050, 1000, 2)] {
+    for (from, frames, channels) in [
+        (44_100u32, 150_001usize, 2usize),
+        (96_000, 100_000, 1),
+        (22_050, 1000, 2),
+    ] {
         let x: Vec<Vec<f32>> = (0..channels)
             .map(|c| music_like(frames, from, 10 + c as u64))
             .collect();
@@ -62,7 +72,10 @@ fn resampled_stream_equals_the_whole_clip_through_rubato() {
             assert_eq!(s.frames(), want[0].len(), "{from} Hz: length");
             assert_eq!(s.channels(), channels);
             let got = read_chunked(&mut s, chunk);
-            assert!(got == want, "{from} Hz, chunks of {chunk}: not the whole-clip result");
+            assert!(
+                got == want,
+                "{from} Hz, chunks of {chunk}: not the whole-clip result"
+            );
             // reading from the start again reopens the file
             let mut again = vec![vec![0.0f32; 500]; channels];
             s.read(0, &mut again).unwrap();
@@ -70,7 +83,9 @@ fn resampled_stream_equals_the_whole_clip_through_rubato() {
                 assert_eq!(a[..], w[..500.min(w.len())], "re-read after reopening");
             }
         }
-        println!("{from} Hz, {frames} frames, {channels} ch: stream == rubato process_all, bit for bit");
+        println!(
+            "{from} Hz, {frames} frames, {channels} ch: stream == rubato process_all, bit for bit"
+        );
     }
 }
 
@@ -92,7 +107,11 @@ fn same_rate_and_compressed_streams_equal_the_decoded_file() {
         let mut s = SourceStream::open(&path, d.sample_rate).unwrap();
         assert_eq!(s.frames(), d.frames(), "{}: length", path.display());
         let got = read_chunked(&mut s, 4_096);
-        assert!(got == d.channels, "{}: stream differs from the decoded file", path.display());
+        assert!(
+            got == d.channels,
+            "{}: stream differs from the decoded file",
+            path.display()
+        );
     }
 }
 
@@ -107,5 +126,8 @@ fn a_truncated_file_fails_when_the_stream_gets_there() {
     let mut c = vec![vec![0.0f32; 65_536]];
     s.read(0, &mut c).expect("the first chunk is there");
     let err = s.read(65_536, &mut c).unwrap_err().to_string();
-    assert!(err.contains("cut.wav") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("cut.wav") && err.contains("truncated"),
+        "{err}"
+    );
 }

@@ -71,8 +71,8 @@ impl Decoder {
                 "Opus is not decoded by mixfarm (symphonia has no Opus decoder): convert it to FLAC or WAV first",
             ));
         }
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
         if meta.is_dir() {
             return Err(Error::input(path, "is a folder, not an audio file"));
         }
@@ -173,7 +173,10 @@ impl Decoder {
             let buf = match self.decoder.decode(&packet) {
                 Ok(b) => b,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Err(Error::input(path, "truncated: the last packet is incomplete"))
+                    return Err(Error::input(
+                        path,
+                        "truncated: the last packet is incomplete",
+                    ))
                 }
                 Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
             };

@@ -31,8 +31,8 @@ use serde::Serialize;
 pub use cli::{bench_cmd, BenchArgs, BenchBackend};
 pub use report::{BenchReport, ConvolutionSetup, GpuInfo, Parity, Section, StageTime, Timing};
 
-use crate::error::{Error, Result};
 use crate::engine::{Job, Sources};
+use crate::error::{Error, Result};
 use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, GpuOptions, Profiler};
 use crate::plan::{Plan, Planar};

@@ -18,9 +18,9 @@ pub mod sources;
 pub mod stop;
 
 pub use backend::{Backend, Executor, Job};
-pub use sources::Sources;
 pub use closing::{close, Closed, Fades, Member, Outcome, DEFAULT_CEILING_DBTP};
 pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};
+pub use sources::Sources;
 
 /// Process exit code of a run, the same for every command: `2` usage or scene error (or
 /// `--backend gpu` without an adapter), `75` retryable (GPU lost, out of memory, stopped by

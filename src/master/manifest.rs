@@ -129,9 +129,28 @@ pub struct Catalog {
 /// The CSV columns a manifest row reads (names and their aliases, normalised); the others
 /// (UPC, notes, anything a label's spreadsheet carries) are ignored with a note.
 const CSV_COLUMNS: &[&str] = &[
-    "file", "title", "artist", "album", "album_artist", "track", "track_number", "tracknumber",
-    "isrc", "date", "year", "preset", "gain_offset_db", "gain_db", "gain_offset", "fade_in_s",
-    "fade_in", "fade_out_s", "fade_out", "gap_s", "gap", "pregap_s",
+    "file",
+    "title",
+    "artist",
+    "album",
+    "album_artist",
+    "track",
+    "track_number",
+    "tracknumber",
+    "isrc",
+    "date",
+    "year",
+    "preset",
+    "gain_offset_db",
+    "gain_db",
+    "gain_offset",
+    "fade_in_s",
+    "fade_in",
+    "fade_out_s",
+    "fade_out",
+    "gap_s",
+    "gap",
+    "pregap_s",
 ];
 
 pub use crate::core::safe_file_name;

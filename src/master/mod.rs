@@ -40,6 +40,4 @@ pub use run::{run_album, AlbumResult, Ctl};
 pub use settings::tags_for;
 
 /// Audio file extensions a folder input contributes.
-pub const AUDIO_EXTENSIONS: [&str; 8] = [
-    "wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "opus",
-];
+pub const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "opus"];
