@@ -155,3 +155,44 @@ fn faded_songs_report_the_file_written() {
         }
     }
 }
+
+#[test]
+fn render_refuses_unkeepable_promises_up_front() {
+    let t = tempdir();
+    song(t.path(), "a.wav", 1.0, 0.5);
+    let scene = |name: &str, master: &str| {
+        let p = t.path().join(name);
+        std::fs::write(
+            &p,
+            format!("sample_rate = 48000\n[output]\nfile = \"{name}.wav\"\n[master]\n{master}\n[[track]]\nname = \"a\"\nfile = \"a.wav\"\n"),
+        )
+        .unwrap();
+        p
+    };
+    let render = |s: &Path, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+            .arg("render")
+            .arg(s)
+            .arg("--out")
+            .arg(t.path().join("out"))
+            .args(["--backend", "cpu"])
+            .args(extra)
+            .output()
+            .expect("runs mixfarm");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        eprintln!("{err}");
+        (out.status.code().unwrap_or(-1), err)
+    };
+    let (code, err) = render(&scene("hot.toml", "target_lufs = 3.0"), &[]);
+    assert_eq!(code, 2, "a target above 0 LUFS is a scene error: {err}");
+    assert!(err.contains("hot.toml"), "{err}");
+    let (code, err) = render(&scene("over.toml", "ceiling_dbtp = 1.0"), &[]);
+    assert_eq!(code, 2, "a ceiling above 0 dBTP in WAV 24: {err}");
+    let (code, err) = render(
+        &scene("fine.toml", "target_lufs = -14.0"),
+        &["--max-reduction=-1"],
+    );
+    assert_eq!(code, 2, "a negative --max-reduction: {err}");
+    assert!(err.contains("--max-reduction must be"), "{err}");
+    assert!(!t.path().join("out/fine.toml.wav").exists());
+}
