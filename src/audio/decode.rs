@@ -253,12 +253,8 @@ pub fn decode_up_to(path: &Path, max_channels: usize) -> Result<Decoded> {
     })
 }
 
-/// Fails on the first NaN or infinite sample, saying where it is.
-pub fn check_finite(path: &Path, channels: &[Vec<f32>]) -> Result<()> {
-    check_finite_at(path, channels, 0)
-}
-
-/// [`check_finite`] for samples that start at frame `first` of the file.
+/// Fails on the first NaN or infinite sample of `channels` (frame `first` of the file on),
+/// saying where it is.
 fn check_finite_at(path: &Path, channels: &[Vec<f32>], first: u64) -> Result<()> {
     for (c, ch) in channels.iter().enumerate() {
         if let Some(i) = ch.iter().position(|x| !x.is_finite()) {

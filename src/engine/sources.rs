@@ -1,6 +1,6 @@
 //! A job's sources as the executors see them: read one chunk at a time, in order
 //! ([`Sources::read`]). Scenes stream their stems from disk ([`SourceStream`]: decoded and
-//! resampled as the chunks are needed); `master` and tests hand over audio already in memory.
+//! resampled as the chunks are needed); `master`, benches and tests lend audio already in memory.
 
 use std::sync::Mutex;
 
@@ -15,7 +15,6 @@ pub struct Sources<'a> {
 
 enum Feed<'a> {
     Borrowed(&'a Planar),
-    Owned(Planar),
     Stream(Box<Mutex<SourceStream>>),
 }
 
@@ -24,13 +23,6 @@ impl<'a> Sources<'a> {
     pub fn borrowed(s: &'a [Planar]) -> Sources<'a> {
         Sources {
             feeds: s.iter().map(Feed::Borrowed).collect(),
-        }
-    }
-
-    /// Sources already in memory.
-    pub fn owned(s: Vec<Planar>) -> Sources<'static> {
-        Sources {
-            feeds: s.into_iter().map(Feed::Owned).collect(),
         }
     }
 
@@ -58,7 +50,6 @@ impl<'a> Sources<'a> {
     pub fn channels(&self, k: usize) -> usize {
         match &self.feeds[k] {
             Feed::Borrowed(p) => p.len(),
-            Feed::Owned(p) => p.len(),
             Feed::Stream(s) => lock(s).channels(),
         }
     }
@@ -67,7 +58,6 @@ impl<'a> Sources<'a> {
     pub fn frames(&self, k: usize) -> usize {
         match &self.feeds[k] {
             Feed::Borrowed(p) => frames(p),
-            Feed::Owned(p) => frames(p),
             Feed::Stream(s) => lock(s).frames(),
         }
     }
@@ -79,19 +69,9 @@ impl<'a> Sources<'a> {
     pub fn read(&self, k: usize, start: usize, out: &mut [Vec<f32>]) -> Result<()> {
         match &self.feeds[k] {
             Feed::Borrowed(p) => copy_from(p, start, out),
-            Feed::Owned(p) => copy_from(p, start, out),
             Feed::Stream(s) => return lock(s).read(start, out),
         }
         Ok(())
-    }
-
-    /// Source `k` whole (the whole-song GPU executor uploads it at once).
-    pub fn whole(&self, k: usize) -> Result<Planar> {
-        match &self.feeds[k] {
-            Feed::Borrowed(p) => Ok((*p).clone()),
-            Feed::Owned(p) => Ok(p.clone()),
-            Feed::Stream(s) => lock(s).read_all(),
-        }
     }
 }
 

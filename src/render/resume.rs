@@ -50,16 +50,15 @@ pub fn up_to_date(s: &LoadedSong, out_dir: &Path, hash: &str) -> Option<PathBuf>
     (side.inputs_sha256 == hash && out.is_file()).then_some(out)
 }
 
-/// Writes the sidecar of `out` (atomically: a temporary file renamed into place).
+/// Writes the sidecar of `out` (atomically, like every output).
 pub fn write(out: &Path, hash: &str) -> Result<()> {
     let side = Sidecar {
         inputs_sha256: hash.into(),
         output: out.file_name().map(PathBuf::from).unwrap_or_default(),
         mixfarm_version: crate::VERSION.into(),
     };
-    let path = sidecar_of(out);
-    let tmp = path.with_extension("json.part");
     let text = serde_json::to_string_pretty(&side).expect("a sidecar serialises");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    crate::audio::encode::write_atomic(&sidecar_of(out), |tmp| {
+        std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
+    })
 }
