@@ -509,14 +509,15 @@ fn verify_cmd(scenes: &[PathBuf], json: bool, brief: bool) -> ExitCode {
                     println!("\n{} — {}", v.title, if v.pass { "PASS" } else { "FAIL" });
                     if !brief {
                         println!(
-                            "  {:>4}  {:<12} {:>12} {:>10} {:>10}",
-                            "#", "stage", "max |Δ| dBFS", "LSB@24", "identical"
+                            "  {:>4}  {:<12} {:<7} {:>12} {:>10} {:>10}",
+                            "#", "stage", "backend", "max |Δ| dBFS", "LSB@24", "identical"
                         );
                         for st in &v.stages {
                             println!(
-                                "  {:>4}  {:<12} {:>12.1} {:>10.3} {:>9.3}%",
+                                "  {:>4}  {:<12} {:<7} {:>12.1} {:>10.3} {:>9.3}%",
                                 st.index,
                                 st.op,
+                                st.backend,
                                 st.diff.max_abs_dbfs,
                                 st.diff.max_lsb_24,
                                 100.0 * st.diff.identical_24bit

@@ -66,6 +66,8 @@ pub struct StageDiff {
     pub index: usize,
     /// operator name
     pub op: &'static str,
+    /// where the GPU executor ran it: `"gpu"` (its kernel) or `"cpu"` (its CPU twin)
+    pub backend: &'static str,
     /// the buffer the stage wrote, compared right after it ran
     pub diff: Diff,
 }
@@ -135,6 +137,7 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
         .map(|(i, (stage, (c, g)))| StageDiff {
             index: i,
             op: stage.op_name(),
+            backend: renderer.stage_backend(i, stage),
             diff: diff(c, g),
         })
         .collect();

@@ -9,6 +9,7 @@ use mixfarm::gpu::elementwise_ops::ElementwiseJob;
 use mixfarm::gpu::fft::{self, FftParams, FrameJob};
 use mixfarm::gpu::kernels::ELEMENTWISE;
 use mixfarm::gpu::load::LoadJob;
+use mixfarm::gpu::recursive::{RecJob, RecParams};
 use mixfarm::ops::convolve::gpu::{MacJob, MacParams};
 use mixfarm::ops::envelope::gpu::EnvelopeJob;
 use mixfarm::ops::envelope::Segment;
@@ -36,7 +37,11 @@ fn every_shader_validates() {
     for entry in std::fs::read_dir(&dir).expect("shaders/") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
-            let src = std::fs::read_to_string(&path).expect("read shader");
+            let text = std::fs::read_to_string(&path).expect("read shader");
+            // the recursive kernels and their helpers validate as the modules they are
+            // built into (recursion.wgsl, includes, kernel)
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            let src = mixfarm::gpu::recursive::standalone(&stem).unwrap_or(text);
             validate(&path.display().to_string(), &src);
             eprintln!("{}: valid", path.display());
             n += 1;
@@ -130,6 +135,18 @@ fn rust_structs_match_wgsl_layouts() {
     }
     layout!("gain.wgsl", "GainJob", GainJob, [offset, frames, gain]);
     layout!(
+        "recursion.wgsl",
+        "RecParams",
+        RecParams,
+        [n_jobs, frames, first, count]
+    );
+    layout!(
+        "recursion.wgsl",
+        "RecJob",
+        RecJob,
+        [ch0, ch1, key0, key1, frames, coef, state, lane]
+    );
+    layout!(
         "mix.wgsl",
         "MixJob",
         MixJob,
@@ -202,4 +219,45 @@ fn shader_constants_match_rust() {
     );
     assert_eq!(fft::DEFAULT_SIZE, mixfarm::ops::convolve::FFT_SIZE);
     assert_eq!(wgsl_u32_const("fft.wgsl", "WG"), 256);
+    assert_eq!(
+        wgsl_u32_const("recursion.wgsl", "REC_THREADS"),
+        mixfarm::gpu::recursive::THREADS
+    );
+}
+
+/// The recursive kernels read their parameter structs word by word: the words they name
+/// must be those fields.
+#[test]
+fn recursive_kernels_read_the_parameter_words_of_their_structs() {
+    use mixfarm::ops::compressor::CompressorParams as Cp;
+    use mixfarm::ops::delay::DelayParams as Dp;
+    let words = |o: usize| o / 4;
+    assert_eq!(
+        [
+            words(offset_of!(Cp, threshold_l2)),
+            words(offset_of!(Cp, half_knee_l2)),
+            words(offset_of!(Cp, slope)),
+            words(offset_of!(Cp, knee_coef)),
+            words(offset_of!(Cp, attack_coef)),
+            words(offset_of!(Cp, release_coef)),
+            words(offset_of!(Cp, rms_coef)),
+            words(offset_of!(Cp, makeup_l2)),
+            words(offset_of!(Cp, detector)),
+        ],
+        [0, 1, 2, 3, 4, 5, 6, 7, 8],
+        "compressor.wgsl's parameter words"
+    );
+    assert_eq!(
+        [
+            words(offset_of!(Dp, delay_frames)),
+            words(offset_of!(Dp, feedback)),
+            words(offset_of!(Dp, lowpass_coef)),
+            words(offset_of!(Dp, filter)),
+            words(offset_of!(Dp, wet)),
+            words(offset_of!(Dp, dry)),
+            words(offset_of!(Dp, ping_pong)),
+        ],
+        [0, 1, 2, 3, 4, 5, 6],
+        "delay.wgsl's parameter words"
+    );
 }

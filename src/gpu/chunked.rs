@@ -18,13 +18,14 @@ use crate::gpu::kernels::ELEMENTWISE;
 use crate::gpu::load::LoadJob;
 use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
+use crate::gpu::recursive::{self, RecJob, RECURSIVE};
 use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::convolve::BINS;
 use crate::ops::envelope::gpu::push_job;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
-use crate::ops::kind::{kind_of, Kind, Then};
+use crate::ops::kind::{kind_of, Init, Kind, Then};
 use crate::ops::mix::gpu::MixJob;
 use crate::plan::{Plan, Planar, PLAN_CHANNELS};
 
@@ -38,8 +39,40 @@ pub(super) enum Exec {
     Conv(Vec<Lane>, Then),
     /// latency compensation: a delay line per channel on the GPU
     Delay([Slot; PLAN_CHANNELS], u64),
+    /// its recursive kernel, with the stage's parameter words and state at these offsets
+    Recursive {
+        /// first parameter word
+        words: u32,
+        /// first state word
+        state: u32,
+    },
     /// its CPU twin on the host, after a read-back
     Host,
+}
+
+/// The recursive stages' parameter words and state of a batch, placed song by song.
+#[derive(Debug, Default)]
+pub(super) struct RecAlloc {
+    words: Vec<u32>,
+    state_words: u64,
+    /// state words that start other than zero: (word, value)
+    init: Vec<(u64, u32)>,
+}
+
+impl RecAlloc {
+    /// The parameter words (one word when there are none: a binding is never empty).
+    fn words_or_one(&self) -> Vec<u32> {
+        if self.words.is_empty() {
+            vec![0]
+        } else {
+            self.words.clone()
+        }
+    }
+
+    /// GPU bytes the batch's parameter words and state take.
+    fn bytes(&self) -> (u64, u64) {
+        (self.words.len() as u64 * 4, self.state_words * 4)
+    }
 }
 
 /// A song's master, or why it failed (a source found bad while reading it).
@@ -87,6 +120,8 @@ impl Renderer {
         sched: &Schedule<'_>,
         kernels: &RunKernels,
         pools: &mut PoolPlan,
+        rec: &mut RecAlloc,
+        frames: usize,
         base: u64,
     ) -> Result<Vec<Exec>, Error> {
         let chan = |b: usize, c: usize| base + ((b * PLAN_CHANNELS + c) * C) as u64;
@@ -99,13 +134,31 @@ impl Renderer {
                     Exec::Delay(slots, frames as u64)
                 }
                 Step::Stage { index, .. } if self.cpu_stages.contains(index) => Exec::Host,
-                Step::Stage { stage, .. } => match kind_of(stage) {
+                Step::Stage { stage, lag, .. } => match kind_of(stage) {
                     Kind::Load { .. }
                     | Kind::Gain { .. }
                     | Kind::Envelope { .. }
                     | Kind::Mix { .. }
                     | Kind::Elementwise { .. } => Exec::Kernel,
                     Kind::Host { .. } => Exec::Host,
+                    Kind::Recursive { rec: r, .. } => {
+                        let e = Exec::Recursive {
+                            words: rec.words.len() as u32,
+                            state: rec.state_words as u32,
+                        };
+                        rec.words.extend_from_slice(&r.words);
+                        for &(w, init) in &r.init {
+                            let v = match init {
+                                Init::Lag { value, step } => {
+                                    value.wrapping_add((step as i64 * lag as i64) as u32)
+                                }
+                                Init::SongEnd => (frames + lag) as u32,
+                            };
+                            rec.init.push((rec.state_words + w as u64, v));
+                        }
+                        rec.state_words += r.state_words as u64;
+                        e
+                    }
                     Kind::Convolve { buf, conv } => {
                         let ids: Option<Vec<usize>> =
                             conv.kernels.iter().map(|k| kernels.id(k)).collect();
@@ -155,7 +208,7 @@ impl Renderer {
         let limit = gpu.max_binding_bytes();
         let budget = self.budget(gpu);
         let (mut batches, mut refused): (Vec<Vec<usize>>, _) = (Vec::new(), Vec::new());
-        let mut used = [0u64; 3];
+        let mut used = [0u64; 5];
         for (i, (plan, sources)) in jobs.iter().enumerate() {
             if let Err(e) = plan.check(sources) {
                 refused.push((i, e));
@@ -163,14 +216,16 @@ impl Renderer {
             }
             let (a, s) = chunk_bytes(plan, sources);
             let mut pools = PoolPlan::new(limit);
-            let conv = match self.execs(&schedule(plan), kernels, &mut pools, 0) {
+            let mut rec = RecAlloc::default();
+            let conv = match self.execs(&schedule(plan), kernels, &mut pools, &mut rec, plan.frames, 0) {
                 Ok(_) => pools.bytes(),
                 Err(e) => {
                     refused.push((i, e));
                     continue;
                 }
             };
-            if a > limit || s > limit {
+            let (w, st) = rec.bytes();
+            if a > limit || s > limit || w > limit || st > limit {
                 refused.push((
                     i,
                     Error::Gpu {
@@ -183,13 +238,17 @@ impl Renderer {
                 ));
                 continue;
             }
-            let t = a + s + conv;
-            let full = used[0] + a > limit || used[1] + s > limit || used[2] + t > budget;
+            let t = a + s + conv + w + st;
+            let full = used[0] + a > limit
+                || used[1] + s > limit
+                || used[2] + t > budget
+                || used[3] + w > limit
+                || used[4] + st > limit;
             if batches.is_empty() || full {
                 batches.push(Vec::new());
-                used = [0; 3];
+                used = [0; 5];
             }
-            used = [used[0] + a, used[1] + s, used[2] + t];
+            used = [used[0] + a, used[1] + s, used[2] + t, used[3] + w, used[4] + st];
             batches.last_mut().expect("a batch").push(i);
         }
         batches.retain(|b| !b.is_empty());
@@ -209,13 +268,14 @@ impl Renderer {
     ) -> Result<Vec<(usize, SongResult, Vec<Planar>)>, Error> {
         let limit = gpu.max_binding_bytes();
         let mut pools = PoolPlan::new(limit);
+        let mut rec = RecAlloc::default();
         let (mut audio_len, mut src_len) = (0u64, 0u64);
         let mut songs: Vec<Song<'_>> = Vec::with_capacity(batch.len());
         let mut max_lanes = 0;
         for &j in batch {
             let (plan, sources) = jobs[j];
             let sched = schedule(plan);
-            let execs = self.execs(&sched, kernels, &mut pools, audio_len)?;
+            let execs = self.execs(&sched, kernels, &mut pools, &mut rec, plan.frames, audio_len)?;
             for e in &execs {
                 if let Exec::Conv(l, _) = e {
                     max_lanes = max_lanes.max(l.len());
@@ -227,6 +287,7 @@ impl Renderer {
                 .zip(&execs)
                 .map(|(s, e)| match (e, s) {
                     (Exec::Conv(_, then), _) if *then != Then::HostBands => State::None,
+                    (Exec::Recursive { .. }, _) => State::None,
                     _ => State::new(s, plan.frames),
                 })
                 .collect();
@@ -253,6 +314,12 @@ impl Renderer {
         let audio = gpu.storage("chunk buffers", audio_len * 4)?;
         let sources_buf = gpu.storage("chunk sources", src_len.max(1) * 4)?;
         let pools = pools.create(gpu)?;
+        // fresh buffers read as zeros: every recursive state starts at rest
+        let rec_words = gpu.upload("recursive parameters", &rec.words_or_one())?;
+        let rec_state = gpu.storage("recursive state", rec.state_words.max(1) * 4)?;
+        for &(w, v) in &rec.init {
+            gpu.write(&rec_state, w * 4, &[v]);
+        }
         let y_lane = (NB * BINS * 8) as u64;
         let y = gpu.storage(
             "convolution Y",
@@ -271,6 +338,7 @@ impl Renderer {
                     (vec![], vec![], vec![], vec![], vec![]);
                 let (mut lanes, mut host) = (Vec::new(), Vec::new());
                 let mut ops: Vec<Vec<ElementwiseJob>> = vec![Vec::new(); ELEMENTWISE.len()];
+                let mut recs: Vec<Vec<RecJob>> = vec![Vec::new(); RECURSIVE.len()];
                 for (si, s) in songs.iter().enumerate() {
                     let Some(step) = s.sched.steps.get(i) else {
                         continue;
@@ -288,6 +356,23 @@ impl Renderer {
                             }
                         }
                         (Exec::Host, _) => host.push(si),
+                        (Exec::Recursive { words, state }, Step::Stage { stage, .. }) => {
+                            if let Kind::Recursive { buf, key, rec } = kind_of(stage) {
+                                let key = key.unwrap_or(buf);
+                                for lane in 0..rec.lanes {
+                                    recs[recursive::index_of(rec.op)].push(RecJob {
+                                        ch0: s.chan(buf, 0) as u32,
+                                        ch1: s.chan(buf, 1) as u32,
+                                        key0: s.chan(key, 0) as u32,
+                                        key1: s.chan(key, 1) as u32,
+                                        frames: C as u32,
+                                        coef: *words,
+                                        state: *state,
+                                        lane: lane as u32,
+                                    });
+                                }
+                            }
+                        }
                         (Exec::Kernel, Step::Stage { stage, lag, .. }) => match kind_of(stage) {
                             Kind::Load { dst, source } => {
                                 for c in 0..PLAN_CHANNELS {
@@ -341,7 +426,9 @@ impl Renderer {
                                     });
                                 }
                             }
-                            Kind::Convolve { .. } | Kind::Host { .. } => host.push(si),
+                            Kind::Convolve { .. } | Kind::Recursive { .. } | Kind::Host { .. } => {
+                                host.push(si)
+                            }
                         },
                         _ => {}
                     }
@@ -357,6 +444,15 @@ impl Renderer {
                     .encode(gpu, &mut enc, prof.as_deref_mut(), &mixes, &audio)?;
                 self.elementwise
                     .encode(gpu, &mut enc, prof.as_deref_mut(), &ops, &audio)?;
+                self.recursive.encode(
+                    gpu,
+                    &mut enc,
+                    prof.as_deref_mut(),
+                    &recs,
+                    &rec_words,
+                    &rec_state,
+                    &audio,
+                )?;
                 self.conv.encode_chunk(
                     gpu,
                     &mut enc,

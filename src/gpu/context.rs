@@ -372,6 +372,18 @@ impl Gpu {
         wgsl: &str,
         entry: &str,
     ) -> Result<wgpu::ComputePipeline, Error> {
+        self.pipeline_in(label, wgsl, entry, None)
+    }
+
+    /// [`Gpu::pipeline`] with an explicit layout (for kernels whose passes do not all use
+    /// every binding of a shared layout).
+    pub fn pipeline_in(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry: &str,
+        layout: Option<&wgpu::PipelineLayout>,
+    ) -> Result<wgpu::ComputePipeline, Error> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -383,7 +395,7 @@ impl Gpu {
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(label),
-                layout: None,
+                layout,
                 module: &module,
                 entry_point: Some(entry),
                 compilation_options: Default::default(),
@@ -401,7 +413,15 @@ impl Gpu {
         pipeline: &wgpu::ComputePipeline,
         buffers: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
-        let layout = pipeline.get_bind_group_layout(0);
+        self.bind_in(&pipeline.get_bind_group_layout(0), buffers)
+    }
+
+    /// A bind group of `layout` with `buffers` at bindings 0, 1, 2…
+    pub fn bind_in(
+        &self,
+        layout: &wgpu::BindGroupLayout,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
@@ -412,7 +432,7 @@ impl Gpu {
             .collect();
         self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
-            layout: &layout,
+            layout,
             entries: &entries,
         })
     }

@@ -94,7 +94,7 @@ pub(super) fn run_step(
             }
             (dst, x)
         }
-        (_, Kind::Convolve { buf, .. } | Kind::Host { buf }) => {
+        (_, Kind::Convolve { buf, .. } | Kind::Recursive { buf, .. } | Kind::Host { buf }) => {
             let Stage::Process {
                 sidechain,
                 processor,

@@ -97,6 +97,72 @@ macro_rules! registry {
                 "src/ops/reverb/cpu.rs",
                 "the wet/dry sum after a reverb's convolution"
             ),
+            kernel!(
+                "recursion",
+                "recursive",
+                "src/gpu/recursive.rs",
+                "the binding layout every recursive kernel starts with"
+            ),
+            kernel!(
+                "sections",
+                "recursive",
+                "src/ops/eq/cpu.rs",
+                "one state-variable filter section step (included by eq, width)"
+            ),
+            kernel!(
+                "loglin",
+                "recursive",
+                "src/ops/loglin/mod.rs",
+                "log2/exp2 from + and * and bits (included by the dynamics kernels)"
+            ),
+            kernel!(
+                "dynamics",
+                "recursive",
+                "src/ops/compressor/cpu.rs",
+                "the compressor's per-frame gain (included by compressor, multiband)"
+            ),
+            kernel!(
+                "eq",
+                "recursive",
+                "src/ops/eq/cpu.rs",
+                "the minimum-phase EQ's section cascade, one thread per channel"
+            ),
+            kernel!(
+                "width",
+                "recursive",
+                "src/ops/width/cpu.rs",
+                "width and bass mono of a stereo pair"
+            ),
+            kernel!(
+                "compressor",
+                "recursive",
+                "src/ops/compressor/cpu.rs",
+                "the stereo-linked compressor (peak/RMS, soft knee, sidechain key)"
+            ),
+            kernel!(
+                "delay",
+                "recursive",
+                "src/ops/delay/cpu.rs",
+                "the feedback delay (loop low-pass, ping-pong)"
+            ),
+            kernel!(
+                "multiband",
+                "recursive",
+                "src/ops/multiband/cpu.rs",
+                "the Linkwitz-Riley multiband compressor (split, band compressors, sum)"
+            ),
+            kernel!(
+                "limiter",
+                "recursive",
+                "src/ops/limiter/cpu.rs",
+                "the true-peak limiter (feed, oversampled detector, gain pipeline)"
+            ),
+            kernel!(
+                "chorus",
+                "recursive",
+                "src/ops/chorus/cpu.rs",
+                "the chorus (table LFO, fractional delay per voice)"
+            ),
             $(kernel!(
                 stringify!($op),
                 "elementwise",

@@ -16,6 +16,7 @@ pub mod load;
 pub mod pools;
 pub mod profiler;
 pub mod readback;
+pub mod recursive;
 pub mod render;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};

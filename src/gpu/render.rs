@@ -14,12 +14,13 @@ use crate::error::Error;
 use crate::gpu::conv_stream::ConvStream;
 use crate::gpu::elementwise_ops::ElementwiseGpu;
 use crate::gpu::load::LoadGpu;
+use crate::gpu::recursive::RecursiveGpu;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
-use crate::ops::kind::{kind_of, Kind};
+use crate::ops::kind::{kind_of, Kind, Then};
 use crate::ops::mix::gpu::MixGpu;
-use crate::plan::Planar;
+use crate::plan::{Planar, Stage};
 
 pub use crate::engine::Job;
 
@@ -81,6 +82,7 @@ pub struct Renderer {
     pub(super) mix: MixGpu,
     pub(super) elementwise: ElementwiseGpu,
     pub(super) conv: ConvStream,
+    pub(super) recursive: RecursiveGpu,
     /// GPU memory a batch may take (chunk buffers, sources, convolution state); `None`:
     /// four storage bindings' worth. A song always runs, alone if it passes the budget.
     pub memory_budget_bytes: Option<u64>,
@@ -104,9 +106,24 @@ impl Renderer {
             mix: MixGpu::new(gpu)?,
             elementwise: ElementwiseGpu::new(gpu)?,
             conv: ConvStream::new(gpu)?,
+            recursive: RecursiveGpu::new(gpu)?,
             memory_budget_bytes: None,
             cpu_stages: CpuStages::from_env(),
         })
+    }
+
+    /// Where stage `index` (`stage`) of a Plan runs on this executor: `"gpu"` (its kind's
+    /// kernels) or `"cpu"` (its CPU twin on the host: a kind without a kernel, the per-stage
+    /// switch, or the band compressors after a linear-phase multiband's GPU split).
+    pub fn stage_backend(&self, index: usize, stage: &Stage) -> &'static str {
+        if self.cpu_stages.contains(index) {
+            return "cpu";
+        }
+        match kind_of(stage) {
+            Kind::Host { .. } => "cpu",
+            Kind::Convolve { conv, .. } if conv.then == Then::HostBands => "cpu",
+            _ => "gpu",
+        }
     }
 
     /// The batch memory budget in bytes.

@@ -7,7 +7,7 @@
 use super::convolve::Kernel;
 use super::elementwise::{ElementwiseOp, Params};
 use super::envelope::Envelope;
-use super::{eq, multiband, Processor};
+use super::{chorus, compressor, delay, eq, limiter, multiband, width, Processor};
 use crate::ops::crossover::Crossover;
 use crate::plan::{BufId, Stage, PLAN_CHANNELS};
 
@@ -61,6 +61,17 @@ pub enum Kind<'a> {
         /// its parameters
         params: Params,
     },
+    /// a recursive processor: one thread per lane (a channel, or the pair when the
+    /// processor links them) of every song, serial in time through the chunk, its state
+    /// carried on the GPU between chunks (`gpu::recursive`)
+    Recursive {
+        /// buffer processed in place
+        buf: BufId,
+        /// the sidechain key's buffer, when the stage has one
+        key: Option<BufId>,
+        /// the kernel and its data
+        rec: Recursive,
+    },
     /// a processor with no kernel yet: its CPU stream runs on the host
     Host {
         /// buffer processed in place
@@ -76,6 +87,35 @@ pub struct Convolve<'a> {
     pub kernels: Vec<&'a Kernel>,
     /// what happens to the lanes' outputs
     pub then: Then,
+}
+
+/// A recursive stage's kernel and what it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recursive {
+    /// the kernel (`gpu::recursive::RECURSIVE`): the processor's one name
+    pub op: &'static str,
+    /// its parameter words (f32 bits, or u32 fields), as the kernel reads them
+    pub words: Vec<u32>,
+    /// threads per song: one per channel, or 1 when the processor links the channels
+    pub lanes: usize,
+    /// state words per song (every lane's)
+    pub state_words: usize,
+    /// state words that do not start at zero
+    pub init: Vec<(usize, Init)>,
+}
+
+/// The start value of a state word, for a stage whose input lags the song by `lag` frames.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// `value + step·lag` (wrapping): a chorus's LFO clock, a multiband's lead-in
+    Lag {
+        /// value without a lag
+        value: u32,
+        /// per frame of lag
+        step: i32,
+    },
+    /// the frame of the stage's input at which the song ends (`frames + lag`): a limiter
+    SongEnd,
 }
 
 /// What follows a convolution.
@@ -105,6 +145,7 @@ pub const KIND_NAMES: &[&str] = &[
     "mix",
     "convolve",
     "elementwise",
+    "recursive",
     "host",
 ];
 
@@ -118,6 +159,7 @@ impl Kind<'_> {
             Kind::Mix { .. } => "mix",
             Kind::Convolve { .. } => "convolve",
             Kind::Elementwise { .. } => "elementwise",
+            Kind::Recursive { .. } => "recursive",
             Kind::Host { .. } => "host",
         }
     }
@@ -147,13 +189,18 @@ pub fn kind_of(stage: &Stage) -> Kind<'_> {
             src: *src,
             gain: *gain,
         },
-        Stage::Process { buf, processor, .. } => processor.kind(*buf),
+        Stage::Process {
+            buf,
+            processor,
+            sidechain,
+        } => processor.kind(*buf, *sidechain),
     }
 }
 
 impl Processor {
-    /// The kind this processor lowers to, on buffer `buf`.
-    pub fn kind(&self, buf: BufId) -> Kind<'_> {
+    /// The kind this processor lowers to, on buffer `buf` (keyed by `key`, its sidechain).
+    pub fn kind(&self, buf: BufId, key: Option<BufId>) -> Kind<'_> {
+        let rec = |rec| Kind::Recursive { buf, key, rec };
         fn conv(buf: BufId, kernels: Vec<&Kernel>, then: Then) -> Kind<'_> {
             Kind::Convolve {
                 buf,
@@ -193,7 +240,16 @@ impl Processor {
                 op: e.op,
                 params: e.params,
             },
-            _ => Kind::Host { buf },
+            Processor::Eq(eq::Eq::MinimumPhase { sections }) => rec(eq::gpu::recursive(sections)),
+            Processor::Compressor(c) => rec(compressor::gpu::recursive(&c.params)),
+            Processor::Width(w) => rec(width::gpu::recursive(w)),
+            Processor::Delay(d) => rec(delay::gpu::recursive(&d.params)),
+            Processor::Chorus(c) => rec(chorus::gpu::recursive(c)),
+            Processor::Limiter(l) => rec(limiter::gpu::recursive(l)),
+            Processor::Multiband(m) => match multiband::gpu::recursive(m) {
+                Some(r) => rec(r),
+                None => Kind::Host { buf },
+            },
         }
     }
 }

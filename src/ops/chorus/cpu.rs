@@ -1,4 +1,4 @@
-//! CPU reference of the chorus (the WGSL twin does not exist yet): the
+//! CPU twin of `shaders/chorus.wgsl` (the chorus): the
 //! per-frame formula of [`super`], reading the dry input from a ring buffer per channel (the
 //! processing is in place) of a power-of-two length longer than the longest delay, so slots
 //! not yet written read as the zeros before the start. Streaming form: [`process_chunk`]
@@ -19,13 +19,18 @@ pub struct Stream {
 impl Stream {
     /// Fresh state (silence before the song) for `channels` channels.
     pub fn new(ch: &Chorus, channels: usize) -> Stream {
-        let p = &ch.params;
-        let max_delay = (p.delay_frames + p.depth_frames).ceil() as usize + 2;
         Stream {
-            rings: vec![vec![0.0f32; max_delay.next_power_of_two()]; channels],
+            rings: vec![vec![0.0f32; ring_frames(ch)]; channels],
             pos: 0,
         }
     }
+}
+
+/// Frames of each channel's ring: the power of two above the longest delay plus 2.
+pub fn ring_frames(ch: &Chorus) -> usize {
+    let p = &ch.params;
+    let max_delay = (p.delay_frames + p.depth_frames).ceil() as usize + 2;
+    max_delay.next_power_of_two()
 }
 
 impl Stream {

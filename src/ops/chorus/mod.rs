@@ -1,7 +1,6 @@
 //! Multi-voice chorus: each voice reads the input through a delay swept by a sine LFO,
 //! linearly interpolated. CPU reference in [`cpu`] (whole song or streamed in time chunks);
-//! the WGSL twin does not exist yet (no feedback, so every output
-//! frame is independent and could be one invocation).
+//! the WGSL twin is `shaders/chorus.wgsl` ([`gpu`]).
 //!
 //! Scene syntax: `{ type = "chorus", rate_hz = 0.8, depth_ms = 3, delay_ms = 12, voices = 3,
 //! mix = 0.35 }` (`voices` defaults to 3).
@@ -19,6 +18,7 @@
 //! - `wet = (Σ_v u_v)·(1/voices)`, `y = (1 − mix)·x + mix·wet`.
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

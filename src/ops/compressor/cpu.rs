@@ -1,5 +1,4 @@
-//! CPU reference of the compressor (the WGSL twin does not exist
-//! yet), in streaming form: [`process_chunk`] runs the next frames of a song with the state
+//! CPU twin of `shaders/compressor.wgsl` (the compressor), in streaming form: [`process_chunk`] runs the next frames of a song with the state
 //! carried in a [`Stream`]; [`process`] (the whole song) is one chunk. Works in blocks of
 //! [`BLOCK_FRAMES`] frames: detector levels, gain computer, ballistics and gain application
 //! are separate passes over the block (so the stateless passes vectorise), but every frame

@@ -1,7 +1,7 @@
 //! Feed-forward compressor, stereo-linked, soft knee, with optional sidechain (ducking).
 //! CPU reference in [`cpu`], sequential in time, whole song ([`cpu::process`]) or streamed
 //! in time chunks with the state carried ([`cpu::process_chunk`], same output bit for bit);
-//! the WGSL twin does not exist yet.
+//! the WGSL twin is `shaders/compressor.wgsl` ([`gpu`]).
 //!
 //! Scene syntax:
 //! `{ type = "compressor", threshold_db = -18, ratio = 3, knee_db = 6, attack_ms = 10,
@@ -23,6 +23,7 @@
 //! 4. **Output**: `y_c = x_c · 2^(g + makeup)` with the shared polynomial `exp2`.
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
 //! CPU path of the crossovers, whole songs ([`split`]) or time chunks ([`Stream`],
-//! [`split_chunk`]): the EQ's section recursion ([`run_sections_state`], CPU only) for
+//! [`split_chunk`]): the EQ's section recursion ([`run_sections_state`]) for
 //! Linkwitz-Riley, the convolution engine ([`convolve::cpu`], twin of
 //! `shaders/convolve.wgsl`) for linear phase.
 

@@ -6,7 +6,8 @@
 //!   off low to high; every band below the top one then passes the 2nd-order all-pass
 //!   (Q = 1/√2) of each higher crossover, so all bands share the same phase and their sum
 //!   is the all-pass chain: flat magnitude. Sections run as in the EQ
-//!   ([`eq::cpu::run_sections_state`]; no GPU kernel yet: both backends run them on the CPU).
+//!   ([`eq::cpu::run_sections_state`]; on the GPU inside the multiband kernel,
+//!   `shaders/multiband.wgsl`).
 //! - `linear_phase`: one symmetric FIR per band whose magnitude is the Linkwitz-Riley band's
 //!   magnitude (these add up to exactly 1), designed like the linear-phase EQ
 //!   ([`eq::design::zero_phase_fir`]); the top band is the delta minus the others, so the FIRs

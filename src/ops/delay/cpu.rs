@@ -1,4 +1,4 @@
-//! CPU reference of the delay (the WGSL twin does not exist yet): the
+//! CPU twin of `shaders/delay.wgsl` (the delay): the
 //! per-frame recursion of [`super`], with one ring buffer of `D` frames per channel, in
 //! streaming form ([`process_chunk`] carries the lines in a [`Stream`]; [`process`], the
 //! whole song, is one chunk).

@@ -1,7 +1,7 @@
 //! Feedback delay (echo) with a one-pole low-pass in the loop and optional ping-pong.
 //! CPU reference in [`cpu`], sequential in time (the feedback recursion, and in ping-pong
 //! mode the channel coupling, forbid splitting in time): whole song or streamed in time
-//! chunks with the lines carried; the WGSL twin does not exist yet.
+//! chunks with the lines carried; the WGSL twin is `shaders/delay.wgsl` ([`gpu`]).
 //!
 //! Scene syntax: `{ type = "delay", time_ms = 375, feedback = 0.35, high_cut_hz = 6000,
 //! mix = 0.2, ping_pong = true }`, or `time_beats = 0.75` instead of `time_ms` (needs the
@@ -18,6 +18,7 @@
 //! - `y_c[n] = (1 − mix)·x_c[n] + mix·w_c`, flushed when denormal
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! CPU path of a prepared [`Eq`], whole songs ([`process`]) or time chunks ([`Stream`],
-//! [`process_chunk`]). Minimum phase: the section recursion [`run_sections_state`] (no GPU
-//! kernel yet: it runs on the CPU on both backends). Linear phase: the convolution engine
+//! [`process_chunk`]). Minimum phase: the section recursion [`run_sections_state`] (twin of
+//! `shaders/eq.wgsl` and `shaders/sections.wgsl`). Linear phase: the convolution engine
 //! ([`convolve::cpu`], twin of `shaders/convolve.wgsl`).
 
 use rayon::prelude::*;

@@ -5,7 +5,7 @@
 //! - `minimum_phase` (default): the bands' 2nd-order sections in cascade, each the exact RBJ
 //!   transfer function realised as a linear trapezoidal state-variable filter ([`Svf`]) in
 //!   f32, run sequentially per channel, sample by sample through all sections
-//!   ([`cpu::run_sections_state`]; no GPU kernel yet: both backends run it on the CPU).
+//!   ([`cpu::run_sections_state`]; the kernel `shaders/eq.wgsl`, [`gpu`]).
 //!   Not transposed direct form II: in f32 its coefficients put low-frequency poles 0.1 dB
 //!   off (see [`Svf`]);
 //! - `linear_phase`: one symmetric FIR with the magnitude of the whole cascade
@@ -20,6 +20,7 @@
 //! slope_db_per_oct = 24 }, { kind = "peak", freq_hz = 3000, gain_db = 2.5, q = 1.2 } ] }`
 
 pub mod cpu;
+pub mod gpu;
 pub mod design;
 
 use serde::{Deserialize, Serialize};

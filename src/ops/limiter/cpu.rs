@@ -1,4 +1,4 @@
-//! CPU reference of the limiter (the WGSL twin does not exist yet),
+//! CPU twin of `shaders/limiter.wgsl` (the limiter),
 //! in streaming form. [`process_chunk`] runs the steps of [`super`] causally on the next
 //! frames of a song, the state carried in a [`Stream`]; its output lags the input by
 //! [`latency_frames`] = `L + SPAN/2` (lookahead of the gain pipeline plus that of

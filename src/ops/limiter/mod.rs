@@ -1,5 +1,5 @@
 //! True-peak limiter with lookahead, stereo-linked. CPU reference in [`cpu`]; the WGSL twin
-//! does not exist yet.
+//! is `shaders/limiter.wgsl` ([`gpu`]).
 //!
 //! Scene syntax: `{ type = "limiter", ceiling_dbtp = -1, release_ms = 100, lookahead_ms = 5 }`.
 //!
@@ -31,6 +31,7 @@
 //!    [`crate::ops::loglin`]).
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

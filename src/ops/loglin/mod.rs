@@ -1,8 +1,7 @@
 //! Level ↔ log-domain conversions shared by the dynamics processors (compressor, limiter,
 //! multiband), built from `+`, `*`, comparisons and exact bit manipulation only, so that
 //! the GPU kernels reproduce them (GUIDE §4: WGSL `log2`/`exp2` are loosely specified).
-//! The WGSL twins of these functions do not exist yet: the dynamics processors run on the
-//! CPU (after a read-back on the GPU backend).
+//! Their WGSL twins are `shaders/loglin.wgsl` (coefficients as exact hexadecimal floats).
 //!
 //! Dynamics run in **log2 units** ("L2"): `L = log2(amplitude)`, 1 L2 = 20·log10(2) ≈
 //! 6.0206 dB. Every gain-computer formula is linear in the level, so working in L2 instead

@@ -3,8 +3,9 @@
 //! band in place with the compressor's CPU twin (detector as in
 //! `compressor::cpu::process`, then [`compressor::cpu::gains_block`], state carried in a
 //! [`compressor::cpu::State`] per band), then sum the bands into the output in band order
-//! (`out = ((b0 + b1) + b2) + …`). No GPU kernel of its own: the GPU executor splits a
-//! linear-phase crossover on the GPU and runs [`finish_chunk`] on the CPU.
+//! (`out = ((b0 + b1) + b2) + …`). Twin of `shaders/multiband.wgsl` with a Linkwitz-Riley
+//! crossover; with a linear-phase one the GPU executor splits on the GPU and runs
+//! [`finish_chunk`] on the CPU.
 
 use super::{CompressorParams, Multiband};
 use crate::ops::compressor::{self, cpu::State};

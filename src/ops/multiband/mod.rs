@@ -1,7 +1,8 @@
 //! Multiband compressor: a crossover splits the input into bands, each band runs its own
 //! [`crate::ops::compressor`] (stereo-linked, keyed by the band itself), the bands are
-//! summed back in band order ([`cpu`]; the GPU backend runs a linear-phase split on the
-//! convolution engine and compresses and sums on the CPU).
+//! summed back in band order ([`cpu`]). On the GPU a Linkwitz-Riley multiband is one kernel
+//! (`shaders/multiband.wgsl`, [`gpu`]); a linear-phase split runs on the convolution engine
+//! and its bands are compressed and summed on the CPU.
 //!
 //! Scene syntax:
 //! `{ type = "multiband", crossover_hz = [120, 1000, 6000], mode = "linkwitz_riley",
@@ -15,6 +16,7 @@
 //! [`cpu::process_chunk`] (chunks, state carried) or [`cpu::compress_and_sum`] (whole bands).
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,4 @@
-//! CPU reference of the width processor (the WGSL twin does not exist
-//! yet), in streaming form: [`process_chunk`] carries the bass-mono filter states in a
+//! CPU twin of `shaders/width.wgsl` (the width processor), in streaming form: [`process_chunk`] carries the bass-mono filter states in a
 //! [`Stream`]; [`process`] (the whole song) is one chunk.
 
 use super::Width;

@@ -6,10 +6,11 @@
 //! (the side below it is removed) and M passes the matching all-pass, so above the
 //! frequency the output is the input through the crossover's all-pass, as if split and
 //! summed. L = M + S, R = M − S. CPU reference in [`cpu`] (whole song or streamed in time
-//! chunks); the WGSL twin does not exist yet. Buffers with other than 2
+//! chunks); the WGSL twin is `shaders/width.wgsl` ([`gpu`]). Buffers with other than 2
 //! channels pass unchanged.
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

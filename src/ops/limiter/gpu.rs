@@ -1,0 +1,36 @@
+//! GPU twin of [`super::cpu`]: `shaders/limiter.wgsl`, a recursive stage (`gpu::recursive`)
+//! of one lane per song in three passes (feed, detect per frame, then the serial gain
+//! pipeline).
+
+use super::{cpu, Limiter};
+use crate::engine::cpu::CHUNK_FRAMES;
+use crate::ops::kind::{Init, Recursive};
+use crate::ops::oversample::SPAN;
+use crate::plan::PLAN_CHANNELS;
+
+/// Header words of the state (`HEADER` in the shader).
+const HEADER: usize = 8;
+
+/// The stage: the [`super::LimiterParams`] words, the line history `H = max(latency,
+/// SPAN − 1)`, the latency, the interpolator taps; state: the header (the song's end set
+/// from the stage's input), the window ring, the hold deque, one chunk of detector values
+/// and per channel a line of `H` + one chunk.
+pub fn recursive(l: &Limiter) -> Recursive {
+    let lat = cpu::latency_frames(l);
+    let hist = lat.max(SPAN - 1);
+    let la = l.params.lookahead_frames as usize;
+    let mut words: Vec<u32> = bytemuck::cast_slice(std::slice::from_ref(&l.params)).to_vec();
+    words.extend([hist as u32, lat as u32]);
+    words.extend(l.taps.iter().map(|v| v.to_bits()));
+    Recursive {
+        op: "limiter",
+        words,
+        lanes: 1,
+        state_words: HEADER
+            + (la + 1)
+            + 2 * (la + 2)
+            + CHUNK_FRAMES
+            + PLAN_CHANNELS * (hist + CHUNK_FRAMES),
+        init: vec![(1, Init::SongEnd)],
+    }
+}
