@@ -91,6 +91,19 @@ enum Command {
         #[arg(long, value_parser = crate::gpu::render::CpuStages::parse)]
         cpu_stages: Option<crate::gpu::render::CpuStages>,
     },
+    /// Check a GPU node: the adapter and its limits, every kernel against its CPU twin on a
+    /// built-in synthetic catalog, a short bench; exits 0 only when every parity bound holds.
+    Selftest {
+        /// print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// accept a software adapter (llvmpipe): for testing the check itself
+        #[arg(long)]
+        allow_software: bool,
+        /// seconds of audio per song of the catalog
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Master finished stereo mixes to one or more deliveries (preset chain, loudness target).
     Master(crate::master::MasterArgs),
     /// Show how a catalog splits into shards (songs, albums, audio minutes per shard).
@@ -149,6 +162,11 @@ pub fn run() -> ExitCode {
     }
     match cli.command {
         Command::Devices { json } => devices_cmd(json),
+        Command::Selftest {
+            json,
+            allow_software,
+            seconds,
+        } => selftest_cmd(json, allow_software, seconds),
         Command::Verify {
             scenes,
             json,
@@ -467,6 +485,46 @@ fn devices_cmd(json: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn selftest_cmd(json: bool, allow_software: bool, seconds: f64) -> ExitCode {
+    if !(seconds > 0.0 && seconds <= 600.0) {
+        eprintln!("error: --seconds must be in (0, 600], got {seconds}");
+        return ExitCode::from(2);
+    }
+    let gpu = match crate::gpu::Gpu::new(crate::gpu::GpuOptions { allow_software }) {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            eprintln!(
+                "error: no {}GPU adapter found (`mixfarm devices` lists what wgpu sees{})",
+                if allow_software { "" } else { "hardware " },
+                if allow_software {
+                    ""
+                } else {
+                    "; --allow-software tests a software adapter"
+                }
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(if e.is_retryable() { 75 } else { 1 });
+        }
+    };
+    match crate::selftest::run(&gpu, seconds) {
+        Ok(r) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            } else {
+                crate::selftest::print(&r);
+            }
+            ExitCode::from(if r.pass { 0 } else { 1 })
+        }
+        Err(e) => {
+            eprintln!("error: selftest: {e}");
+            ExitCode::from(if e.is_retryable() { 75 } else { 1 })
+        }
+    }
 }
 
 fn verify_cmd(scenes: &[PathBuf], json: bool, brief: bool) -> ExitCode {

@@ -88,8 +88,14 @@ fn type_rank(t: wgpu::DeviceType) -> u32 {
 }
 
 fn report(adapter: &wgpu::Adapter) -> AdapterReport {
-    let info = adapter.get_info();
-    let l = adapter.limits();
+    report_of(
+        &adapter.get_info(),
+        &adapter.limits(),
+        adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
+    )
+}
+
+fn report_of(info: &wgpu::AdapterInfo, l: &wgpu::Limits, timestamps: bool) -> AdapterReport {
     AdapterReport {
         name: info.name.clone(),
         device_type: format!("{:?}", info.device_type).to_lowercase(),
@@ -103,7 +109,7 @@ fn report(adapter: &wgpu::Adapter) -> AdapterReport {
         max_compute_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
         max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
         max_storage_buffers_per_shader_stage: l.max_storage_buffers_per_shader_stage,
-        timestamps: adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
+        timestamps,
     }
 }
 
@@ -217,6 +223,11 @@ impl Gpu {
     /// Report for this adapter (name, limits).
     pub fn name(&self) -> &str {
         &self.info.name
+    }
+
+    /// The open adapter as `mixfarm devices` reports it (the limits granted).
+    pub fn report(&self) -> AdapterReport {
+        report_of(&self.info, &self.limits, self.timestamps)
     }
 
     /// Fails if the device was lost or an uncaptured error happened since the last check.

@@ -1,0 +1,292 @@
+//! `mixfarm selftest`: the check an operator runs on a new GPU node. It reports the adapter
+//! (driver, limits), runs a built-in synthetic catalog (`catalog.toml`: one song per insert,
+//! every processor and mode, plus one song through all of them, on generated programme
+//! material with synthesised reverb IRs, nothing read from disk) through the GPU executor
+//! and the CPU reference, compares every song's output (so every kernel against its CPU
+//! twin), and times both for a short bench. It passes when every song is within the parity
+//! bound of `mixfarm verify` (2^-20 of full scale).
+
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::cpu::run_plan;
+use crate::engine::Sources;
+use crate::error::Error;
+use crate::gpu::render::Renderer;
+use crate::gpu::{AdapterReport, Gpu};
+use crate::ops::{InsertSpec, PrepareCtx, Processor};
+use crate::plan::{Plan, Planar, Source, Stage};
+use crate::verify::{diff, Diff, MAX_ABS_TOLERANCE};
+
+/// Sample rate of the synthetic catalog.
+pub const RATE: u32 = 48_000;
+
+const CATALOG: &str = include_str!("catalog.toml");
+
+#[derive(Deserialize)]
+struct Catalog {
+    insert: Vec<InsertSpec>,
+}
+
+/// One song of the catalog compared across the backends.
+#[derive(Debug, Clone, Serialize)]
+pub struct SongCheck {
+    /// what the song runs (`eq`, `compressor`, …, or `every insert`)
+    pub name: String,
+    /// the stage kinds its inserts lower to, with where each ran
+    pub stages: Vec<StageRun>,
+    /// GPU against CPU, the whole output
+    pub diff: Diff,
+    /// within the parity bound
+    pub pass: bool,
+}
+
+/// Where one stage of a song ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRun {
+    /// operator name
+    pub op: &'static str,
+    /// stage kind (`recursive`, `convolve`, …)
+    pub kind: &'static str,
+    /// `"gpu"` or `"cpu"`
+    pub backend: &'static str,
+}
+
+/// The short bench: the whole catalog on each backend.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bench {
+    /// songs in the catalog
+    pub songs: usize,
+    /// seconds of audio per song
+    pub seconds: f64,
+    /// GPU executor, wall milliseconds (compiled kernels, uploads and read-backs included)
+    pub gpu_ms: f64,
+    /// CPU executor on every core, wall milliseconds
+    pub cpu_ms: f64,
+    /// audio seconds per wall second on the GPU
+    pub gpu_realtime: f64,
+    /// audio seconds per wall second on the CPU
+    pub cpu_realtime: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selftest {
+    /// mixfarm's version
+    pub version: &'static str,
+    /// the adapter tested
+    pub adapter: AdapterReport,
+    /// the parity bound, full scale
+    pub bound: f64,
+    /// every song
+    pub songs: Vec<SongCheck>,
+    /// the bench
+    pub bench: Bench,
+    /// every song within the bound
+    pub pass: bool,
+}
+
+/// The catalog's inserts, prepared at [`RATE`] (reverb IRs synthesised).
+pub fn inserts() -> Result<Vec<(String, Processor)>, Error> {
+    let cat: Catalog = toml::from_str(CATALOG).map_err(|e| Error::Render {
+        song: "selftest catalog".into(),
+        reason: e.to_string(),
+    })?;
+    let load = |_: &Path, sr: u32| -> Result<Planar, Error> {
+        let ir = crate::ops::reverb::synth::synth_room_ir(sr, 1.2, 7);
+        Ok(ir
+            .iter()
+            .map(|c| c.iter().map(|&v| v as f32).collect())
+            .collect())
+    };
+    let ctx = PrepareCtx {
+        sample_rate: RATE,
+        scene_dir: Path::new("."),
+        tempo_bpm: Some(120.0),
+        load_audio: &load,
+    };
+    let mut out: Vec<(String, Processor)> = Vec::new();
+    for spec in &cat.insert {
+        let p = spec.prepare(&ctx)?;
+        let op = p.op_name();
+        let k = out.iter().filter(|(n, _)| n.split('#').next() == Some(op)).count();
+        let name = if k == 0 {
+            op.to_string()
+        } else {
+            format!("{op}#{}", k + 1)
+        };
+        out.push((name, p));
+    }
+    Ok(out)
+}
+
+/// Generated stereo programme: a decaying chord of partials, a noise burst every half
+/// second, a sweep and a +6 dBFS overshoot near the end (float headroom), `seconds` long.
+pub fn programme(seconds: f64, seed: u64) -> Planar {
+    let n = (seconds * RATE as f64) as usize;
+    let mut rng = crate::synth::dsp::Rng::new(seed);
+    (0..2)
+        .map(|c| {
+            (0..n)
+                .map(|i| {
+                    let t = i as f64 / RATE as f64;
+                    let tone: f64 = [110.0, 220.0 * 1.26, 330.0 * 1.5, 1_760.0]
+                        .iter()
+                        .enumerate()
+                        .map(|(k, f)| (std::f64::consts::TAU * f * t + c as f64).sin() / (k + 2) as f64)
+                        .sum();
+                    let beat = (t * 2.0).fract();
+                    let burst = rng.bipolar() * (-(beat * 30.0)).exp();
+                    let sweep = (std::f64::consts::TAU * 40.0 * t * (1.0 + 200.0 * t / seconds)).sin();
+                    let hot = if t > seconds * 0.8 { 2.0 } else { 0.6 };
+                    (hot * (0.5 * tone + 0.4 * burst + 0.2 * sweep)) as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn song_plan(name: &str, chain: Vec<Processor>, frames: usize) -> Plan {
+    let mut stages = vec![Stage::Load { dst: 0, source: 0 }];
+    stages.extend(chain.into_iter().map(|p| Stage::Process {
+        buf: 0,
+        sidechain: None,
+        processor: Box::new(p),
+    }));
+    stages.push(Stage::Mix {
+        dst: 1,
+        src: 0,
+        gain: [1.0, 1.0],
+    });
+    Plan {
+        name: name.into(),
+        sample_rate: RATE,
+        frames,
+        n_buffers: 2,
+        sources: vec![Source {
+            path: format!("selftest/{name}.wav").into(),
+        }],
+        stages,
+        master: 1,
+    }
+}
+
+/// Runs the selftest on `gpu` with songs of `seconds`.
+pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
+    let inserts = inserts()?;
+    let frames = (seconds * RATE as f64) as usize;
+    let mut plans: Vec<Plan> = inserts
+        .iter()
+        .map(|(name, p)| song_plan(name, vec![p.clone()], frames))
+        .collect();
+    plans.push(song_plan(
+        "every insert",
+        inserts.iter().map(|(_, p)| p.clone()).collect(),
+        frames,
+    ));
+    let audio: Vec<Vec<Planar>> = (0..plans.len())
+        .map(|i| vec![programme(seconds, 11 + i as u64)])
+        .collect();
+    let sources: Vec<Sources<'_>> = audio.iter().map(|a| Sources::borrowed(a)).collect();
+    let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&sources).collect();
+    let renderer = Renderer::new(gpu)?;
+    let t0 = Instant::now();
+    let gpu_out = renderer.run(gpu, &jobs, None)?;
+    let gpu_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let t0 = Instant::now();
+    let cpu_out: Vec<Result<Planar, Error>> = plans
+        .par_iter()
+        .zip(&audio)
+        .map(|(p, a)| run_plan(p, a))
+        .collect();
+    let cpu_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut songs = Vec::with_capacity(plans.len());
+    for ((plan, g), c) in plans.iter().zip(gpu_out).zip(cpu_out) {
+        let (g, c) = (g?, c?);
+        let d = diff(&c, &g);
+        songs.push(SongCheck {
+            name: plan.name.clone(),
+            stages: plan
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StageRun {
+                    op: s.op_name(),
+                    kind: crate::ops::kind::kind_of(s).name(),
+                    backend: renderer.stage_backend(i, s),
+                })
+                .collect(),
+            pass: d.max_abs <= MAX_ABS_TOLERANCE,
+            diff: d,
+        });
+    }
+    let audio_s = seconds * plans.len() as f64;
+    Ok(Selftest {
+        version: env!("CARGO_PKG_VERSION"),
+        adapter: gpu.report(),
+        bound: MAX_ABS_TOLERANCE,
+        pass: songs.iter().all(|s| s.pass),
+        songs,
+        bench: Bench {
+            songs: plans.len(),
+            seconds,
+            gpu_ms,
+            cpu_ms,
+            gpu_realtime: audio_s / (gpu_ms * 1e-3),
+            cpu_realtime: audio_s / (cpu_ms * 1e-3),
+        },
+    })
+}
+
+/// Prints the report as a table.
+pub fn print(r: &Selftest) {
+    let a = &r.adapter;
+    println!("adapter: {} ({}, {})", a.name, a.device_type, a.backend);
+    println!("driver:  {} {}", a.driver, a.driver_info);
+    println!(
+        "limits:  storage binding {} MiB, buffer {} MiB, workgroup memory {} KiB, timestamps {}",
+        a.max_storage_buffer_binding_size >> 20,
+        a.max_buffer_size >> 20,
+        a.max_compute_workgroup_storage_size >> 10,
+        if a.timestamps { "yes" } else { "no" }
+    );
+    println!(
+        "parity:  max |gpu − cpu| ≤ 2^-20 FS ({:.1} dBFS) per song",
+        20.0 * r.bound.log10()
+    );
+    println!(
+        "  {:<14} {:<36} {:>12} {:>10} {:>10}  result",
+        "song", "stages (kind/backend)", "max |Δ| dBFS", "LSB@24", "identical"
+    );
+    for s in &r.songs {
+        let kinds: Vec<String> = s
+            .stages
+            .iter()
+            .filter(|st| st.op != "load" && st.op != "mix")
+            .map(|st| format!("{}/{}", st.kind, st.backend))
+            .collect();
+        let mut kinds = kinds.join(" ");
+        if kinds.len() > 36 {
+            kinds.truncate(33);
+            kinds.push_str("...");
+        }
+        println!(
+            "  {:<14} {:<36} {:>12.1} {:>10.3} {:>9.3}%  {}",
+            s.name,
+            kinds,
+            s.diff.max_abs_dbfs,
+            s.diff.max_lsb_24,
+            100.0 * s.diff.identical_24bit,
+            if s.pass { "ok" } else { "FAIL" }
+        );
+    }
+    let b = &r.bench;
+    println!(
+        "bench:   {} songs × {:.1} s: gpu {:.0} ms ({:.0}× realtime), cpu {:.0} ms ({:.0}× realtime)",
+        b.songs, b.seconds, b.gpu_ms, b.gpu_realtime, b.cpu_ms, b.cpu_realtime
+    );
+    println!("{}", if r.pass { "PASS" } else { "FAIL" });
+}
