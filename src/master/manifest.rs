@@ -92,6 +92,8 @@ pub struct Track {
     pub output_stem: String,
     /// manifest line, when from a manifest
     pub line: Option<usize>,
+    /// the row's columns mixfarm does not read (UPC, notes…), passed through to the reports
+    pub extra: Vec<(String, String)>,
 }
 
 /// An album: title, folder name, tracks in order.
@@ -164,8 +166,9 @@ struct TomlManifest {
     track: Vec<toml::Spanned<Row>>,
 }
 
-/// The rows of a CSV manifest, and the columns it ignored.
-type CsvRows = (Vec<(usize, Row)>, Vec<String>);
+/// The rows of a CSV manifest (line, row, the values of the columns mixfarm does not read),
+/// and the names of those columns.
+type CsvRows = (Vec<(usize, Row, Vec<(String, String)>)>, Vec<String>);
 
 fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
     let err = |line: Option<usize>, m: String| Error::Scene {
@@ -177,6 +180,10 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
+    let raw = rdr
+        .headers()
+        .map_err(|e| err(Some(1), format!("cannot read the header row: {e}")))?
+        .clone();
     let headers = rdr
         .headers()
         .map_err(|e| err(Some(1), format!("cannot read the header row: {e}")))?
@@ -196,6 +203,7 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
         ));
     }
     rdr.set_headers(headers.clone());
+    let all = raw;
     let keep: Vec<usize> = (0..headers.len())
         .filter(|&i| CSV_COLUMNS.contains(&&headers[i]))
         .collect();
@@ -236,12 +244,17 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
             };
             err(Some(line), msg)
         })?;
-        rows.push((line, row));
+        let extra = (0..full.len())
+            .filter(|i| !keep.contains(i))
+            .filter_map(|i| Some((all.get(i)?.to_string(), full.get(i)?.to_string())))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        rows.push((line, row, extra));
     }
     Ok((rows, ignored))
 }
 
-fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
+fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row, Vec<(String, String)>)>> {
     let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
     let m: TomlManifest = toml::from_str(text).map_err(|e| Error::Scene {
         path: path.to_path_buf(),
@@ -250,7 +263,7 @@ fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
     })?;
     Ok(m.track
         .into_iter()
-        .map(|s| (line_of(s.span().start) + 1, s.into_inner()))
+        .map(|s| (line_of(s.span().start) + 1, s.into_inner(), Vec::new()))
         .collect())
 }
 
@@ -291,7 +304,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
     let mut albums: BTreeMap<String, Vec<(Track, Option<String>)>> = BTreeMap::new();
     let mut isrcs = HashSet::new();
     let mut files = HashSet::new();
-    for (line, r) in rows {
+    for (line, r, extra) in rows {
         let err = |m: String| Error::Scene {
             path: path.to_path_buf(),
             line: Some(line),
@@ -344,6 +357,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             fade_out_s: r.fade_out_s,
             gap_s: r.gap_s,
             line: Some(line),
+            extra,
         };
         albums
             .entry(album.unwrap_or_else(|| SINGLES.into()))
@@ -397,7 +411,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             Vec::new()
         } else {
             vec![format!(
-                "{}: columns not read by mixfarm, ignored: {}",
+                "{}: columns not read by mixfarm, passed through to the reports: {}",
                 path.display(),
                 ignored.join(", ")
             )]

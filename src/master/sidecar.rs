@@ -88,6 +88,11 @@ pub fn read_sequence(album_dir: &Path, settings_hash: &str) -> Option<SequenceRe
     fresh.then_some(r)
 }
 
+/// Reads an album's sequence sidecar whatever it records (`None`: absent or unreadable).
+pub fn read_sequence_any(album_dir: &Path) -> Option<SequenceReport> {
+    serde_json::from_str(&std::fs::read_to_string(sequence_path(album_dir)).ok()?).ok()
+}
+
 /// True when the album's sequence is up to date (see [`read_sequence`]).
 pub fn sequence_up_to_date(album_dir: &Path, settings_hash: &str) -> bool {
     read_sequence(album_dir, settings_hash).is_some()
