@@ -329,13 +329,18 @@ fn killed_batch_resumes_byte_identical() {
     );
     assert!(s["ok"].as_u64().unwrap() >= 1, "and redid the rest");
     assert_same_outputs(&full, &cut);
-    // Nothing left to do; --force redoes all; a changed setting redoes all.
+    // Nothing left to do; --force redoes all; a changed setting is refused before any
+    // work (the files were made otherwise) unless --overwrite, which redoes all.
     run(&refs(&args(&cut, &["--skip-existing"])));
     assert_eq!(summary(&cut, "summary.json")["skipped"], 16);
     run(&refs(&args(&cut, &["--force"])));
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
     assert_same_outputs(&full, &cut);
-    run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));
+    let (code, _) = run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));
+    assert_eq!(code, 2, "outputs made with another ceiling are not replaced silently");
+    assert_same_outputs(&full, &cut);
+    let (code, _) = run(&refs(&args(&cut, &["--overwrite", "--ceiling", "-2"])));
+    assert_eq!(code, 0);
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
 }
 

@@ -126,6 +126,8 @@ pub struct View {
     pos: u64,
     file_pos: Option<u64>,
     unbounded: bool,
+    /// audio bytes the file really holds (less than `data_len` when it is truncated)
+    avail: u64,
 }
 
 impl View {
@@ -148,7 +150,12 @@ impl View {
         }
         header.extend_from_slice(b"data");
         header.extend_from_slice(&size(layout.data_len).to_le_bytes());
+        let file_len = file.metadata().map_or(u64::MAX, |m| m.len());
+        let avail = layout
+            .data_len
+            .min(file_len.saturating_sub(layout.data_offset));
         View {
+            avail,
             header,
             file,
             layout,
@@ -158,8 +165,10 @@ impl View {
         }
     }
 
+    /// Bytes of the view: the header and the audio the file holds (a truncated file's view
+    /// ends where the file does, and the reader reports it truncated).
     fn len(&self) -> u64 {
-        self.header.len() as u64 + self.layout.data_len
+        self.header.len() as u64 + self.avail
     }
 }
 
@@ -174,8 +183,8 @@ impl Read for View {
             return Ok(n);
         }
         let off = self.pos - h;
-        if off >= self.layout.data_len {
-            if !self.unbounded {
+        if off >= self.avail {
+            if !self.unbounded || self.avail < self.layout.data_len {
                 return Ok(0);
             }
             // past the audio of an over-4-GiB view: silence the reader never returns
@@ -187,7 +196,7 @@ impl Read for View {
         if self.file_pos != Some(at) {
             self.file.seek(SeekFrom::Start(at))?;
         }
-        let want = buf.len().min((self.layout.data_len - off).min(1 << 30) as usize);
+        let want = buf.len().min((self.avail - off).min(1 << 30) as usize);
         let n = self.file.read(&mut buf[..want])?;
         self.file_pos = Some(at + n as u64);
         self.pos += n as u64;
