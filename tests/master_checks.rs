@@ -1,5 +1,5 @@
 //! Checks before any work and input robustness (issue 13, items 4, 5, 8), through the binary:
-//! a missing manifest file stops the run as `manifest:line`; files of formats mixfarm does
+//! a missing manifest file is listed before any work as `manifest:line` and fails alone; files of formats mixfarm does
 //! not decode are listed up front and fail alone; two inputs with one stem get distinct
 //! outputs; a quirky WAV (odd chunk, ffmpeg pipe sizes) masters; an impulse response named in
 //! a preset file resolves against the preset file; outputs stay inside `--out` (scene paths
@@ -46,7 +46,7 @@ fn audio_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn a_missing_manifest_file_stops_the_run_naming_its_line() {
+fn a_missing_manifest_file_is_reported_before_any_work_with_its_line() {
     let t = tempdir();
     song(t.path(), "here.wav", 1);
     let m = write_text(
@@ -56,10 +56,19 @@ fn a_missing_manifest_file_stops_the_run_naming_its_line() {
     );
     let out = t.path().join("out");
     let (code, err) = run(&["master", s(&m), "--out", s(&out), "--backend", "cpu"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("catalog.csv:3"), "{err}");
-    assert_eq!(err.matches("gone.wav").count(), 1, "the path once: {err}");
-    assert!(audio_files(&out).is_empty(), "nothing mastered");
+    assert_eq!(code, 1, "the missing song fails, the other is mastered: {err}");
+    let first = err
+        .lines()
+        .position(|l| l.contains("gone.wav"))
+        .expect("named");
+    let first_ok = err.lines().position(|l| l.starts_with("ok")).expect("here.wav mastered");
+    assert!(first < first_ok, "listed before any work: {err}");
+    assert!(err.lines().nth(first).unwrap().contains("catalog.csv:3"), "{err}");
+    for l in err.lines().filter(|l| l.contains("gone.wav")) {
+        assert!(l.contains("catalog.csv:3"), "every mention has the line: {l}");
+        assert_eq!(l.matches("gone.wav").count(), 1, "the path once: {l}");
+    }
+    assert_eq!(audio_files(&out).len(), 1);
 }
 
 #[test]
@@ -230,4 +239,39 @@ fn scene_outputs_stay_inside_out() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("symbolic link"), "{err}");
     assert!(tree_files(&elsewhere).is_empty(), "nothing written through the link");
+}
+
+#[test]
+fn manifest_columns_mixfarm_does_not_read_reach_the_reports() {
+    let t = tempdir();
+    song(t.path(), "a.wav", 8);
+    let m = write_text(
+        t.path(),
+        "catalog.csv",
+        "file,title,UPC,Label Notes\na.wav,A,0123456789012,\"remaster, 2026\"\n",
+    );
+    let out = t.path().join("out");
+    let (code, err) = run(&["master", s(&m), "--out", s(&out), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("passed through").count(), 1, "one note: {err}");
+    let sum: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let extra = &sum["songs"][0]["extra"];
+    assert_eq!(extra[0], serde_json::json!(["UPC", "0123456789012"]), "{extra}");
+    assert_eq!(extra[1], serde_json::json!(["Label Notes", "remaster, 2026"]), "{extra}");
+    let mut csv = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
+    let header = csv.remove(0);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(csv[0][col("UPC")], "0123456789012");
+    assert_eq!(csv[0][col("Label Notes")], "remaster, 2026");
+}
+
+/// The rows of a CSV text (quoted fields may hold commas).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect()
 }

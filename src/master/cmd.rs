@@ -39,9 +39,9 @@ pub fn exit_code(s: &Summary) -> u8 {
     )
 }
 
-/// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed, 2 usage error or refused up
-/// front (missing inputs, outputs made otherwise without `--overwrite`), 75 stopped by
-/// SIGTERM (retry).
+/// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed (missing or unsupported inputs
+/// among them, listed before any work), 2 usage error or refused up front (outputs made
+/// otherwise without `--overwrite`), 75 stopped by SIGTERM (retry).
 pub fn master_cmd(args: MasterArgs) -> ExitCode {
     let usage = |m: String| {
         eprintln!("error: {m}");
@@ -60,12 +60,8 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         say(format!("note: {n}"));
     }
     let found = precheck::check_inputs(&cat);
-    if !found.missing.is_empty() {
-        return usage(format!(
-            "{} input file(s) missing; nothing was mastered:\n  {}",
-            found.missing.len(),
-            found.missing.join("\n  ")
-        ));
+    for m in &found.missing {
+        eprintln!("missing: {m} (this song fails; the rest is mastered)");
     }
     for u in &found.unsupported {
         eprintln!("unsupported: {u} (this song fails; the rest is mastered)");

@@ -153,7 +153,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             }
             let r = match &hashes[k] {
                 Ok(_) => prepare_song(t, &chains, job, ctl.stop),
-                Err(e) => Err(Error::input(&t.file, e.to_string())),
+                Err(e) => Err(super::precheck::unreadable(job.manifest.as_deref(), t, e)),
             };
             (k, r)
         })
