@@ -139,6 +139,27 @@ fn extra_csv_columns_are_passed_through_with_a_note() {
 }
 
 #[test]
+fn toml_keys_mixfarm_does_not_read_are_passed_through_with_a_note() {
+    let t = tempdir();
+    let p = write_text(
+        t.path(),
+        "m.toml",
+        "[[track]]\nfile = \"x.wav\"\ntitle = \"X\"\nupc = \"0123456789012\"\nbpm = 120\n",
+    );
+    let cat = read_manifest(&p).expect("extra keys do not stop the run");
+    assert_eq!(cat.albums[0].tracks[0].title, "X");
+    assert_eq!(
+        cat.albums[0].tracks[0].extra,
+        [
+            ("bpm".to_string(), "120".to_string()),
+            ("upc".to_string(), "0123456789012".to_string())
+        ]
+    );
+    let notes = cat.notes.join("\n");
+    assert!(notes.contains("upc") && notes.contains("bpm"), "{notes}");
+}
+
+#[test]
 fn skip_existing_and_force_together_are_refused() {
     let t = tempdir();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))

@@ -340,7 +340,10 @@ fn killed_batch_resumes_byte_identical() {
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
     assert_same_outputs(&full, &cut);
     let (code, _) = run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));
-    assert_eq!(code, 2, "outputs made with another ceiling are not replaced silently");
+    assert_eq!(
+        code, 2,
+        "outputs made with another ceiling are not replaced silently"
+    );
     assert_same_outputs(&full, &cut);
     let (code, _) = run(&refs(&args(&cut, &["--overwrite", "--ceiling", "-2"])));
     assert_eq!(code, 0);

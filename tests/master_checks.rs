@@ -17,7 +17,10 @@ const RATE: u32 = 44_100;
 fn song(dir: &Path, name: &str, seed: u64) -> PathBuf {
     let n = 2 * RATE as usize;
     let l: Vec<f32> = music_like(n, RATE, seed).iter().map(|x| x * 0.3).collect();
-    let r: Vec<f32> = music_like(n, RATE, seed + 1).iter().map(|x| x * 0.3).collect();
+    let r: Vec<f32> = music_like(n, RATE, seed + 1)
+        .iter()
+        .map(|x| x * 0.3)
+        .collect();
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join(name);
     write_f32(&p, &[l, r], RATE);
@@ -56,16 +59,28 @@ fn a_missing_manifest_file_is_reported_before_any_work_with_its_line() {
     );
     let out = t.path().join("out");
     let (code, err) = run(&["master", s(&m), "--out", s(&out), "--backend", "cpu"]);
-    assert_eq!(code, 1, "the missing song fails, the other is mastered: {err}");
+    assert_eq!(
+        code, 1,
+        "the missing song fails, the other is mastered: {err}"
+    );
     let first = err
         .lines()
         .position(|l| l.contains("gone.wav"))
         .expect("named");
-    let first_ok = err.lines().position(|l| l.starts_with("ok")).expect("here.wav mastered");
+    let first_ok = err
+        .lines()
+        .position(|l| l.starts_with("ok"))
+        .expect("here.wav mastered");
     assert!(first < first_ok, "listed before any work: {err}");
-    assert!(err.lines().nth(first).unwrap().contains("catalog.csv:3"), "{err}");
+    assert!(
+        err.lines().nth(first).unwrap().contains("catalog.csv:3"),
+        "{err}"
+    );
     for l in err.lines().filter(|l| l.contains("gone.wav")) {
-        assert!(l.contains("catalog.csv:3"), "every mention has the line: {l}");
+        assert!(
+            l.contains("catalog.csv:3"),
+            "every mention has the line: {l}"
+        );
         assert_eq!(l.matches("gone.wav").count(), 1, "the path once: {l}");
     }
     assert_eq!(audio_files(&out).len(), 1);
@@ -89,9 +104,15 @@ fn unsupported_formats_in_a_folder_are_listed_and_fail_alone() {
             .unwrap_or_else(|| panic!("{name} listed up front: {err}"));
         assert!(line.contains(format), "{line}");
     }
-    assert!(!err.contains("cover.jpg"), "other files are not audio: {err}");
+    assert!(
+        !err.contains("cover.jpg"),
+        "other files are not audio: {err}"
+    );
     let first_ok = err.find("ok ").expect("a.wav mastered");
-    assert!(err.find("unsupported").unwrap() < first_ok, "listed before any work");
+    assert!(
+        err.find("unsupported").unwrap() < first_ok,
+        "listed before any work"
+    );
     assert_eq!(audio_files(&out).len(), 1);
     let sum: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -107,7 +128,10 @@ fn two_inputs_with_one_stem_get_distinct_outputs() {
         .map(|d| (d.channels, d.sample_rate))
         .unwrap();
     // the same stem as FLAC, other audio
-    let other: Vec<Vec<f32>> = x.iter().map(|c| c.iter().map(|v| v * 0.5).collect()).collect();
+    let other: Vec<Vec<f32>> = x
+        .iter()
+        .map(|c| c.iter().map(|v| v * 0.5).collect())
+        .collect();
     mixfarm::audio::encode::write_wav(
         &album.join("song.flac"),
         &other,
@@ -203,7 +227,10 @@ fn scene_outputs_stay_inside_out() {
     let elsewhere = d.join("elsewhere");
     let cases = [
         ("climb.toml", "../../../elsewhere/x.wav".to_string()),
-        ("abs.toml", elsewhere.join("y.wav").to_string_lossy().into_owned()),
+        (
+            "abs.toml",
+            elsewhere.join("y.wav").to_string_lossy().into_owned(),
+        ),
     ];
     for (name, file) in &cases {
         let scene = write_text(
@@ -215,7 +242,10 @@ fn scene_outputs_stay_inside_out() {
         );
         let (code, err) = run(&["render", s(&scene), "--out", s(&out), "--backend", "cpu"]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains(&format!("{name}:4")), "file:line of `file =`: {err}");
+        assert!(
+            err.contains(&format!("{name}:4")),
+            "file:line of `file =`: {err}"
+        );
         assert!(!elsewhere.exists(), "nothing written outside --out");
     }
     // a folder inside --out that is a symbolic link to somewhere else is not followed
@@ -229,7 +259,10 @@ fn scene_outputs_stay_inside_out() {
     let (code, err) = run(&["render", s(&scene), "--out", s(&out), "--backend", "cpu"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("symbolic link"), "{err}");
-    assert!(tree_files(&elsewhere).is_empty(), "nothing written through the link");
+    assert!(
+        tree_files(&elsewhere).is_empty(),
+        "nothing written through the link"
+    );
     // master: a delivery folder that is a link out of --out
     let a = song(d, "a.wav", 7);
     let mout = d.join("mout");
@@ -238,7 +271,10 @@ fn scene_outputs_stay_inside_out() {
     let (code, err) = run(&["master", s(&a), "--out", s(&mout), "--backend", "cpu"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("symbolic link"), "{err}");
-    assert!(tree_files(&elsewhere).is_empty(), "nothing written through the link");
+    assert!(
+        tree_files(&elsewhere).is_empty(),
+        "nothing written through the link"
+    );
 }
 
 #[test]
@@ -257,8 +293,16 @@ fn manifest_columns_mixfarm_does_not_read_reach_the_reports() {
     let sum: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let extra = &sum["songs"][0]["extra"];
-    assert_eq!(extra[0], serde_json::json!(["UPC", "0123456789012"]), "{extra}");
-    assert_eq!(extra[1], serde_json::json!(["Label Notes", "remaster, 2026"]), "{extra}");
+    assert_eq!(
+        extra[0],
+        serde_json::json!(["UPC", "0123456789012"]),
+        "{extra}"
+    );
+    assert_eq!(
+        extra[1],
+        serde_json::json!(["Label Notes", "remaster, 2026"]),
+        "{extra}"
+    );
     let mut csv = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
     let header = csv.remove(0);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

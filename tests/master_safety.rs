@@ -16,7 +16,10 @@ const RATE: u32 = 44_100;
 fn song(dir: &Path, name: &str, seed: u64) -> PathBuf {
     let n = 2 * RATE as usize;
     let l: Vec<f32> = music_like(n, RATE, seed).iter().map(|x| x * 0.3).collect();
-    let r: Vec<f32> = music_like(n, RATE, seed + 1).iter().map(|x| x * 0.3).collect();
+    let r: Vec<f32> = music_like(n, RATE, seed + 1)
+        .iter()
+        .map(|x| x * 0.3)
+        .collect();
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join(name);
     write_f32(&p, &[l, r], RATE);
@@ -76,20 +79,37 @@ fn outputs_made_with_other_settings_are_refused_unless_overwrite() {
     // other settings: refused before any work, the file listed with the reason
     let (code, _, err) = master(&[s(&a), "--out", s(&out), "--target", "-18"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(s(&files[0])) || err.contains(&*wav.to_string_lossy()), "{err}");
-    assert!(err.contains("other settings") && err.contains("--overwrite"), "{err}");
+    assert!(
+        err.contains(s(&files[0])) || err.contains(&*wav.to_string_lossy()),
+        "{err}"
+    );
+    assert!(
+        err.contains("other settings") && err.contains("--overwrite"),
+        "{err}"
+    );
     assert!(!err.contains("ok "), "nothing was mastered: {err}");
     assert_eq!(std::fs::read(&wav).unwrap(), first, "left as it was");
 
     // --skip-existing does not replace them either (they are not up to date)
-    let (code, _, err) = master(&[s(&a), "--out", s(&out), "--target", "-18", "--skip-existing"]);
+    let (code, _, err) = master(&[
+        s(&a),
+        "--out",
+        s(&out),
+        "--target",
+        "-18",
+        "--skip-existing",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(std::fs::read(&wav).unwrap(), first);
 
     // --overwrite replaces them
     let (code, _, _) = master(&[s(&a), "--out", s(&out), "--target", "-18", "--overwrite"]);
     assert_eq!(code, 0);
-    assert_ne!(std::fs::read(&wav).unwrap(), first, "remastered at -18 LUFS");
+    assert_ne!(
+        std::fs::read(&wav).unwrap(),
+        first,
+        "remastered at -18 LUFS"
+    );
 }
 
 #[test]
@@ -151,7 +171,8 @@ fn an_old_format_is_listed_as_stale_and_summaries_keep_earlier_runs() {
     assert!(old_wav.is_file());
     let name = old[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        err.lines().any(|l| l.starts_with("stale") && l.contains(&name)),
+        err.lines()
+            .any(|l| l.starts_with("stale") && l.contains(&name)),
         "{err}"
     );
     let sum = summary(&out);
@@ -181,8 +202,14 @@ fn an_old_format_is_listed_as_stale_and_summaries_keep_earlier_runs() {
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{csv}");
-    assert!(rows[0].contains("\"Two\"") && rows[0].ends_with(",this"), "{csv}");
-    assert!(rows[1].contains("\"One\"") && rows[1].ends_with(",earlier"), "{csv}");
+    assert!(
+        rows[0].contains("\"Two\"") && rows[0].ends_with(",this"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].contains("\"One\"") && rows[1].ends_with(",earlier"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -194,7 +221,14 @@ fn dry_run_says_what_would_be_written_skipped_or_replaced() {
     let (code, _, _) = master(&[s(&a), "--out", s(&out)]);
     assert_eq!(code, 0);
     let before = tree_files(&out);
-    let (code, stdout, _) = master(&[s(&a), s(&b), "--out", s(&out), "--skip-existing", "--dry-run"]);
+    let (code, stdout, _) = master(&[
+        s(&a),
+        s(&b),
+        "--out",
+        s(&out),
+        "--skip-existing",
+        "--dry-run",
+    ]);
     assert_eq!(code, 0);
     let line = |verb: &str, name: &str| {
         stdout
@@ -205,7 +239,7 @@ fn dry_run_says_what_would_be_written_skipped_or_replaced() {
     assert!(line("write", "b.wav"), "{stdout}");
     let (code, stdout, _) = master(&[s(&a), s(&b), "--out", s(&out), "--dry-run"]);
     assert_eq!(code, 0);
-    assert!(line("replace", "a.wav") || stdout.contains("replace"), "{stdout}");
+    assert!(line("replace", "a.wav"), "{stdout}");
     let (code, stdout, _) = master(&[s(&a), "--out", s(&out), "--target", "-20", "--dry-run"]);
     assert_eq!(code, 2, "a refusal is a refusal in a dry run too");
     assert!(stdout.lines().any(|l| l.starts_with("REFUSE")), "{stdout}");
@@ -221,9 +255,21 @@ fn jobs_quiet_and_json() {
     assert_eq!(code, 2, "{err}");
     let o1 = t.path().join("o1");
     let o2 = t.path().join("o2");
-    let (code, stdout, err) = master(&[s(&a), s(&b), "--out", s(&o1), "--jobs", "1", "--quiet", "--json"]);
+    let (code, stdout, err) = master(&[
+        s(&a),
+        s(&b),
+        "--out",
+        s(&o1),
+        "--jobs",
+        "1",
+        "--quiet",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.trim().is_empty(), "--quiet prints nothing on success: {err}");
+    assert!(
+        err.trim().is_empty(),
+        "--quiet prints nothing on success: {err}"
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is the JSON summary");
     assert_eq!(v["ok"].as_u64().unwrap() + v["warned"].as_u64().unwrap(), 2);
     assert_eq!(v, summary(&o1), "the same summary as summary.json");

@@ -90,7 +90,11 @@ fn an_odd_sized_list_chunk_and_its_pad_byte_before_data() {
         chunk(b"LIST", &list),
         chunk(b"data", &data_bytes()),
     ];
-    let p = write(dir.path(), "odd-list.wav", &riff(b"RIFF", riff_size(&chunks), &chunks));
+    let p = write(
+        dir.path(),
+        "odd-list.wav",
+        &riff(b"RIFF", riff_size(&chunks), &chunks),
+    );
     assert_reads_samples(&p);
     // an odd chunk of an unknown kind as well
     let chunks = vec![
@@ -98,7 +102,11 @@ fn an_odd_sized_list_chunk_and_its_pad_byte_before_data() {
         chunk(b"junk", b"xyz"),
         chunk(b"data", &data_bytes()),
     ];
-    let p = write(dir.path(), "odd-junk.wav", &riff(b"RIFF", riff_size(&chunks), &chunks));
+    let p = write(
+        dir.path(),
+        "odd-junk.wav",
+        &riff(b"RIFF", riff_size(&chunks), &chunks),
+    );
     assert_reads_samples(&p);
 }
 
@@ -126,12 +134,16 @@ fn wave_format_extensible_pcm() {
     f.extend_from_slice(&22u16.to_le_bytes()); // cbSize
     f.extend_from_slice(&16u16.to_le_bytes()); // valid bits
     f.extend_from_slice(&3u32.to_le_bytes()); // front left | front right
-    // KSDATAFORMAT_SUBTYPE_PCM 00000001-0000-0010-8000-00aa00389b71
+                                              // KSDATAFORMAT_SUBTYPE_PCM 00000001-0000-0010-8000-00aa00389b71
     f.extend_from_slice(&[
         0x01, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
     ]);
     let chunks = vec![chunk(b"fmt ", &f), chunk(b"data", &data_bytes())];
-    let p = write(dir.path(), "ext.wav", &riff(b"RIFF", riff_size(&chunks), &chunks));
+    let p = write(
+        dir.path(),
+        "ext.wav",
+        &riff(b"RIFF", riff_size(&chunks), &chunks),
+    );
     assert_reads_samples(&p);
 }
 

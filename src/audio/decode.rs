@@ -319,8 +319,7 @@ pub fn probe(path: &Path) -> Result<Box<dyn FormatReader>> {
 /// [`probe`], and the frame count of a WAV that symphonia reads through a corrected view
 /// ([`super::wav_chunks`]: odd chunks, 0xFFFFFFFF sizes, RF64/BW64).
 fn probe_wav_aware(path: &Path) -> Result<(Box<dyn FormatReader>, Option<u64>)> {
-    let mut file =
-        File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let mut file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
     let len = file
         .metadata()
         .map_err(|e| Error::input(path, format!("cannot open: {e}")))?

@@ -113,7 +113,13 @@ pub fn write_audio(
             std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
         });
     }
-    write_wav_atomic(dest, pcm, sample_rate, tags, super::rf64::RIFF_MAX_DATA_BYTES)
+    write_wav_atomic(
+        dest,
+        pcm,
+        sample_rate,
+        tags,
+        super::rf64::RIFF_MAX_DATA_BYTES,
+    )
 }
 
 /// Writes `pcm` as a WAV file with `tags`, atomically: RIFF/WAVE through hound, or RF64

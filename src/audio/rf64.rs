@@ -41,7 +41,11 @@ pub fn write_rf64(path: &Path, pcm: &Pcm, sample_rate: u32, chunks: &[u8]) -> st
     w.write_all(&0u32.to_le_bytes())?; // no table of other 64-bit chunk sizes
     w.write_all(b"fmt ")?;
     w.write_all(&16u32.to_le_bytes())?;
-    let tag: u16 = if matches!(pcm, Pcm::Float { .. }) { 3 } else { 1 };
+    let tag: u16 = if matches!(pcm, Pcm::Float { .. }) {
+        3
+    } else {
+        1
+    };
     w.write_all(&tag.to_le_bytes())?;
     w.write_all(&channels.to_le_bytes())?;
     w.write_all(&sample_rate.to_le_bytes())?;

@@ -77,14 +77,19 @@ pub fn check_inside(out: &Path, rel: &Path) -> std::result::Result<(), String> {
         return Ok(()); // not created yet: nothing on the way can be a link
     };
     let mut at = out.to_path_buf();
-    let parents: Vec<_> = rel.parent().map(|p| p.components().collect()).unwrap_or_default();
+    let parents: Vec<_> = rel
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
     for c in parents {
         at.push(c);
         let Ok(meta) = std::fs::symlink_metadata(&at) else {
             break; // the rest is created by the run, inside `at`
         };
         if meta.file_type().is_symlink() {
-            let leads = at.canonicalize().map_err(|e| format!("{}: {e}", at.display()))?;
+            let leads = at
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", at.display()))?;
             if !leads.starts_with(&root) {
                 return Err(format!(
                     "output folder {} is a symbolic link to {}, outside the output folder {}: not followed",

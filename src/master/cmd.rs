@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use super::{
-    guard, job, load_catalog, precheck, manifest, run_album, shard, Album, Catalog, Ctl, MasterArgs, SongReport,
-    Status, Summary, AUDIO_EXTENSIONS,
+    guard, job, load_catalog, manifest, precheck, run_album, shard, Album, Catalog, Ctl,
+    MasterArgs, SongReport, Status, Summary, AUDIO_EXTENSIONS,
 };
 
 /// The albums of `cat` on `shard` (all of them when not sharded).
@@ -59,13 +59,6 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
     for n in &cat.notes {
         say(format!("note: {n}"));
     }
-    let found = precheck::check_inputs(&cat);
-    for m in &found.missing {
-        eprintln!("missing: {m} (this song fails; the rest is mastered)");
-    }
-    for u in &found.unsupported {
-        eprintln!("unsupported: {u} (this song fails; the rest is mastered)");
-    }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let shard = match shard::resolve(args.shard.as_deref(), args.shards, &env) {
         Ok(s) => s,
@@ -77,6 +70,13 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
     };
     job.shard = shard.map(|s| s.to_string());
     let albums = albums_of_shard(&cat, shard);
+    let found = precheck::check_inputs(&albums, cat.manifest.as_deref());
+    for m in &found.missing {
+        eprintln!("missing: {m} (this song fails; the rest is mastered)");
+    }
+    for u in &found.unsupported {
+        eprintln!("unsupported: {u} (this song fails; the rest is mastered)");
+    }
     // what the run would do to the files in --out, before any work
     let plan = guard::plan(&albums, &job, args.force);
     if !plan.escapes.is_empty() {

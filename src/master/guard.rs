@@ -72,18 +72,23 @@ impl Plan {
                 Action::Refuse(why) => format!("REFUSE    {} ({why})", p.display()),
             })
             .collect();
-        out.extend(
-            self.stale
-                .iter()
-                .map(|p| format!("stale     {} (an earlier run's, not written now)", p.display())),
-        );
+        out.extend(self.stale.iter().map(|p| {
+            format!(
+                "stale     {} (an earlier run's, not written now)",
+                p.display()
+            )
+        }));
         out
     }
 }
 
 /// Why the sidecar `side` does not vouch for an output made with `input_sha256` and
 /// `settings_hash` by this version (`None`: it does).
-fn mismatch(side: Option<&SongReport>, input_sha256: Option<&str>, settings: &str) -> Option<String> {
+fn mismatch(
+    side: Option<&SongReport>,
+    input_sha256: Option<&str>,
+    settings: &str,
+) -> Option<String> {
     let Some(r) = side else {
         return Some("no mixfarm sidecar beside it: not made by this run's settings".into());
     };
@@ -121,8 +126,15 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
     for d in &job.deliveries {
         for a in albums {
             let rel = Path::new(&d.name).join(&a.dir);
-            if let Err(m) = crate::engine::output::check_inside(&job.out, &rel.join("x")) {
-                plan.escapes.push(m);
+            let mut leaves = vec![rel.join("x")];
+            if job.sequence {
+                let seq = rel.join("sequence");
+                leaves.extend(job.formats.iter().map(|f| seq.join(f.name()).join("x")));
+            }
+            for leaf in leaves {
+                if let Err(m) = crate::engine::output::check_inside(&job.out, &leaf) {
+                    plan.escapes.push(m);
+                }
             }
         }
     }
@@ -168,9 +180,9 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                 let side = read_sidecar(&dir.join(format!("{}.json", t.output_stem)));
                 let why = mismatch(side.as_ref(), hashes[k].as_deref().ok(), &settings[k][di]);
                 let up_to_date = why.is_none()
-                    && side
-                        .as_ref()
-                        .is_some_and(|r| !r.outputs.is_empty() && r.outputs.iter().all(|o| o.is_file()));
+                    && side.as_ref().is_some_and(|r| {
+                        !r.outputs.is_empty() && r.outputs.iter().all(|o| o.is_file())
+                    });
                 let ours: Vec<PathBuf> = job
                     .formats
                     .iter()
@@ -214,8 +226,9 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                         } else {
                             let why = match &seq {
                                 None => Some("no mixfarm sequence.json beside it".to_string()),
-                                Some(s) if s.settings_hash == seq_hash[di]
-                                    && s.mixfarm_version == crate::VERSION =>
+                                Some(s)
+                                    if s.settings_hash == seq_hash[di]
+                                        && s.mixfarm_version == crate::VERSION =>
                                 {
                                     None
                                 }

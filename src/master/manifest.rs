@@ -16,9 +16,9 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// One manifest row as written (CSV header names are matched case-insensitively, with
-/// spaces and hyphens read as underscores: `Track Number` = `track_number`).
+/// spaces and hyphens read as underscores: `Track Number` = `track_number`). Other columns
+/// or keys are not fields here: they are passed through ([`Track::extra`]).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Row {
     /// the audio file, relative to the manifest
     pub file: String,
@@ -166,11 +166,17 @@ struct TomlManifest {
     track: Vec<toml::Spanned<Row>>,
 }
 
-/// The rows of a CSV manifest (line, row, the values of the columns mixfarm does not read),
-/// and the names of those columns.
-type CsvRows = (Vec<(usize, Row, Vec<(String, String)>)>, Vec<String>);
+/// The same TOML manifest, every key kept (for the keys [`Row`] does not read).
+#[derive(Deserialize)]
+struct RawTomlManifest {
+    track: Vec<toml::Table>,
+}
 
-fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
+/// The rows of a manifest (line, row, the values of the columns or keys mixfarm does not
+/// read), and the names of those columns or keys.
+type ManifestRows = (Vec<(usize, Row, Vec<(String, String)>)>, Vec<String>);
+
+fn read_csv(path: &Path, text: &str) -> Result<ManifestRows> {
     let err = |line: Option<usize>, m: String| Error::Scene {
         path: path.to_path_buf(),
         line,
@@ -254,17 +260,37 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
     Ok((rows, ignored))
 }
 
-fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row, Vec<(String, String)>)>> {
+fn read_toml(path: &Path, text: &str) -> Result<ManifestRows> {
     let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
     let m: TomlManifest = toml::from_str(text).map_err(|e| Error::Scene {
         path: path.to_path_buf(),
         line: e.span().map(|s| line_of(s.start)),
         message: e.message().to_string(),
     })?;
-    Ok(m.track
+    let raw: RawTomlManifest = toml::from_str(text).map_err(|e| Error::scene(path, e.message()))?;
+    let mut ignored: Vec<String> = Vec::new();
+    let rows = m
+        .track
         .into_iter()
-        .map(|s| (line_of(s.span().start) + 1, s.into_inner(), Vec::new()))
-        .collect())
+        .zip(raw.track)
+        .map(|(s, table)| {
+            let extra: Vec<(String, String)> = table
+                .into_iter()
+                .filter(|(k, _)| !CSV_COLUMNS.contains(&k.as_str()))
+                .map(|(k, v)| match v {
+                    toml::Value::String(v) => (k, v),
+                    v => (k, v.to_string()),
+                })
+                .collect();
+            for (k, _) in &extra {
+                if !ignored.contains(k) {
+                    ignored.push(k.clone());
+                }
+            }
+            (line_of(s.span().start) + 1, s.into_inner(), extra)
+        })
+        .collect();
+    Ok((rows, ignored))
 }
 
 fn check_len(path: &Path, line: usize, what: &str, s: Option<f64>) -> Result<()> {
@@ -289,7 +315,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         .unwrap_or_default();
     let (rows, ignored) = match ext.as_str() {
         "csv" => read_csv(path, &text)?,
-        "toml" => (read_toml(path, &text)?, Vec::new()),
+        "toml" => read_toml(path, &text)?,
         _ => {
             return Err(Error::scene(
                 path,

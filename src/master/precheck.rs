@@ -5,10 +5,8 @@
 
 use std::path::Path;
 
-use super::manifest::Track;
+use super::manifest::{Album, Track};
 use crate::error::Error;
-
-use super::Catalog;
 
 /// What the check found.
 #[derive(Debug, Default)]
@@ -19,19 +17,20 @@ pub struct Found {
     pub unsupported: Vec<String>,
 }
 
-/// Checks every track of `cat`.
-pub fn check_inputs(cat: &Catalog) -> Found {
+/// Checks every track of `albums` (read from `manifest`, when one).
+pub fn check_inputs(albums: &[Album], manifest: Option<&Path>) -> Found {
     let mut found = Found::default();
-    for t in cat.albums.iter().flat_map(|a| &a.tracks) {
-        let at = line_of(cat.manifest.as_deref(), t)
-            .map_or_else(String::new, |l| format!("{l}: "));
+    for t in albums.iter().flat_map(|a| &a.tracks) {
+        let at = line_of(manifest, t).map_or_else(String::new, |l| format!("{l}: "));
         if !t.file.is_file() {
             let why = if t.file.is_dir() {
                 "is a folder, not an audio file"
             } else {
                 "not found"
             };
-            found.missing.push(format!("{at}{}: {why}", t.file.display()));
+            found
+                .missing
+                .push(format!("{at}{}: {why}", t.file.display()));
         } else if let Some(why) = crate::audio::decode::unsupported(&t.file) {
             found
                 .unsupported

@@ -59,7 +59,9 @@ pub fn load(
                     path.display()
                 )
             })?;
-            file_dir = path.parent().map(|d| std::path::absolute(d).unwrap_or(d.to_path_buf()));
+            file_dir = path
+                .parent()
+                .map(|d| std::path::absolute(d).unwrap_or(d.to_path_buf()));
             (t, format!("preset file {}", path.display()))
         }
     };
