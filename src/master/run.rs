@@ -2,8 +2,9 @@
 //! `--skip-existing` check against the sidecars, decoding, the chains (one Plan per song and
 //! distinct chain, the album's Plans run as one batch by the engine's executor), the closing
 //! per delivery (`track` or `album` loudness, limiter, fades), quantisation (once per format:
-//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags, the
-//! sidecar written last, and the continuous album file with its CUE sheet.
+//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags (a
+//! provisional sidecar before them, the final one last), and the continuous album file with
+//! its CUE sheet.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

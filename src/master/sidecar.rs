@@ -1,7 +1,9 @@
-//! Sidecars that make `mixfarm master` resumable: each song's JSON report (written last,
-//! after its audio files) and each album file's `sequence.json` record the input hash, the
-//! settings hash and the mixfarm version. `--skip-existing` trusts a song only when all three
-//! match and every output it lists is on disk. Also clears the temporary files a killed run
+//! Sidecars that make `mixfarm master` resumable: each song's JSON report (a provisional
+//! one, status `failed`, before its audio files; the final one after them) and each album
+//! file's `sequence.json` record the input hash, the settings hash and the mixfarm version.
+//! `--skip-existing` trusts a song only when all three match, the status is not `failed` and
+//! every output it lists is on disk; the check of `--out` before a run ([`super::guard`])
+//! compares the same three to tell files made otherwise. Also clears the temporary files a killed run
 //! leaves behind. CPU only; no shader mirrored.
 
 use std::path::{Path, PathBuf};
