@@ -283,3 +283,24 @@ fn jobs_quiet_and_json() {
         );
     }
 }
+
+#[test]
+fn an_input_gone_since_the_last_run_fails_alone_and_blocks_nothing() {
+    let t = tempdir();
+    let a = song(t.path(), "a.wav", 10);
+    let b = song(t.path(), "b.wav", 11);
+    let out = t.path().join("out");
+    let (code, _, _) = master(&[s(&a), s(&b), "--out", s(&out)]);
+    assert_eq!(code, 0);
+    let before = audio_files(&out);
+    std::fs::remove_file(&b).unwrap();
+    // its earlier output is not "replaced": nothing is written for it
+    let (code, _, err) = master(&[s(&a), s(&b), "--out", s(&out)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("missing") && l.contains("b.wav")),
+        "{err}"
+    );
+    assert_eq!(audio_files(&out), before);
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::manifest::{file_sha256, Album};
-use super::report::SongReport;
+use super::report::{SongReport, Status};
 use super::run::album_settings;
 use super::settings::album_dir;
 use super::sidecar;
@@ -177,11 +177,16 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
         let (settings, seq_hash) = album_settings(album, job, &hashes);
         for (di, dir) in dirs.iter().enumerate() {
             for (k, t) in album.tracks.iter().enumerate() {
+                if hashes[k].is_err() {
+                    continue; // unreadable: the song fails (listed up front), replacing nothing
+                }
                 let side = read_sidecar(&dir.join(format!("{}.json", t.output_stem)));
                 let why = mismatch(side.as_ref(), hashes[k].as_deref().ok(), &settings[k][di]);
                 let up_to_date = why.is_none()
                     && side.as_ref().is_some_and(|r| {
-                        !r.outputs.is_empty() && r.outputs.iter().all(|o| o.is_file())
+                        r.status != Status::Failed
+                            && !r.outputs.is_empty()
+                            && r.outputs.iter().all(|o| o.is_file())
                     });
                 let ours: Vec<PathBuf> = job
                     .formats
