@@ -1,8 +1,8 @@
 //! WAV output past 4 GiB: a RIFF/WAVE file states its sizes in 32 bits, so a master whose
 //! audio would not fit is written as RF64 (EBU Tech 3306: `RF64` marker, the 64-bit RIFF and
-//! `data` sizes in a `ds64` chunk, the 32-bit ones set to 0xFFFFFFFF), which ffmpeg,
-//! libsndfile, and mixfarm's own reader ([`super::wav_chunks`]) read. CPU only; no shader
-//! mirrored.
+//! `data` sizes in a `ds64` chunk, the 32-bit ones set to 0xFFFFFFFF), as mixfarm's own
+//! reader ([`super::wav_chunks`]) reads it (tested with a forced small threshold; no 4 GiB
+//! file is written in the tests). CPU only; no shader mirrored.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
