@@ -116,7 +116,7 @@ fn csv_errors_name_the_column_and_the_delimiter() {
 }
 
 #[test]
-fn extra_csv_columns_are_ignored_with_a_note() {
+fn extra_csv_columns_are_passed_through_with_a_note() {
     let t = tempdir();
     let p = write_text(
         t.path(),
@@ -128,6 +128,35 @@ fn extra_csv_columns_are_ignored_with_a_note() {
     assert_eq!(cat.albums[0].tracks[0].track_number, Some(1));
     let notes = cat.notes.join("\n");
     assert!(notes.contains("upc") && notes.contains("notes"), "{notes}");
+    // kept, as written, for the reports
+    assert_eq!(
+        cat.albums[0].tracks[0].extra,
+        [
+            ("UPC".to_string(), "0123456789012".to_string()),
+            ("Notes".to_string(), "remaster".to_string())
+        ]
+    );
+}
+
+#[test]
+fn toml_keys_mixfarm_does_not_read_are_passed_through_with_a_note() {
+    let t = tempdir();
+    let p = write_text(
+        t.path(),
+        "m.toml",
+        "[[track]]\nfile = \"x.wav\"\ntitle = \"X\"\nupc = \"0123456789012\"\nbpm = 120\n",
+    );
+    let cat = read_manifest(&p).expect("extra keys do not stop the run");
+    assert_eq!(cat.albums[0].tracks[0].title, "X");
+    assert_eq!(
+        cat.albums[0].tracks[0].extra,
+        [
+            ("bpm".to_string(), "120".to_string()),
+            ("upc".to_string(), "0123456789012".to_string())
+        ]
+    );
+    let notes = cat.notes.join("\n");
+    assert!(notes.contains("upc") && notes.contains("bpm"), "{notes}");
 }
 
 #[test]

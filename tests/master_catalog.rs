@@ -271,19 +271,22 @@ fn summary(dir: &Path, name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
 }
 
-/// JSON files under `dir` (song sidecars and reports).
-fn json_files(dir: &Path) -> usize {
+/// Song sidecars under `dir` that record a finished song (a provisional sidecar, written
+/// before the song's audio, says `failed` until the final one replaces it).
+fn finished_songs(dir: &Path) -> usize {
     common::tree_files(dir)
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| std::fs::read_to_string(dir.join(p)).ok())
+        .filter(|t| t.contains("\"status\": \"ok\"") || t.contains("\"status\": \"warning\""))
         .count()
 }
 
-/// Starts `master`, waits for its first finished song (a sidecar), then sends `signal`.
+/// Starts `master`, waits for its first finished song (a final sidecar), then sends `signal`.
 fn interrupt(args: &[&str], out: &Path, signal: &str) -> i32 {
     let mut child = bin().args(args).stderr(Stdio::null()).spawn().unwrap();
     let t0 = Instant::now();
-    while json_files(out) == 0 && t0.elapsed() < Duration::from_secs(60) {
+    while finished_songs(out) == 0 && t0.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(2));
     }
     Command::new("kill")
@@ -329,13 +332,21 @@ fn killed_batch_resumes_byte_identical() {
     );
     assert!(s["ok"].as_u64().unwrap() >= 1, "and redid the rest");
     assert_same_outputs(&full, &cut);
-    // Nothing left to do; --force redoes all; a changed setting redoes all.
+    // Nothing left to do; --force redoes all; a changed setting is refused before any
+    // work (the files were made otherwise) unless --overwrite, which redoes all.
     run(&refs(&args(&cut, &["--skip-existing"])));
     assert_eq!(summary(&cut, "summary.json")["skipped"], 16);
     run(&refs(&args(&cut, &["--force"])));
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
     assert_same_outputs(&full, &cut);
-    run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));
+    let (code, _) = run(&refs(&args(&cut, &["--skip-existing", "--ceiling", "-2"])));
+    assert_eq!(
+        code, 2,
+        "outputs made with another ceiling are not replaced silently"
+    );
+    assert_same_outputs(&full, &cut);
+    let (code, _) = run(&refs(&args(&cut, &["--overwrite", "--ceiling", "-2"])));
+    assert_eq!(code, 0);
     assert_eq!(summary(&cut, "summary.json")["ok"], 16);
 }
 
@@ -489,6 +500,7 @@ fn per_track_preset_and_a_missing_file() {
         err.contains("gone.wav"),
         "the failure names the file: {err}"
     );
+    assert!(err.contains("m.csv:4"), "and its manifest line: {err}");
     let (wide, _) = read_wav(&out.join("streaming/P/01 - Wide.wav"));
     let (narrow, _) = read_wav(&out.join("streaming/P/02 - Narrow.wav"));
     let side = |x: &Vec<Vec<f32>>| {

@@ -20,6 +20,28 @@ use symphonia::core::meta::MetadataOptions;
 use crate::error::{Error, Result};
 use crate::plan::Planar;
 
+/// Audio formats mixfarm does not decode (symphonia has no decoder for them), by file
+/// extension, with what to say.
+pub const UNSUPPORTED: [(&str, &str); 8] = [
+    ("opus", "Opus"),
+    ("wv", "WavPack"),
+    ("ape", "Monkey's Audio"),
+    ("dsf", "DSD (DSF)"),
+    ("dff", "DSD (DSDIFF)"),
+    ("wma", "Windows Media Audio"),
+    ("tta", "True Audio"),
+    ("mpc", "Musepack"),
+];
+
+/// Why `path` is not read, when its extension names a format mixfarm does not decode.
+pub fn unsupported(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_string_lossy().to_lowercase();
+    let (_, name) = UNSUPPORTED.iter().find(|(e, _)| *e == ext)?;
+    Some(format!(
+        "{name} is not decoded by mixfarm (symphonia has no {name} decoder): convert it to FLAC or WAV first"
+    ))
+}
+
 /// Most channels a source may have (mono or stereo).
 pub const MAX_CHANNELS: usize = 2;
 
@@ -52,6 +74,8 @@ pub struct Decoder {
     max_channels: usize,
     sample_rate: u32,
     decoded: u64,
+    /// frames to stop at (a WAV read through [`super::wav_chunks::View`])
+    frame_limit: Option<u64>,
     first: Option<Planar>,
     tmp: Vec<Vec<f32>>,
 }
@@ -64,12 +88,8 @@ impl Decoder {
 
     /// [`Decoder::open`] for files of up to `max_channels` channels (`analyze` reads 5.1).
     pub fn open_up_to(path: &Path, max_channels: usize) -> Result<Decoder> {
-        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
-        if ext.as_deref() == Some("opus") {
-            return Err(Error::input(
-                path,
-                "Opus is not decoded by mixfarm (symphonia has no Opus decoder): convert it to FLAC or WAV first",
-            ));
+        if let Some(why) = unsupported(path) {
+            return Err(Error::input(path, why));
         }
         let meta =
             std::fs::metadata(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
@@ -79,12 +99,12 @@ impl Decoder {
         if meta.len() == 0 {
             return Err(Error::input(path, "file is empty (0 bytes)"));
         }
-        let format = probe(path)?;
+        let (format, frame_limit) = probe_wav_aware(path)?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| Error::input(path, "contains no audio track"))?;
         let track_id = track.id;
-        let header_frames = track.num_frames;
+        let header_frames = track.num_frames.or(frame_limit);
         let params = track
             .codec_params
             .as_ref()
@@ -111,6 +131,7 @@ impl Decoder {
             max_channels,
             sample_rate: params.sample_rate.unwrap_or(0),
             decoded: 0,
+            frame_limit,
             first: None,
             tmp: Vec::new(),
         };
@@ -208,6 +229,15 @@ impl Decoder {
                 ));
             }
             buf.copy_to_vecs_planar::<f32>(&mut self.tmp);
+            if let Some(limit) = self.frame_limit {
+                let left = limit.saturating_sub(self.decoded) as usize;
+                if left == 0 {
+                    break;
+                }
+                for c in &mut self.tmp {
+                    c.truncate(left);
+                }
+            }
             check_finite_at(path, &self.tmp, self.decoded)?;
             self.decoded += self.tmp.first().map_or(0, |c| c.len() as u64);
             append(out, &self.tmp);
@@ -274,17 +304,43 @@ fn check_finite_at(path: &Path, channels: &[Vec<f32>], first: u64) -> Result<()>
 /// The length of an audio file in seconds from its header, without decoding it (`None` when
 /// the file cannot be opened or its header does not say): used to balance shards.
 pub fn probe_seconds(path: &Path) -> Option<f64> {
-    let format = probe(path).ok()?;
+    let (format, limit) = probe_wav_aware(path).ok()?;
     let track = format.default_track(TrackType::Audio)?;
-    let frames = track.num_frames?;
+    let frames = track.num_frames.or(limit)?;
     let rate = track.codec_params.as_ref()?.audio()?.sample_rate?;
     (rate > 0).then(|| frames as f64 / f64::from(rate))
 }
 
 /// Opens `path` and finds its container (by content, the extension as a hint).
 pub fn probe(path: &Path) -> Result<Box<dyn FormatReader>> {
-    let file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    probe_wav_aware(path).map(|(f, _)| f)
+}
+
+/// [`probe`], and the frame count of a WAV that symphonia reads through a corrected view
+/// ([`super::wav_chunks`]: odd chunks, 0xFFFFFFFF sizes, RF64/BW64).
+fn probe_wav_aware(path: &Path) -> Result<(Box<dyn FormatReader>, Option<u64>)> {
+    let mut file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::input(path, format!("cannot open: {e}")))?
+        .len();
+    let layout = super::wav_chunks::scan(&mut file, len)
+        .ok()
+        .flatten()
+        .filter(|l| l.needs_view);
+    let (source, limit): (Box<dyn symphonia::core::io::MediaSource>, _) = match layout {
+        Some(l) => (
+            Box::new(super::wav_chunks::View::new(file, l.clone())),
+            Some(l.frames()),
+        ),
+        None => {
+            use std::io::Seek;
+            file.rewind()
+                .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+            (Box::new(file), None)
+        }
+    };
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
@@ -296,5 +352,6 @@ pub fn probe(path: &Path) -> Result<Box<dyn FormatReader>> {
             FormatOptions::default(),
             MetadataOptions::default(),
         )
+        .map(|f| (f, limit))
         .map_err(|e| Error::input(path, format!("not a recognised audio file ({e})")))
 }

@@ -113,9 +113,36 @@ pub fn write_audio(
             std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
         });
     }
+    write_wav_atomic(
+        dest,
+        pcm,
+        sample_rate,
+        tags,
+        super::rf64::RIFF_MAX_DATA_BYTES,
+    )
+}
+
+/// Writes `pcm` as a WAV file with `tags`, atomically: RIFF/WAVE through hound, or RF64
+/// ([`super::rf64`]) when the audio takes more than `rf64_above_bytes`.
+pub fn write_wav_atomic(
+    dest: &Path,
+    pcm: &Pcm,
+    sample_rate: u32,
+    tags: &Tags,
+    rf64_above_bytes: u64,
+) -> Result<()> {
+    let out_err = |reason: String| Error::Output {
+        path: dest.to_path_buf(),
+        reason,
+    };
+    let chunks = wav_tag_chunks(tags);
     write_atomic(dest, |tmp| {
+        if super::rf64::data_bytes(pcm) > rf64_above_bytes {
+            return super::rf64::write_rf64(tmp, pcm, sample_rate, &chunks)
+                .map_err(|e| out_err(e.to_string()));
+        }
         write_wav_samples(tmp, pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
-        append_wav_chunks(tmp, &wav_tag_chunks(tags))
+        append_wav_chunks(tmp, &chunks)
     })
 }
 

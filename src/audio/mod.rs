@@ -1,13 +1,16 @@
 //! Audio files in and out: decoding (symphonia), resampling (rubato), quantisation (`pcm`),
-//! encoding (hound WAV, flacenc FLAC) and tags.
+//! encoding (hound WAV, RF64 past 4 GiB, flacenc FLAC) and tags; WAV quirks on input
+//! (`wav_chunks`).
 
 pub mod decode;
 pub mod encode;
 pub mod flac;
 pub mod pcm;
 pub mod resample;
+pub mod rf64;
 pub mod stream;
 pub mod tags;
+pub mod wav_chunks;
 
 use std::path::Path;
 

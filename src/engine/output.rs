@@ -1,7 +1,7 @@
 //! The last step of every job: the finished audio quantised (seeded TPDF dither, so the same
 //! inputs give the same bytes) once per output format and written atomically with its tags.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::audio::pcm::Pcm;
 use crate::audio::tags::Tags;
@@ -41,5 +41,64 @@ pub fn check_writable(dir: &std::path::Path) -> std::result::Result<(), String> 
     std::fs::write(&probe, b"").map_err(|e| fail(e.to_string()))?;
     // written, so writable; another worker of the run may share the name on a shared folder
     let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Checks that `rel`, an output path a scene or manifest gives relative to the output
+/// folder, stays inside it: not absolute, no `..` (a scene received from someone else must
+/// not write anywhere the user can). The message says why.
+pub fn check_relative(rel: &Path) -> std::result::Result<(), String> {
+    use std::path::Component;
+    for c in rel.components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(format!(
+                    "output path '{}' climbs out of the output folder with '..': give a path inside --out",
+                    rel.display()
+                ))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!(
+                    "output path '{}' is absolute: give a path relative to --out",
+                    rel.display()
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that writing `out/rel` stays inside `out`: [`check_relative`], and no folder on
+/// the way that exists already is a symbolic link leading out of `out`.
+pub fn check_inside(out: &Path, rel: &Path) -> std::result::Result<(), String> {
+    check_relative(rel)?;
+    let Ok(root) = out.canonicalize() else {
+        return Ok(()); // not created yet: nothing on the way can be a link
+    };
+    let mut at = out.to_path_buf();
+    let parents: Vec<_> = rel
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    for c in parents {
+        at.push(c);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+            break; // the rest is created by the run, inside `at`
+        };
+        if meta.file_type().is_symlink() {
+            let leads = at
+                .canonicalize()
+                .map_err(|e| format!("{}: {e}", at.display()))?;
+            if !leads.starts_with(&root) {
+                return Err(format!(
+                    "output folder {} is a symbolic link to {}, outside the output folder {}: not followed",
+                    at.display(),
+                    leads.display(),
+                    out.display()
+                ));
+            }
+        }
+    }
     Ok(())
 }

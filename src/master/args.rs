@@ -57,9 +57,25 @@ pub struct MasterArgs {
     /// skip songs whose sidecar records the same input, settings and mixfarm version
     #[arg(long, conflicts_with = "force")]
     pub skip_existing: bool,
-    /// redo every song, even when its sidecar says it is up to date
-    #[arg(long)]
+    /// redo every song and replace outputs made otherwise (other settings, another input,
+    /// another mixfarm, no sidecar): without it such outputs stop the run before any work
+    #[arg(long, visible_alias = "overwrite")]
     pub force: bool,
+    /// print what would be written, replaced, skipped, refused or left stale, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// songs mastered at once (default: one per core)
+    #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// print only errors and failures
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// also print the plan for every output file before the run
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// print the summary (summary.json's content) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
     /// this worker's shard, INDEX/COUNT (0-based); default: the scheduler's array index
     #[arg(long)]
     pub shard: Option<String>,

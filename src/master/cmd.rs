@@ -1,5 +1,7 @@
-//! `mixfarm master` and `mixfarm plan` as commands: shard selection, the signal watch, the
-//! progress bar, the album loop on the engine's executor, and the summary.
+//! `mixfarm master` and `mixfarm plan` as commands: the checks before any work (inputs,
+//! what `--out` holds: [`super::guard`]), `--dry-run`, shard selection, the signal watch,
+//! the progress bar, the album loop on the engine's executor (`--jobs` threads), and the
+//! summary (`--quiet`, `--verbose`, `--json`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use super::{
-    job, load_catalog, manifest, run_album, shard, Album, Catalog, Ctl, MasterArgs, SongReport,
-    Status, Summary, AUDIO_EXTENSIONS,
+    guard, job, load_catalog, manifest, precheck, run_album, shard, Album, Catalog, Ctl,
+    MasterArgs, SongReport, Status, Summary, AUDIO_EXTENSIONS,
 };
 
 /// The albums of `cat` on `shard` (all of them when not sharded).
@@ -37,19 +39,25 @@ pub fn exit_code(s: &Summary) -> u8 {
     )
 }
 
-/// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed, 2 usage error, 75 stopped by
-/// SIGTERM (retry).
+/// Runs `mixfarm master`: exit 0 all ok, 1 some songs failed (missing or unsupported inputs
+/// among them, listed before any work), 2 usage error or refused up front (outputs made
+/// otherwise without `--overwrite`), 75 stopped by SIGTERM (retry).
 pub fn master_cmd(args: MasterArgs) -> ExitCode {
     let usage = |m: String| {
         eprintln!("error: {m}");
         ExitCode::from(2)
+    };
+    let say = |m: String| {
+        if !args.quiet {
+            eprintln!("{m}");
+        }
     };
     let cat = match load_catalog(&args) {
         Ok(c) => c,
         Err(e) => return usage(e.to_string()),
     };
     for n in &cat.notes {
-        eprintln!("note: {n}");
+        say(format!("note: {n}"));
     }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let shard = match shard::resolve(args.shard.as_deref(), args.shards, &env) {
@@ -60,31 +68,88 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         Ok(j) => j,
         Err(m) => return usage(m),
     };
+    job.shard = shard.map(|s| s.to_string());
+    let albums = albums_of_shard(&cat, shard);
+    let found = precheck::check_inputs(&albums, cat.manifest.as_deref());
+    for m in &found.missing {
+        eprintln!("missing: {m} (this song fails; the rest is mastered)");
+    }
+    for u in &found.unsupported {
+        eprintln!("unsupported: {u} (this song fails; the rest is mastered)");
+    }
+    // what the run would do to the files in --out, before any work
+    let plan = guard::plan(&albums, &job, args.force);
+    if !plan.escapes.is_empty() {
+        return usage(plan.escapes.join("\n"));
+    }
+    if args.dry_run {
+        for l in plan.lines() {
+            println!("{l}");
+        }
+        let refused = plan.refused().len();
+        if refused > 0 {
+            eprintln!("error: {refused} output(s) were made otherwise: --overwrite replaces them");
+            return ExitCode::from(2);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let refused = plan.refused();
+    if !refused.is_empty() {
+        let list: Vec<String> = refused
+            .iter()
+            .map(|(p, why)| format!("{}: {why}", p.display()))
+            .collect();
+        return usage(format!(
+            "{} output(s) in {} would be replaced but were made otherwise; nothing was mastered. \
+             --overwrite replaces them, --dry-run shows the whole plan:\n  {}",
+            list.len(),
+            args.out.display(),
+            list.join("\n  ")
+        ));
+    }
+    if args.verbose {
+        for l in plan.lines() {
+            eprintln!("{l}");
+        }
+    } else {
+        for p in &plan.stale {
+            say(format!(
+                "stale: {} (an earlier run's output this run does not write; left in place)",
+                p.display()
+            ));
+        }
+    }
+    job.input_hashes = plan.hashes.clone();
     // every setting checked: the folder is created only now, and must be writable
     if let Err(m) = crate::engine::output::check_writable(&args.out) {
         return usage(m);
     }
-    job.shard = shard.map(|s| s.to_string());
     if let Some(b) = args.memory_budget {
         crate::engine::budget::set(b);
     }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.map_or(0, usize::from))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => return usage(format!("cannot start worker threads: {e}")),
+    };
     let executor = match crate::engine::Executor::open(args.backend) {
         Ok(x) => Mutex::new(x),
         Err(m) => return usage(m),
     };
     crate::engine::stop::stop_on_signals();
     let stop: &std::sync::atomic::AtomicBool = crate::engine::stop::flag();
-    let albums = albums_of_shard(&cat, shard);
     let total: usize = albums.iter().map(|a| a.tracks.len()).sum::<usize>() * job.deliveries.len();
     if let Some(s) = shard {
-        eprintln!(
+        say(format!(
             "shard {s}: {} albums, {} songs of {} albums in the catalog",
             albums.len(),
             albums.iter().map(|a| a.tracks.len()).sum::<usize>(),
             cat.albums.len()
-        );
+        ));
     }
-    let bar = crate::engine::progress::Progress::new(Some(total));
+    let bar = (!args.quiet).then(|| crate::engine::progress::Progress::new(Some(total)));
     let on_song = |r: &SongReport| {
         let line = match (&r.status, &r.error) {
             (Status::Failed, e) => {
@@ -107,7 +172,11 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
                 r.reason
             ),
         };
-        bar.song(&line, r.status == Status::Failed);
+        match &bar {
+            Some(bar) => bar.song(&line, r.status == Status::Failed),
+            None if r.status == Status::Failed => eprintln!("{line}"),
+            None => {}
+        }
     };
     let ctl = Ctl {
         stop,
@@ -119,35 +188,40 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         manifest_sha256: cat.hash.clone(),
         shard: job.shard.clone(),
         albums: albums.len(),
+        stale: plan.stale.clone(),
         ..Summary::default()
     };
     let mut sequences = Vec::new();
-    for a in &albums {
-        if stop.load(Ordering::SeqCst) {
-            summary.interrupted = true;
-            break;
-        }
-        let r = run_album(a, &job, &ctl);
-        summary.add(r.songs);
-        for s in &r.sequences {
-            if let Some(e) = &s.error {
-                eprintln!("FAILED  {e}");
-                summary
-                    .failures
-                    .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
+    pool.install(|| {
+        for a in &albums {
+            if stop.load(Ordering::SeqCst) {
+                summary.interrupted = true;
+                break;
+            }
+            let r = run_album(a, &job, &ctl);
+            summary.add(r.songs);
+            for s in &r.sequences {
+                if let Some(e) = &s.error {
+                    eprintln!("FAILED  {e}");
+                    summary
+                        .failures
+                        .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
+                }
+            }
+            sequences.extend(r.sequences);
+            if r.interrupted {
+                summary.interrupted = true;
+                break;
             }
         }
-        sequences.extend(r.sequences);
-        if r.interrupted {
-            summary.interrupted = true;
-            break;
-        }
-    }
+    });
     summary.sequences = sequences;
-    bar.finish();
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
     let executor = executor.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(note) = &executor.note {
-        eprintln!("note: {note}");
+        say(format!("note: {note}"));
     }
     let (dir, stem) = match shard {
         Some(s) => (
@@ -156,11 +230,18 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         ),
         None => (args.out.clone(), "summary".to_string()),
     };
+    summary.keep_earlier(&dir.join(format!("{stem}.json")));
     if let Err(e) = summary.write(&dir, &stem) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
-    eprintln!(
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
+    }
+    say(format!(
         "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}; {} backend{}; report {}",
         summary.total,
         summary.ok,
@@ -177,7 +258,7 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
             .adapter()
             .map_or(String::new(), |a| format!(" on {a}")),
         dir.join(format!("{stem}.json")).display()
-    );
+    ));
     ExitCode::from(exit_code(&summary))
 }
 

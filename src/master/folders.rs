@@ -1,5 +1,6 @@
 //! Catalogs without a manifest: each input folder is one album (its audio files in file-name
-//! order, numbered from 1), loose files form "Singles", each mastered on its own. CPU only; no shader
+//! order, numbered from 1), loose files form "Singles", each mastered on its own; two inputs
+//! with one stem get distinct output names. CPU only; no shader
 //! mirrored.
 
 use std::collections::HashSet;
@@ -30,6 +31,39 @@ fn plain_track(file: &Path, number: Option<u32>) -> Track {
         gap_s: None,
         output_stem: safe_file_name(&stem),
         line: None,
+        extra: Vec::new(),
+    }
+}
+
+/// Two inputs of one album with the same stem (`song.wav`, `song.flac`) each get their own
+/// output name: the extension joins the name (`song (wav)`, `song (flac)`), then a number if
+/// that still clashes.
+fn distinct_output_names(tracks: &mut [Track]) {
+    let lower = |t: &Track| t.output_stem.to_lowercase();
+    let clash: HashSet<String> = tracks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| tracks.iter().skip(i + 1).any(|u| lower(u) == lower(t)))
+        .map(|(_, t)| lower(t))
+        .collect();
+    let mut taken: HashSet<String> = tracks
+        .iter()
+        .filter(|t| !clash.contains(&lower(t)))
+        .map(lower)
+        .collect();
+    for t in tracks.iter_mut().filter(|t| clash.contains(&lower(t))) {
+        let ext = t
+            .file
+            .extension()
+            .map_or_else(String::new, |e| e.to_string_lossy().to_lowercase());
+        let base = safe_file_name(&format!("{} ({ext})", t.output_stem));
+        let mut name = base.clone();
+        let mut n = 2;
+        while !taken.insert(name.to_lowercase()) {
+            name = format!("{base} {n}");
+            n += 1;
+        }
+        t.output_stem = name;
     }
 }
 
@@ -90,18 +124,9 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
                 "two input folders share this name: give a manifest to tell the albums apart",
             ));
         }
-        let mut seen = HashSet::new();
-        for t in &a.tracks {
-            if !seen.insert(t.output_stem.to_lowercase()) {
-                return Err(Error::input(
-                    &t.file,
-                    format!(
-                        "two inputs of '{}' share the name '{}'",
-                        a.title, t.output_stem
-                    ),
-                ));
-            }
-        }
+    }
+    for a in &mut out {
+        distinct_output_names(&mut a.tracks);
     }
     let list: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     Ok(Catalog {

@@ -41,6 +41,10 @@ pub struct Job {
     pub presets: BTreeMap<String, Chain>,
     /// most limiter gain reduction before a song's status is `warning`, dB
     pub max_reduction_db: f64,
+    /// the manifest, when the catalog comes from one (errors name its lines)
+    pub manifest: Option<PathBuf>,
+    /// input SHA-256s already computed (by the check of `--out` before the run)
+    pub input_hashes: BTreeMap<PathBuf, String>,
 }
 
 impl Job {
@@ -165,5 +169,7 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
         manifest_sha256: cat.hash.clone(),
         presets,
         max_reduction_db: args.max_reduction,
+        manifest: cat.manifest.clone(),
+        input_hashes: BTreeMap::new(),
     })
 }

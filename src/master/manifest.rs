@@ -16,9 +16,9 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// One manifest row as written (CSV header names are matched case-insensitively, with
-/// spaces and hyphens read as underscores: `Track Number` = `track_number`).
+/// spaces and hyphens read as underscores: `Track Number` = `track_number`). Other columns
+/// or keys are not fields here: they are passed through ([`Track::extra`]).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Row {
     /// the audio file, relative to the manifest
     pub file: String,
@@ -92,6 +92,8 @@ pub struct Track {
     pub output_stem: String,
     /// manifest line, when from a manifest
     pub line: Option<usize>,
+    /// the row's columns mixfarm does not read (UPC, notes…), passed through to the reports
+    pub extra: Vec<(String, String)>,
 }
 
 /// An album: title, folder name, tracks in order.
@@ -164,10 +166,17 @@ struct TomlManifest {
     track: Vec<toml::Spanned<Row>>,
 }
 
-/// The rows of a CSV manifest, and the columns it ignored.
-type CsvRows = (Vec<(usize, Row)>, Vec<String>);
+/// The same TOML manifest, every key kept (for the keys [`Row`] does not read).
+#[derive(Deserialize)]
+struct RawTomlManifest {
+    track: Vec<toml::Table>,
+}
 
-fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
+/// The rows of a manifest (line, row, the values of the columns or keys mixfarm does not
+/// read), and the names of those columns or keys.
+type ManifestRows = (Vec<(usize, Row, Vec<(String, String)>)>, Vec<String>);
+
+fn read_csv(path: &Path, text: &str) -> Result<ManifestRows> {
     let err = |line: Option<usize>, m: String| Error::Scene {
         path: path.to_path_buf(),
         line,
@@ -177,6 +186,10 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
+    let raw = rdr
+        .headers()
+        .map_err(|e| err(Some(1), format!("cannot read the header row: {e}")))?
+        .clone();
     let headers = rdr
         .headers()
         .map_err(|e| err(Some(1), format!("cannot read the header row: {e}")))?
@@ -196,6 +209,7 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
         ));
     }
     rdr.set_headers(headers.clone());
+    let all = raw;
     let keep: Vec<usize> = (0..headers.len())
         .filter(|&i| CSV_COLUMNS.contains(&&headers[i]))
         .collect();
@@ -236,22 +250,47 @@ fn read_csv(path: &Path, text: &str) -> Result<CsvRows> {
             };
             err(Some(line), msg)
         })?;
-        rows.push((line, row));
+        let extra = (0..full.len())
+            .filter(|i| !keep.contains(i))
+            .filter_map(|i| Some((all.get(i)?.to_string(), full.get(i)?.to_string())))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        rows.push((line, row, extra));
     }
     Ok((rows, ignored))
 }
 
-fn read_toml(path: &Path, text: &str) -> Result<Vec<(usize, Row)>> {
+fn read_toml(path: &Path, text: &str) -> Result<ManifestRows> {
     let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
     let m: TomlManifest = toml::from_str(text).map_err(|e| Error::Scene {
         path: path.to_path_buf(),
         line: e.span().map(|s| line_of(s.start)),
         message: e.message().to_string(),
     })?;
-    Ok(m.track
+    let raw: RawTomlManifest = toml::from_str(text).map_err(|e| Error::scene(path, e.message()))?;
+    let mut ignored: Vec<String> = Vec::new();
+    let rows = m
+        .track
         .into_iter()
-        .map(|s| (line_of(s.span().start) + 1, s.into_inner()))
-        .collect())
+        .zip(raw.track)
+        .map(|(s, table)| {
+            let extra: Vec<(String, String)> = table
+                .into_iter()
+                .filter(|(k, _)| !CSV_COLUMNS.contains(&k.as_str()))
+                .map(|(k, v)| match v {
+                    toml::Value::String(v) => (k, v),
+                    v => (k, v.to_string()),
+                })
+                .collect();
+            for (k, _) in &extra {
+                if !ignored.contains(k) {
+                    ignored.push(k.clone());
+                }
+            }
+            (line_of(s.span().start) + 1, s.into_inner(), extra)
+        })
+        .collect();
+    Ok((rows, ignored))
 }
 
 fn check_len(path: &Path, line: usize, what: &str, s: Option<f64>) -> Result<()> {
@@ -276,7 +315,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         .unwrap_or_default();
     let (rows, ignored) = match ext.as_str() {
         "csv" => read_csv(path, &text)?,
-        "toml" => (read_toml(path, &text)?, Vec::new()),
+        "toml" => read_toml(path, &text)?,
         _ => {
             return Err(Error::scene(
                 path,
@@ -291,7 +330,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
     let mut albums: BTreeMap<String, Vec<(Track, Option<String>)>> = BTreeMap::new();
     let mut isrcs = HashSet::new();
     let mut files = HashSet::new();
-    for (line, r) in rows {
+    for (line, r, extra) in rows {
         let err = |m: String| Error::Scene {
             path: path.to_path_buf(),
             line: Some(line),
@@ -344,6 +383,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             fade_out_s: r.fade_out_s,
             gap_s: r.gap_s,
             line: Some(line),
+            extra,
         };
         albums
             .entry(album.unwrap_or_else(|| SINGLES.into()))
@@ -397,7 +437,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             Vec::new()
         } else {
             vec![format!(
-                "{}: columns not read by mixfarm, ignored: {}",
+                "{}: columns not read by mixfarm, passed through to the reports: {}",
                 path.display(),
                 ignored.join(", ")
             )]

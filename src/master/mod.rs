@@ -15,9 +15,11 @@ mod args;
 mod cmd;
 mod delivery;
 mod folders;
+mod guard;
 mod job;
 pub mod manifest;
 pub mod merge;
+mod precheck;
 mod prepare;
 mod reference;
 mod report;
@@ -39,5 +41,9 @@ pub use report::{SongReport, Status, Summary};
 pub use run::{run_album, AlbumResult, Ctl};
 pub use settings::tags_for;
 
-/// Audio file extensions a folder input contributes.
-pub const AUDIO_EXTENSIONS: [&str; 8] = ["wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "opus"];
+/// Audio file extensions a folder input contributes: the formats mixfarm reads, and those it
+/// does not (listed up front with the reason, then failed by name, never skipped silently).
+pub const AUDIO_EXTENSIONS: [&str; 15] = [
+    "wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "opus", "wv", "ape", "dsf", "dff", "wma",
+    "tta", "mpc",
+];

@@ -88,6 +88,9 @@ pub struct SongReport {
     pub manifest_sha256: Option<String>,
     /// the shard that wrote it (`I/N`), when sharded
     pub shard: Option<String>,
+    /// the manifest row's columns mixfarm does not read (UPC, notes…), as given
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, String)>,
 }
 
 impl SongReport {
@@ -121,6 +124,7 @@ impl SongReport {
             mixfarm_version: crate::VERSION.to_string(),
             manifest_sha256: None,
             shard: None,
+            extra: t.extra.clone(),
         }
     }
 
@@ -213,6 +217,14 @@ pub struct Summary {
     /// album files (`--sequence`)
     #[serde(default)]
     pub sequences: Vec<super::sidecar::SequenceReport>,
+    /// the reports of earlier runs into the same folder for songs × deliveries this run did
+    /// not touch (as those runs left them; the counts above are this run's)
+    #[serde(default)]
+    pub earlier: Vec<SongReport>,
+    /// files an earlier run wrote for these songs that this run did not write (another
+    /// format): left in place, listed here
+    #[serde(default)]
+    pub stale: Vec<PathBuf>,
 }
 
 fn cell(x: Option<f64>) -> String {
@@ -242,20 +254,55 @@ impl Summary {
         }
     }
 
-    /// Writes the summary as `<stem>.json` and `<stem>.csv` in `dir` (atomically).
+    /// Keeps the entries of the summary at `path` (an earlier run's) for every song ×
+    /// delivery (album, key, delivery) this run did not report, in [`Summary::earlier`].
+    pub fn keep_earlier(&mut self, path: &Path) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let Ok(old) = serde_json::from_str::<Summary>(&text) else {
+            return;
+        };
+        let id = |r: &SongReport| (r.album.clone(), r.key.clone(), r.delivery.clone());
+        let mut seen: std::collections::HashSet<_> = self.songs.iter().map(id).collect();
+        for r in old.songs.into_iter().chain(old.earlier) {
+            if seen.insert(id(&r)) {
+                self.earlier.push(r);
+            }
+        }
+    }
+
+    /// Writes the summary as `<stem>.json` and `<stem>.csv` in `dir` (atomically); the CSV
+    /// holds this run's songs (`run` = `this`) then the earlier runs' (`earlier`).
     pub fn write(&self, dir: &Path, stem: &str) -> Result<()> {
         write_json(&dir.join(format!("{stem}.json")), self)?;
+        let all = || {
+            let runs = self.songs.iter().map(|r| (r, "this"));
+            runs.chain(self.earlier.iter().map(|r| (r, "earlier")))
+        };
+        // the manifest's pass-through columns, in the order first met
+        let mut extra: Vec<&str> = Vec::new();
+        for (k, _) in all().flat_map(|(r, _)| &r.extra) {
+            if !extra.contains(&k.as_str()) {
+                extra.push(k);
+            }
+        }
         let mut csv = String::from(
             "delivery,album,track,title,isrc,input,outputs,status,input_lufs,output_lufs,\
              output_lra_lu,output_true_peak_dbtp,gain_db,limiter_reduction_db,seconds,reason,\
-             error,warnings\n",
+             error,warnings,run",
         );
-        for r in &self.songs {
+        for k in &extra {
+            csv.push(',');
+            csv.push_str(&quote(k));
+        }
+        csv.push('\n');
+        for (r, run) in all() {
             let o = r.output_loudness.as_ref();
             let outputs: Vec<String> = r.outputs.iter().map(|p| p.display().to_string()).collect();
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{},{},{run}",
                 quote(&r.delivery),
                 quote(&r.album),
                 r.track_number.map_or_else(String::new, |n| n.to_string()),
@@ -280,6 +327,13 @@ impl Summary {
                 quote(r.error.as_deref().unwrap_or("")),
                 quote(&r.warnings.join("; ")),
             );
+            csv.pop(); // the newline, after the pass-through columns
+            for k in &extra {
+                let v = r.extra.iter().find(|(c, _)| c == k).map_or("", |(_, v)| v);
+                csv.push(',');
+                csv.push_str(&quote(v));
+            }
+            csv.push('\n');
         }
         let path = dir.join(format!("{stem}.csv"));
         crate::audio::encode::write_atomic(&path, |tmp| {

@@ -2,8 +2,9 @@
 //! `--skip-existing` check against the sidecars, decoding, the chains (one Plan per song and
 //! distinct chain, the album's Plans run as one batch by the engine's executor), the closing
 //! per delivery (`track` or `album` loudness, limiter, fades), quantisation (once per format:
-//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags, the
-//! sidecar written last, and the continuous album file with its CUE sheet.
+//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags (a
+//! provisional sidecar before them, the final one last), and the continuous album file with
+//! its CUE sheet.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,17 +50,15 @@ pub struct AlbumResult {
 /// A song's audio quantised once per format, and its sample rate (for the album file).
 pub(super) type Quantised = (Vec<Pcm>, u32);
 
-/// Masters one album for every delivery and writes its files.
-pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
-    let mut result = AlbumResult::default();
-    let n = album.tracks.len();
-    let hashes: Vec<Result<String>> = album
-        .tracks
-        .par_iter()
-        .map(|t| file_sha256(&t.file))
-        .collect();
+/// The settings hash of every track (per delivery) of `album` and of its album file (per
+/// delivery), from the tracks' input hashes.
+pub(super) fn album_settings(
+    album: &Album,
+    job: &Job,
+    hashes: &[Result<String>],
+) -> (Vec<Vec<String>>, Vec<String>) {
     let whole_album = job.mode_for(album) == AlbumMode::Album || job.sequence;
-    let ctx = whole_album.then(|| album_context(album, &hashes, job));
+    let ctx = whole_album.then(|| album_context(album, hashes, job));
     let settings: Vec<Vec<String>> = album
         .tracks
         .iter()
@@ -73,6 +72,23 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
     let seq_hash: Vec<String> = (0..job.deliveries.len())
         .map(|di| text_sha256(&settings.iter().map(|s| s[di].as_str()).collect::<String>()))
         .collect();
+    (settings, seq_hash)
+}
+
+/// Masters one album for every delivery and writes its files.
+pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
+    let mut result = AlbumResult::default();
+    let n = album.tracks.len();
+    let hashes: Vec<Result<String>> = album
+        .tracks
+        .par_iter()
+        .map(|t| match job.input_hashes.get(&t.file) {
+            Some(h) => Ok(h.clone()),
+            None => file_sha256(&t.file),
+        })
+        .collect();
+    let whole_album = job.mode_for(album) == AlbumMode::Album || job.sequence;
+    let (settings, seq_hash) = album_settings(album, job, &hashes);
     for d in &job.deliveries {
         sidecar::clear_stale_parts(&album_dir(job, d, album));
     }
@@ -138,7 +154,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             }
             let r = match &hashes[k] {
                 Ok(_) => prepare_song(t, &chains, job, ctl.stop),
-                Err(e) => Err(Error::input(&t.file, e.to_string())),
+                Err(e) => Err(super::precheck::unreadable(job.manifest.as_deref(), t, e)),
             };
             (k, r)
         })
@@ -453,11 +469,25 @@ fn finish(
     let outputs: Vec<_> = job
         .formats
         .iter()
-        .map(|&f| (dir.join(format!("{}.{}", t.output_stem, f.extension())), f))
+        .map(|&f| (super::guard::song_output(dir, &t.output_stem, f), f))
         .collect();
+    // A provisional sidecar first: a run killed while the outputs are written leaves them
+    // with a sidecar naming these settings (redone by `--skip-existing`, replaceable
+    // without `--overwrite`); the final sidecar replaces it last.
+    let side = dir.join(format!("{}.json", t.output_stem));
+    let mut pending = r.clone();
+    pending.status = Status::Failed;
+    pending.error = Some("interrupted while its outputs were written".into());
+    if let Err(e) = pending.write_json(&side) {
+        return fail(r, &e);
+    }
     match engine::output::write_outputs(&m.audio, prep.rate, seed, &tags, &outputs) {
         Ok(p) => pcms = p,
-        Err(e) => return fail(r, &e),
+        Err(e) => {
+            fail(r, &e);
+            let _ = r.write_json(&side); // the sidecar says why, not "interrupted"
+            return None;
+        }
     }
     r.outputs = outputs.into_iter().map(|(path, _)| path).collect();
     r.reason = why;
@@ -470,7 +500,6 @@ fn finish(
     };
     r.check_outcome(job.max_reduction_db, scope, target, m.group_lufs);
     r.seconds = prep.seconds + share_s + t0.elapsed().as_secs_f64();
-    let side = dir.join(format!("{}.json", t.output_stem));
     if let Err(e) = r.write_json(&side) {
         return fail(r, &e);
     }

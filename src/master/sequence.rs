@@ -9,7 +9,7 @@
 //! cannot carry a CUE sheet and are refused.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::manifest::Album;
 use super::report::Status;
@@ -18,6 +18,7 @@ use super::sidecar::{self, SequenceReport};
 use super::{Delivery, Job};
 use crate::audio::tags::Tags;
 use crate::error::Error;
+use crate::plan::OutputFormat;
 
 /// CUE frames per second.
 pub const CUE_FRAMES_PER_S: u32 = 75;
@@ -130,6 +131,15 @@ pub fn cue_sheet(
     Ok(c)
 }
 
+/// The album file of `album` in `format` and its CUE sheet, under the album folder `dir`.
+pub(super) fn sequence_paths(dir: &Path, album: &Album, format: OutputFormat) -> [PathBuf; 2] {
+    let sub = dir.join("sequence").join(format.name());
+    [
+        sub.join(format!("{}.{}", album.dir, format.extension())),
+        sub.join(format!("{}.cue", album.dir)),
+    ]
+}
+
 /// Joins the album's songs (quantised, per format) with their gaps into one file per format
 /// plus its CUE sheet, under `DIR/<delivery>/<album>/sequence/<format>/`.
 pub(super) fn write_sequence(
@@ -163,7 +173,7 @@ pub(super) fn write_sequence(
         rep.total_frames = total;
         rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
         for (fi, &f) in job.formats.iter().enumerate() {
-            let sub = dir.join("sequence").join(f.name());
+            let [audio, cue_path] = sequence_paths(dir, album, f);
             let name = format!("{}.{}", album.dir, f.extension());
             let mut joined = songs[0].0[fi].silence_like(0);
             for (s, p) in songs.iter().zip(&places) {
@@ -179,11 +189,9 @@ pub(super) fn write_sequence(
                 date: album.tracks.iter().find_map(|t| t.date.clone()),
                 ..Tags::default()
             };
-            let audio = sub.join(&name);
             crate::audio::encode::write_audio(&audio, &joined, rate, f, &tags)
                 .map_err(|e| e.to_string())?;
             let cue = cue_sheet(album, &name, &places, rate)?;
-            let cue_path = sub.join(format!("{}.cue", album.dir));
             crate::audio::encode::write_atomic(&cue_path, |tmp| {
                 std::fs::write(tmp, cue.as_bytes()).map_err(|e| Error::io(tmp, e))
             })

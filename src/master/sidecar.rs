@@ -1,7 +1,9 @@
-//! Sidecars that make `mixfarm master` resumable: each song's JSON report (written last,
-//! after its audio files) and each album file's `sequence.json` record the input hash, the
-//! settings hash and the mixfarm version. `--skip-existing` trusts a song only when all three
-//! match and every output it lists is on disk. Also clears the temporary files a killed run
+//! Sidecars that make `mixfarm master` resumable: each song's JSON report (a provisional
+//! one, status `failed`, before its audio files; the final one after them) and each album
+//! file's `sequence.json` record the input hash, the settings hash and the mixfarm version.
+//! `--skip-existing` trusts a song only when all three match, the status is not `failed` and
+//! every output it lists is on disk; the check of `--out` before a run ([`super::guard`])
+//! compares the same three to tell files made otherwise. Also clears the temporary files a killed run
 //! leaves behind. CPU only; no shader mirrored.
 
 use std::path::{Path, PathBuf};
@@ -86,6 +88,11 @@ pub fn read_sequence(album_dir: &Path, settings_hash: &str) -> Option<SequenceRe
         && r.mixfarm_version == crate::VERSION
         && r.files.iter().chain(&r.cue_sheets).all(|f| f.is_file());
     fresh.then_some(r)
+}
+
+/// Reads an album's sequence sidecar whatever it records (`None`: absent or unreadable).
+pub fn read_sequence_any(album_dir: &Path) -> Option<SequenceReport> {
+    serde_json::from_str(&std::fs::read_to_string(sequence_path(album_dir)).ok()?).ok()
 }
 
 /// True when the album's sequence is up to date (see [`read_sequence`]).

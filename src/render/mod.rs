@@ -193,7 +193,7 @@ fn prepare_group(group: Vec<Result<LoadedSong>>, opts: &RenderOptions<'_>) -> Ve
 /// Renders every song of the given scene files on the chosen backend.
 pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchReport {
     let start = Instant::now();
-    let entries = claim_outputs(scene::load_batch(scene_paths));
+    let entries = claim_outputs(scene::load_batch(scene_paths), &opts.out_dir);
     let mut report = BatchReport {
         songs: Vec::new(),
         backend: Backend::Cpu,
@@ -310,14 +310,25 @@ fn finish_group(
         .collect()
 }
 
-/// An output path claimed twice is an error for the later song.
-fn claim_outputs(loaded: Vec<Result<LoadedSong>>) -> Vec<Result<LoadedSong>> {
+/// An output path claimed twice is an error for the later song; so is one that leads out
+/// of `out` (absolute, `..`, a symbolic link on the way: [`engine::output::check_inside`]).
+fn claim_outputs(loaded: Vec<Result<LoadedSong>>, out: &Path) -> Vec<Result<LoadedSong>> {
     let mut claimed: HashMap<PathBuf, String> = HashMap::new();
     loaded
         .into_iter()
         .map(|l| {
             l.and_then(|s| {
                 let name = PathBuf::from(s.song.output.file.clone().unwrap_or_else(|| s.title()));
+                let file = PathBuf::from(compile::output_file(&s));
+                if let Err(m) = engine::output::check_inside(out, &file) {
+                    // the line of `file = "…"` when the scene names one
+                    let at = s.song.output.file.as_ref().and_then(|f| {
+                        s.text
+                            .find(&format!("\"{f}\""))
+                            .or_else(|| s.text.find(&format!("'{f}'")))
+                    });
+                    return Err(s.error_at(at, format!("[output] file: {m}")));
+                }
                 match claimed.get(&name) {
                     Some(other) => Err(s.error_at(
                         None,

@@ -1,6 +1,7 @@
 //! Mastering presets: a master chain plus a loudness target and ceiling, as a TOML file.
 //! Four ship inside the binary (`streaming`, `apple`, `broadcast`, `cd`, the files in
-//! `scenes/presets/`); any other name is a preset file's path, relative to the scene.
+//! `scenes/presets/`); any other name is a preset file's path, relative to the scene. An
+//! impulse response named in a preset file is relative to that file.
 //!
 //! A song's own `[master]` fields win over the preset's (`target_lufs`, `ceiling_dbtp`,
 //! a whole `chain`), and `[master.overrides.<type>]` changes fields of the preset chain's
@@ -45,6 +46,7 @@ pub fn load(
     dir: &std::path::Path,
     overrides: Option<&toml::Table>,
 ) -> std::result::Result<Preset, String> {
+    let mut file_dir = None;
     let (text, origin) = match BUILT_IN.iter().find(|(n, _)| *n == name) {
         Some((_, t)) => (t.to_string(), format!("built-in preset '{name}'")),
         None => {
@@ -57,6 +59,9 @@ pub fn load(
                     path.display()
                 )
             })?;
+            file_dir = path
+                .parent()
+                .map(|d| std::path::absolute(d).unwrap_or(d.to_path_buf()));
             (t, format!("preset file {}", path.display()))
         }
     };
@@ -79,7 +84,20 @@ pub fn load(
             }
         }
     }
-    Preset::deserialize(toml::Value::Table(table)).map_err(|e| format!("{origin}: {}", e.message()))
+    let mut preset = Preset::deserialize(toml::Value::Table(table))
+        .map_err(|e| format!("{origin}: {}", e.message()))?;
+    if let Some(d) = file_dir {
+        // relative paths in a preset file resolve against the preset file's folder, not
+        // the folder of the song that uses it
+        for insert in &mut preset.chain {
+            if let InsertSpec::Reverb(r) = insert {
+                if r.ir.is_relative() {
+                    r.ir = d.join(&r.ir);
+                }
+            }
+        }
+    }
+    Ok(preset)
 }
 
 /// Fills a song's master from its preset (or the album's default preset).
