@@ -83,3 +83,61 @@ fn multiband(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
         set_state_f32(cst + 2u * b + 1u, ms[b]);
     }
 }
+
+// After a linear-phase split (the convolution engine's lanes, copied into this stage's band
+// area): each band compressed by its stereo-linked compressor once the lead-in has passed,
+// the bands summed low to high. Twin of `finish_chunk` in src/ops/multiband/cpu.rs.
+// Parameter words: the band count B, the B CompressorParams; state: the lead-in countdown,
+// each band's [smoothed gain, mean square], then from word BAND_AREA the bands
+// [band][channel][chunk frame].
+const BAND_AREA: u32 = 11u;
+
+@compute @workgroup_size(64)
+fn multiband_bands(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+                   @builtin(num_workgroups) nwg: vec3<u32>) {
+    let j = job_index(lid, wid, nwg);
+    if j >= params.n_jobs {
+        return;
+    }
+    let job = jobs[j];
+    let nb = coefs[job.coef];
+    let comps = job.coef + 1u;
+    var lead_in = state[job.state];
+    let cst = job.state + 1u;
+    let area = job.state + BAND_AREA;
+    var s: array<f32, MAX_BANDS>;
+    var ms: array<f32, MAX_BANDS>;
+    for (var b = 0u; b < nb; b++) {
+        s[b] = state_f32(cst + 2u * b);
+        ms[b] = state_f32(cst + 2u * b + 1u);
+    }
+    for (var i = params.first; i < params.first + params.count; i++) {
+        var out = vec2<f32>(0.0, 0.0);
+        let skip = lead_in > 0u;
+        if skip {
+            lead_in -= 1u;
+        }
+        for (var b = 0u; b < nb; b++) {
+            var v = vec2<f32>(state_f32(area + (2u * b) * job.frames + i),
+                              state_f32(area + (2u * b + 1u) * job.frames + i));
+            if !skip {
+                let p = load_comp(comps + b * COMP_WORDS);
+                var sb = s[b];
+                var msb = ms[b];
+                let g = comp_gain(p, v.x, v.y, &sb, &msb);
+                s[b] = sb;
+                ms[b] = msb;
+                v *= g;
+            }
+            out.x += v.x;
+            out.y += v.y;
+        }
+        audio[job.ch0 + i] = out.x;
+        audio[job.ch1 + i] = out.y;
+    }
+    state[job.state] = lead_in;
+    for (var b = 0u; b < nb; b++) {
+        set_state_f32(cst + 2u * b, s[b]);
+        set_state_f32(cst + 2u * b + 1u, ms[b]);
+    }
+}

@@ -15,10 +15,10 @@ use std::path::Path;
 use gpu_common::{gpu, max_abs_diff, noise, report};
 use mixfarm::gpu::render::Renderer;
 use mixfarm::gpu::Profiler;
+use mixfarm::ops::chorus::ChorusSpec;
 use mixfarm::ops::compressor::{CompressorSpec, Detector};
 use mixfarm::ops::delay::DelaySpec;
 use mixfarm::ops::eq::{BandKind, BandSpec, EqMode, EqSpec};
-use mixfarm::ops::chorus::ChorusSpec;
 use mixfarm::ops::width::WidthSpec;
 use mixfarm::ops::{PrepareCtx, Processor};
 use mixfarm::plan::{Plan, Planar, Source, Stage};
@@ -173,7 +173,9 @@ fn check_chain(what: &str, kernel: &str, chain: Vec<Processor>, keyed: bool) {
             .fold(0.0, f64::max);
         report(&format!("{what} on {name}"), e);
         if std::env::var("DEBUG_SIGNAL").is_ok() {
-            let k = (0..FRAMES).find(|&k| gpu_out[0][k] != cpu_out[0][k]).unwrap_or(0);
+            let k = (0..FRAMES)
+                .find(|&k| gpu_out[0][k] != cpu_out[0][k])
+                .unwrap_or(0);
             eprintln!(
                 "first diff at {k}: gpu {:?} cpu {:?} in {:?}",
                 &gpu_out[0][k..k + 4],
@@ -192,7 +194,13 @@ fn check_chain(what: &str, kernel: &str, chain: Vec<Processor>, keyed: bool) {
     }
 }
 
-fn band(kind: BandKind, freq_hz: f64, gain_db: f64, q: Option<f64>, slope: Option<u32>) -> BandSpec {
+fn band(
+    kind: BandKind,
+    freq_hz: f64,
+    gain_db: f64,
+    q: Option<f64>,
+    slope: Option<u32>,
+) -> BandSpec {
     BandSpec {
         kind,
         freq_hz,
@@ -220,7 +228,12 @@ fn eq_every_band_kind_and_slope_matches_cpu() {
         ],
     };
     let eq = spec.prepare(f64::from(RATE)).expect("eq");
-    check("eq (every band kind, slopes 12–48)", "eq", Processor::Eq(eq), false);
+    check(
+        "eq (every band kind, slopes 12–48)",
+        "eq",
+        Processor::Eq(eq),
+        false,
+    );
 }
 
 fn compressor(detector: Detector, knee_db: f64, makeup_db: f64) -> Processor {
@@ -417,8 +430,18 @@ fn limiter(ceiling_dbtp: f64, release_ms: f64, lookahead_ms: f64) -> Processor {
 #[test]
 fn limiter_matches_cpu() {
     // −1 dBTP on +6 dBFS float noise is 7+ dB of gain reduction; 0 ms lookahead is instant
-    check("limiter −1 dBTP, 5 ms", "limiter", limiter(-1.0, 100.0, 5.0), false);
-    check("limiter −6 dBTP, 0 ms", "limiter", limiter(-6.0, 50.0, 0.0), false);
+    check(
+        "limiter −1 dBTP, 5 ms",
+        "limiter",
+        limiter(-1.0, 100.0, 5.0),
+        false,
+    );
+    check(
+        "limiter −6 dBTP, 0 ms",
+        "limiter",
+        limiter(-6.0, 50.0, 0.0),
+        false,
+    );
 }
 
 #[test]

@@ -116,6 +116,7 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
             assert_eq!(code, 0, "{name} on {backend}: {err}");
             if backend == "gpu" {
                 assert!(err.contains("gpu backend"), "{name}: not on the GPU: {err}");
+                gpu_stages_only(&out);
             }
             files.push((out.clone(), deliverables(&out)));
         }
@@ -139,4 +140,34 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
             cpu.len()
         );
     }
+}
+
+/// Every song's sidecar lists the stages of its chain, each run on the GPU (issue 11).
+fn gpu_stages_only(out: &Path) {
+    let mut songs = 0;
+    for f in tree_files(out) {
+        let text = std::fs::read_to_string(out.join(&f)).unwrap_or_default();
+        if f.extension().is_none_or(|e| e != "json") || !text.contains("\"settings_hash\"") {
+            continue;
+        }
+        let r: serde_json::Value = serde_json::from_str(&text).expect("sidecar JSON");
+        let Some(stages) = r["stages"].as_array() else {
+            continue;
+        };
+        songs += 1;
+        let ops: Vec<&str> = stages.iter().filter_map(|s| s["op"].as_str()).collect();
+        assert!(
+            ops.contains(&"limiter") && ops.contains(&"eq"),
+            "{}: {ops:?}",
+            f.display()
+        );
+        for s in stages {
+            assert_eq!(s["backend"], "gpu", "{}: {s} ran on the CPU", f.display());
+        }
+    }
+    assert!(
+        songs >= 6,
+        "{}: {songs} sidecars with stages",
+        out.display()
+    );
 }

@@ -39,7 +39,11 @@ fn verify_demo_album_runs_every_stage_on_the_gpu() {
             }
         }
         let e = s["end_to_end"]["max_abs"].as_f64().unwrap();
-        eprintln!("{}: {} stages on the gpu, end to end {e:e}", s["title"], stages.len());
+        eprintln!(
+            "{}: {} stages on the gpu, end to end {e:e}",
+            s["title"],
+            stages.len()
+        );
         assert_eq!(s["pass"], true);
         if llvmpipe {
             assert_eq!(e, 0.0, "{}", s["title"]);

@@ -21,6 +21,17 @@ use crate::plan::Plan;
 
 use super::sources::Sources;
 
+/// Where one stage of a Plan ran (reports, `selftest`, `verify`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StageRun {
+    /// operator name (`eq`, `compressor`, `load`, …)
+    pub op: String,
+    /// the stage kind it lowered to (`recursive`, `convolve`, …)
+    pub kind: String,
+    /// `"gpu"` (its kernel) or `"cpu"` (its CPU twin)
+    pub backend: String,
+}
+
 /// Which executor runs the Plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,6 +104,23 @@ impl Executor {
         } else {
             Backend::Cpu
         }
+    }
+
+    /// Where each stage of `plan` runs on this executor.
+    pub fn stage_runs(&self, plan: &Plan) -> Vec<StageRun> {
+        plan.stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StageRun {
+                op: s.op_name().to_string(),
+                kind: crate::ops::kind::kind_of(s).name().to_string(),
+                backend: match &self.gpu {
+                    Some((_, r)) => r.stage_backend(i, s),
+                    None => "cpu",
+                }
+                .to_string(),
+            })
+            .collect()
     }
 
     /// The GPU adapter's name, when one is in use.

@@ -17,7 +17,7 @@ pub mod schedule;
 pub mod sources;
 pub mod stop;
 
-pub use backend::{Backend, Executor, Job};
+pub use backend::{Backend, Executor, Job, StageRun};
 pub use closing::{close, Closed, Fades, Member, Outcome, DEFAULT_CEILING_DBTP};
 pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};
 pub use sources::Sources;

@@ -25,8 +25,9 @@ use crate::ops::convolve::BINS;
 use crate::ops::envelope::gpu::push_job;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
-use crate::ops::kind::{kind_of, Init, Kind, Then};
+use crate::ops::kind::{kind_of, Init, Kind, Recursive, Then};
 use crate::ops::mix::gpu::MixJob;
+use crate::ops::multiband::gpu::BAND_AREA;
 use crate::plan::{Plan, Planar, PLAN_CHANNELS};
 
 const C: usize = CHUNK_FRAMES;
@@ -35,8 +36,9 @@ const C: usize = CHUNK_FRAMES;
 pub(super) enum Exec {
     /// its kind's kernel (load, gain, envelope, mix, an elementwise operator's)
     Kernel,
-    /// streaming convolution lanes on the GPU (then, for `HostBands`, the host finish)
-    Conv(Vec<Lane>, Then),
+    /// streaming convolution lanes on the GPU, then for bands the finishing kernel (its
+    /// parameter words and state)
+    Conv(Vec<Lane>, Option<(u32, u32)>),
     /// latency compensation: a delay line per channel on the GPU
     Delay([Slot; PLAN_CHANNELS], u64),
     /// its recursive kernel, with the stage's parameter words and state at these offsets
@@ -60,6 +62,22 @@ pub(super) struct RecAlloc {
 }
 
 impl RecAlloc {
+    /// Places `r`'s parameter words and state (its start values for a stage whose input
+    /// lags the song by `lag` frames, the song `frames` long); returns their offsets.
+    fn place(&mut self, r: &Recursive, lag: usize, frames: usize) -> (u32, u32) {
+        let at = (self.words.len() as u32, self.state_words as u32);
+        self.words.extend_from_slice(&r.words);
+        for &(w, init) in &r.init {
+            let v = match init {
+                Init::Lag { value, step } => value.wrapping_add((step as i64 * lag as i64) as u32),
+                Init::SongEnd => (frames + lag) as u32,
+            };
+            self.init.push((self.state_words + w as u64, v));
+        }
+        self.state_words += r.state_words as u64;
+        at
+    }
+
     /// The parameter words (one word when there are none: a binding is never empty).
     fn words_or_one(&self) -> Vec<u32> {
         if self.words.is_empty() {
@@ -142,22 +160,8 @@ impl Renderer {
                     | Kind::Elementwise { .. } => Exec::Kernel,
                     Kind::Host { .. } => Exec::Host,
                     Kind::Recursive { rec: r, .. } => {
-                        let e = Exec::Recursive {
-                            words: rec.words.len() as u32,
-                            state: rec.state_words as u32,
-                        };
-                        rec.words.extend_from_slice(&r.words);
-                        for &(w, init) in &r.init {
-                            let v = match init {
-                                Init::Lag { value, step } => {
-                                    value.wrapping_add((step as i64 * lag as i64) as u32)
-                                }
-                                Init::SongEnd => (frames + lag) as u32,
-                            };
-                            rec.init.push((rec.state_words + w as u64, v));
-                        }
-                        rec.state_words += r.state_words as u64;
-                        e
+                        let (words, state) = rec.place(&r, lag, frames);
+                        Exec::Recursive { words, state }
                     }
                     Kind::Convolve { buf, conv } => {
                         let ids: Option<Vec<usize>> =
@@ -176,7 +180,7 @@ impl Renderer {
                                         dry,
                                         wet,
                                     },
-                                    Then::HostBands => Out::Tail,
+                                    Then::Bands => Out::Tail,
                                 };
                                 let lanes = ids
                                     .iter()
@@ -186,7 +190,9 @@ impl Renderer {
                                         Lane::place(pools, id, kernels.partitions(id), input, out)
                                     })
                                     .collect::<Result<_, Error>>()?;
-                                Exec::Conv(lanes, conv.then)
+                                let finish =
+                                    conv.finish.as_ref().map(|f| rec.place(f, lag, frames));
+                                Exec::Conv(lanes, finish)
                             }
                         }
                     }
@@ -217,7 +223,14 @@ impl Renderer {
             let (a, s) = chunk_bytes(plan, sources);
             let mut pools = PoolPlan::new(limit);
             let mut rec = RecAlloc::default();
-            let conv = match self.execs(&schedule(plan), kernels, &mut pools, &mut rec, plan.frames, 0) {
+            let conv = match self.execs(
+                &schedule(plan),
+                kernels,
+                &mut pools,
+                &mut rec,
+                plan.frames,
+                0,
+            ) {
                 Ok(_) => pools.bytes(),
                 Err(e) => {
                     refused.push((i, e));
@@ -248,7 +261,13 @@ impl Renderer {
                 batches.push(Vec::new());
                 used = [0; 5];
             }
-            used = [used[0] + a, used[1] + s, used[2] + t, used[3] + w, used[4] + st];
+            used = [
+                used[0] + a,
+                used[1] + s,
+                used[2] + t,
+                used[3] + w,
+                used[4] + st,
+            ];
             batches.last_mut().expect("a batch").push(i);
         }
         batches.retain(|b| !b.is_empty());
@@ -275,7 +294,14 @@ impl Renderer {
         for &j in batch {
             let (plan, sources) = jobs[j];
             let sched = schedule(plan);
-            let execs = self.execs(&sched, kernels, &mut pools, &mut rec, plan.frames, audio_len)?;
+            let execs = self.execs(
+                &sched,
+                kernels,
+                &mut pools,
+                &mut rec,
+                plan.frames,
+                audio_len,
+            )?;
             for e in &execs {
                 if let Exec::Conv(l, _) = e {
                     max_lanes = max_lanes.max(l.len());
@@ -286,8 +312,7 @@ impl Renderer {
                 .iter()
                 .zip(&execs)
                 .map(|(s, e)| match (e, s) {
-                    (Exec::Conv(_, then), _) if *then != Then::HostBands => State::None,
-                    (Exec::Recursive { .. }, _) => State::None,
+                    (Exec::Conv(..) | Exec::Recursive { .. }, _) => State::None,
                     _ => State::new(s, plan.frames),
                 })
                 .collect();
@@ -339,6 +364,7 @@ impl Renderer {
                 let (mut lanes, mut host) = (Vec::new(), Vec::new());
                 let mut ops: Vec<Vec<ElementwiseJob>> = vec![Vec::new(); ELEMENTWISE.len()];
                 let mut recs: Vec<Vec<RecJob>> = vec![Vec::new(); RECURSIVE.len()];
+                let mut bands: Vec<(usize, (u32, u32))> = Vec::new();
                 for (si, s) in songs.iter().enumerate() {
                     let Some(step) = s.sched.steps.get(i) else {
                         continue;
@@ -349,10 +375,10 @@ impl Renderer {
                                 pools.encode_delay(&mut enc, slot, *d, s.chan(buf, c), &audio, t);
                             }
                         }
-                        (Exec::Conv(l, then), _) => {
+                        (Exec::Conv(l, finish), _) => {
                             lanes.extend_from_slice(l);
-                            if *then == Then::HostBands {
-                                host.push(si);
+                            if let Some(f) = finish {
+                                bands.push((si, *f));
                             }
                         }
                         (Exec::Host, _) => host.push(si),
@@ -464,6 +490,45 @@ impl Renderer {
                     &y,
                     t,
                 )?;
+                if !bands.is_empty() {
+                    let mut finish: Vec<Vec<RecJob>> = vec![Vec::new(); RECURSIVE.len()];
+                    for &(si, (words, state)) in &bands {
+                        let s = &songs[si];
+                        let (Exec::Conv(l, _), Some(Step::Stage { stage, .. })) =
+                            (&s.execs[i], s.sched.steps.get(i))
+                        else {
+                            continue;
+                        };
+                        let Kind::Convolve { buf, conv } = kind_of(stage) else {
+                            continue;
+                        };
+                        let Some(f) = conv.finish else { continue };
+                        let area = state as u64 + BAND_AREA as u64;
+                        for (k, lane) in l.iter().enumerate() {
+                            let to = (area + (k * C) as u64) * 4;
+                            pools.copy_tail(&mut enc, lane, t, &rec_state, to);
+                        }
+                        finish[recursive::index_of(f.op)].push(RecJob {
+                            ch0: s.chan(buf, 0) as u32,
+                            ch1: s.chan(buf, 1) as u32,
+                            key0: s.chan(buf, 0) as u32,
+                            key1: s.chan(buf, 1) as u32,
+                            frames: C as u32,
+                            coef: words,
+                            state,
+                            lane: 0,
+                        });
+                    }
+                    self.recursive.encode(
+                        gpu,
+                        &mut enc,
+                        prof.as_deref_mut(),
+                        &finish,
+                        &rec_words,
+                        &rec_state,
+                        &audio,
+                    )?;
+                }
                 if !host.is_empty() || tap {
                     let full = std::mem::replace(
                         &mut enc,
@@ -472,7 +537,7 @@ impl Renderer {
                     submit(gpu, full, prof.as_deref_mut())?;
                 }
                 for &si in &host {
-                    super::host::run_step(gpu, &audio, &pools, &mut songs[si], &flat, i, start, t)?;
+                    super::host::run_step(gpu, &audio, &mut songs[si], &flat, i, start)?;
                 }
                 // outside the song every buffer is silent, as a whole-song buffer
                 for s in &songs {

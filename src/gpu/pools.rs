@@ -115,10 +115,18 @@ pub struct Pools {
 }
 
 impl Pools {
-    /// Reads back chunk `t`'s tail of `lane` (its crossover band), `C` frames.
-    pub fn read_tail(&self, gpu: &Gpu, lane: &Lane, t: usize) -> Result<Vec<f32>, Error> {
+    /// Records a copy of chunk `t`'s tail of `lane` (its crossover band, `C` frames) to
+    /// byte `to` of `dst`, on the GPU.
+    pub fn copy_tail(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        lane: &Lane,
+        t: usize,
+        dst: &wgpu::Buffer,
+        to: u64,
+    ) {
         let pb = &self.pools[lane.slot.pool];
-        gpu.read(&pb.out[t % 2], lane.slot.out * 4, C as usize)
+        enc.copy_buffer_to_buffer(&pb.out[t % 2], lane.slot.out * 4, dst, to, C * 4);
     }
 
     /// Records a delay of `frames` on the channel at element `input` of `audio` (chunk `t`),

@@ -18,8 +18,10 @@ pub const THREADS: u32 = 64;
 /// files it includes after `recursion.wgsl`, and the passes it runs per chunk.
 #[derive(Debug, Clone, Copy)]
 pub struct RecursiveOp {
-    /// the processor's one name
+    /// the stage's kernel name (`ops::kind::Recursive::op`)
     pub name: &'static str,
+    /// its file in `shaders/` (the processor's one name)
+    pub file: &'static str,
     /// helper files it includes, in order
     pub includes: &'static [&'static str],
     /// its passes per chunk, in order (most kernels: one serial pass named after it)
@@ -53,31 +55,43 @@ const fn per_frame(entry: &'static str) -> Pass {
 pub const RECURSIVE: &[RecursiveOp] = &[
     RecursiveOp {
         name: "eq",
+        file: "eq",
         includes: &["sections"],
         passes: &[serial("eq")],
     },
     RecursiveOp {
         name: "width",
+        file: "width",
         includes: &["sections"],
         passes: &[serial("width")],
     },
     RecursiveOp {
         name: "compressor",
+        file: "compressor",
         includes: &["loglin", "dynamics"],
         passes: &[serial("compressor")],
     },
     RecursiveOp {
         name: "multiband",
+        file: "multiband",
         includes: &["sections", "loglin", "dynamics"],
         passes: &[serial("multiband")],
     },
     RecursiveOp {
         name: "delay",
+        file: "delay",
         includes: &["loglin"],
         passes: &[serial("delay")],
     },
     RecursiveOp {
+        name: "multiband_bands",
+        file: "multiband",
+        includes: &["sections", "loglin", "dynamics"],
+        passes: &[serial("multiband_bands")],
+    },
+    RecursiveOp {
         name: "limiter",
+        file: "limiter",
         includes: &["loglin"],
         passes: &[
             per_frame("limiter_feed"),
@@ -87,6 +101,7 @@ pub const RECURSIVE: &[RecursiveOp] = &[
     },
     RecursiveOp {
         name: "chorus",
+        file: "chorus",
         includes: &[],
         passes: &[serial("chorus")],
     },
@@ -138,7 +153,7 @@ pub fn source(op: &RecursiveOp) -> String {
     for inc in op.includes {
         s.push_str(&registered(inc));
     }
-    s.push_str(&registered(op.name));
+    s.push_str(&registered(op.file));
     s
 }
 
@@ -153,7 +168,7 @@ fn registered(name: &str) -> String {
 /// kernel's module, or a helper after the shared files before it), or `None` when `stem`
 /// is not one of them.
 pub fn standalone(stem: &str) -> Option<String> {
-    if let Some(op) = RECURSIVE.iter().find(|o| o.name == stem) {
+    if let Some(op) = RECURSIVE.iter().find(|o| o.file == stem) {
         return Some(source(op));
     }
     // a helper after the helpers it may use
@@ -278,9 +293,18 @@ impl RecursiveGpu {
                     };
                     let u = gpu.uniform(op.name, &params)?;
                     let bg = gpu.bind_in(&self.layout, &[&u, &j, words, state, audio]);
-                    let threads = jobs.len() as u64 * if pass.per_frame { frames as u64 } else { 1 };
+                    let threads =
+                        jobs.len() as u64 * if pass.per_frame { frames as u64 } else { 1 };
                     let groups = threads.div_ceil(THREADS as u64);
-                    dispatch(gpu, enc, prof.as_deref_mut(), pass.entry, pipeline, &bg, groups)?;
+                    dispatch(
+                        gpu,
+                        enc,
+                        prof.as_deref_mut(),
+                        pass.entry,
+                        pipeline,
+                        &bg,
+                        groups,
+                    )?;
                     first += count;
                 }
             }

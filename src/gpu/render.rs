@@ -18,7 +18,7 @@ use crate::gpu::recursive::RecursiveGpu;
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
-use crate::ops::kind::{kind_of, Kind, Then};
+use crate::ops::kind::{kind_of, Kind};
 use crate::ops::mix::gpu::MixGpu;
 use crate::plan::{Planar, Stage};
 
@@ -114,14 +114,13 @@ impl Renderer {
 
     /// Where stage `index` (`stage`) of a Plan runs on this executor: `"gpu"` (its kind's
     /// kernels) or `"cpu"` (its CPU twin on the host: a kind without a kernel, the per-stage
-    /// switch, or the band compressors after a linear-phase multiband's GPU split).
+    /// switch).
     pub fn stage_backend(&self, index: usize, stage: &Stage) -> &'static str {
         if self.cpu_stages.contains(index) {
             return "cpu";
         }
         match kind_of(stage) {
             Kind::Host { .. } => "cpu",
-            Kind::Convolve { conv, .. } if conv.then == Then::HostBands => "cpu",
             _ => "gpu",
         }
     }

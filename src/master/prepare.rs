@@ -25,6 +25,8 @@ pub(super) struct Prepared {
     pub(super) plans: Vec<(Vec<InsertSpec>, Plan)>,
     /// one output per distinct chain, in the order of `plans` (filled by the engine)
     pub(super) chains: Vec<(Vec<InsertSpec>, Planar)>,
+    /// where each chain's stages ran, in `chains`' order
+    pub(super) stages: Vec<Vec<crate::engine::StageRun>>,
     pub(super) seconds: f64,
 }
 
@@ -100,6 +102,7 @@ pub(super) fn prepare_song(
         sources: vec![x],
         plans,
         chains: Vec::new(),
+        stages: Vec::new(),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -192,6 +192,11 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 r.settings_hash = Some(settings[*k][di].clone());
                 r.manifest_sha256 = Some(job.manifest_sha256.clone());
                 r.shard = job.shard.clone();
+                if let Ok(p) = prep {
+                    let c = &job.chain_for(d, t).chain;
+                    let i = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
+                    r.stages = p.stages.get(i).cloned().unwrap_or_default();
+                }
                 if ctl.stop.load(Ordering::SeqCst) {
                     return None;
                 }
@@ -248,11 +253,14 @@ fn run_chains(
         .zip(&sources)
         .flat_map(|(p, s)| p.plans.iter().map(move |(_, plan)| (plan, s)))
         .collect();
-    let mut outs = executor
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .run(&jobs)
+    let mut ex = executor.lock().unwrap_or_else(|e| e.into_inner());
+    let mut runs = jobs
+        .iter()
+        .map(|(plan, _)| ex.stage_runs(plan))
+        .collect::<Vec<_>>()
         .into_iter();
+    let mut outs = ex.run(&jobs).into_iter();
+    drop(ex);
     drop(jobs);
     drop(sources);
     drop(ok);
@@ -268,6 +276,7 @@ fn run_chains(
                             reason: "the engine returned fewer results than Plans".into(),
                         })
                     });
+                    p.stages.push(runs.next().unwrap_or_default());
                     p.chains.push((chain, out?));
                 }
                 p.sources = Vec::new();

@@ -87,6 +87,9 @@ pub struct Convolve<'a> {
     pub kernels: Vec<&'a Kernel>,
     /// what happens to the lanes' outputs
     pub then: Then,
+    /// with [`Then::Bands`]: the kernel that finishes the bands, reading them from the
+    /// start of its state's band area (`lane × chunk` words each)
+    pub finish: Option<Recursive>,
 }
 
 /// A recursive stage's kernel and what it reads.
@@ -132,9 +135,9 @@ pub enum Then {
         /// frames of pre-delay
         pre_delay_frames: usize,
     },
-    /// the lanes are bands that the processor finishes on the host
-    /// ([`Processor::finish_bands`]: linear-phase multiband compressors)
-    HostBands,
+    /// the lanes are bands that a recursive kernel finishes ([`Convolve::finish`]: the
+    /// linear-phase multiband's band compressors and sum)
+    Bands,
 }
 
 /// Every kind's name, in [`Kind::name`]'s order.
@@ -204,7 +207,11 @@ impl Processor {
         fn conv(buf: BufId, kernels: Vec<&Kernel>, then: Then) -> Kind<'_> {
             Kind::Convolve {
                 buf,
-                conv: Convolve { kernels, then },
+                conv: Convolve {
+                    kernels,
+                    then,
+                    finish: None,
+                },
             }
         }
         match self {
@@ -224,17 +231,22 @@ impl Processor {
             Processor::Eq(eq::Eq::LinearPhase { kernel, .. }) => {
                 conv(buf, vec![kernel; PLAN_CHANNELS], Then::Replace)
             }
-            Processor::Multiband(multiband::Multiband {
-                crossover: Crossover::LinearPhase { kernels, .. },
-                ..
-            }) => conv(
+            Processor::Multiband(
+                m @ multiband::Multiband {
+                    crossover: Crossover::LinearPhase { kernels, .. },
+                    ..
+                },
+            ) => Kind::Convolve {
                 buf,
-                kernels
-                    .iter()
-                    .flat_map(|k| std::iter::repeat_n(k, PLAN_CHANNELS))
-                    .collect(),
-                Then::HostBands,
-            ),
+                conv: Convolve {
+                    kernels: kernels
+                        .iter()
+                        .flat_map(|k| std::iter::repeat_n(k, PLAN_CHANNELS))
+                        .collect(),
+                    then: Then::Bands,
+                    finish: Some(multiband::gpu::band_finish(m)),
+                },
+            },
             Processor::Elementwise(e) => Kind::Elementwise {
                 buf,
                 op: e.op,

@@ -4,7 +4,6 @@
 //! [`Processor::latency_frames`], bit for bit (tests `stream_dynamics`, `stream_filters`).
 
 use super::{chorus, compressor, delay, eq, gain, limiter, multiband, reverb, width, Processor};
-use crate::plan::Planar;
 
 /// What a processor carries between chunks (filter and envelope states, delay lines,
 /// lookahead, convolution history).
@@ -122,16 +121,6 @@ impl Processor {
             (Processor::Reverb(r), ProcStream::Reverb(s)) => reverb::cpu::process_chunk(r, s, x),
             (Processor::Width(w), ProcStream::Width(s)) => width::cpu::process_chunk(w, s, x),
             (p, _) => panic!("{}: stream state of another processor", p.op_name()),
-        }
-    }
-
-    /// Finishes a chunk whose split into bands ran elsewhere (the GPU): `bands` are
-    /// `[band][channel][frame]` of this chunk, `x` receives the output. Only processors
-    /// whose kind is a convolution followed by `Then::HostBands` (the linear-phase
-    /// multiband) have this step; for the others it does nothing.
-    pub fn finish_bands(&self, st: &mut ProcStream, bands: &mut [Planar], x: &mut [Vec<f32>]) {
-        if let (Processor::Multiband(m), ProcStream::Multiband(s)) = (self, st) {
-            multiband::cpu::finish_chunk(m, s, bands, x);
         }
     }
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::cpu::run_plan;
-use crate::engine::Sources;
+use crate::engine::{Sources, StageRun};
 use crate::error::Error;
 use crate::gpu::render::Renderer;
 use crate::gpu::{AdapterReport, Gpu};
@@ -44,15 +44,38 @@ pub struct SongCheck {
     pub pass: bool,
 }
 
-/// Where one stage of a song ran.
+/// One GPU pass of the bench: its time on the adapter's clock and the bytes it must move
+/// at least (each buffer element it reads or writes once), and what those bytes take at
+/// the memory bandwidth of an H100 and an H200.
 #[derive(Debug, Clone, Serialize)]
-pub struct StageRun {
-    /// operator name
-    pub op: &'static str,
-    /// stage kind (`recursive`, `convolve`, …)
-    pub kind: &'static str,
-    /// `"gpu"` or `"cpu"`
-    pub backend: &'static str,
+pub struct KernelTime {
+    /// the pass (entry point)
+    pub pass: String,
+    /// its time over the catalog, milliseconds
+    pub ms: f64,
+    /// bytes it moves over the catalog (0: not counted)
+    pub bytes: u64,
+    /// bytes over time, GB/s
+    pub gb_per_s: f64,
+    /// the bytes at 3.35 TB/s (H100 SXM), milliseconds
+    pub h100_ms: f64,
+    /// the bytes at 4.8 TB/s (H200), milliseconds
+    pub h200_ms: f64,
+}
+
+/// Bytes per frame (stereo) a pass moves at least: its reads and writes of audio, lines and
+/// detector values, each once.
+fn bytes_per_frame(pass: &str) -> u64 {
+    match pass {
+        "load" | "gain" | "polarity" | "eq" | "width" | "compressor" | "multiband" => 16,
+        "limiter_feed" => 16,
+        "limiter_detect" => 12,
+        "limiter" => 20,
+        "mix" => 24,
+        "chorus" => 24,
+        "delay" => 32,
+        _ => 0,
+    }
 }
 
 /// The short bench: the whole catalog on each backend.
@@ -70,6 +93,8 @@ pub struct Bench {
     pub gpu_realtime: f64,
     /// audio seconds per wall second on the CPU
     pub cpu_realtime: f64,
+    /// per GPU pass (when the adapter has timestamp queries)
+    pub kernels: Vec<KernelTime>,
 }
 
 /// The whole report.
@@ -112,7 +137,10 @@ pub fn inserts() -> Result<Vec<(String, Processor)>, Error> {
     for spec in &cat.insert {
         let p = spec.prepare(&ctx)?;
         let op = p.op_name();
-        let k = out.iter().filter(|(n, _)| n.split('#').next() == Some(op)).count();
+        let k = out
+            .iter()
+            .filter(|(n, _)| n.split('#').next() == Some(op))
+            .count();
         let name = if k == 0 {
             op.to_string()
         } else {
@@ -136,11 +164,14 @@ pub fn programme(seconds: f64, seed: u64) -> Planar {
                     let tone: f64 = [110.0, 220.0 * 1.26, 330.0 * 1.5, 1_760.0]
                         .iter()
                         .enumerate()
-                        .map(|(k, f)| (std::f64::consts::TAU * f * t + c as f64).sin() / (k + 2) as f64)
+                        .map(|(k, f)| {
+                            (std::f64::consts::TAU * f * t + c as f64).sin() / (k + 2) as f64
+                        })
                         .sum();
                     let beat = (t * 2.0).fract();
                     let burst = rng.bipolar() * (-(beat * 30.0)).exp();
-                    let sweep = (std::f64::consts::TAU * 40.0 * t * (1.0 + 200.0 * t / seconds)).sin();
+                    let sweep =
+                        (std::f64::consts::TAU * 40.0 * t * (1.0 + 200.0 * t / seconds)).sin();
                     let hot = if t > seconds * 0.8 { 2.0 } else { 0.6 };
                     (hot * (0.5 * tone + 0.4 * burst + 0.2 * sweep)) as f32
                 })
@@ -196,6 +227,7 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
     let t0 = Instant::now();
     let gpu_out = renderer.run(gpu, &jobs, None)?;
     let gpu_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let kernels = kernel_times(gpu, &renderer, &jobs)?;
     let t0 = Instant::now();
     let cpu_out: Vec<Result<Planar, Error>> = plans
         .par_iter()
@@ -214,9 +246,9 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
                 .iter()
                 .enumerate()
                 .map(|(i, s)| StageRun {
-                    op: s.op_name(),
-                    kind: crate::ops::kind::kind_of(s).name(),
-                    backend: renderer.stage_backend(i, s),
+                    op: s.op_name().to_string(),
+                    kind: crate::ops::kind::kind_of(s).name().to_string(),
+                    backend: renderer.stage_backend(i, s).to_string(),
                 })
                 .collect(),
             pass: d.max_abs <= MAX_ABS_TOLERANCE,
@@ -237,8 +269,61 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
             cpu_ms,
             gpu_realtime: audio_s / (gpu_ms * 1e-3),
             cpu_realtime: audio_s / (cpu_ms * 1e-3),
+            kernels,
         },
     })
+}
+
+/// A second, profiled GPU run: each pass's time, with its bytes counted over the frames the
+/// executor runs (whole chunks).
+fn kernel_times(
+    gpu: &Gpu,
+    renderer: &Renderer,
+    jobs: &[crate::engine::Job<'_>],
+) -> Result<Vec<KernelTime>, Error> {
+    let Some(mut prof) = crate::gpu::Profiler::new(gpu, 1 << 16)? else {
+        return Ok(Vec::new());
+    };
+    renderer.run(gpu, jobs, Some(&mut prof))?;
+    let c = crate::engine::cpu::CHUNK_FRAMES as u64;
+    let mut frames: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (plan, _) in jobs {
+        let chunks = (plan.frames as u64).div_ceil(c) + 1;
+        for st in &plan.stages {
+            let kind = crate::ops::kind::kind_of(st);
+            let passes: Vec<&str> = match &kind {
+                crate::ops::kind::Kind::Recursive { rec, .. } => crate::gpu::recursive::RECURSIVE
+                    [crate::gpu::recursive::index_of(rec.op)]
+                .passes
+                .iter()
+                .map(|p| p.entry)
+                .collect(),
+                _ => vec![st.op_name()],
+            };
+            for p in passes {
+                *frames.entry(p).or_default() += chunks * c;
+            }
+        }
+    }
+    Ok(prof
+        .totals_ns
+        .iter()
+        .map(|(pass, ns)| {
+            let bytes = frames.get(pass.as_str()).copied().unwrap_or(0) * bytes_per_frame(pass);
+            KernelTime {
+                pass: pass.clone(),
+                ms: *ns as f64 / 1e6,
+                bytes,
+                gb_per_s: if *ns > 0 {
+                    bytes as f64 / *ns as f64
+                } else {
+                    0.0
+                },
+                h100_ms: bytes as f64 / 3.35e9,
+                h200_ms: bytes as f64 / 4.8e9,
+            }
+        })
+        .collect())
 }
 
 /// Prints the report as a table.
@@ -288,5 +373,17 @@ pub fn print(r: &Selftest) {
         "bench:   {} songs × {:.1} s: gpu {:.0} ms ({:.0}× realtime), cpu {:.0} ms ({:.0}× realtime)",
         b.songs, b.seconds, b.gpu_ms, b.gpu_realtime, b.cpu_ms, b.cpu_realtime
     );
+    if !b.kernels.is_empty() {
+        println!(
+            "  {:<16} {:>10} {:>12} {:>9} {:>10} {:>10}",
+            "pass", "ms", "bytes", "GB/s", "H100 ms", "H200 ms"
+        );
+        for k in &b.kernels {
+            println!(
+                "  {:<16} {:>10.2} {:>12} {:>9.2} {:>10.4} {:>10.4}",
+                k.pass, k.ms, k.bytes, k.gb_per_s, k.h100_ms, k.h200_ms
+            );
+        }
+    }
     println!("{}", if r.pass { "PASS" } else { "FAIL" });
 }

@@ -20,8 +20,8 @@
 //! slope_db_per_oct = 24 }, { kind = "peak", freq_hz = 3000, gain_db = 2.5, q = 1.2 } ] }`
 
 pub mod cpu;
-pub mod gpu;
 pub mod design;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 

@@ -3,9 +3,9 @@
 //! band in place with the compressor's CPU twin (detector as in
 //! `compressor::cpu::process`, then [`compressor::cpu::gains_block`], state carried in a
 //! [`compressor::cpu::State`] per band), then sum the bands into the output in band order
-//! (`out = ((b0 + b1) + b2) + …`). Twin of `shaders/multiband.wgsl` with a Linkwitz-Riley
-//! crossover; with a linear-phase one the GPU executor splits on the GPU and runs
-//! [`finish_chunk`] on the CPU.
+//! (`out = ((b0 + b1) + b2) + …`). Twin of `shaders/multiband.wgsl`: its `multiband` entry
+//! with a Linkwitz-Riley crossover; with a linear-phase one the GPU splits with the
+//! convolution engine and its `multiband_bands` entry is [`finish_chunk`]'s twin.
 
 use super::{CompressorParams, Multiband};
 use crate::ops::compressor::{self, cpu::State};
@@ -70,9 +70,9 @@ pub fn process_chunk(mb: &Multiband, st: &mut Stream, x: &mut [Vec<f32>]) {
 
 /// The part of [`process_chunk`] after the split: compresses the chunk's `bands`
 /// (`[band][channel][frame]`, as `crossover::cpu::split_chunk` leaves them) with the
-/// stream's compressor states and writes their sum into `x`. The GPU executor splits on
-/// the GPU and calls this on the bands it reads back (the crossover part of `st` unused).
-pub fn finish_chunk(mb: &Multiband, st: &mut Stream, bands: &mut [Planar], x: &mut [Vec<f32>]) {
+/// stream's compressor states and writes their sum into `x` (twin of the `multiband_bands`
+/// entry of `shaders/multiband.wgsl`).
+fn finish_chunk(mb: &Multiband, st: &mut Stream, bands: &mut [Planar], x: &mut [Vec<f32>]) {
     let frames = x.iter().map(Vec::len).min().unwrap_or(0);
     let skip = st.lead_in.min(frames);
     st.lead_in -= skip;

@@ -1,9 +1,11 @@
-//! GPU twin of [`super::cpu`] with a Linkwitz-Riley crossover: `shaders/multiband.wgsl`, a
-//! recursive stage (`gpu::recursive`) of one lane per song (the bands' compressors link the
-//! channels). A linear-phase crossover splits on the GPU's convolution instead
-//! (`ops::kind`).
+//! GPU twin of [`super::cpu`]: `shaders/multiband.wgsl`. With a Linkwitz-Riley crossover,
+//! one recursive stage (`gpu::recursive`) of one lane per song (the bands' compressors link
+//! the channels) splits, compresses and sums; with a linear-phase crossover the split is
+//! the GPU convolution's (`ops::kind`) and the entry `multiband_bands` finishes the bands
+//! ([`super::cpu::finish_chunk`]'s twin).
 
 use super::Multiband;
+use crate::engine::cpu::CHUNK_FRAMES;
 use crate::ops::crossover::Crossover;
 use crate::ops::eq::gpu::section_words;
 use crate::ops::kind::{Init, Recursive};
@@ -44,3 +46,32 @@ pub fn recursive(mb: &Multiband) -> Option<Recursive> {
         )],
     })
 }
+
+/// The finish of a linear-phase split: the band count and the bands' compressors' words;
+/// state: the lead-in (the FIRs' latency plus the lag, [`super::cpu::Stream::lagging`]),
+/// each band's compressor state, then the bands of the chunk, `[band][channel][frame]`,
+/// copied there from the convolution's outputs.
+pub fn band_finish(mb: &Multiband) -> Recursive {
+    let bands = mb.bands.len();
+    let mut words = vec![bands as u32];
+    for p in &mb.bands {
+        words.extend_from_slice(bytemuck::cast_slice(std::slice::from_ref(p)));
+    }
+    Recursive {
+        op: "multiband_bands",
+        words,
+        lanes: 1,
+        state_words: BAND_AREA + bands * PLAN_CHANNELS * CHUNK_FRAMES,
+        init: vec![(
+            0,
+            Init::Lag {
+                value: super::cpu::latency_frames(mb) as u32,
+                step: 1,
+            },
+        )],
+    }
+}
+
+/// Where the band area starts in a [`band_finish`] state: after the lead-in and room for
+/// the compressors' states of the most bands a crossover makes.
+pub const BAND_AREA: usize = 1 + 2 * crate::ops::crossover::MAX_BANDS;

@@ -2,7 +2,7 @@
 //! [`crate::ops::compressor`] (stereo-linked, keyed by the band itself), the bands are
 //! summed back in band order ([`cpu`]). On the GPU a Linkwitz-Riley multiband is one kernel
 //! (`shaders/multiband.wgsl`, [`gpu`]); a linear-phase split runs on the convolution engine
-//! and its bands are compressed and summed on the CPU.
+//! and the same file's `multiband_bands` entry compresses and sums its bands.
 //!
 //! Scene syntax:
 //! `{ type = "multiband", crossover_hz = [120, 1000, 6000], mode = "linkwitz_riley",
