@@ -22,4 +22,5 @@ pub mod engine;
 pub mod loudness;
 pub mod master;
 pub mod render;
+pub mod report;
 pub mod verify;

@@ -8,6 +8,8 @@
 //! [`LIMITER_SEARCH_TOLERANCE_LU`] or [`LIMITER_SEARCH_PASSES`] passes; the closest pass is
 //! kept. Otherwise loudness is linear in the gain: one gain `target − measured` (after the
 //! offsets and fades), clamped so no song without a limiter passes the ceiling.
+//! The limiter's gain reduction per hop and the finished song's meters over time
+//! ([`crate::loudness::Curves`]) come out with each song for the reports.
 //! Runs on the host (ebur128); the meter has no GPU twin yet.
 
 use ebur128::EbuR128;
@@ -122,6 +124,11 @@ pub struct Closed {
     pub limiter_reduction_db: Option<f64>,
     /// loudness of the finished audio
     pub output: Loudness,
+    /// the meters of the finished audio over time, and its spectrum
+    pub curves: loudness::Curves,
+    /// largest gain reduction of its limiter per hop of `curves.hop_s`, dB (empty: no
+    /// limiter)
+    pub limiter_reduction_per_hop_db: Vec<f32>,
     /// the loudness its group (the song alone, or its album) reached, LUFS (`None`: no
     /// target, or unmeasurable)
     pub group_lufs: Option<f64>,
@@ -154,8 +161,9 @@ pub fn group_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
     Ok(l.is_finite().then_some(l))
 }
 
-/// Songs after one pass of the closing, with each limiter's largest gain reduction.
-type Pass = Vec<(Planar, Option<f64>)>;
+/// Songs after one pass of the closing, with each limiter's largest gain reduction, overall
+/// and per hop of the reports' curves.
+type Pass = Vec<(Planar, Option<(f64, Vec<f32>)>)>;
 
 /// One pass: every song at `gain_db` + its offset, through its limiter, faded; and the
 /// group's loudness.
@@ -165,7 +173,8 @@ fn pass(members: &[Member<'_>], gain_db: f64) -> Result<(Pass, Option<f64>)> {
         .map(|m| {
             let mut y = m.audio.clone();
             loudness::apply_gain(&mut y, gain_db + m.offset_db);
-            let gr = m.limiter.map(|l| l.process_cpu(&mut y));
+            let hop = loudness::curves::hop_frames(y.first().map_or(0, Vec::len), m.rate);
+            let gr = m.limiter.map(|l| l.process_cpu_traced(&mut y, hop));
             m.fades.apply(&mut y);
             (y, gr)
         })
@@ -256,12 +265,15 @@ pub fn close(
         .into_par_iter()
         .zip(members.par_iter())
         .map(|((audio, gr), m)| {
-            let output = loudness::measure(&audio, m.rate)?;
+            let measured = loudness::measure_with_curves(&audio, m.rate)?;
+            let (gr, gr_per_hop) = gr.map_or((None, Vec::new()), |(g, v)| (Some(g), v));
             Ok(Closed {
                 audio,
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
-                output,
+                output: measured.loudness,
+                curves: measured.curves,
+                limiter_reduction_per_hop_db: gr_per_hop,
                 group_lufs: group,
             })
         })

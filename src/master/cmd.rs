@@ -160,6 +160,15 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
+    if args.report_html {
+        match crate::report::write_report(&args.out) {
+            Ok(w) => eprintln!("report {}", w.overview.display()),
+            Err(e) => {
+                eprintln!("error: the HTML report: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     eprintln!(
         "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}; {} backend{}; report {}",
         summary.total,

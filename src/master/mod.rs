@@ -20,7 +20,7 @@ pub mod manifest;
 pub mod merge;
 mod prepare;
 mod reference;
-mod report;
+pub mod report;
 mod run;
 pub mod sequence;
 mod settings;
@@ -35,7 +35,7 @@ pub use folders::catalog_from_inputs;
 pub use job::{job, load_catalog, Job};
 pub use manifest::{Album, Catalog, Track};
 pub use reference::Reference;
-pub use report::{SongReport, Status, Summary};
+pub use report::{SongCurves, SongReport, Status, Summary};
 pub use run::{run_album, AlbumResult, Ctl};
 pub use settings::tags_for;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Album, Track};
 use super::{AlbumMode, Delivery};
 use crate::error::{Error, Result};
-use crate::loudness::Loudness;
+use crate::loudness::{Bands, Curves, Loudness};
 
 /// What happened to a song in a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +88,32 @@ pub struct SongReport {
     pub manifest_sha256: Option<String>,
     /// the shard that wrote it (`I/N`), when sharded
     pub shard: Option<String>,
+    /// the meters over time and the spectra, for `mixfarm report` (sidecars only: the
+    /// summary leaves them out; absent in sidecars of earlier versions)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curves: Option<SongCurves>,
+}
+
+/// What a song's report plots: the meters over time of its input and output, the closing
+/// limiter's gain reduction over time, and with `--reference` the reference's spectrum and
+/// the match EQ's curve.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SongCurves {
+    /// the input (the mix as decoded)
+    pub input: Curves,
+    /// the output (after the chain, the gain, the limiter and the fades)
+    #[serde(default)]
+    pub output: Curves,
+    /// largest gain reduction of the closing limiter per hop of `output.hop_s`, dB (empty:
+    /// no limiter)
+    #[serde(default)]
+    pub limiter_reduction_db: Vec<f32>,
+    /// the reference's long-term spectrum (`--reference`)
+    #[serde(default)]
+    pub reference_spectrum: Option<Bands>,
+    /// the match EQ's gain curve, dB (`--reference`)
+    #[serde(default)]
+    pub match_curve: Option<Bands>,
 }
 
 impl SongReport {
@@ -121,6 +147,7 @@ impl SongReport {
             mixfarm_version: crate::VERSION.to_string(),
             manifest_sha256: None,
             shard: None,
+            curves: None,
         }
     }
 
@@ -224,9 +251,10 @@ fn quote(s: &str) -> String {
 }
 
 impl Summary {
-    /// Adds reports.
+    /// Adds reports (without their curves, which stay in the sidecars).
     pub fn add(&mut self, reports: Vec<SongReport>) {
-        for r in reports {
+        for mut r in reports {
+            r.curves = None;
             self.total += 1;
             match r.status {
                 Status::Failed => {

@@ -464,6 +464,11 @@ fn finish(
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
+    r.curves = Some(super::report::SongCurves {
+        output: m.curves.clone(),
+        limiter_reduction_db: m.limiter_reduction_per_hop_db.clone(),
+        ..prep.curves.clone()
+    });
     let (scope, target) = match job.mode_for(album) {
         AlbumMode::Track => ("song", r.target_lufs),
         AlbumMode::Album => ("album", d.target_lufs),

@@ -162,6 +162,7 @@ pub(super) fn write_sequence(
         rep.sample_rate = rate;
         rep.total_frames = total;
         rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
+        rep.track_frames = lengths.clone();
         for (fi, &f) in job.formats.iter().enumerate() {
             let sub = dir.join("sequence").join(f.name());
             let name = format!("{}.{}", album.dir, f.extension());
