@@ -161,3 +161,33 @@ fn old_sidecars_without_curves_still_read() {
     let s: mixfarm::master::sidecar::SequenceReport = serde_json::from_str(seq).unwrap();
     assert!(s.track_frames.is_empty());
 }
+
+#[test]
+fn sidecar_json_keeps_number_arrays_on_one_line() {
+    let x = stepped();
+    let m = loudness::measure_with_curves(&x, RATE).unwrap();
+    let v = serde_json::json!({
+        "title": "12",
+        "names": ["1.5", "null", "x"],
+        "curves": m.curves,
+        "empty": [],
+        "nested": [[1.0, 2.0], [null, 3.5]]
+    });
+    let pretty = serde_json::to_string_pretty(&v).unwrap();
+    let compact = mixfarm::master::report::compact_number_arrays(&pretty);
+    let back: serde_json::Value = serde_json::from_str(&compact).unwrap();
+    let curves: loudness::Curves = serde_json::from_value(back["curves"].clone()).unwrap();
+    assert_eq!(curves, m.curves, "the same curves read back");
+    for k in ["title", "names", "empty", "nested"] {
+        assert_eq!(back[k], v[k], "{k}");
+    }
+    // the 120-value series take one line each; the strings keep theirs
+    assert!(compact.lines().count() < 40, "{compact}");
+    assert!(compact.contains("\"1.5\","), "strings untouched");
+    // as written in a sidecar (f32 values as such): under two thirds of the size
+    let pretty = serde_json::to_string_pretty(&m.curves).unwrap();
+    let compact = mixfarm::master::report::compact_number_arrays(&pretty);
+    assert!(compact.len() * 3 < pretty.len() * 2, "{} of {}", compact.len(), pretty.len());
+    let back: loudness::Curves = serde_json::from_str(&compact).unwrap();
+    assert_eq!(back, m.curves);
+}

@@ -199,7 +199,12 @@ fn report_pages_render_and_match_the_sidecars() {
         .unwrap();
     let y0: f64 = attr(gr_chart.0, "data-y0").unwrap().parse().unwrap();
     let y1: f64 = attr(gr_chart.0, "data-y1").unwrap().parse().unwrap();
-    let (top_px, bottom_px) = (26.0, 240.0 - 34.0); // the plot area of src/report/svg.rs
+    let plot: Vec<f64> = attr(gr_chart.0, "data-plot")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (top_px, bottom_px) = (plot[1], plot[3]);
     let pts = elements(gr_chart.1, "polyline", "gain reduction");
     let min_px = pts
         .iter()

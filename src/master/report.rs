@@ -194,15 +194,58 @@ impl SongReport {
     }
 }
 
-/// Writes any report as pretty JSON to `path`, atomically.
+/// Writes any report as pretty JSON to `path`, atomically; arrays of numbers (the curves)
+/// stay on one line each ([`compact_number_arrays`]).
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    let text = compact_number_arrays(&text);
     crate::audio::encode::write_atomic(path, |tmp| {
         std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
     })
+}
+
+/// Pretty JSON with every array that holds only numbers and `null`s joined onto one line
+/// (`serde_json` puts each element on its own line, which makes a sidecar's curves several
+/// times larger). Strings are never touched: only lines that are a bare number or `null`
+/// are joined.
+pub fn compact_number_arrays(pretty: &str) -> String {
+    let scalar = |l: &str| {
+        let v = l.trim().trim_end_matches(',');
+        v == "null" || (!v.is_empty() && v.parse::<f64>().is_ok())
+    };
+    let lines: Vec<&str> = pretty.lines().collect();
+    let mut out = String::with_capacity(pretty.len());
+    let mut k = 0;
+    while k < lines.len() {
+        let line = lines[k];
+        if line.ends_with('[') {
+            let mut j = k + 1;
+            while j < lines.len() && scalar(lines[j]) {
+                j += 1;
+            }
+            let close = lines.get(j).map(|l| l.trim());
+            if j > k + 1 && matches!(close, Some("]") | Some("],")) {
+                out.push_str(line);
+                for l in &lines[k + 1..j] {
+                    out.push_str(l.trim());
+                }
+                out.push_str(close.unwrap_or("]"));
+                out.push('\n');
+                k = j + 1;
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        k += 1;
+    }
+    if !pretty.ends_with('\n') {
+        out.pop();
+    }
+    out
 }
 
 /// The catalog summary (or one shard's part of it).

@@ -3,7 +3,6 @@
 //! each song's short-term loudness in its place, with the gaps of the album file when
 //! `--sequence` wrote one (songs end to end otherwise).
 
-use super::song::Panel;
 use super::svg::{self, Axes, Bar, Line, Rule};
 use crate::master::sidecar::SequenceReport;
 use crate::master::SongReport;
@@ -140,18 +139,4 @@ pub fn timeline(songs: &[&SongReport], sequence: Option<&SequenceReport>) -> Str
         points: pts,
     };
     svg::with_spans(&axes, &spans, &[line], &[])
-}
-
-/// The panel of a song's report (`None` when its sidecar has no curves: an earlier version).
-pub fn song_panel(r: &SongReport) -> Option<String> {
-    let c = r.curves.as_ref()?;
-    Some(super::song::panels(&Panel {
-        before: Some(&c.input),
-        after: &c.output,
-        limiter_reduction_db: &c.limiter_reduction_db,
-        target_lufs: Some(r.target_lufs),
-        ceiling_dbtp: Some(r.ceiling_dbtp),
-        reference: c.reference_spectrum.as_ref(),
-        match_curve: c.match_curve.as_ref(),
-    }))
 }

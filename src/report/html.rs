@@ -36,8 +36,9 @@ pub fn href(segments: &[&str]) -> String {
 /// A table cell holding a number: shown with two decimals, sorted by `data-v`; an empty
 /// cell (`data-v=""`) when undefined.
 pub fn num_cell(v: Option<f64>, class: &str) -> String {
-    match v.filter(|v| v.is_finite()) {
-        Some(v) => format!(r#"<td class="n {class}" data-v="{v}">{v:.2}</td>"#),
+    // + 0.0 turns −0 into 0
+    match v.filter(|v| v.is_finite()).map(|v| v + 0.0) {
+        Some(v) => format!(r#"<td class="n {class}" data-v="{v}">{}</td>"#, fmt2(v)),
         None => format!(r#"<td class="n {class}" data-v="">–</td>"#),
     }
 }
@@ -45,7 +46,17 @@ pub fn num_cell(v: Option<f64>, class: &str) -> String {
 /// Formats a number with two decimals, or "–".
 pub fn num(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
-        .map_or_else(|| "–".to_string(), |v| format!("{v:.2}"))
+        .map_or_else(|| "–".to_string(), fmt2)
+}
+
+/// Two decimals, "0.00" rather than "-0.00".
+fn fmt2(v: f64) -> String {
+    let s = format!("{v:.2}");
+    if s == "-0.00" {
+        "0.00".into()
+    } else {
+        s
+    }
 }
 
 const STYLE: &str = "

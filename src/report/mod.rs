@@ -148,7 +148,7 @@ fn song_page(rel: &Path, r: &SongReport) -> String {
         .chain(&r.error)
         .map(|w| format!("<p class=\"warning\">{}</p>", esc(w)))
         .collect();
-    let charts = album::song_panel(r)
+    let charts = song::report_panels(r)
         .unwrap_or_else(|| "<p>This sidecar holds no curves (written by an earlier mixfarm).</p>".into());
     let body = format!(
         "<p><a href=\"{back}\">← catalog</a> · <a href=\"{ALBUM_PAGE}\">album {a}</a></p>\

@@ -5,6 +5,7 @@
 
 use super::svg::{self, Axes, Line, Rule};
 use crate::loudness::{Bands, Curves};
+use crate::master::SongReport;
 
 /// What the panels of one song show.
 pub struct Panel<'a> {
@@ -290,4 +291,18 @@ pub fn panels(p: &Panel<'_>) -> String {
     charts.push(spectrum_chart(p));
     charts.extend(p.match_curve.map(match_chart));
     format!("<div class=\"charts\">{}</div>", charts.concat())
+}
+
+/// The panel of a song's report (`None` when its sidecar has no curves: an earlier version).
+pub fn report_panels(r: &SongReport) -> Option<String> {
+    let c = r.curves.as_ref()?;
+    Some(panels(&Panel {
+        before: Some(&c.input),
+        after: &c.output,
+        limiter_reduction_db: &c.limiter_reduction_db,
+        target_lufs: Some(r.target_lufs),
+        ceiling_dbtp: Some(r.ceiling_dbtp),
+        reference: c.reference_spectrum.as_ref(),
+        match_curve: c.match_curve.as_ref(),
+    }))
 }

@@ -13,7 +13,7 @@ pub const WIDTH: f64 = 640.0;
 pub const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 52.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 26.0;
+const TOP: f64 = 40.0;
 const BOTTOM: f64 = 34.0;
 
 /// One line of a chart: points `(x, y)`, `None` where the value is undefined (a gap).
@@ -104,16 +104,21 @@ fn fmt_tick(v: f64) -> String {
     }
 }
 
-fn frame(a: &Axes<'_>, out: &mut String) {
+/// The frame of a chart: background, title, grid with tick labels (x ticks only when
+/// `x_ticks`), the plot's border and the axis labels. The `<svg>` carries the axes' ranges
+/// (`data-x0` … `data-y1`) and the plot area in px (`data-plot`: left top right bottom).
+fn frame(a: &Axes<'_>, x_ticks: bool, out: &mut String) {
     let (w, h) = (WIDTH, HEIGHT);
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" data-x0="{x0}" data-x1="{x1}" data-y0="{y0}" data-y1="{y1}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/><text x="{LEFT}" y="16" class="t">{t}</text>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" data-x0="{x0}" data-x1="{x1}" data-y0="{y0}" data-y1="{y1}" data-plot="{LEFT} {TOP} {pr} {pb}"><rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/><text x="{LEFT}" y="16" class="t">{t}</text>"##,
         t = esc(a.title),
         x0 = a.x.0,
         x1 = a.x.1,
         y0 = a.y.0,
         y1 = a.y.1,
+        pr = WIDTH - RIGHT,
+        pb = HEIGHT - BOTTOM,
     );
     // y grid
     let step = tick_step(a.y.1 - a.y.0, 5.0);
@@ -131,7 +136,9 @@ fn frame(a: &Axes<'_>, out: &mut String) {
         v += step;
     }
     // x grid
-    let xs: Vec<f64> = if a.log_x {
+    let xs: Vec<f64> = if !x_ticks {
+        Vec::new()
+    } else if a.log_x {
         [20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4]
             .into_iter()
             .filter(|f| *f >= a.x.0 && *f <= a.x.1)
@@ -165,19 +172,19 @@ fn frame(a: &Axes<'_>, out: &mut String) {
     );
 }
 
+/// The legend: one row under the title, left to right.
 fn legend(items: &[(&str, &str, bool)], out: &mut String) {
-    let mut x = WIDTH - RIGHT;
-    for (name, color, dashed) in items.iter().rev() {
-        let w = 24.0 + 6.2 * name.chars().count() as f64;
-        x -= w + 8.0;
+    let mut x = LEFT;
+    for (name, color, dashed) in items {
         let dash = if *dashed { r#" stroke-dasharray="5 3""# } else { "" };
         let _ = write!(
             out,
-            r#"<line x1="{x:.1}" x2="{x2:.1}" y1="12" y2="12" stroke="{color}" stroke-width="2"{dash}/><text x="{tx:.1}" y="16" class="lg">{n}</text>"#,
+            r#"<line x1="{x:.1}" x2="{x2:.1}" y1="27" y2="27" stroke="{color}" stroke-width="2"{dash}/><text x="{tx:.1}" y="31" class="lg">{n}</text>"#,
             x2 = x + 18.0,
             tx = x + 22.0,
             n = esc(name)
         );
+        x += 34.0 + 6.0 * name.chars().count() as f64;
     }
 }
 
@@ -185,7 +192,7 @@ fn legend(items: &[(&str, &str, bool)], out: &mut String) {
 /// rules, a legend.
 pub fn line_chart(a: &Axes<'_>, lines: &[Line<'_>], rules: &[Rule<'_>]) -> String {
     let mut out = String::new();
-    frame(a, &mut out);
+    frame(a, true, &mut out);
     for r in rules {
         let y = a.py(r.y);
         let _ = write!(
@@ -201,7 +208,8 @@ pub fn line_chart(a: &Axes<'_>, lines: &[Line<'_>], rules: &[Rule<'_>]) -> Strin
     }
     for l in lines {
         let mut runs: Vec<String> = vec![String::new()];
-        for &(x, y) in &l.points {
+        let inside = |x: f64| x >= a.x.0 - 1e-9 && x <= a.x.1 + 1e-9;
+        for &(x, y) in l.points.iter().filter(|p| inside(p.0)) {
             match y {
                 Some(y) if y.is_finite() => {
                     let run = runs.last_mut().expect("one run");
@@ -252,7 +260,7 @@ pub fn bar_chart(a: &Axes<'_>, bars: &[Bar<'_>], rules: &[Rule<'_>], marker_name
         ..*a
     };
     let mut out = String::new();
-    frame(&Axes { log_x: false, ..axes }, &mut out);
+    frame(&Axes { log_x: false, ..axes }, false, &mut out);
     let slot = (WIDTH - LEFT - RIGHT) / n;
     for (k, b) in bars.iter().enumerate() {
         let x = LEFT + slot * k as f64 + slot * 0.15;
