@@ -42,10 +42,18 @@ fn folders_album_loudness_csv_and_html() {
         .arg(&html)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let files = v["files"].as_array().unwrap();
-    assert_eq!(files.len(), 3, "the folder's two WAVs (not the .txt) and the loose file");
+    assert_eq!(
+        files.len(),
+        3,
+        "the folder's two WAVs (not the .txt) and the loose file"
+    );
     let i_of = |k: usize| files[k]["analysis"]["integrated_lufs"].as_f64().unwrap();
     for (k, want) in [(0, -20.0), (1, -26.0), (2, -30.0)] {
         assert!((i_of(k) - want).abs() < 0.05, "file {k}: {} LUFS", i_of(k));
@@ -55,9 +63,15 @@ fn folders_album_loudness_csv_and_html() {
     let power = |l: f64| 10f64.powf(l / 10.0);
     let want = 10.0 * ((power(-20.0) + power(-26.0)) / 2.0).log10();
     let got = albums[0]["integrated_lufs"].as_f64().unwrap();
-    assert!((got - want).abs() < 0.05, "album {got} LUFS, want {want:.2}");
+    assert!(
+        (got - want).abs() < 0.05,
+        "album {got} LUFS, want {want:.2}"
+    );
     let single = albums[1]["integrated_lufs"].as_f64().unwrap();
-    assert!((single - i_of(2)).abs() < 1e-9, "one file alone is its own album");
+    assert!(
+        (single - i_of(2)).abs() < 1e-9,
+        "one file alone is its own album"
+    );
 
     // CSV: one row per file, the same figures
     let text_csv = std::fs::read_to_string(&csv).unwrap();
@@ -70,7 +84,9 @@ fn folders_album_loudness_csv_and_html() {
         let i: f64 = r[col("integrated_lufs")].parse().unwrap();
         assert!((i - i_of(k)).abs() <= 0.005);
         let a: f64 = r[col("album_integrated_lufs")].parse().unwrap();
-        let want = albums[usize::from(k == 2)]["integrated_lufs"].as_f64().unwrap();
+        let want = albums[usize::from(k == 2)]["integrated_lufs"]
+            .as_f64()
+            .unwrap();
         assert!((a - want).abs() <= 0.005);
     }
 
@@ -85,7 +101,10 @@ fn folders_album_loudness_csv_and_html() {
     assert_eq!(rows.len(), 3);
     for (k, (_, inner)) in rows.iter().enumerate() {
         let cells = elements(inner, "td", "");
-        let (h, t) = cells.iter().find(|(h, _)| attr(h, "class") == Some("n i")).unwrap();
+        let (h, t) = cells
+            .iter()
+            .find(|(h, _)| attr(h, "class") == Some("n i"))
+            .unwrap();
         let dv: f64 = attr(h, "data-v").unwrap().parse().unwrap();
         assert!((dv - i_of(k)).abs() < 1e-9, "data-v {dv}");
         assert!((text(t).parse::<f64>().unwrap() - i_of(k)).abs() <= 0.005);

@@ -45,19 +45,28 @@ fn loudness_and_true_peak_over_time_follow_the_steps() {
         let v = within(&c.momentary_lufs, c.hop_s, lo, hi);
         assert!(!v.is_empty());
         for l in v {
-            assert!((l - want).abs() < 0.1, "momentary {l} in {lo}..{hi} s, want {want}");
+            assert!(
+                (l - want).abs() < 0.1,
+                "momentary {l} in {lo}..{hi} s, want {want}"
+            );
         }
     }
     // short-term windows (3 s) ending in 3.1..6 s read −20, in 9.1..12 s read −30
     for (lo, hi, want) in [(3.1, 6.0, -20.0), (9.1, 12.0, -30.0)] {
         for l in within(&c.short_term_lufs, c.hop_s, lo, hi) {
-            assert!((l - want).abs() < 0.1, "short-term {l} in {lo}..{hi} s, want {want}");
+            assert!(
+                (l - want).abs() < 0.1,
+                "short-term {l} in {lo}..{hi} s, want {want}"
+            );
         }
     }
     // true peak: the sine's amplitude, away from the step
     for (lo, hi, want) in [(0.0, 5.9, -20.0), (6.1, 12.0, -30.0)] {
         for l in within(&c.true_peak_dbtp, c.hop_s, lo, hi) {
-            assert!((l - want).abs() < 0.05, "true peak {l} in {lo}..{hi} s, want {want}");
+            assert!(
+                (l - want).abs() < 0.05,
+                "true peak {l} in {lo}..{hi} s, want {want}"
+            );
         }
     }
     // each series' largest value is the figure the sidecar reports (0.01 dB rounding)
@@ -77,16 +86,18 @@ fn spectrum_peaks_at_the_tone_with_its_power() {
     let s = &c.spectrum;
     assert_eq!(s.hz.len(), s.db.len());
     assert!((s.hz[0] - 20.0).abs() < 0.1);
-    let (k, &peak) = s
-        .db
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap();
+    let (k, &peak) =
+        s.db.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap();
     // centres 1/6 octave apart, each band 1/3 octave wide: the tone sits in the band
     // nearest 1 kHz
     let f = f64::from(s.hz[k]);
-    assert!((f / 1000.0).log2().abs() <= 1.0 / 12.0 + 1e-3, "peak band {f} Hz");
+    assert!(
+        (f / 1000.0).log2().abs() <= 1.0 / 12.0 + 1e-3,
+        "peak band {f} Hz"
+    );
     // mean-square power, channels summed, averaged over the song: 2 · (A1² + A2²)/2 / 2
     let (a1, a2) = (10f64.powf(-20.0 / 20.0), 10f64.powf(-30.0 / 20.0));
     let want = 10.0 * ((a1 * a1 + a2 * a2) / 2.0).log10();
@@ -131,7 +142,10 @@ fn limiter_reduction_per_hop_follows_the_loud_part() {
     for (k, &v) in per_hop.iter().enumerate() {
         let (a, b) = (k as f64 * 0.1, (k + 1) as f64 * 0.1);
         if a >= 2.1 && b <= 3.9 {
-            assert!((f64::from(v) - want).abs() < 0.1, "hop {k}: {v} dB, want {want}");
+            assert!(
+                (f64::from(v) - want).abs() < 0.1,
+                "hop {k}: {v} dB, want {want}"
+            );
         }
         if b <= 1.9 || a >= 4.6 {
             assert!(v < 0.01, "hop {k}: {v} dB where the sine is quiet");
@@ -187,7 +201,12 @@ fn sidecar_json_keeps_number_arrays_on_one_line() {
     // as written in a sidecar (f32 values as such): under two thirds of the size
     let pretty = serde_json::to_string_pretty(&m.curves).unwrap();
     let compact = mixfarm::master::report::compact_number_arrays(&pretty);
-    assert!(compact.len() * 3 < pretty.len() * 2, "{} of {}", compact.len(), pretty.len());
+    assert!(
+        compact.len() * 3 < pretty.len() * 2,
+        "{} of {}",
+        compact.len(),
+        pretty.len()
+    );
     let back: loudness::Curves = serde_json::from_str(&compact).unwrap();
     assert_eq!(back, m.curves);
 }

@@ -73,9 +73,15 @@ fn check_cell(cells: &[(&str, &str)], class: &str, want: Option<f64>, what: &str
     match want {
         Some(w) => {
             let v: f64 = dv.parse().unwrap();
-            assert!((v - w).abs() < 1e-9, "{what} {class}: data-v {v}, sidecar {w}");
+            assert!(
+                (v - w).abs() < 1e-9,
+                "{what} {class}: data-v {v}, sidecar {w}"
+            );
             let shown: f64 = text(inner).parse().unwrap();
-            assert!((shown - w).abs() <= 0.005 + 1e-9, "{what} {class}: shows {shown}, sidecar {w}");
+            assert!(
+                (shown - w).abs() <= 0.005 + 1e-9,
+                "{what} {class}: shows {shown}, sidecar {w}"
+            );
         }
         None => assert_eq!(dv, "", "{what} {class}: sidecar has no value"),
     }
@@ -106,7 +112,13 @@ fn report_pages_render_and_match_the_sidecars() {
         .arg("--out")
         .arg(&out)
         .args(["--deliver", "streaming,broadcast", "--format", "wav16"])
-        .args(["--sequence", "--report-html", "--backend", "cpu", "--reference"])
+        .args([
+            "--sequence",
+            "--report-html",
+            "--backend",
+            "cpu",
+            "--reference",
+        ])
         .arg(&reference));
     let sidecars = song_sidecars(&out);
     assert_eq!(sidecars.len(), 8, "4 songs × 2 deliveries");
@@ -117,7 +129,11 @@ fn report_pages_render_and_match_the_sidecars() {
     std::fs::remove_file(&overview).unwrap();
     std::fs::remove_dir_all(out.join("report")).unwrap();
     run(bin().arg("report").arg(&out));
-    assert_eq!(std::fs::read(&overview).unwrap(), first, "report.html rebuilt");
+    assert_eq!(
+        std::fs::read(&overview).unwrap(),
+        first,
+        "report.html rebuilt"
+    );
 
     // the overview, sorted by the integrated-loudness column (column 5) through its script
     let dom = browser::dom(&chromium, &browser::file_url(&overview, "#sort=5"));
@@ -141,7 +157,12 @@ fn report_pages_render_and_match_the_sidecars() {
         check_cell(&cells, "gr", num(&v["limiter_reduction_db"]), rel);
         check_cell(&cells, "target", num(&v["target_lufs"]), rel);
         check_cell(&cells, "ceiling", num(&v["ceiling_dbtp"]), rel);
-        check_cell(&cells, "input-i", num(&v["input_loudness"]["integrated_lufs"]), rel);
+        check_cell(
+            &cells,
+            "input-i",
+            num(&v["input_loudness"]["integrated_lufs"]),
+            rel,
+        );
         let plr = tp.zip(i).map(|(tp, i)| tp - i);
         check_cell(&cells, "plr", plr, rel);
         // pass/fail recomputed from the sidecar: peak under the ceiling, on target (track mode)
@@ -153,7 +174,10 @@ fn report_pages_render_and_match_the_sidecars() {
             .find(|(h, _)| attr(h, "class").is_some_and(|c| c.contains("spec")))
             .unwrap();
         assert_eq!(text(spec.1), if pass { "pass" } else { "fail" }, "{rel}");
-        let title = cells.iter().find(|(h, _)| attr(h, "class") == Some("title")).unwrap();
+        let title = cells
+            .iter()
+            .find(|(h, _)| attr(h, "class") == Some("title"))
+            .unwrap();
         assert_eq!(text(title.1), v["title"].as_str().unwrap());
         shown_i.push(i.unwrap());
     }
@@ -162,7 +186,13 @@ fn report_pages_render_and_match_the_sidecars() {
         "rows sorted by I: {shown_i:?}"
     );
     let png = tmp.path().join("overview.png");
-    browser::screenshot(&chromium, &browser::file_url(&overview, ""), &png, 1400, 1000);
+    browser::screenshot(
+        &chromium,
+        &browser::file_url(&overview, ""),
+        &png,
+        1400,
+        1000,
+    );
 
     // one song page: the figures and the plotted data against its sidecar
     let (side, v) = &sidecars[0];
@@ -170,7 +200,11 @@ fn report_pages_render_and_match_the_sidecars() {
     let song_page = out.join("report").join(&rel);
     let dom = browser::dom(&chromium, &browser::file_url(&song_page, ""));
     let charts = elements(&dom, "svg", "class=\"chart\"");
-    assert_eq!(charts.len(), 5, "loudness, true peak, limiter, spectrum, match EQ");
+    assert_eq!(
+        charts.len(),
+        5,
+        "loudness, true peak, limiter, spectrum, match EQ"
+    );
     let names: Vec<&str> = elements(&dom, "polyline", "data-name=")
         .iter()
         .filter_map(|(h, _)| attr(h, "data-name"))
@@ -220,9 +254,18 @@ fn report_pages_render_and_match_the_sidecars() {
     );
     let text_all = text(&dom);
     let i = num(&v["output_loudness"]["integrated_lufs"]).unwrap();
-    assert!(text_all.contains(&format!("{i:.2} LUFS")), "song page shows I {i:.2}");
+    assert!(
+        text_all.contains(&format!("{i:.2} LUFS")),
+        "song page shows I {i:.2}"
+    );
     let png = tmp.path().join("song.png");
-    browser::screenshot(&chromium, &browser::file_url(&song_page, ""), &png, 1400, 1000);
+    browser::screenshot(
+        &chromium,
+        &browser::file_url(&song_page, ""),
+        &png,
+        1400,
+        1000,
+    );
 
     // an album page: the sequence's spans where sequence.json puts the songs
     let album_dir = side.parent().unwrap();
@@ -244,7 +287,10 @@ fn report_pages_render_and_match_the_sidecars() {
         let a: f64 = attr(h, "data-start").unwrap().parse().unwrap();
         let e: f64 = attr(h, "data-end").unwrap().parse().unwrap();
         let (s, n) = (s.as_f64().unwrap() / rate, n.as_f64().unwrap() / rate);
-        assert!((a - s).abs() < 1e-9 && (e - (s + n)).abs() < 1e-9, "span {a}..{e}");
+        assert!(
+            (a - s).abs() < 1e-9 && (e - (s + n)).abs() < 1e-9,
+            "span {a}..{e}"
+        );
     }
     assert!(
         starts[1].as_f64().unwrap() > lens[0].as_f64().unwrap(),
@@ -267,7 +313,11 @@ fn console_errors_are_caught() {
         "<!DOCTYPE html><html><body><script>no_such_function();</script></body></html>",
     )
     .unwrap();
-    let l = browser::load(&chromium, &browser::file_url(&page, ""), &["--dump-dom".into()]);
+    let l = browser::load(
+        &chromium,
+        &browser::file_url(&page, ""),
+        &["--dump-dom".into()],
+    );
     assert!(
         l.console.iter().any(|c| c.contains("no_such_function")),
         "uncaught error not seen; stderr:\n{}",

@@ -80,7 +80,10 @@ fn fmt_opt(v: Option<f64>, unit: &str) -> String {
 
 fn print_table(f: &Path, a: &Analysis) {
     println!("{}", f.display());
-    println!("  integrated loudness  {}", fmt_opt(a.integrated_lufs, "LUFS"));
+    println!(
+        "  integrated loudness  {}",
+        fmt_opt(a.integrated_lufs, "LUFS")
+    );
     println!(
         "  loudness range       {}",
         a.loudness_range_lu
@@ -89,8 +92,14 @@ fn print_table(f: &Path, a: &Analysis) {
     println!("  true peak            {:.2} dBTP", a.true_peak_dbtp);
     println!("  sample peak          {:.2} dBFS", a.sample_peak_dbfs);
     println!("  RMS                  {:.2} dBFS", a.rms_dbfs);
-    println!("  momentary max        {}", fmt_opt(a.momentary_max_lufs, "LUFS"));
-    println!("  short-term max       {}", fmt_opt(a.short_term_max_lufs, "LUFS"));
+    println!(
+        "  momentary max        {}",
+        fmt_opt(a.momentary_max_lufs, "LUFS")
+    );
+    println!(
+        "  short-term max       {}",
+        fmt_opt(a.short_term_max_lufs, "LUFS")
+    );
     if let Some(c) = a.correlation {
         println!("  phase correlation    {c:+.3}");
     }
@@ -141,7 +150,11 @@ fn quote(s: &str) -> String {
 }
 
 /// The CSV: one row per file.
-fn csv_text(inputs: &[Input], done: &[Result<Done, String>], albums: &[(String, Option<f64>)]) -> String {
+fn csv_text(
+    inputs: &[Input],
+    done: &[Result<Done, String>],
+    albums: &[(String, Option<f64>)],
+) -> String {
     let mut s = String::from(
         "file,album,integrated_lufs,loudness_range_lu,true_peak_dbtp,sample_peak_dbfs,rms_dbfs,\
          momentary_max_lufs,short_term_max_lufs,correlation,duration_s,sample_rate,channels,\
@@ -164,7 +177,8 @@ fn csv_text(inputs: &[Input], done: &[Result<Done, String>], albums: &[(String, 
                     cell(Some(a.rms_dbfs)),
                     cell(a.momentary_max_lufs),
                     cell(a.short_term_max_lufs),
-                    a.correlation.map_or_else(String::new, |c| format!("{c:.4}")),
+                    a.correlation
+                        .map_or_else(String::new, |c| format!("{c:.4}")),
                     a.duration_s,
                     a.sample_rate,
                     a.channels,
@@ -188,7 +202,11 @@ document.querySelectorAll('details[data-lazy]').forEach(function(d){
 "#;
 
 /// The HTML page: a table of every file's figures, then each file's panels.
-fn html_text(inputs: &[Input], done: &[Result<Done, String>], albums: &[(String, Option<f64>)]) -> String {
+fn html_text(
+    inputs: &[Input],
+    done: &[Result<Done, String>],
+    albums: &[(String, Option<f64>)],
+) -> String {
     let mut t = String::from(
         "<table id=\"overview\"><thead><tr><th>file</th><th>I (LUFS)</th><th>LRA (LU)</th>\
          <th>true peak (dBTP)</th><th>PLR (dB)</th><th>M max</th><th>S max</th><th>duration (s)</th></tr></thead><tbody>",
@@ -197,7 +215,10 @@ fn html_text(inputs: &[Input], done: &[Result<Done, String>], albums: &[(String,
     for (k, (i, d)) in inputs.iter().zip(done).enumerate() {
         let name = esc(&i.path.display().to_string());
         let Ok(d) = d else {
-            let _ = write!(t, "<tr><td>{name}</td><td colspan=\"7\" class=\"fail\">failed</td></tr>");
+            let _ = write!(
+                t,
+                "<tr><td>{name}</td><td colspan=\"7\" class=\"fail\">failed</td></tr>"
+            );
             continue;
         };
         let a = &d.analysis;
@@ -240,12 +261,22 @@ fn html_text(inputs: &[Input], done: &[Result<Done, String>], albums: &[(String,
     if !albums.is_empty() {
         al.push_str("<h2>Albums</h2><ul id=\"albums\">");
         for (g, l) in albums {
-            let _ = write!(al, "<li data-album=\"{}\">{}: {} LUFS</li>", esc(g), esc(g), num(*l));
+            let _ = write!(
+                al,
+                "<li data-album=\"{}\">{}: {} LUFS</li>",
+                esc(g),
+                esc(g),
+                num(*l)
+            );
         }
         al.push_str("</ul>");
     }
     let body = format!("<h1>mixfarm analyze</h1>{t}{al}<h2>Files</h2>{sections}");
-    page("mixfarm analyze", &body, &format!("{}{OPEN_SCRIPT}", crate::report::overview::SORT_SCRIPT))
+    page(
+        "mixfarm analyze",
+        &body,
+        &format!("{}{OPEN_SCRIPT}", crate::report::overview::SORT_SCRIPT),
+    )
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), String> {
@@ -318,8 +349,16 @@ pub fn analyze_cmd(inputs: &[PathBuf], opts: &Options) -> ExitCode {
     }
     let mut failed = done.iter().any(Result::is_err);
     for (path, text) in [
-        (&opts.csv, opts.csv.as_ref().map(|_| csv_text(&inputs, &done, &albums))),
-        (&opts.html, opts.html.as_ref().map(|_| html_text(&inputs, &done, &albums))),
+        (
+            &opts.csv,
+            opts.csv.as_ref().map(|_| csv_text(&inputs, &done, &albums)),
+        ),
+        (
+            &opts.html,
+            opts.html
+                .as_ref()
+                .map(|_| html_text(&inputs, &done, &albums)),
+        ),
     ] {
         if let (Some(p), Some(t)) = (path, text) {
             if let Err(e) = write_text(p, &t) {

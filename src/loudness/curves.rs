@@ -48,8 +48,14 @@ impl Bands {
     /// From centres and levels in f64 (levels rounded to 0.01 dB, centres to 0.1 Hz).
     pub fn new(hz: &[f64], db: &[f64]) -> Bands {
         Bands {
-            hz: hz.iter().map(|f| ((f * 10.0).round() / 10.0) as f32).collect(),
-            db: db.iter().map(|&d| round_db(Some(d)).unwrap_or(0.0)).collect(),
+            hz: hz
+                .iter()
+                .map(|f| ((f * 10.0).round() / 10.0) as f32)
+                .collect(),
+            db: db
+                .iter()
+                .map(|&d| round_db(Some(d)).unwrap_or(0.0))
+                .collect(),
         }
     }
 }

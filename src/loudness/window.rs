@@ -80,7 +80,11 @@ fn max_window_mean(
         let mean = sum.max(0.0) / window as f64;
         best = Some(best.map_or(mean, |b: f64| b.max(mean)));
         if let Some((hop, out)) = per_hop.as_mut() {
-            hop_best = if n % *hop == 0 { mean } else { hop_best.max(mean) };
+            hop_best = if n % *hop == 0 {
+                mean
+            } else {
+                hop_best.max(mean)
+            };
             if n % *hop == *hop - 1 || n + 1 == power.len() {
                 out.push(hop_best);
             }

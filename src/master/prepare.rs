@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::manifest::Track;
+use super::report::SongCurves;
 use super::Job;
 use crate::core::Planar;
 use crate::error::{Error, Result};
-use super::report::SongCurves;
 use crate::loudness::{self, Bands, Loudness};
 use crate::ops::{InsertSpec, PrepareCtx, Processor};
 use crate::plan::{Plan, Source, Stage};

@@ -30,7 +30,11 @@ pub fn href(segments: &[&str]) -> String {
         }
         o
     };
-    segments.iter().map(|s| enc(s)).collect::<Vec<_>>().join("/")
+    segments
+        .iter()
+        .map(|s| enc(s))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A table cell holding a number: shown with two decimals, sorted by `data-v`; an empty

@@ -79,8 +79,13 @@ pub fn read_sidecars(dir: &Path) -> Result<Sidecars> {
         }
     }
     s.songs.sort_by(|(pa, a), (pb, b)| {
-        (&a.delivery, &a.album, a.track_number, &a.title, pa)
-            .cmp(&(&b.delivery, &b.album, b.track_number, &b.title, pb))
+        (&a.delivery, &a.album, a.track_number, &a.title, pa).cmp(&(
+            &b.delivery,
+            &b.album,
+            b.track_number,
+            &b.title,
+            pb,
+        ))
     });
     Ok(s)
 }
@@ -125,18 +130,41 @@ fn song_page(rel: &Path, r: &SongReport) -> String {
     let mut figs = String::from("<dl class=\"figs\">");
     let rows: [(&str, String); 10] = [
         ("status", format!("{:?}", r.status).to_lowercase()),
-        ("integrated loudness", format!("{} LUFS (input {})", num(o.and_then(|l| l.integrated_lufs)), num(i.and_then(|l| l.integrated_lufs)))),
+        (
+            "integrated loudness",
+            format!(
+                "{} LUFS (input {})",
+                num(o.and_then(|l| l.integrated_lufs)),
+                num(i.and_then(|l| l.integrated_lufs))
+            ),
+        ),
         ("target", format!("{} LUFS", num(Some(r.target_lufs)))),
-        ("loudness range", format!("{} LU", num(o.and_then(|l| l.loudness_range_lu)))),
-        ("true peak", format!("{} dBTP (ceiling {})", num(o.map(|l| l.true_peak_dbtp)), num(Some(r.ceiling_dbtp)))),
+        (
+            "loudness range",
+            format!("{} LU", num(o.and_then(|l| l.loudness_range_lu))),
+        ),
+        (
+            "true peak",
+            format!(
+                "{} dBTP (ceiling {})",
+                num(o.map(|l| l.true_peak_dbtp)),
+                num(Some(r.ceiling_dbtp))
+            ),
+        ),
         ("gain", format!("{} dB", num(r.gain_db))),
-        ("limiter gain reduction", format!("{} dB", num(r.limiter_reduction_db))),
+        (
+            "limiter gain reduction",
+            format!("{} dB", num(r.limiter_reduction_db)),
+        ),
         ("mode", esc(&r.reason)),
         ("reference", esc(r.match_eq.as_deref().unwrap_or("–"))),
-        ("spec", match overview::spec_check(r) {
-            Ok(()) => "<span class=\"pass\">pass</span>".into(),
-            Err(w) => format!("<span class=\"fail\">fail</span>: {}", esc(&w)),
-        }),
+        (
+            "spec",
+            match overview::spec_check(r) {
+                Ok(()) => "<span class=\"pass\">pass</span>".into(),
+                Err(w) => format!("<span class=\"fail\">fail</span>: {}", esc(&w)),
+            },
+        ),
     ];
     for (k, v) in rows {
         let _ = write!(figs, "<dt>{k}</dt><dd>{v}</dd>");
@@ -148,8 +176,9 @@ fn song_page(rel: &Path, r: &SongReport) -> String {
         .chain(&r.error)
         .map(|w| format!("<p class=\"warning\">{}</p>", esc(w)))
         .collect();
-    let charts = song::report_panels(r)
-        .unwrap_or_else(|| "<p>This sidecar holds no curves (written by an earlier mixfarm).</p>".into());
+    let charts = song::report_panels(r).unwrap_or_else(|| {
+        "<p>This sidecar holds no curves (written by an earlier mixfarm).</p>".into()
+    });
     let body = format!(
         "<p><a href=\"{back}\">← catalog</a> · <a href=\"{ALBUM_PAGE}\">album {a}</a></p>\
          <h1>{t}</h1><p class=\"small\">{d} · {a} · track {n}</p>{figs}{warn}{charts}",
@@ -162,13 +191,19 @@ fn song_page(rel: &Path, r: &SongReport) -> String {
     page(&format!("{} — {}", r.title, r.delivery), &body, "")
 }
 
-fn album_page(dir: &Path, songs: &[(&PathBuf, &SongReport)], seq: Option<&SequenceReport>) -> String {
+fn album_page(
+    dir: &Path,
+    songs: &[(&PathBuf, &SongReport)],
+    seq: Option<&SequenceReport>,
+) -> String {
     let depth = segments(dir).len();
     let back = format!("{}report.html", up(depth));
     let first = songs[0].1;
     let mut list = String::from("<ol class=\"songs\">");
     for (rel, r) in songs {
-        let stem = rel.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        let stem = rel
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
         let _ = write!(
             list,
             "<li><a href=\"{}\">{}</a> — {} LUFS</li>",
@@ -280,7 +315,10 @@ pub fn report_cmd(dir: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
         Ok(s) if s.songs.is_empty() => {
-            eprintln!("error: {}: no song sidecars (mixfarm master writes them)", dir.display());
+            eprintln!(
+                "error: {}: no song sidecars (mixfarm master writes them)",
+                dir.display()
+            );
             return ExitCode::from(2);
         }
         Ok(s) => s,

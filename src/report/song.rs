@@ -145,7 +145,11 @@ pub fn true_peak_chart(p: &Panel<'_>) -> String {
         });
     }
     lines.push(Line {
-        name: if p.before.is_some() { "after" } else { "true peak" },
+        name: if p.before.is_some() {
+            "after"
+        } else {
+            "true peak"
+        },
         color: AFTER,
         width: 1.8,
         dashed: false,
@@ -191,10 +195,7 @@ pub fn reduction_chart(p: &Panel<'_>) -> Option<String> {
         .enumerate()
         .map(|(k, &v)| ((k as f64 + 0.5) * hop, Some(f64::from(v))))
         .collect();
-    let top = p
-        .limiter_reduction_db
-        .iter()
-        .fold(0.0f32, |m, &v| m.max(v));
+    let top = p.limiter_reduction_db.iter().fold(0.0f32, |m, &v| m.max(v));
     let axes = Axes {
         title: "Limiter gain reduction over time",
         x_label: "time, s",
@@ -233,7 +234,11 @@ pub fn spectrum_chart(p: &Panel<'_>) -> String {
         });
     }
     lines.push(Line {
-        name: if p.before.is_some() { "after" } else { "spectrum" },
+        name: if p.before.is_some() {
+            "after"
+        } else {
+            "spectrum"
+        },
         color: AFTER,
         width: 1.8,
         dashed: false,

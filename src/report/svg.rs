@@ -176,7 +176,11 @@ fn frame(a: &Axes<'_>, x_ticks: bool, out: &mut String) {
 fn legend(items: &[(&str, &str, bool)], out: &mut String) {
     let mut x = LEFT;
     for (name, color, dashed) in items {
-        let dash = if *dashed { r#" stroke-dasharray="5 3""# } else { "" };
+        let dash = if *dashed {
+            r#" stroke-dasharray="5 3""#
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             r#"<line x1="{x:.1}" x2="{x2:.1}" y1="27" y2="27" stroke="{color}" stroke-width="2"{dash}/><text x="{tx:.1}" y="31" class="lg">{n}</text>"#,
@@ -219,7 +223,11 @@ pub fn line_chart(a: &Axes<'_>, lines: &[Line<'_>], rules: &[Rule<'_>]) -> Strin
                 _ => {}
             }
         }
-        let dash = if l.dashed { r#" stroke-dasharray="5 3""# } else { "" };
+        let dash = if l.dashed {
+            r#" stroke-dasharray="5 3""#
+        } else {
+            ""
+        };
         for run in runs.iter().filter(|r| !r.is_empty()) {
             let _ = write!(
                 out,
@@ -231,10 +239,8 @@ pub fn line_chart(a: &Axes<'_>, lines: &[Line<'_>], rules: &[Rule<'_>]) -> Strin
             );
         }
     }
-    let items: Vec<(&str, &str, bool)> = lines
-        .iter()
-        .map(|l| (l.name, l.color, l.dashed))
-        .collect();
+    let items: Vec<(&str, &str, bool)> =
+        lines.iter().map(|l| (l.name, l.color, l.dashed)).collect();
     legend(&items, &mut out);
     out.push_str("</svg>");
     out
@@ -255,12 +261,16 @@ pub struct Bar<'a> {
 /// A bar chart over `a.y` (bars rise from `a.y.0`); `a.x` is ignored.
 pub fn bar_chart(a: &Axes<'_>, bars: &[Bar<'_>], rules: &[Rule<'_>], marker_name: &str) -> String {
     let n = bars.len().max(1) as f64;
-    let axes = Axes {
-        x: (0.0, n),
-        ..*a
-    };
+    let axes = Axes { x: (0.0, n), ..*a };
     let mut out = String::new();
-    frame(&Axes { log_x: false, ..axes }, false, &mut out);
+    frame(
+        &Axes {
+            log_x: false,
+            ..axes
+        },
+        false,
+        &mut out,
+    );
     let slot = (WIDTH - LEFT - RIGHT) / n;
     for (k, b) in bars.iter().enumerate() {
         let x = LEFT + slot * k as f64 + slot * 0.15;
@@ -302,7 +312,13 @@ pub fn bar_chart(a: &Axes<'_>, bars: &[Bar<'_>], rules: &[Rule<'_>], marker_name
             ty = y - 3.0,
         );
     }
-    legend(&[("integrated", "#4a7fb5", false), (marker_name, "#d08020", false)], &mut out);
+    legend(
+        &[
+            ("integrated", "#4a7fb5", false),
+            (marker_name, "#d08020", false),
+        ],
+        &mut out,
+    );
     out.push_str("</svg>");
     out
 }

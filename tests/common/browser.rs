@@ -130,7 +130,8 @@ pub fn screenshot(bin: &Path, url: &str, png: &Path, w: u32, h: u32) {
         ],
     );
     assert!(l.console.is_empty(), "{url} logged: {:?}", l.console);
-    let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}\n{}", png.display(), l.stderr));
+    let bytes =
+        std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}\n{}", png.display(), l.stderr));
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
 }
 
@@ -149,7 +150,9 @@ pub fn elements<'a>(html: &'a str, tag: &str, marker: &str) -> Vec<(&'a str, &'a
         let end = if head.ends_with("/>") {
             body_start
         } else {
-            html[body_start..].find(&close).map_or(html.len(), |j| body_start + j)
+            html[body_start..]
+                .find(&close)
+                .map_or(html.len(), |j| body_start + j)
         };
         if head.contains(marker) {
             out.push((head, &html[body_start..end]));

@@ -89,7 +89,9 @@ impl Stream {
     /// [`Stream::trace_per_hop`]). Its largest element is [`Stream::max_gain_reduction_db`].
     pub fn reduction_per_hop_db(&self) -> Vec<f32> {
         self.trace.as_ref().map_or_else(Vec::new, |(_, v)| {
-            v.iter().map(|&g| (-(g as f64) * DB_PER_L2) as f32).collect()
+            v.iter()
+                .map(|&g| (-(g as f64) * DB_PER_L2) as f32)
+                .collect()
         })
     }
 
