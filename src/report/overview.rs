@@ -113,12 +113,12 @@ pub fn table(rows: &[Row<'_>]) -> String {
         let status = status_name(r.status);
         let mut notes: Vec<String> = r.warnings.clone();
         notes.extend(r.error.clone());
-        let _ = write!(
+        let _ = writeln!(
             t,
             "<tr data-sidecar=\"{sc}\"><td>{d}</td><td><a href=\"{ah}\">{a}</a></td>{tn}\
              <td class=\"title\"><a href=\"{sh}\">{title}</a></td>\
              <td class=\"status {status}\" data-v=\"{status}\">{status}</td>{ic}{tc}{lra}{tpc}{cc}{plr}{g}{gr}{ii}\
-             <td class=\"spec {spec_class}\" title=\"{tip}\">{spec_text}</td><td class=\"small\">{w}</td></tr>\n",
+             <td class=\"spec {spec_class}\" title=\"{tip}\">{spec_text}</td><td class=\"small\">{w}</td></tr>",
             sc = esc(&row.sidecar),
             d = esc(&r.delivery),
             ah = esc(&row.album_href),
