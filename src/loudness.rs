@@ -1,9 +1,10 @@
 //! Loudness measurement (ITU-R BS.1770 / EBU R128): integrated loudness and range (the
 //! ebur128 crate), momentary and short-term maxima at a one-frame hop ([`window`]), true
 //! peak from mixfarm's one interpolator ([`crate::ops::oversample`], the limiter's detector)
-//! and sample peak. How a song is brought to a target is [`crate::engine::closing`]. The
-//! measurement runs on the host for both backends (one read-back of the master); it has no
-//! GPU twin yet.
+//! and sample peak. [`measure_with_curves`] keeps the same meters over time for the reports
+//! ([`curves`]: per hop, from the same passes) and adds the long-term spectrum. How a song is
+//! brought to a target is [`crate::engine::closing`]. The measurement runs on the host for
+//! both backends (one read-back of the master); it has no GPU twin yet.
 //!
 //! **Channels** ([`channel_map`]): mono, stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0
 //! (L R C Ls Rs) and 5.1 (L R C LFE Ls Rs) with the BS.1770 weights (surrounds 1.41, LFE

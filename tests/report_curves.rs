@@ -174,6 +174,18 @@ fn old_sidecars_without_curves_still_read() {
         "error":null,"settings_hash":"h","mixfarm_version":"0.0.0"}"#;
     let s: mixfarm::master::sidecar::SequenceReport = serde_json::from_str(seq).unwrap();
     assert!(s.track_frames.is_empty());
+
+    // `mixfarm report` still builds the pages; the song page says it has no curves
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("streaming").join("X");
+    std::fs::create_dir_all(&album).unwrap();
+    std::fs::write(album.join("01 - A.json"), &text).unwrap();
+    let w = mixfarm::report::write_report(tmp.path()).unwrap();
+    assert_eq!((w.song_pages, w.album_pages), (1, 1));
+    let page = std::fs::read_to_string(tmp.path().join("report/streaming/X/01 - A.html")).unwrap();
+    assert!(page.contains("holds no curves"));
+    let overview = std::fs::read_to_string(w.overview).unwrap();
+    assert!(overview.contains("data-sidecar=\"streaming/X/01 - A.json\""));
 }
 
 #[test]

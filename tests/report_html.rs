@@ -122,8 +122,45 @@ fn report_pages_render_and_match_the_sidecars() {
         .arg(&reference));
     let sidecars = song_sidecars(&out);
     assert_eq!(sidecars.len(), 8, "4 songs × 2 deliveries");
+    // the curves in each sidecar are the meters' over time: each series tops out at the
+    // figure the sidecar reports (the gain reduction from the limiter pass that was kept)
+    let top = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_f64)
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    for (p, v) in &sidecars {
+        let c = &v["curves"];
+        for (side, fig) in [("input", "input_loudness"), ("output", "output_loudness")] {
+            let l = &v[fig];
+            let pairs = [
+                ("momentary_lufs", "momentary_max_lufs"),
+                ("short_term_lufs", "short_term_max_lufs"),
+                ("true_peak_dbtp", "true_peak_dbtp"),
+            ];
+            for (series, figure) in pairs {
+                let (a, b) = (top(&c[side][series]), l[figure].as_f64().unwrap());
+                assert!((a - b).abs() <= 0.006, "{p:?} {side} {series}: {a} vs {b}");
+            }
+        }
+        let (a, b) = (
+            top(&c["limiter_reduction_db"]),
+            v["limiter_reduction_db"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-3, "{p:?} gain reduction: {a} vs {b}");
+        assert!(c["reference_spectrum"].is_object() && c["match_curve"].is_object());
+    }
     let overview = out.join("report.html");
     let first = std::fs::read(&overview).unwrap();
+    // the overview holds no charts (they are on the song and album pages), so it stays
+    // light for a large catalog
+    assert!(!String::from_utf8_lossy(&first).contains("<svg"));
+    assert!(
+        !String::from_utf8_lossy(&first).contains("://"),
+        "no absolute URL"
+    );
 
     // `mixfarm report` rebuilds the same bytes from the sidecars alone
     std::fs::remove_file(&overview).unwrap();

@@ -5,7 +5,8 @@
 //! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
 //! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
 //! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
-//! pass for hold / window sum / release / gain, then the gain pass.
+//! pass for hold / window sum / release / gain, then the gain pass. [`process_traced`]
+//! also keeps the largest gain reduction of every hop (for the reports' plot over time).
 
 use std::collections::VecDeque;
 
