@@ -8,8 +8,9 @@
 //! [`LIMITER_SEARCH_TOLERANCE_LU`] or [`LIMITER_SEARCH_PASSES`] passes; the closest pass is
 //! kept. Otherwise loudness is linear in the gain: one gain `target − measured` (after the
 //! offsets and fades), clamped so no song without a limiter passes the ceiling.
-//! The limiter's gain reduction per hop and the finished song's meters over time
-//! ([`crate::loudness::Curves`]) come out with each song for the reports.
+//! When a member asks ([`Member::curves`]: `master` does, for its reports), the limiter's
+//! gain reduction per hop and the finished song's meters over time
+//! ([`crate::loudness::Curves`]) come out with it.
 //! Runs on the host (ebur128); the meter has no GPU twin yet.
 
 use ebur128::EbuR128;
@@ -111,6 +112,9 @@ pub struct Member<'a> {
     /// the full loudness of `audio`, when the caller measured it already (its integrated
     /// loudness and true peak are then not measured again)
     pub measured: Option<&'a Loudness>,
+    /// keep the finished song's meters over time and the limiter's gain reduction per hop
+    /// ([`Closed::curves`], for the reports; the spectrum costs one more FFT pass)
+    pub curves: bool,
 }
 
 /// One song out of the closing.
@@ -124,10 +128,11 @@ pub struct Closed {
     pub limiter_reduction_db: Option<f64>,
     /// loudness of the finished audio
     pub output: Loudness,
-    /// the meters of the finished audio over time, and its spectrum
-    pub curves: loudness::Curves,
+    /// the meters of the finished audio over time, and its spectrum (`None` unless the
+    /// member asked for them)
+    pub curves: Option<loudness::Curves>,
     /// largest gain reduction of its limiter per hop of `curves.hop_s`, dB (empty: no
-    /// limiter)
+    /// limiter, or no curves asked for)
     pub limiter_reduction_per_hop_db: Vec<f32>,
     /// the loudness its group (the song alone, or its album) reached, LUFS (`None`: no
     /// target, or unmeasurable)
@@ -174,7 +179,13 @@ fn pass(members: &[Member<'_>], gain_db: f64) -> Result<(Pass, Option<f64>)> {
             let mut y = m.audio.clone();
             loudness::apply_gain(&mut y, gain_db + m.offset_db);
             let hop = loudness::curves::hop_frames(y.first().map_or(0, Vec::len), m.rate);
-            let gr = m.limiter.map(|l| l.process_cpu_traced(&mut y, hop));
+            let gr = m.limiter.map(|l| {
+                if m.curves {
+                    l.process_cpu_traced(&mut y, hop)
+                } else {
+                    (l.process_cpu(&mut y), Vec::new())
+                }
+            });
             m.fades.apply(&mut y);
             (y, gr)
         })
@@ -265,14 +276,19 @@ pub fn close(
         .into_par_iter()
         .zip(members.par_iter())
         .map(|((audio, gr), m)| {
-            let measured = loudness::measure_with_curves(&audio, m.rate)?;
+            let (output, curves) = if m.curves {
+                let measured = loudness::measure_with_curves(&audio, m.rate)?;
+                (measured.loudness, Some(measured.curves))
+            } else {
+                (loudness::measure(&audio, m.rate)?, None)
+            };
             let (gr, gr_per_hop) = gr.map_or((None, Vec::new()), |(g, v)| (Some(g), v));
             Ok(Closed {
                 audio,
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
-                output: measured.loudness,
-                curves: measured.curves,
+                output,
+                curves,
                 limiter_reduction_per_hop_db: gr_per_hop,
                 group_lufs: group,
             })

@@ -283,6 +283,7 @@ fn member_of<'a>(
         offset_db,
         fades: Fades::from_seconds(fade_in_s, fade_out_s, p.rate),
         measured: None,
+        curves: true,
     }
 }
 
@@ -465,7 +466,7 @@ fn finish(
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
     r.curves = Some(super::report::SongCurves {
-        output: m.curves.clone(),
+        output: m.curves.clone().unwrap_or_default(),
         limiter_reduction_db: m.limiter_reduction_per_hop_db.clone(),
         ..prep.curves.clone()
     });
