@@ -106,7 +106,12 @@ fn report_pages_render_and_match_the_sidecars() {
     let mut wavs = Vec::new();
     files_with(&cat, "wav", &mut wavs);
     let reference = wavs[0].clone();
-    run(bin()
+    // one song that fails (garbage in a .wav): it has no sidecar, the summary lists it
+    std::fs::write(cat.join("bad.wav"), b"not a wave file at all").unwrap();
+    let mut manifest = std::fs::read_to_string(cat.join("manifest.csv")).unwrap();
+    manifest.push_str("bad.wav,Bad Song,Nobody,Broken,1,\n");
+    std::fs::write(cat.join("manifest.csv"), manifest).unwrap();
+    let status = bin()
         .args(["master", "--manifest"])
         .arg(cat.join("manifest.csv"))
         .arg("--out")
@@ -119,7 +124,15 @@ fn report_pages_render_and_match_the_sidecars() {
             "cpu",
             "--reference",
         ])
-        .arg(&reference));
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "one song failed, the others were written: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let sidecars = song_sidecars(&out);
     assert_eq!(sidecars.len(), 8, "4 songs × 2 deliveries");
     // the curves in each sidecar are the meters' over time: each series tops out at the
@@ -222,6 +235,17 @@ fn report_pages_render_and_match_the_sidecars() {
         shown_i.windows(2).all(|w| w[0] <= w[1]),
         "rows sorted by I: {shown_i:?}"
     );
+    // the failed song, once per delivery, from summary.json: failed, and failing the spec
+    let failed = elements(&dom, "tr", "class=\"no-sidecar\"");
+    assert_eq!(failed.len(), 2);
+    for (_, inner) in &failed {
+        let t = text(inner);
+        assert!(
+            t.contains("Bad Song") && t.contains("failed") && t.contains("fail"),
+            "{t}"
+        );
+        assert!(t.contains("bad.wav"), "the error names the file: {t}");
+    }
     let png = tmp.path().join("overview.png");
     browser::screenshot(
         &chromium,

@@ -37,6 +37,41 @@ pub struct Sidecars {
     pub songs: Vec<(PathBuf, SongReport)>,
     /// album-file sidecars (`sequence/sequence.json`)
     pub sequences: Vec<(PathBuf, SequenceReport)>,
+    /// songs that failed (no sidecar), from `summary.json` and the shard reports in
+    /// `reports/`
+    pub failed: Vec<SongReport>,
+}
+
+/// The failed songs the summaries under `dir` list and no sidecar covers.
+fn failed_from_summaries(dir: &Path, songs: &[(PathBuf, SongReport)]) -> Vec<SongReport> {
+    let mut files = vec![dir.join("summary.json")];
+    if let Ok(rd) = std::fs::read_dir(dir.join("reports")) {
+        let mut shards: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        shards.sort();
+        files.extend(
+            shards
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "json")),
+        );
+    }
+    let same = |a: &SongReport, b: &SongReport| {
+        a.delivery == b.delivery && a.album == b.album && a.key == b.key
+    };
+    let mut out: Vec<SongReport> = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Ok(s) = serde_json::from_str::<crate::master::Summary>(&text) else {
+            continue;
+        };
+        for r in s.songs.into_iter().filter(|r| r.status == Status::Failed) {
+            if !songs.iter().any(|(_, o)| same(o, &r)) && !out.iter().any(|o| same(o, &r)) {
+                out.push(r);
+            }
+        }
+    }
+    out
 }
 
 fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
@@ -78,6 +113,7 @@ pub fn read_sidecars(dir: &Path) -> Result<Sidecars> {
             s.songs.push((rel, r));
         }
     }
+    s.failed = failed_from_summaries(dir, &s.songs);
     s.songs.sort_by(|(pa, a), (pb, b)| {
         (&a.delivery, &a.album, a.track_number, &a.title, pa).cmp(&(
             &b.delivery,
@@ -253,11 +289,28 @@ pub fn write_report_from(dir: &Path, side: &Sidecars) -> Result<Written> {
         let album_href = href(&seg.iter().map(String::as_str).collect::<Vec<_>>());
         rows.push(overview::Row {
             report: r,
-            sidecar: segments(rel).join("/"),
-            song_href,
-            album_href,
+            sidecar: Some(segments(rel).join("/")),
+            song_href: Some(song_href),
+            album_href: Some(album_href),
         });
     }
+    rows.extend(side.failed.iter().map(|r| overview::Row {
+        report: r,
+        sidecar: None,
+        song_href: None,
+        album_href: None,
+    }));
+    rows.sort_by(|a, b| {
+        let key = |r: &SongReport| {
+            (
+                r.delivery.clone(),
+                r.album.clone(),
+                r.track_number,
+                r.title.clone(),
+            )
+        };
+        key(a.report).cmp(&key(b.report))
+    });
     let mut album_list = String::from("<ul id=\"albums\">");
     for (d, songs) in &albums {
         let seq = side
@@ -279,13 +332,13 @@ pub fn write_report_from(dir: &Path, side: &Sidecars) -> Result<Written> {
         );
     }
     album_list.push_str("</ul>");
-    let count = |s: Status| side.songs.iter().filter(|(_, r)| r.status == s).count();
+    let count = |s: Status| rows.iter().filter(|r| r.report.status == s).count();
     let body = format!(
         "<h1>mixfarm catalog report</h1><p class=\"small\">{n} song deliveries in {a} albums: \
          {ok} ok, {w} with warnings, {sk} skipped (up to date), {f} failed. Click a column to sort; \
          a title opens the song's charts.</p>{deliveries}<h2>Albums</h2>{album_list}\
          <h2>Songs</h2>{table}",
-        n = side.songs.len(),
+        n = rows.len(),
         a = albums.len(),
         ok = count(Status::Ok),
         w = count(Status::Warning),
@@ -301,7 +354,7 @@ pub fn write_report_from(dir: &Path, side: &Sidecars) -> Result<Written> {
     )?;
     Ok(Written {
         overview: overview_path,
-        song_pages: rows.len(),
+        song_pages: side.songs.len(),
         album_pages: albums.len(),
     })
 }
@@ -314,7 +367,7 @@ pub fn report_cmd(dir: &Path) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-        Ok(s) if s.songs.is_empty() => {
+        Ok(s) if s.songs.is_empty() && s.failed.is_empty() => {
             eprintln!(
                 "error: {}: no song sidecars (mixfarm master writes them)",
                 dir.display()

@@ -56,12 +56,21 @@ pub fn spec_check(r: &SongReport) -> Result<(), String> {
 pub struct Row<'a> {
     /// the song's report (its sidecar)
     pub report: &'a SongReport,
-    /// the sidecar, relative to the output folder
-    pub sidecar: String,
+    /// the sidecar, relative to the output folder (`None`: a failed song, known from the
+    /// summary only)
+    pub sidecar: Option<String>,
     /// the song page, relative to `report.html`
-    pub song_href: String,
+    pub song_href: Option<String>,
     /// the album page, relative to `report.html`
-    pub album_href: String,
+    pub album_href: Option<String>,
+}
+
+/// `text` as a link to `href`, or plain.
+fn link(href: Option<&String>, text: &str) -> String {
+    match href {
+        Some(h) => format!("<a href=\"{}\">{}</a>", esc(h), esc(text)),
+        None => esc(text),
+    }
 }
 
 const COLUMNS: [&str; 16] = [
@@ -115,20 +124,20 @@ pub fn table(rows: &[Row<'_>]) -> String {
         notes.extend(r.error.clone());
         let _ = writeln!(
             t,
-            "<tr data-sidecar=\"{sc}\"><td>{d}</td><td><a href=\"{ah}\">{a}</a></td>{tn}\
-             <td class=\"title\"><a href=\"{sh}\">{title}</a></td>\
+            "<tr{sc}><td>{d}</td><td>{a}</td>{tn}<td class=\"title\">{title}</td>\
              <td class=\"status {status}\" data-v=\"{status}\">{status}</td>{ic}{tc}{lra}{tpc}{cc}{plr}{g}{gr}{ii}\
              <td class=\"spec {spec_class}\" title=\"{tip}\">{spec_text}</td><td class=\"small\">{w}</td></tr>",
-            sc = esc(&row.sidecar),
+            sc = row.sidecar.as_ref().map_or_else(
+                || " class=\"no-sidecar\"".to_string(),
+                |s| format!(" data-sidecar=\"{}\"", esc(s))
+            ),
             d = esc(&r.delivery),
-            ah = esc(&row.album_href),
-            a = esc(&r.album),
+            a = link(row.album_href.as_ref(), &r.album),
             tn = r.track_number.map_or_else(
                 || "<td class=\"n track\" data-v=\"\"></td>".to_string(),
                 |n| format!("<td class=\"n track\" data-v=\"{n}\">{n}</td>")
             ),
-            sh = esc(&row.song_href),
-            title = esc(&r.title),
+            title = link(row.song_href.as_ref(), &r.title),
             ic = num_cell(i, "i"),
             tc = num_cell(Some(r.target_lufs), "target"),
             lra = num_cell(o.and_then(|l| l.loudness_range_lu), "lra"),
