@@ -1,6 +1,7 @@
 //! The visual report of `mixfarm master --report-html` and `mixfarm report DIR`: static
 //! HTML pages with inline SVG charts, built from the sidecars alone (the song sidecars'
-//! figures and curves, the album files' `sequence.json`), so a report can be rebuilt at any
+//! figures and curves, the album files' `sequence.json`, and for songs that failed and so
+//! have no sidecar, `summary.json` or the shard reports), so a report can be rebuilt at any
 //! time without the audio.
 //!
 //! `DIR/report.html` is the catalog overview (one sortable row per song and delivery);
