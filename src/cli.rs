@@ -59,14 +59,30 @@ enum Command {
         #[arg(long, default_value_t = crate::engine::DEFAULT_MAX_REDUCTION_DB)]
         max_reduction: f64,
     },
-    /// Measure loudness and levels of audio files.
+    /// Measure loudness and levels of audio files (a folder: its audio files).
     Analyze {
-        /// audio files
+        /// audio files and/or folders
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// print JSON instead of a table
         #[arg(long)]
         json: bool,
+        /// also print each folder's loudness as one album (loose files: one more)
+        #[arg(long)]
+        album: bool,
+        /// write one CSV row per file to this file
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// write each file's charts (loudness and true peak over time, spectrum) to this
+        /// HTML page
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Build DIR/report.html (and the song and album pages) again from a master run's
+    /// sidecars.
+    Report {
+        /// the output folder of `mixfarm master`
+        dir: PathBuf,
     },
     /// List the GPU adapters wgpu sees, with their type, driver and limits.
     Devices {
@@ -213,7 +229,22 @@ pub fn run() -> ExitCode {
                 }
             }
         }
-        Command::Analyze { files, json } => analyze_cmd(&files, json),
+        Command::Analyze {
+            files,
+            json,
+            album,
+            csv,
+            html,
+        } => {
+            let opts = crate::analyze::cmd::Options {
+                json,
+                album,
+                csv,
+                html,
+            };
+            crate::analyze::cmd::analyze_cmd(&files, &opts)
+        }
+        Command::Report { dir } => crate::report::report_cmd(&dir),
         Command::SynthDemo { dir } => synth_demo(&dir),
         Command::Bench(args) => crate::bench::bench_cmd(args),
         Command::Master(args) => crate::master::master_cmd(args),
@@ -378,68 +409,6 @@ fn song_line(r: &SongReport) -> String {
         }
         (None, None) => format!("ok      {}", r.title),
     }
-}
-
-fn fmt_opt(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| format!("-inf {unit}"), |v| format!("{v:.2} {unit}"))
-}
-
-fn analyze_cmd(files: &[PathBuf], json: bool) -> ExitCode {
-    let mut failed = false;
-    let mut all = Vec::new();
-    for f in files {
-        match crate::analyze::analyze_file(f) {
-            Ok(a) => {
-                if !json {
-                    println!("{}", f.display());
-                    println!(
-                        "  integrated loudness  {}",
-                        fmt_opt(a.integrated_lufs, "LUFS")
-                    );
-                    println!(
-                        "  loudness range       {}",
-                        a.loudness_range_lu
-                            .map_or("n/a (under 3 s)".into(), |v| format!("{v:.2} LU"))
-                    );
-                    println!("  true peak            {:.2} dBTP", a.true_peak_dbtp);
-                    println!("  sample peak          {:.2} dBFS", a.sample_peak_dbfs);
-                    println!("  RMS                  {:.2} dBFS", a.rms_dbfs);
-                    println!(
-                        "  momentary max        {}",
-                        fmt_opt(a.momentary_max_lufs, "LUFS")
-                    );
-                    println!(
-                        "  short-term max       {}",
-                        fmt_opt(a.short_term_max_lufs, "LUFS")
-                    );
-                    if let Some(c) = a.correlation {
-                        println!("  phase correlation    {c:+.3}");
-                    }
-                    println!(
-                        "  duration             {:.3} s, {} Hz, {} ch{}",
-                        a.duration_s,
-                        a.sample_rate,
-                        a.channels,
-                        if a.channels == 1 {
-                            " (loudness as dual-mono, as ffmpeg ebur128=dualmono=true)"
-                        } else {
-                            ""
-                        }
-                    );
-                }
-                all.push(serde_json::json!({ "file": f, "analysis": a }));
-            }
-            Err(e) => {
-                failed = true;
-                eprintln!("error: {e}");
-                all.push(serde_json::json!({ "file": f, "error": e.to_string() }));
-            }
-        }
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
-    }
-    ExitCode::from(u8::from(failed))
 }
 
 fn devices_cmd(json: bool) -> ExitCode {

@@ -22,5 +22,6 @@ pub mod engine;
 pub mod loudness;
 pub mod master;
 pub mod render;
+pub mod report;
 pub mod selftest;
 pub mod verify;

@@ -1,9 +1,10 @@
 //! Loudness measurement (ITU-R BS.1770 / EBU R128): integrated loudness and range (the
 //! ebur128 crate), momentary and short-term maxima at a one-frame hop ([`window`]), true
 //! peak from mixfarm's one interpolator ([`crate::ops::oversample`], the limiter's detector)
-//! and sample peak. How a song is brought to a target is [`crate::engine::closing`]. The
-//! measurement runs on the host for both backends (one read-back of the master); it has no
-//! GPU twin yet.
+//! and sample peak. [`measure_with_curves`] keeps the same meters over time for the reports
+//! ([`curves`]: per hop, from the same passes) and adds the long-term spectrum. How a song is
+//! brought to a target is [`crate::engine::closing`]. The measurement runs on the host for
+//! both backends (one read-back of the master); it has no GPU twin yet.
 //!
 //! **Channels** ([`channel_map`]): mono, stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0
 //! (L R C Ls Rs) and 5.1 (L R C LFE Ls Rs) with the BS.1770 weights (surrounds 1.41, LFE
@@ -13,7 +14,10 @@
 //! `master`'s input figures and the output agree. ffmpeg's `ebur128` filter counts mono
 //! once by default (3.01 LU lower); `ebur128=dualmono=true` reads as mixfarm does.
 
+pub mod curves;
 pub mod window;
+
+pub use curves::{Bands, Curves};
 
 use ebur128::{Channel, EbuR128, Mode};
 
@@ -124,22 +128,83 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
         || window::maxima(channels, sample_rate, &weights),
         || true_peak_dbtp(channels),
     );
+    Ok(Loudness {
+        integrated_lufs: finite(m.loudness_global().map_err(fail)?),
+        loudness_range_lu: range(&m, frames, sample_rate),
+        momentary_max_lufs,
+        short_term_max_lufs,
+        true_peak_dbtp,
+        sample_peak_dbfs: sample_peak_dbfs(channels),
+    })
+}
+
+/// A full measurement: the figures, the same meters over time, and the integrated-loudness
+/// meter itself (for album loudness with `EbuR128::loudness_global_multiple`).
+pub struct Measured {
+    /// the figures
+    pub loudness: Loudness,
+    /// the meters over time and the long-term spectrum
+    pub curves: Curves,
+    /// the long-term spectrum at full precision (the curves keep it rounded)
+    pub spectrum: crate::ops::match_eq::Spectrum,
+    /// the BS.1770 meter that measured the integrated loudness
+    pub meter: EbuR128,
+}
+
+/// [`measure`] and, from the same passes, the meters over time ([`curves`]); the long-term
+/// spectrum runs beside them on the audio in memory.
+pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Measured> {
+    let m = meter(channels, sample_rate, Mode::I | Mode::LRA)?;
+    let frames = channels.first().map_or(0, |c| c.len());
+    let weights: Vec<f64> = m.channel_map().iter().map(|&c| weight(c)).collect();
+    let hop = curves::hop_frames(frames, sample_rate);
+    let (w, (tp, spectrum)) = rayon::join(
+        || window::maxima_per_hop(channels, sample_rate, &weights, hop),
+        || {
+            rayon::join(
+                || crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
+                || crate::ops::match_eq::long_term_spectrum(channels, sample_rate),
+            )
+        },
+    );
+    let db = |v: f32| 20.0 * f64::from(v).log10();
+    let loudness = Loudness {
+        integrated_lufs: finite(m.loudness_global().map_err(fail)?),
+        loudness_range_lu: range(&m, frames, sample_rate),
+        momentary_max_lufs: w.momentary_max_lufs,
+        short_term_max_lufs: w.short_term_max_lufs,
+        true_peak_dbtp: db(tp.iter().fold(0.0f32, |a, &v| a.max(v))),
+        sample_peak_dbfs: sample_peak_dbfs(channels),
+    };
+    let round = |v: &[Option<f64>]| v.iter().map(|&x| curves::round_db(x)).collect();
+    let curves = Curves {
+        hop_s: hop as f64 / f64::from(sample_rate),
+        momentary_lufs: round(&w.momentary_lufs),
+        short_term_lufs: round(&w.short_term_lufs),
+        true_peak_dbtp: tp.iter().map(|&v| curves::round_db(Some(db(v)))).collect(),
+        spectrum: Bands::new(&spectrum.band_hz, &spectrum.level_db),
+    };
+    Ok(Measured {
+        loudness,
+        curves,
+        spectrum,
+        meter: m,
+    })
+}
+
+fn range(m: &EbuR128, frames: usize, sample_rate: u32) -> Option<f64> {
+    m.loudness_range()
+        .ok()
+        .filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate))
+        .and_then(finite)
+}
+
+fn sample_peak_dbfs(channels: &[Vec<f32>]) -> f64 {
     let sp = channels
         .iter()
         .flatten()
         .fold(0.0f32, |p, &v| p.max(v.abs()));
-    Ok(Loudness {
-        integrated_lufs: finite(m.loudness_global().map_err(fail)?),
-        loudness_range_lu: m
-            .loudness_range()
-            .ok()
-            .filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate))
-            .and_then(finite),
-        momentary_max_lufs,
-        short_term_max_lufs,
-        true_peak_dbtp,
-        sample_peak_dbfs: 20.0 * f64::from(sp).log10(),
-    })
+    20.0 * f64::from(sp).log10()
 }
 
 /// The normalisation decided for a master.

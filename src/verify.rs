@@ -158,6 +158,7 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
             offset_db: 0.0,
             fades: d.fades,
             measured: None,
+            curves: false,
         };
         let mut out = crate::engine::close(&[member], d.target_lufs, d.ceiling_dbtp)?;
         let song = out.songs.pop().ok_or_else(|| Error::Render {

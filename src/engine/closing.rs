@@ -8,6 +8,9 @@
 //! [`LIMITER_SEARCH_TOLERANCE_LU`] or [`LIMITER_SEARCH_PASSES`] passes; the closest pass is
 //! kept. Otherwise loudness is linear in the gain: one gain `target − measured` (after the
 //! offsets and fades), clamped so no song without a limiter passes the ceiling.
+//! When a member asks ([`Member::curves`]: `master` does, for its reports), the limiter's
+//! gain reduction per hop and the finished song's meters over time
+//! ([`crate::loudness::Curves`]) come out with it.
 //! Runs on the host (ebur128); the meter has no GPU twin yet.
 
 use ebur128::EbuR128;
@@ -109,6 +112,9 @@ pub struct Member<'a> {
     /// the full loudness of `audio`, when the caller measured it already (its integrated
     /// loudness and true peak are then not measured again)
     pub measured: Option<&'a Loudness>,
+    /// keep the finished song's meters over time and the limiter's gain reduction per hop
+    /// ([`Closed::curves`], for the reports; the spectrum costs one more FFT pass)
+    pub curves: bool,
 }
 
 /// One song out of the closing.
@@ -122,6 +128,12 @@ pub struct Closed {
     pub limiter_reduction_db: Option<f64>,
     /// loudness of the finished audio
     pub output: Loudness,
+    /// the meters of the finished audio over time, and its spectrum (`None` unless the
+    /// member asked for them)
+    pub curves: Option<loudness::Curves>,
+    /// largest gain reduction of its limiter per hop of `curves.hop_s`, dB (empty: no
+    /// limiter, or no curves asked for)
+    pub limiter_reduction_per_hop_db: Vec<f32>,
     /// the loudness its group (the song alone, or its album) reached, LUFS (`None`: no
     /// target, or unmeasurable)
     pub group_lufs: Option<f64>,
@@ -154,8 +166,9 @@ pub fn group_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
     Ok(l.is_finite().then_some(l))
 }
 
-/// Songs after one pass of the closing, with each limiter's largest gain reduction.
-type Pass = Vec<(Planar, Option<f64>)>;
+/// Songs after one pass of the closing, with each limiter's largest gain reduction, overall
+/// and per hop of the reports' curves.
+type Pass = Vec<(Planar, Option<(f64, Vec<f32>)>)>;
 
 /// One pass: every song at `gain_db` + its offset, through its limiter, faded; and the
 /// group's loudness.
@@ -165,7 +178,14 @@ fn pass(members: &[Member<'_>], gain_db: f64) -> Result<(Pass, Option<f64>)> {
         .map(|m| {
             let mut y = m.audio.clone();
             loudness::apply_gain(&mut y, gain_db + m.offset_db);
-            let gr = m.limiter.map(|l| l.process_cpu(&mut y));
+            let hop = loudness::curves::hop_frames(y.first().map_or(0, Vec::len), m.rate);
+            let gr = m.limiter.map(|l| {
+                if m.curves {
+                    l.process_cpu_traced(&mut y, hop)
+                } else {
+                    (l.process_cpu(&mut y), Vec::new())
+                }
+            });
             m.fades.apply(&mut y);
             (y, gr)
         })
@@ -256,12 +276,20 @@ pub fn close(
         .into_par_iter()
         .zip(members.par_iter())
         .map(|((audio, gr), m)| {
-            let output = loudness::measure(&audio, m.rate)?;
+            let (output, curves) = if m.curves {
+                let measured = loudness::measure_with_curves(&audio, m.rate)?;
+                (measured.loudness, Some(measured.curves))
+            } else {
+                (loudness::measure(&audio, m.rate)?, None)
+            };
+            let (gr, gr_per_hop) = gr.map_or((None, Vec::new()), |(g, v)| (Some(g), v));
             Ok(Closed {
                 audio,
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
                 output,
+                curves,
+                limiter_reduction_per_hop_db: gr_per_hop,
                 group_lufs: group,
             })
         })

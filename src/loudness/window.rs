@@ -4,7 +4,9 @@
 //! running sums), the largest kept. A 400 ms burst reads its full loudness wherever it
 //! starts (a 100 ms hop, as libebur128's callers and ffmpeg use, reads up to ~0.5 LU low).
 //! Windows that start before the audio count the silence before it (as libebur128 does);
-//! the last window ends on the last frame. Host only; no shader.
+//! the last window ends on the last frame. [`maxima_per_hop`] also keeps the largest window
+//! of every hop (loudness over time, for the reports) from the same pass. Host only; no
+//! shader.
 
 /// Momentary window, seconds.
 pub const MOMENTARY_S: f64 = 0.4;
@@ -57,11 +59,18 @@ fn add_weighted_power(x: &[f32], rate: u32, weight: f64, acc: &mut [f64]) {
 }
 
 /// Largest mean of `power` over windows of `window` frames ending on each frame (the
-/// frames before the start count as silence); `None` when there are no frames.
-fn max_window_mean(power: &[f64], window: usize) -> Option<f64> {
+/// frames before the start count as silence); `None` when there are no frames. With
+/// `per_hop = Some((hop, out))`, also the largest mean of the windows ending in each hop of
+/// `hop` frames, pushed onto `out` (the same windows, so the largest of `out` is the result).
+fn max_window_mean(
+    power: &[f64],
+    window: usize,
+    mut per_hop: Option<(usize, &mut Vec<f64>)>,
+) -> Option<f64> {
     let window = window.max(1);
     let (mut sum, mut best) = (0.0f64, None::<f64>);
     let mut comp = 0.0f64; // Kahan compensation of the running sum
+    let mut hop_best = 0.0f64;
     for (n, &p) in power.iter().enumerate() {
         let old = if n >= window { power[n - window] } else { 0.0 };
         let d = (p - old) - comp;
@@ -70,13 +79,22 @@ fn max_window_mean(power: &[f64], window: usize) -> Option<f64> {
         sum = t;
         let mean = sum.max(0.0) / window as f64;
         best = Some(best.map_or(mean, |b: f64| b.max(mean)));
+        if let Some((hop, out)) = per_hop.as_mut() {
+            hop_best = if n % *hop == 0 {
+                mean
+            } else {
+                hop_best.max(mean)
+            };
+            if n % *hop == *hop - 1 || n + 1 == power.len() {
+                out.push(hop_best);
+            }
+        }
     }
     best
 }
 
-/// Maximum momentary and short-term loudness, LUFS (`None`: silence or no frames), of
-/// `channels` weighted by `weights` (BS.1770 channel weights; 0 drops a channel).
-pub fn maxima(channels: &[Vec<f32>], rate: u32, weights: &[f64]) -> (Option<f64>, Option<f64>) {
+/// K-weighted, channel-weighted power of every frame (see [`maxima`]).
+fn weighted_power(channels: &[Vec<f32>], rate: u32, weights: &[f64]) -> Vec<f64> {
     let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
     let mut power = vec![0.0f64; frames];
     for (ch, &w) in channels.iter().zip(weights) {
@@ -84,13 +102,60 @@ pub fn maxima(channels: &[Vec<f32>], rate: u32, weights: &[f64]) -> (Option<f64>
             add_weighted_power(&ch[..frames], rate, w, &mut power);
         }
     }
-    let lufs = |m: Option<f64>| {
-        m.map(|m| -0.691 + 10.0 * m.log10())
-            .filter(|v| v.is_finite())
-    };
-    let frames_of = |s: f64| (s * f64::from(rate)).round() as usize;
+    power
+}
+
+fn lufs(m: Option<f64>) -> Option<f64> {
+    m.map(|m| -0.691 + 10.0 * m.log10())
+        .filter(|v| v.is_finite())
+}
+
+fn frames_of(s: f64, rate: u32) -> usize {
+    (s * f64::from(rate)).round() as usize
+}
+
+/// Maximum momentary and short-term loudness, LUFS (`None`: silence or no frames), of
+/// `channels` weighted by `weights` (BS.1770 channel weights; 0 drops a channel).
+pub fn maxima(channels: &[Vec<f32>], rate: u32, weights: &[f64]) -> (Option<f64>, Option<f64>) {
+    let power = weighted_power(channels, rate, weights);
     (
-        lufs(max_window_mean(&power, frames_of(MOMENTARY_S))),
-        lufs(max_window_mean(&power, frames_of(SHORT_TERM_S))),
+        lufs(max_window_mean(&power, frames_of(MOMENTARY_S, rate), None)),
+        lufs(max_window_mean(&power, frames_of(SHORT_TERM_S, rate), None)),
     )
+}
+
+/// Momentary and short-term loudness over time, from the same pass as [`maxima`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Windows {
+    /// maximum momentary loudness, LUFS
+    pub momentary_max_lufs: Option<f64>,
+    /// maximum short-term loudness, LUFS
+    pub short_term_max_lufs: Option<f64>,
+    /// per hop: the largest momentary loudness of the windows ending in it, LUFS (`None`:
+    /// silence)
+    pub momentary_lufs: Vec<Option<f64>>,
+    /// per hop: the largest short-term loudness of the windows ending in it, LUFS
+    pub short_term_lufs: Vec<Option<f64>>,
+}
+
+/// [`maxima`] and, per hop of `hop_frames` frames, the largest momentary and short-term
+/// loudness of the windows ending in that hop (so each series' largest value is its
+/// maximum).
+pub fn maxima_per_hop(
+    channels: &[Vec<f32>],
+    rate: u32,
+    weights: &[f64],
+    hop_frames: usize,
+) -> Windows {
+    let power = weighted_power(channels, rate, weights);
+    let hop = hop_frames.max(1);
+    let (mut m, mut s) = (Vec::new(), Vec::new());
+    let m_max = max_window_mean(&power, frames_of(MOMENTARY_S, rate), Some((hop, &mut m)));
+    let s_max = max_window_mean(&power, frames_of(SHORT_TERM_S, rate), Some((hop, &mut s)));
+    Windows {
+        momentary_max_lufs: lufs(m_max),
+        short_term_max_lufs: lufs(s_max),
+        momentary_lufs: m.into_iter().map(|v| lufs(Some(v))).collect(),
+        short_term_lufs: s.into_iter().map(|v| lufs(Some(v))).collect(),
+    }
 }

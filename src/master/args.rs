@@ -94,6 +94,10 @@ pub struct MasterArgs {
     /// memory, 512M to 8G)
     #[arg(long, value_parser = crate::engine::budget::parse)]
     pub memory_budget: Option<u64>,
+    /// also write DIR/report.html: the catalog overview with a page of charts per song and
+    /// album, built from the sidecars (`mixfarm report DIR` builds it again)
+    #[arg(long)]
+    pub report_html: bool,
 }
 
 fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {

@@ -241,6 +241,15 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
     }
+    if args.report_html {
+        match crate::report::write_report(&args.out) {
+            Ok(w) => eprintln!("report {}", w.overview.display()),
+            Err(e) => {
+                eprintln!("error: the HTML report: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     say(format!(
         "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}; {} backend{}; report {}",
         summary.total,

@@ -22,7 +22,7 @@ pub mod merge;
 mod precheck;
 mod prepare;
 mod reference;
-mod report;
+pub mod report;
 mod run;
 pub mod sequence;
 mod settings;
@@ -37,7 +37,7 @@ pub use folders::catalog_from_inputs;
 pub use job::{job, load_catalog, Job};
 pub use manifest::{Album, Catalog, Track};
 pub use reference::Reference;
-pub use report::{SongReport, Status, Summary};
+pub use report::{SongCurves, SongReport, Status, Summary};
 pub use run::{run_album, AlbumResult, Ctl};
 pub use settings::tags_for;
 

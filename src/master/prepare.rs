@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::manifest::Track;
+use super::report::SongCurves;
 use super::Job;
 use crate::core::Planar;
 use crate::error::{Error, Result};
-use crate::loudness::{self, Loudness};
+use crate::loudness::{self, Bands, Loudness};
 use crate::ops::{InsertSpec, PrepareCtx, Processor};
 use crate::plan::{Plan, Source, Stage};
 
@@ -18,6 +19,8 @@ use crate::plan::{Plan, Source, Stage};
 pub(super) struct Prepared {
     pub(super) rate: u32,
     pub(super) input: Loudness,
+    /// the input's meters over time, the reference's spectrum and the match curve
+    pub(super) curves: SongCurves,
     pub(super) match_eq: Option<String>,
     /// the decoded song (stereo; mono centred): the one source of every Plan
     pub(super) sources: Vec<Planar>,
@@ -51,11 +54,17 @@ pub(super) fn prepare_song(
     if x.len() == 1 {
         x.push(x[0].clone()); // centred mono
     }
-    let input =
-        loudness::measure(&x, d.sample_rate).map_err(|e| Error::input(path, e.to_string()))?;
+    let measured = loudness::measure_with_curves(&x, d.sample_rate)
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    let mut curves = SongCurves {
+        input: measured.curves,
+        ..SongCurves::default()
+    };
     let (match_eq, match_note) = match &job.reference {
         Some(r) => {
-            let (eq, note) = r.match_eq(&x, d.sample_rate);
+            let (eq, note, curve) = r.match_eq(&measured.spectrum, d.sample_rate);
+            curves.reference_spectrum = Some(Bands::new(&r.spectrum.band_hz, &r.spectrum.level_db));
+            curves.match_curve = Some(Bands::new(&curve.band_hz, &curve.gain_db));
             (eq, Some(note))
         }
         None => (None, None),
@@ -97,7 +106,8 @@ pub(super) fn prepare_song(
     }
     Ok(Prepared {
         rate: d.sample_rate,
-        input,
+        input: measured.loudness,
+        curves,
         match_eq: match_note,
         sources: vec![x],
         plans,

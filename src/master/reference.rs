@@ -34,33 +34,33 @@ impl Reference {
         }
     }
 
-    /// The match EQ for song `x` (at `rate`): the linear-phase EQ to put before the chain
-    /// (`None` when the curve is flat) and a sentence for the report.
-    pub fn match_eq(&self, x: &crate::core::Planar, rate: u32) -> (Option<eq::Eq>, String) {
-        let song = match_eq::long_term_spectrum(x, rate);
-        let curve = match_eq::match_curve(&song, &self.spectrum, &self.settings());
+    /// The match EQ for a song whose long-term spectrum is `song` (at `rate`): the
+    /// linear-phase EQ to put before the chain (`None` when the curve is flat), a sentence
+    /// for the report, and the curve itself (for the report's plot).
+    pub fn match_eq(
+        &self,
+        song: &match_eq::Spectrum,
+        rate: u32,
+    ) -> (Option<eq::Eq>, String, match_eq::MatchCurve) {
+        let curve = match_eq::match_curve(song, &self.spectrum, &self.settings());
         let name = self.path.file_name().map_or_else(
             || self.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         if curve.is_flat() {
-            return (
-                None,
-                format!(
-                    "match EQ toward {name}: flat (strength {:.2})",
-                    self.strength
-                ),
+            let note = format!(
+                "match EQ toward {name}: flat (strength {:.2})",
+                self.strength
             );
+            return (None, note, curve);
         }
         let boost = curve.gain_db.iter().copied().fold(0.0, f64::max);
         let cut = curve.gain_db.iter().copied().fold(0.0, f64::min);
-        (
-            Some(curve.prepare(rate)),
-            format!(
-                "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
-                self.strength
-            ),
-        )
+        let note = format!(
+            "match EQ toward {name} at strength {:.2}: {boost:+.1} dB most boost, {cut:+.1} dB most cut",
+            self.strength
+        );
+        (Some(curve.prepare(rate)), note, curve)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Album, Track};
 use super::{AlbumMode, Delivery};
 use crate::error::{Error, Result};
-use crate::loudness::Loudness;
+use crate::loudness::{Bands, Curves, Loudness};
 
 /// What happened to a song in a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +95,32 @@ pub struct SongReport {
     /// the manifest row's columns mixfarm does not read (UPC, notes…), as given
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra: Vec<(String, String)>,
+    /// the meters over time and the spectra, for `mixfarm report` (sidecars only: the
+    /// summary leaves them out; absent in sidecars of earlier versions)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curves: Option<SongCurves>,
+}
+
+/// What a song's report plots: the meters over time of its input and output, the closing
+/// limiter's gain reduction over time, and with `--reference` the reference's spectrum and
+/// the match EQ's curve.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SongCurves {
+    /// the input (the mix as decoded)
+    pub input: Curves,
+    /// the output (after the chain, the gain, the limiter and the fades)
+    #[serde(default)]
+    pub output: Curves,
+    /// largest gain reduction of the closing limiter per hop of `output.hop_s`, dB (empty:
+    /// no limiter)
+    #[serde(default)]
+    pub limiter_reduction_db: Vec<f32>,
+    /// the reference's long-term spectrum (`--reference`)
+    #[serde(default)]
+    pub reference_spectrum: Option<Bands>,
+    /// the match EQ's gain curve, dB (`--reference`)
+    #[serde(default)]
+    pub match_curve: Option<Bands>,
 }
 
 impl SongReport {
@@ -130,6 +156,7 @@ impl SongReport {
             shard: None,
             extra: t.extra.clone(),
             stages: Vec::new(),
+            curves: None,
         }
     }
 
@@ -176,15 +203,58 @@ impl SongReport {
     }
 }
 
-/// Writes any report as pretty JSON to `path`, atomically.
+/// Writes any report as pretty JSON to `path`, atomically; arrays of numbers (the curves)
+/// stay on one line each ([`compact_number_arrays`]).
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    let text = compact_number_arrays(&text);
     crate::audio::encode::write_atomic(path, |tmp| {
         std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
     })
+}
+
+/// Pretty JSON with every array that holds only numbers and `null`s joined onto one line
+/// (`serde_json` puts each element on its own line, which makes a sidecar's curves several
+/// times larger). Strings are never touched: only lines that are a bare number or `null`
+/// are joined.
+pub fn compact_number_arrays(pretty: &str) -> String {
+    let scalar = |l: &str| {
+        let v = l.trim().trim_end_matches(',');
+        v == "null" || (!v.is_empty() && v.parse::<f64>().is_ok())
+    };
+    let lines: Vec<&str> = pretty.lines().collect();
+    let mut out = String::with_capacity(pretty.len());
+    let mut k = 0;
+    while k < lines.len() {
+        let line = lines[k];
+        if line.ends_with('[') {
+            let mut j = k + 1;
+            while j < lines.len() && scalar(lines[j]) {
+                j += 1;
+            }
+            let close = lines.get(j).map(|l| l.trim());
+            if j > k + 1 && matches!(close, Some("]") | Some("],")) {
+                out.push_str(line);
+                for l in &lines[k + 1..j] {
+                    out.push_str(l.trim());
+                }
+                out.push_str(close.unwrap_or("]"));
+                out.push('\n');
+                k = j + 1;
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        k += 1;
+    }
+    if !pretty.ends_with('\n') {
+        out.pop();
+    }
+    out
 }
 
 /// The catalog summary (or one shard's part of it).
@@ -241,9 +311,10 @@ fn quote(s: &str) -> String {
 }
 
 impl Summary {
-    /// Adds reports.
+    /// Adds reports (without their curves, which stay in the sidecars).
     pub fn add(&mut self, reports: Vec<SongReport>) {
-        for r in reports {
+        for mut r in reports {
+            r.curves = None;
             self.total += 1;
             match r.status {
                 Status::Failed => {

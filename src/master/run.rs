@@ -308,6 +308,7 @@ fn member_of<'a>(
         offset_db,
         fades: Fades::from_seconds(fade_in_s, fade_out_s, p.rate),
         measured: None,
+        curves: true,
     }
 }
 
@@ -503,6 +504,11 @@ fn finish(
     r.gain_db = Some(m.gain_db);
     r.limiter_reduction_db = m.limiter_reduction_db;
     r.output_loudness = Some(m.output);
+    r.curves = Some(super::report::SongCurves {
+        output: m.curves.clone().unwrap_or_default(),
+        limiter_reduction_db: m.limiter_reduction_per_hop_db.clone(),
+        ..prep.curves.clone()
+    });
     let (scope, target) = match job.mode_for(album) {
         AlbumMode::Track => ("song", r.target_lufs),
         AlbumMode::Album => ("album", d.target_lufs),

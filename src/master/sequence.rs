@@ -172,6 +172,7 @@ pub(super) fn write_sequence(
         rep.sample_rate = rate;
         rep.total_frames = total;
         rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
+        rep.track_frames = lengths.clone();
         for (fi, &f) in job.formats.iter().enumerate() {
             let [audio, cue_path] = sequence_paths(dir, album, f);
             let name = format!("{}.{}", album.dir, f.extension());

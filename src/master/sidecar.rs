@@ -30,6 +30,9 @@ pub struct SequenceReport {
     pub total_frames: usize,
     /// first frame of every track in the album file
     pub track_start_frames: Vec<usize>,
+    /// length of every track, frames (absent in sidecars of earlier versions)
+    #[serde(default)]
+    pub track_frames: Vec<usize>,
     /// ok, skipped or failed
     pub status: Status,
     /// why it failed
@@ -51,6 +54,7 @@ impl SequenceReport {
             sample_rate: 0,
             total_frames: 0,
             track_start_frames: Vec::new(),
+            track_frames: Vec::new(),
             status: Status::Ok,
             error: None,
             settings_hash: settings_hash.into(),

@@ -115,6 +115,7 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
         offset_db: 0.0,
         fades: d.fades,
         measured: Some(&before),
+        curves: false,
     };
     let mut out = engine::close(&[member], d.target_lufs, d.ceiling_dbtp).map_err(with_song)?;
     let song = out

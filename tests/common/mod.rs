@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use mixfarm::ops::{InsertSpec, PrepareCtx, Processor};
 use mixfarm::Error;
 
+pub mod browser;
 pub mod comp_oracle;
 pub mod ebu_signals;
 pub mod spectrum_oracle;

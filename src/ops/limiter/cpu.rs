@@ -5,7 +5,8 @@
 //! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
 //! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
 //! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
-//! pass for hold / window sum / release / gain, then the gain pass.
+//! pass for hold / window sum / release / gain, then the gain pass. [`process_traced`]
+//! also keeps the largest gain reduction of every hop (for the reports' plot over time).
 
 use std::collections::VecDeque;
 
@@ -50,6 +51,9 @@ pub struct Stream {
     prev_e: f32,
     pipe: Pipeline,
     min_g: f32,
+    /// with [`Stream::trace_per_hop`]: the hop, frames, and the smallest gain (log2) of the
+    /// song's frames in each hop so far
+    trace: Option<(usize, Vec<f32>)>,
 }
 
 impl Stream {
@@ -72,7 +76,24 @@ impl Stream {
                 g: 0.0,
             },
             min_g: 0.0,
+            trace: None,
         }
+    }
+
+    /// Also keeps the largest gain reduction of every hop of `hop_frames` output frames
+    /// (read with [`Stream::reduction_per_hop_db`]).
+    pub fn trace_per_hop(&mut self, hop_frames: usize) {
+        self.trace = Some((hop_frames.max(1), Vec::new()));
+    }
+
+    /// Largest gain reduction of each hop so far, dB (≥ 0; empty without
+    /// [`Stream::trace_per_hop`]). Its largest element is [`Stream::max_gain_reduction_db`].
+    pub fn reduction_per_hop_db(&self) -> Vec<f32> {
+        self.trace.as_ref().map_or_else(Vec::new, |(_, v)| {
+            v.iter()
+                .map(|&g| (-(g as f64) * DB_PER_L2) as f32)
+                .collect()
+        })
     }
 
     /// Marks the end of the song: call it once after the song's last frame, then feed
@@ -173,6 +194,15 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         for &g in &gains[n_first..n_end] {
             st.min_g = st.min_g.min(g);
         }
+        if let Some((hop, v)) = st.trace.as_mut() {
+            for (j, &g) in gains[n_first..n_end].iter().enumerate() {
+                let b = (fed + n_first + j - lat) / *hop;
+                if b >= v.len() {
+                    v.resize(b + 1, 0.0);
+                }
+                v[b] = v[b].min(g);
+            }
+        }
         for g in &mut gains[n_first..len] {
             *g = exp2_approx(*g);
         }
@@ -197,12 +227,25 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
 /// [`Stream`], [`Stream::end_input`], [`latency_frames`] frames of flush, and the first
 /// `latency_frames` output frames (the silence before the song) dropped.
 pub fn process(lim: &Limiter, channels: &mut [Vec<f32>]) -> LimiterReport {
+    process_traced(lim, channels, None).0
+}
+
+/// [`process`], and with `hop_frames` the largest gain reduction of every hop of that many
+/// frames, dB (the same gains: its largest element is the report's).
+pub fn process_traced(
+    lim: &Limiter,
+    channels: &mut [Vec<f32>],
+    hop_frames: Option<usize>,
+) -> (LimiterReport, Vec<f32>) {
     let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
     if frames == 0 {
-        return LimiterReport::default();
+        return (LimiterReport::default(), Vec::new());
     }
     let lat = latency_frames(lim);
     let mut st = Stream::new(lim, channels.len());
+    if let Some(h) = hop_frames {
+        st.trace_per_hop(h);
+    }
     process_chunk(lim, &mut st, channels);
     st.end_input();
     let mut tail = vec![vec![0.0f32; lat]; channels.len()];
@@ -215,9 +258,10 @@ pub fn process(lim: &Limiter, channels: &mut [Vec<f32>]) -> LimiterReport {
             ch[..frames].copy_from_slice(&t[lat - frames..]);
         }
     }
-    LimiterReport {
+    let report = LimiterReport {
         max_gain_reduction_db: st.max_gain_reduction_db(),
-    }
+    };
+    (report, st.reduction_per_hop_db())
 }
 
 /// Hold (monotonic deque of `(frame, q)`), window sum (ring of held values, exact i32)

@@ -157,4 +157,15 @@ impl Limiter {
     pub fn process_cpu(&self, channels: &mut [Vec<f32>]) -> f64 {
         cpu::process(self, channels).max_gain_reduction_db
     }
+
+    /// [`Limiter::process_cpu`], also returning the largest gain reduction of every hop of
+    /// `hop_frames` frames, dB (for the reports' plot over time).
+    pub fn process_cpu_traced(
+        &self,
+        channels: &mut [Vec<f32>],
+        hop_frames: usize,
+    ) -> (f64, Vec<f32>) {
+        let (r, per_hop) = cpu::process_traced(self, channels, Some(hop_frames));
+        (r.max_gain_reduction_db, per_hop)
+    }
 }

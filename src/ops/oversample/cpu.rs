@@ -63,6 +63,38 @@ pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
 /// after the last (silence outside the audio), so ringing at abrupt edges counts.
 pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
     let mut peak = 0.0f32;
+    for_each_peak_block(taps, channels, |_, e| {
+        peak = e.iter().fold(peak, |m, &v| m.max(v));
+    });
+    peak
+}
+
+/// The same reconstruction as [`true_peak`], kept per hop of `hop_frames` frames: element
+/// `b` is the largest point of frames `b·hop .. (b + 1)·hop` over every channel (the ringing
+/// before the first frame counts in hop 0, after the last frame in the last hop). Its
+/// largest element is [`true_peak`] exactly. No frames → empty.
+pub fn true_peak_per_hop(taps: &[f32], channels: &[Vec<f32>], hop_frames: usize) -> Vec<f32> {
+    let frames = channels.iter().map(Vec::len).max().unwrap_or(0);
+    let hop = hop_frames.max(1);
+    let mut out = vec![0.0f32; frames.div_ceil(hop)];
+    if out.is_empty() {
+        return out;
+    }
+    let last = out.len() - 1;
+    for_each_peak_block(taps, channels, |first, e| {
+        for (i, &v) in e.iter().enumerate() {
+            let t = (first + i as isize).max(0) as usize;
+            let b = (t / hop).min(last);
+            out[b] = out[b].max(v);
+        }
+    });
+    out
+}
+
+/// Calls `f(first_frame, peaks)` for every block of every channel: `peaks[i]` is the
+/// oversampled peak of frame `first_frame + i`, frames running from `−REACH` to
+/// `len + REACH` (silence outside the audio).
+fn for_each_peak_block(taps: &[f32], channels: &[Vec<f32>], mut f: impl FnMut(isize, &[f32])) {
     let mut e = [0.0f32; BLOCK_FRAMES];
     for ch in channels {
         // padded[i] = x[i − SPAN]; frame t ∈ [−REACH, len + REACH) reads
@@ -76,9 +108,8 @@ pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
             let e = &mut e[..len];
             e.fill(0.0);
             peak_block(taps, &padded[start + 1..start + len + SPAN], e);
-            peak = e.iter().fold(peak, |m, &v| m.max(v));
+            f(start as isize - REACH as isize, e);
             start += len;
         }
     }
-    peak
 }

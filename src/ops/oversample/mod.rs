@@ -105,6 +105,11 @@ impl Oversampler {
     pub fn true_peak(&self, channels: &[Vec<f32>]) -> f32 {
         cpu::true_peak(&self.taps, channels)
     }
+
+    /// True peak per hop of `hop_frames` frames, linear: see [`cpu::true_peak_per_hop`].
+    pub fn true_peak_per_hop(&self, channels: &[Vec<f32>], hop_frames: usize) -> Vec<f32> {
+        cpu::true_peak_per_hop(&self.taps, channels, hop_frames)
+    }
 }
 
 /// The shared interpolator (designed once per process).

@@ -1,4 +1,7 @@
-//! `mixfarm analyze`: loudness and level figures of audio files.
+//! `mixfarm analyze`: loudness and level figures of audio files, and (from the same
+//! meters) their curves over time for `--html`; the command itself is [`cmd`].
+
+pub mod cmd;
 
 use std::path::Path;
 
@@ -40,6 +43,11 @@ pub struct Analysis {
 /// Analyses planar audio (the path `mixfarm analyze` takes after decoding).
 pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysis> {
     let l = loudness::measure(channels, sample_rate)?;
+    Ok(figures(channels, sample_rate, &l))
+}
+
+/// The figures of planar audio from its loudness `l`.
+fn figures(channels: &[Vec<f32>], sample_rate: u32, l: &loudness::Loudness) -> Analysis {
     let frames = channels.first().map_or(0, Vec::len);
     let (mut sum, mut n) = (0.0f64, 0usize);
     for ch in channels {
@@ -48,7 +56,7 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
     }
     let correlation = (channels.len() == 2 && frames > 0)
         .then(|| crate::ops::width::correlation(&channels[0], &channels[1]));
-    Ok(Analysis {
+    Analysis {
         integrated_lufs: l.integrated_lufs,
         loudness_range_lu: l.loudness_range_lu,
         sample_peak_dbfs: l.sample_peak_dbfs,
@@ -60,6 +68,27 @@ pub fn analyze_planar(channels: &[Vec<f32>], sample_rate: u32) -> Result<Analysi
         momentary_max_lufs: l.momentary_max_lufs,
         short_term_max_lufs: l.short_term_max_lufs,
         correlation,
+    }
+}
+
+/// A file's figures, its curves over time, and its BS.1770 meter (for album loudness).
+pub struct FileAnalysis {
+    /// the figures
+    pub analysis: Analysis,
+    /// loudness, true peak and spectrum over time
+    pub curves: loudness::Curves,
+    /// the integrated-loudness meter
+    pub meter: ebur128::EbuR128,
+}
+
+/// Decodes and analyses a file with the curves of [`loudness::measure_with_curves`].
+pub fn analyze_file_with_curves(path: &Path) -> Result<FileAnalysis> {
+    let d = crate::audio::decode::decode_up_to(path, SURROUND_CHANNELS)?;
+    let m = loudness::measure_with_curves(&d.channels, d.sample_rate)?;
+    Ok(FileAnalysis {
+        analysis: figures(&d.channels, d.sample_rate, &m.loudness),
+        curves: m.curves,
+        meter: m.meter,
     })
 }
 
