@@ -157,7 +157,7 @@ fn gpu_stages_only(out: &Path) {
         songs += 1;
         let ops: Vec<&str> = stages.iter().filter_map(|s| s["op"].as_str()).collect();
         assert!(
-            ops.contains(&"limiter") && ops.contains(&"eq"),
+            ops.contains(&"multiband") && ops.contains(&"eq"),
             "{}: {ops:?}",
             f.display()
         );
