@@ -2,10 +2,12 @@
 // src/ops/limiter/cpu.rs (detector: src/ops/oversample/cpu.rs), each frame's arithmetic in
 // the same order:
 //   limiter_feed    (one thread per song x frame) appends the chunk's input to the line;
+//   limiter_half    (one thread per song x frame) the 2× stage's half points (HALF_TAPS
+//                   taps, summed in index order), both channels;
 //   limiter_detect  (one thread per song x frame) the oversampled peak e of the frame
-//                   `K/2` behind it, both channels: the 2× stage (HALF_TAPS taps, summed
-//                   in index order) for the nine half points it needs, then the seven
-//                   phases of the 8× stage (FINE_TAPS taps), the largest |value|;
+//                   `K/2` behind it, both channels: from the nine half points and eight
+//                   samples around it, the seven phases of the 8× stage (FINE_TAPS taps),
+//                   the largest |value|;
 //   limiter         (one thread per song, serial) the quantised required gain from the
 //                   pair max of e, the hold (a monotonic deque: the exact sliding minimum
 //                   over L + 1 frames), the window sum (exact i32), the release one-pole,
@@ -14,8 +16,8 @@
 // Parameter words: LimiterParams (src/ops/limiter/mod.rs), the line history H, the latency
 // (L + K/2), the interpolator taps (2× stage, then 7 × FINE_TAPS). State: the header
 // (frames fed, the song's end, the previous e, the window sum, g, the lowest g, the deque's
-// head and length), the window ring (L + 1), the deque (L + 2 pairs), e (one chunk), then
-// per channel the line (H + chunk frames).
+// head and length), the window ring (L + 1), the deque (L + 2 pairs), e (one chunk), per
+// channel the line (H + chunk frames), then per channel the half points (chunk frames + 8).
 const HALF_TAPS: u32 = 256u;
 const FINE_TAPS: u32 = 16u;
 const FINE_PHASES: u32 = 7u;
@@ -53,6 +55,41 @@ fn e_at(job: RecJob, p: Lim) -> u32 {
 fn line_at(job: RecJob, p: Lim, c: u32) -> u32 {
     return e_at(job, p) + job.frames + c * (p.hist + job.frames);
 }
+// the half-band points of channel c: frames + 8 of them
+fn half_at(job: RecJob, p: Lim, c: u32) -> u32 {
+    return line_at(job, p, 2u) + c * (job.frames + 8u);
+}
+
+// The 2× stage at line position w: HALF_TAPS taps summed in index order.
+fn half_point(p: Lim, w: u32) -> f32 {
+    var acc = 0.0f;
+    for (var jj = 0u; jj < HALF_TAPS; jj++) {
+        acc += coef_f32(p.taps + jj) * state_f32(w + jj);
+    }
+    return acc;
+}
+
+@compute @workgroup_size(64)
+fn limiter_half(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+                @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = job_index(lid, wid, nwg);
+    let j = t / params.frames;
+    if j >= params.n_jobs {
+        return;
+    }
+    let i = t % params.frames;
+    let job = jobs[j];
+    let p = load_lim(job.coef);
+    let off = p.hist + 1u - SPAN;
+    for (var c = 0u; c < 2u; c++) {
+        let line = line_at(job, p, c) + off;
+        let half = half_at(job, p, c);
+        set_state_f32(half + i, half_point(p, line + i));
+        if i < 8u {
+            set_state_f32(half + job.frames + i, half_point(p, line + job.frames + i));
+        }
+    }
+}
 
 @compute @workgroup_size(64)
 fn limiter_feed(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -70,17 +107,13 @@ fn limiter_feed(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
 }
 
 // The oversampled peak of one channel at chunk frame i: `w` is the line position of the
-// window's first sample, x[t − K/2 + 1].
-fn channel_peak(p: Lim, w: u32) -> f32 {
+// window's first sample, x[t − K/2 + 1]; `h` that of its first half point (limiter_half).
+fn channel_peak(p: Lim, w: u32, h: u32) -> f32 {
     // u[k] = the 2× point k + 2i + 1 of the CPU twin's block (k = 0 … 16): odd k the
-    // samples x[w + 127 + (k + 1)/2], even k the half points odd[(k)/2]
+    // samples x[w + 127 + (k + 1)/2], even k the half points
     var u: array<f32, 17>;
     for (var a = 0u; a < 9u; a++) {
-        var acc = 0.0f;
-        for (var jj = 0u; jj < HALF_TAPS; jj++) {
-            acc += coef_f32(p.taps + jj) * state_f32(w + a + jj);
-        }
-        u[2u * a] = acc;
+        u[2u * a] = state_f32(h + a);
     }
     for (var a = 1u; a < 9u; a++) {
         u[2u * a - 1u] = state_f32(w + a + HALF_TAPS / 2u - 1u);
@@ -116,8 +149,8 @@ fn limiter_detect(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_
     // window of chunk frame i: line[hist + 1 − SPAN + i ..]
     let off = p.hist + 1u - SPAN + i;
     var e = 0.0f;
-    e = max(e, channel_peak(p, line_at(job, p, 0u) + off));
-    e = max(e, channel_peak(p, line_at(job, p, 1u) + off));
+    e = max(e, channel_peak(p, line_at(job, p, 0u) + off, half_at(job, p, 0u) + i));
+    e = max(e, channel_peak(p, line_at(job, p, 1u) + off, half_at(job, p, 1u) + i));
     set_state_f32(e_at(job, p) + i, e);
 }
 

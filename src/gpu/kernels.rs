@@ -155,7 +155,7 @@ macro_rules! registry {
                 "limiter",
                 "recursive",
                 "src/ops/limiter/cpu.rs",
-                "the true-peak limiter (feed, oversampled detector, gain pipeline)"
+                "the true-peak limiter (feed, 2× half points, oversampled detector, gain pipeline)"
             ),
             kernel!(
                 "chorus",

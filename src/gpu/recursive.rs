@@ -95,6 +95,7 @@ pub const RECURSIVE: &[RecursiveOp] = &[
         includes: &["loglin"],
         passes: &[
             per_frame("limiter_feed"),
+            per_frame("limiter_half"),
             per_frame("limiter_detect"),
             serial("limiter"),
         ],

@@ -69,7 +69,8 @@ fn bytes_per_frame(pass: &str) -> u64 {
     match pass {
         "load" | "gain" | "polarity" | "eq" | "width" | "compressor" | "multiband" => 16,
         "limiter_feed" => 16,
-        "limiter_detect" => 12,
+        "limiter_half" => 16,
+        "limiter_detect" => 28,
         "limiter" => 20,
         "mix" => 24,
         "chorus" => 24,

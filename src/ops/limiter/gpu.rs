@@ -1,6 +1,6 @@
 //! GPU twin of [`super::cpu`]: `shaders/limiter.wgsl`, a recursive stage (`gpu::recursive`)
-//! of one lane per song in three passes (feed, detect per frame, then the serial gain
-//! pipeline).
+//! of one lane per song in four passes (feed, the 2× half points and the detector per
+//! frame, then the serial gain pipeline).
 
 use super::{cpu, Limiter};
 use crate::engine::cpu::CHUNK_FRAMES;
@@ -13,8 +13,8 @@ const HEADER: usize = 8;
 
 /// The stage: the [`super::LimiterParams`] words, the line history `H = max(latency,
 /// SPAN − 1)`, the latency, the interpolator taps; state: the header (the song's end set
-/// from the stage's input), the window ring, the hold deque, one chunk of detector values
-/// and per channel a line of `H` + one chunk.
+/// from the stage's input), the window ring, the hold deque, one chunk of detector values,
+/// per channel a line of `H` + one chunk, and per channel one chunk + 8 half points.
 pub fn recursive(l: &Limiter) -> Recursive {
     let lat = cpu::latency_frames(l);
     let hist = lat.max(SPAN - 1);
@@ -30,7 +30,8 @@ pub fn recursive(l: &Limiter) -> Recursive {
             + (la + 1)
             + 2 * (la + 2)
             + CHUNK_FRAMES
-            + PLAN_CHANNELS * (hist + CHUNK_FRAMES),
+            + PLAN_CHANNELS * (hist + CHUNK_FRAMES)
+            + PLAN_CHANNELS * (CHUNK_FRAMES + 8),
         init: vec![(1, Init::SongEnd)],
     }
 }
