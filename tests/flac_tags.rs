@@ -66,7 +66,7 @@ fn ints(pcm: &Pcm) -> (u32, usize, &[i32]) {
 fn check_round_trip(pcm: &Pcm) -> Vec<u8> {
     let (bits, channels, src) = ints(pcm);
     let frames = pcm.frames();
-    let bytes = encode_flac(pcm, RATE, &Tags::default()).unwrap();
+    let bytes = encode_flac(pcm, RATE).unwrap();
     verify_flac(&bytes, pcm, RATE).unwrap();
 
     // symphonia
@@ -173,7 +173,7 @@ fn loud_24_bit_noise_is_never_larger_than_raw() {
 #[test]
 fn corruption_is_caught_by_verify_flac() {
     let pcm = Pcm::from_planar(&signal(4096 * 2 + 500, 2, 3), OutputFormat::Flac24, 1);
-    let bytes = encode_flac(&pcm, RATE, &Tags::default()).unwrap();
+    let bytes = encode_flac(&pcm, RATE).unwrap();
     verify_flac(&bytes, &pcm, RATE).unwrap();
     // a byte in the middle of the audio frames
     let mut bad = bytes.clone();
@@ -192,7 +192,7 @@ fn corruption_is_caught_by_verify_flac() {
     assert!(verify_flac(&bytes, &other, RATE).is_err());
     // float samples are refused
     let float = Pcm::from_planar(&signal(100, 2, 3), OutputFormat::Wav32f, 0);
-    assert!(encode_flac(&float, RATE, &Tags::default()).is_err());
+    assert!(encode_flac(&float, RATE).is_err());
 }
 
 fn full_tags() -> Tags {

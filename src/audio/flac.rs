@@ -10,19 +10,16 @@
 use md5::{Digest, Md5};
 
 use super::pcm::Pcm;
-use super::tags::{vorbis_comment_body, Tags};
 
 /// Fixed block size of our FLAC streams (flacenc's default, the reference encoder's too).
 pub const FLAC_BLOCK_FRAMES: usize = 4096;
-/// FLAC metadata block type of VORBIS_COMMENT.
-const VORBIS_COMMENT_TYPE: u8 = 4;
 /// Byte offset of the STREAMINFO MD5 in a FLAC file: "fLaC" (4) + block header (4) + 18.
 const MD5_OFFSET: usize = 26;
 
 /// Encodes 16- or 24-bit integer PCM as FLAC (fixed 4096-frame blocks, STREAMINFO MD5 set,
-/// a VORBIS_COMMENT block when `tags` has any field). Does not verify: see [`verify_flac`].
-pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, String> {
-    use flacenc::component::{BitRepr, MetadataBlockData};
+/// no tags: [`super::tags::write_tags`] adds them). Does not verify: see [`verify_flac`].
+pub fn encode_flac(pcm: &Pcm, sample_rate: u32) -> Result<Vec<u8>, String> {
+    use flacenc::component::BitRepr;
     use flacenc::error::Verify;
     let Pcm::Int {
         bits,
@@ -58,11 +55,6 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, 
         .stream_info_mut()
         .set_block_sizes(FLAC_BLOCK_FRAMES, FLAC_BLOCK_FRAMES)
         .map_err(|e| format!("{e:?}"))?;
-    if !tags.is_empty() {
-        let block = MetadataBlockData::new_unknown(VORBIS_COMMENT_TYPE, &vorbis_comment_body(tags))
-            .map_err(|e| format!("{e:?}"))?;
-        stream.add_metadata_block(block);
-    }
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
     Ok(sink.as_slice().to_vec())

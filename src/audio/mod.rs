@@ -1,6 +1,7 @@
 //! Audio files in and out: decoding (symphonia), resampling (rubato), quantisation (`pcm`),
 //! encoding (hound WAV, flacenc FLAC) and tags.
 
+pub mod bext;
 pub mod decode;
 pub mod encode;
 pub mod flac;

@@ -19,6 +19,8 @@ fn plain_track(file: &Path, number: Option<u32>) -> Track {
         file: file.to_path_buf(),
         key: name,
         title: stem.clone(),
+        title_given: false,
+        source: Default::default(),
         artist: None,
         track_number: number,
         isrc: None,
@@ -65,6 +67,7 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
                 dir: safe_file_name(&title),
                 title,
                 artist: None,
+                title_given: false,
                 tracks,
                 singles: false,
             });
@@ -77,6 +80,7 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
             title: SINGLES.into(),
             dir: SINGLES.into(),
             artist: None,
+            title_given: false,
             tracks: singles,
             singles: true,
         });

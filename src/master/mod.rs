@@ -15,15 +15,18 @@ mod args;
 mod cmd;
 mod delivery;
 mod folders;
+pub mod formats;
 mod job;
 pub mod manifest;
 pub mod merge;
 mod prepare;
+mod rate;
 mod reference;
 mod report;
 mod run;
 pub mod sequence;
 mod settings;
+mod source_tags;
 pub mod shard;
 pub mod sidecar;
 
