@@ -55,7 +55,10 @@ fn through(from: u32, to: u32, f_hz: f64, alias_hz: f64) -> (f64, f64) {
     let x = sine(f_hz, from, frames, 0.5);
     let y = resample_delivery(Path::new("sine"), &[x], from, to).unwrap();
     let n = y[0].len();
-    assert_eq!(n as u64, (frames as u64 * u64::from(to)).div_ceil(u64::from(from)));
+    assert_eq!(
+        n as u64,
+        (frames as u64 * u64::from(to)).div_ceil(u64::from(from))
+    );
     // skip the ends (the converter's edges), fit the middle
     let (a, b) = (n / 8, n - n / 8);
     let gain = db(amplitude(&y[0], to, f_hz, a, b) / 0.5);
@@ -71,6 +74,22 @@ fn delivery_converter_passband_and_stopband() {
             let (gain, _) = through(from, to, f, f);
             println!("{from} -> {to} Hz: {f} Hz passes at {gain:+.5} dB");
             assert!(gain.abs() < 0.01, "{from}->{to} {f} Hz: {gain} dB");
+        }
+    }
+    // the transition band at 44.1 kHz (printed for the README): gain near the edge, and the
+    // alias of tones just past the output's Nyquist frequency
+    for f in [20_500.0, 21_000.0, 21_500.0, 21_800.0, 22_000.0] {
+        let (gain, _) = through(48_000, 44_100, f, f);
+        println!("48k -> 44.1k: {f} Hz at {gain:+.4} dB");
+    }
+    for f in [22_100.0, 22_300.0, 22_500.0, 23_000.0] {
+        let (_, alias) = through(48_000, 44_100, f, 44_100.0 - f);
+        println!(
+            "48k -> 44.1k: {f} Hz aliases to {} Hz at {alias:.1} dB",
+            44_100.0 - f
+        );
+        if f >= 22_500.0 {
+            assert!(alias < -120.0, "{f} Hz: alias {alias} dB");
         }
     }
     // stopband, downsampling: a 23 kHz tone cannot exist at 44.1 kHz; its alias (21.1 kHz)
@@ -119,7 +138,15 @@ fn cd_delivery_is_44k1_16_bit_with_its_ceiling_at_that_rate() {
     let t = common::tempdir();
     let src = song(t.path(), "Song.wav", 48_000, 6.0, 3);
     let out = t.path().join("out");
-    let (code, err) = master(&[s(&src), "--out", s(&out), "--deliver", "cd", "--backend", "cpu"]);
+    let (code, err) = master(&[
+        s(&src),
+        "--out",
+        s(&out),
+        "--deliver",
+        "cd",
+        "--backend",
+        "cpu",
+    ]);
     assert_eq!(code, 0, "{err}");
     let f = out.join("cd").join("Singles").join("Song.wav");
     let sp = spec(&f);
@@ -138,15 +165,29 @@ fn cd_delivery_is_44k1_16_bit_with_its_ceiling_at_that_rate() {
     // --rate and --bits override the preset
     let out2 = t.path().join("out2");
     let (code, err) = master(&[
-        s(&src), "--out", s(&out2), "--deliver", "cd", "--rate", "96000", "--bits", "24",
-        "--backend", "cpu",
+        s(&src),
+        "--out",
+        s(&out2),
+        "--deliver",
+        "cd",
+        "--rate",
+        "96000",
+        "--bits",
+        "24",
+        "--backend",
+        "cpu",
     ]);
     assert_eq!(code, 0, "{err}");
     let sp = spec(&out2.join("cd").join("Singles").join("Song.wav"));
     assert_eq!((sp.sample_rate, sp.bits_per_sample), (96_000, 24), "{sp:?}");
     // a rate the CUE sheet cannot hold is refused up front with --sequence
     let (code, err) = master(&[
-        s(&src), "--out", s(&t.path().join("o3")), "--rate", "32000", "--sequence",
+        s(&src),
+        "--out",
+        s(&t.path().join("o3")),
+        "--rate",
+        "32000",
+        "--sequence",
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("32000"), "{err}");
@@ -158,7 +199,13 @@ fn two_depths_of_one_container_in_one_run() {
     let src = song(t.path(), "Tune.wav", 44_100, 3.0, 5);
     let out = t.path().join("out");
     let (code, err) = master(&[
-        s(&src), "--out", s(&out), "--format", "wav24,wav16,flac", "--backend", "cpu",
+        s(&src),
+        "--out",
+        s(&out),
+        "--format",
+        "wav24,wav16,flac",
+        "--backend",
+        "cpu",
     ]);
     assert_eq!(code, 0, "{err}");
     let dir = out.join("streaming").join("Singles");
@@ -170,7 +217,13 @@ fn two_depths_of_one_container_in_one_run() {
     let flac = claxon::FlacReader::open(dir.join("Tune.flac")).unwrap();
     assert_eq!(flac.streaminfo().bits_per_sample, 24);
     // 'wav' and 'wav24' are the same file in a 24-bit delivery: refused
-    let (code, err) = master(&[s(&src), "--out", s(&t.path().join("o2")), "--format", "wav,wav24"]);
+    let (code, err) = master(&[
+        s(&src),
+        "--out",
+        s(&t.path().join("o2")),
+        "--format",
+        "wav,wav24",
+    ]);
     assert_eq!(code, 2, "{err}");
 }
 
@@ -183,7 +236,14 @@ fn mixed_rate_album_sequences_at_one_rate() {
     song(&album, "b.wav", 48_000, 3.0, 9);
     song(&album, "c.wav", 96_000, 2.0, 11);
     let out = t.path().join("out");
-    let (code, err) = master(&[s(&album), "--out", s(&out), "--sequence", "--backend", "cpu"]);
+    let (code, err) = master(&[
+        s(&album),
+        "--out",
+        s(&out),
+        "--sequence",
+        "--backend",
+        "cpu",
+    ]);
     assert_eq!(code, 0, "{err}");
     let dir = out.join("streaming").join("Mixed");
     // no delivery rate: the album takes its highest
@@ -195,7 +255,14 @@ fn mixed_rate_album_sequences_at_one_rate() {
     // the cd delivery's own rate
     let out2 = t.path().join("out2");
     let (code, err) = master(&[
-        s(&album), "--out", s(&out2), "--sequence", "--deliver", "cd", "--backend", "cpu",
+        s(&album),
+        "--out",
+        s(&out2),
+        "--sequence",
+        "--deliver",
+        "cd",
+        "--backend",
+        "cpu",
     ]);
     assert_eq!(code, 0, "{err}");
     let seq = spec(&out2.join("cd/Mixed/sequence/wav16/Mixed.wav"));
@@ -210,7 +277,14 @@ fn album_file_failure_names_the_song_and_counts() {
     song(&album, "good.wav", 44_100, 3.0, 13);
     std::fs::write(album.join("bad.wav"), b"RIFF....WAVEgarbage").unwrap();
     let out = t.path().join("out");
-    let (code, err) = master(&[s(&album), "--out", s(&out), "--sequence", "--backend", "cpu"]);
+    let (code, err) = master(&[
+        s(&album),
+        "--out",
+        s(&out),
+        "--sequence",
+        "--backend",
+        "cpu",
+    ]);
     assert_eq!(code, 1, "{err}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();

@@ -22,11 +22,11 @@ use mixfarm::plan::OutputFormat;
 
 /// A 1×1 PNG image.
 const PNG: [u8; 67] = [
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-    0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
-    0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
-    0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
 ];
 
 fn master(args: &[&str]) -> (i32, String) {
@@ -134,7 +134,10 @@ fn check_full(tag: &Tag, src: &Source, what: &str) {
     for (k, v) in COMMON.iter().take(5) {
         assert_eq!(tag.get_string(k.clone()), Some(*v), "{what}: {k:?}");
     }
-    let pic = tag.pictures().first().unwrap_or_else(|| panic!("{what}: no cover"));
+    let pic = tag
+        .pictures()
+        .first()
+        .unwrap_or_else(|| panic!("{what}: no cover"));
     assert_eq!(pic.data(), &PNG[..], "{what}: cover bytes");
     assert_eq!(pic.pic_type(), PictureType::CoverFront, "{what}");
 }
@@ -173,10 +176,9 @@ fn folder_mode_carries_every_source_tag_into_flac_and_wav() {
         assert_eq!(info.track(), Some(src.track));
     }
     // the album file's sidecar order follows the tags: 7 before 8
-    let side: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("07 - Night Train.json")).unwrap(),
-    )
-    .unwrap();
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("07 - Night Train.json")).unwrap())
+            .unwrap();
     assert_eq!(side["track_number"], 7);
     assert_eq!(side["isrc"], "QZMF52600007");
 }
@@ -196,7 +198,14 @@ fn riff_info_source_and_manifest_override_per_field() {
         "file,title,album,isrc\nsrc/seven.flac,Manifest Title,Manifest Album,\nsrc/dusk.wav,,Manifest Album,\n",
     );
     let out = t.path().join("out");
-    let (code, err) = master(&["--manifest", s(&manifest), "--out", s(&out), "--format", "flac"]);
+    let (code, err) = master(&[
+        "--manifest",
+        s(&manifest),
+        "--out",
+        s(&out),
+        "--format",
+        "flac",
+    ]);
     assert_eq!(code, 0, "{err}");
     let dir = out.join("streaming").join("Manifest Album");
     let f = lofty::read_from_path(dir.join("07 - Manifest Title.flac")).unwrap();
@@ -254,7 +263,13 @@ fn broadcast_bext_loudness_and_replaygain_match_the_written_audio() {
     );
     let out = t.path().join("out");
     let (code, err) = master(&[
-        s(&src), "--out", s(&out), "--deliver", "broadcast", "--format", "wav,flac",
+        s(&src),
+        "--out",
+        s(&out),
+        "--deliver",
+        "broadcast",
+        "--format",
+        "wav,flac",
         "--replaygain",
     ]);
     assert_eq!(code, 0, "{err}");
@@ -271,17 +286,30 @@ fn broadcast_bext_loudness_and_replaygain_match_the_written_audio() {
     let bext = &ch[b].1;
     assert!(bext.len() >= 602);
     let i16_at = |o: usize| f64::from(i16::from_le_bytes([bext[o], bext[o + 1]])) / 100.0;
-    assert_eq!(u16::from_le_bytes([bext[346], bext[347]]), 2, "bext version");
+    assert_eq!(
+        u16::from_le_bytes([bext[346], bext[347]]),
+        2,
+        "bext version"
+    );
     let (x, spec) = common::read_wav(&wav);
     assert_eq!(spec.sample_rate, 48_000, "broadcast delivers 48 kHz");
     let (lufs, lra, tp) = measure(&x, spec.sample_rate);
-    println!("bext: I {} LRA {} TP {} M {} S {}; measured I {lufs:.2} LRA {lra:.2} TP {tp:.2}",
-        i16_at(412), i16_at(414), i16_at(416), i16_at(418), i16_at(420));
+    println!(
+        "bext: I {} LRA {} TP {} M {} S {}; measured I {lufs:.2} LRA {lra:.2} TP {tp:.2}",
+        i16_at(412),
+        i16_at(414),
+        i16_at(416),
+        i16_at(418),
+        i16_at(420)
+    );
     assert!((i16_at(412) - lufs).abs() <= 0.02, "LoudnessValue");
     assert!((i16_at(414) - lra).abs() <= 0.1, "LoudnessRange");
     assert!((i16_at(416) - tp).abs() <= 0.1, "MaxTruePeakLevel");
     let (m, st) = (i16_at(418), i16_at(420));
-    assert!(m >= lufs && st <= m + 0.01 && st > lufs - 10.0, "M {m} S {st}");
+    assert!(
+        m >= lufs && st <= m + 0.01 && st > lufs - 10.0,
+        "M {m} S {st}"
+    );
     // ReplayGain 2.0: −18 LUFS reference, in the WAV's ID3 and the FLAC's Vorbis comments
     let parse = |v: Option<&str>| -> f64 {
         v.expect("ReplayGain tag")
@@ -292,9 +320,15 @@ fn broadcast_bext_loudness_and_replaygain_match_the_written_audio() {
     };
     let w = lofty::read_from_path(&wav).unwrap();
     let f = lofty::read_from_path(dir.join("Programme.flac")).unwrap();
-    for tag in [w.tag(TagType::Id3v2).unwrap(), f.tag(TagType::VorbisComments).unwrap()] {
+    for tag in [
+        w.tag(TagType::Id3v2).unwrap(),
+        f.tag(TagType::VorbisComments).unwrap(),
+    ] {
         let gain = parse(tag.get_string(ItemKey::ReplayGainTrackGain));
-        assert!((gain - (-18.0 - lufs)).abs() <= 0.02, "gain {gain}, measured {lufs}");
+        assert!(
+            (gain - (-18.0 - lufs)).abs() <= 0.02,
+            "gain {gain}, measured {lufs}"
+        );
         let peak = parse(tag.get_string(ItemKey::ReplayGainTrackPeak));
         let want = 10f64.powf(tp / 20.0);
         assert!((peak / want - 1.0).abs() < 0.012, "peak {peak} vs {want}");

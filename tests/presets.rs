@@ -85,8 +85,14 @@ fn every_preset_parses_into_insert_specs() {
         let text = std::fs::read_to_string(path(stem)).expect("preset readable");
         let preset: Preset = toml::from_str(&text).unwrap_or_else(|e| panic!("{stem}: {e}"));
         assert!(preset.target_lufs < 0.0 && preset.ceiling_dbtp < 0.0);
-        assert!(preset.bits.is_none_or(|b| [16, 24, 32].contains(&b)), "{stem}");
-        assert!(preset.sample_rate_hz.is_none_or(|r| r % 75 == 0), "{stem}: a CUE-able rate");
+        assert!(
+            preset.bits.is_none_or(|b| [16, 24, 32].contains(&b)),
+            "{stem}"
+        );
+        assert!(
+            preset.sample_rate_hz.is_none_or(|r| r % 75 == 0),
+            "{stem}: a CUE-able rate"
+        );
         for insert in &preset.chain {
             insert
                 .prepare(&common::ctx(48_000, None))

@@ -58,10 +58,13 @@ impl Bext {
         put_text(&mut out, "", 32);
         let date = &self.origination_date;
         let full_date = date.len() == 10
-            && date
-                .bytes()
-                .enumerate()
-                .all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() });
+            && date.bytes().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         put_text(&mut out, if full_date { date } else { "" }, 10);
         put_text(&mut out, "", 8);
         out.extend_from_slice(&[0; 8]); // TimeReference

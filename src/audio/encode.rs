@@ -130,6 +130,9 @@ pub fn write_audio_with(
     }
     write_atomic(dest, |tmp| {
         write_wav_samples(tmp, pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
+        if !tags.is_empty() || bext.is_some() {
+            pad_data_chunk(tmp)?;
+        }
         if let Some(b) = bext {
             super::bext::insert_before_data(tmp, b).map_err(&out_err)?;
         }
@@ -164,6 +167,30 @@ fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<
     }
     w.flush()?;
     w.finalize()
+}
+
+/// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte
+/// and fixes the RIFF size, so chunks added after it start at an even offset.
+fn pad_data_chunk(path: &Path) -> Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let io = |e| Error::io(path, e);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    let len = f.seek(SeekFrom::End(0)).map_err(io)?;
+    if len % 2 == 0 {
+        return Ok(());
+    }
+    f.write_all(&[0]).map_err(io)?;
+    let riff_size = u32::try_from(len + 1 - 8).map_err(|_| Error::Output {
+        path: path.to_path_buf(),
+        reason: "WAV file over 4 GiB".into(),
+    })?;
+    f.seek(SeekFrom::Start(4)).map_err(io)?;
+    f.write_all(&riff_size.to_le_bytes()).map_err(io)?;
+    f.flush().map_err(io)
 }
 
 /// A stable 64-bit hash (FNV-1a) used to derive dither seeds from song identities.

@@ -35,7 +35,11 @@ pub struct Cover {
 impl serde::Serialize for Cover {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let h = crate::core::hash::sha256_hex(&self.data);
-        s.serialize_str(&format!("{} {} bytes sha256 {h}", self.mime, self.data.len()))
+        s.serialize_str(&format!(
+            "{} {} bytes sha256 {h}",
+            self.mime,
+            self.data.len()
+        ))
     }
 }
 

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::AlbumMode;
 use super::formats::FormatChoice;
+use super::AlbumMode;
 
 /// Arguments of `mixfarm master`.
 #[derive(Debug, Clone, clap::Args)]

@@ -26,9 +26,9 @@ mod report;
 mod run;
 pub mod sequence;
 mod settings;
-mod source_tags;
 pub mod shard;
 pub mod sidecar;
+mod source_tags;
 
 pub use album::AlbumMode;
 pub use args::MasterArgs;

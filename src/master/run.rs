@@ -15,15 +15,15 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::album::{limiter_for, AlbumMode};
+use super::formats::file_name;
 use super::manifest::{file_sha256, text_sha256, Album, Track};
 use super::prepare::{prepare_song, Prepared};
+use super::rate::AtRate;
 use super::report::{SongReport, Status};
 use super::sequence::write_sequence;
 use super::settings::{album_context, album_dir, fades_of, settings_hash, tags_for};
 use super::sidecar::{self, SequenceReport};
 use super::{Delivery, Job};
-use super::formats::file_name;
-use super::rate::AtRate;
 use crate::audio::bext::Bext;
 use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
@@ -233,11 +233,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     return None;
                 }
                 let existing = fresh[*k][di].as_ref();
-                let done = Done {
-                    m,
-                    rate,
-                    share_s,
-                };
+                let done = Done { m, rate, share_s };
                 let out = finish(album, t, job, d, &dir, prep, done, &mut r, existing);
                 Some((r, out))
             })
