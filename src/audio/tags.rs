@@ -171,9 +171,8 @@ pub fn read_tags(path: &Path) -> Result<(Tags, Option<String>), String> {
     Ok((tags, bad_isrc))
 }
 
-/// The tags as a lofty tag of `tag_type` (fields the type cannot hold are dropped by lofty).
-fn to_lofty(t: &Tags, tag_type: TagType) -> Tag {
-    let mut tag = Tag::new(tag_type);
+/// The tags as (key, text) items in a fixed order.
+fn items(t: &Tags) -> Vec<(ItemKey, String)> {
     let num = |n: Option<u32>| n.map(|n| n.to_string());
     let mut items = vec![
         (ItemKey::TrackTitle, t.title.clone()),
@@ -197,20 +196,58 @@ fn to_lofty(t: &Tags, tag_type: TagType) -> Tag {
         items.push((ItemKey::ReplayGainAlbumGain, rg.album_gain_db.map(gain)));
         items.push((ItemKey::ReplayGainAlbumPeak, rg.album_peak.map(peak)));
     }
-    for (k, v) in items {
-        if let Some(v) = v {
-            tag.insert_text(k, v.replace('\0', ""));
+    items
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v.replace('\0', ""))))
+        .collect()
+}
+
+fn cover_picture(c: &Cover) -> Picture {
+    Picture::unchecked(c.data.to_vec())
+        .pic_type(PictureType::CoverFront)
+        .mime_type(MimeType::from_str(&c.mime))
+        .build()
+}
+
+/// The tags as a lofty tag of `tag_type` (fields the type cannot hold are dropped by lofty).
+fn to_lofty(t: &Tags, tag_type: TagType) -> Tag {
+    let mut tag = Tag::new(tag_type);
+    for (k, v) in items(t) {
+        tag.insert_text(k, v);
+    }
+    if let Some(c) = &t.cover {
+        tag.push_picture(cover_picture(c));
+    }
+    tag
+}
+
+/// The tags as ID3v2 frames in a fixed order. lofty's conversion of a whole tag gathers
+/// frames in a hash map (their order changes run to run), so each frame is converted on its
+/// own (track and disc number with their totals, as one `n/total` frame) and appended:
+/// the same tags give the same bytes.
+fn to_id3v2(t: &Tags) -> Id3v2Tag {
+    let mut out = Id3v2Tag::default();
+    let all = items(t);
+    let mut i = 0;
+    while i < all.len() {
+        let mut mini = Tag::new(TagType::Id3v2);
+        let pair = matches!(
+            (&all[i].0, all.get(i + 1).map(|x| &x.0)),
+            (ItemKey::TrackNumber, Some(ItemKey::TrackTotal))
+                | (ItemKey::DiscNumber, Some(ItemKey::DiscTotal))
+        );
+        for (k, v) in &all[i..i + 1 + usize::from(pair)] {
+            mini.insert_text(k.clone(), v.clone());
+        }
+        i += 1 + usize::from(pair);
+        for frame in Id3v2Tag::from(mini) {
+            out.insert(frame);
         }
     }
     if let Some(c) = &t.cover {
-        tag.push_picture(
-            Picture::unchecked(c.data.to_vec())
-                .pic_type(PictureType::CoverFront)
-                .mime_type(MimeType::from_str(&c.mime))
-                .build(),
-        );
+        out.insert_picture(cover_picture(c));
     }
-    tag
+    out
 }
 
 /// Writes `tags` into the finished FLAC or WAV file at `path` (its audio untouched): FLAC
@@ -232,7 +269,7 @@ pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
     RiffInfoList::from(to_lofty(tags, TagType::RiffInfo))
         .save_to_path(path, opts)
         .map_err(|x| e("RIFF INFO", x))?;
-    Id3v2Tag::from(to_lofty(tags, TagType::Id3v2))
+    to_id3v2(tags)
         .save_to_path(path, opts)
         .map_err(|x| e("ID3v2", x))
 }

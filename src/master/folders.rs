@@ -1,5 +1,6 @@
 //! Catalogs without a manifest: each input folder is one album (its audio files in file-name
-//! order, numbered from 1), loose files form "Singles", each mastered on its own. CPU only; no shader
+//! order, numbered from 1, until `source_tags` orders them by their own track tags), loose
+//! files form "Singles", each mastered on its own. CPU only; no shader
 //! mirrored.
 
 use std::collections::HashSet;

@@ -24,8 +24,11 @@ impl std::str::FromStr for FormatChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "wav" => Ok(FormatChoice::Container { flac: false }),
             "flac" => Ok(FormatChoice::Container { flac: true }),
-            _ => s.parse().map(FormatChoice::Fixed).map_err(|e: String| {
-                format!("{e}; 'wav' and 'flac' write each delivery's own bit depth")
+            _ => s.parse().map(FormatChoice::Fixed).map_err(|_: String| {
+                format!(
+                    "unknown output format '{s}' (choose wav or flac, at each delivery's bit \
+                     depth, or one of wav16, wav24, wav32f, flac16, flac24)"
+                )
             }),
         }
     }

@@ -92,7 +92,7 @@ pub struct Track {
     pub fade_out_s: Option<f64>,
     /// gap before the track in the sequence, seconds
     pub gap_s: Option<f64>,
-    /// output file name without extension (`01 - Title`, or the input's stem)
+    /// output file name without extension (`01 - Title`; set again by `source_tags`)
     pub output_stem: String,
     /// manifest line, when from a manifest
     pub line: Option<usize>,

@@ -2,8 +2,9 @@
 //! gives wins, the source's tags fill what it leaves out (title, artist, track number, ISRC,
 //! date; album artist, disc, genre and cover art travel in `Track::source`). In folder mode
 //! an album whose files all carry distinct track numbers is ordered and numbered by them
-//! (disc first), else by file name. Output names are `NN - Title` (`D-NN - Title` on
-//! multi-disc albums) in every mode. Cover art is shared between the songs that carry the
+//! (disc first), else by file name. A title from no tag is the file stem less a leading
+//! track number. Output names are `NN - Title` (`D-NN - Title` on multi-disc albums) in
+//! every mode. Cover art is shared between the songs that carry the
 //! same picture. CPU only; no shader mirrored.
 
 use std::collections::{HashMap, HashSet};
@@ -26,7 +27,7 @@ pub fn merge_source_tags(cat: &mut Catalog) -> Result<()> {
                 Err(e) => {
                     cat.notes
                         .push(format!("{}: {e}; no source tags kept", t.file.display()));
-                    continue;
+                    (Default::default(), None)
                 }
             };
             if let Some(e) = bad_isrc {
@@ -59,12 +60,27 @@ pub fn merge_source_tags(cat: &mut Catalog) -> Result<()> {
     Ok(())
 }
 
-/// Fills the fields the manifest (or folder) left empty from the source's tags.
+/// A title from a file stem: a leading track number and its separators (`01 loud`,
+/// `01 - loud`, `01. loud`, `01_loud`) are dropped, since the output name numbers the track.
+fn title_from_stem(stem: &str) -> String {
+    let digits = stem.chars().take_while(char::is_ascii_digit).count();
+    let rest = &stem[digits..];
+    let body = rest.trim_start_matches([' ', '-', '.', '_']);
+    if (1..=3).contains(&digits) && body.len() < rest.len() && !body.is_empty() {
+        body.to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+/// Fills the fields the manifest (or folder) left empty from the source's tags; a title
+/// from neither is the file stem less a leading track number.
 fn fill(t: &mut Track, src: &crate::audio::tags::Tags, from_manifest: bool) {
     if !t.title_given {
-        if let Some(title) = &src.title {
-            t.title = title.clone();
-        }
+        t.title = match &src.title {
+            Some(title) => title.clone(),
+            None => title_from_stem(&t.title),
+        };
     }
     t.artist = t.artist.take().or_else(|| src.artist.clone());
     t.isrc = t.isrc.take().or_else(|| src.isrc.clone());
