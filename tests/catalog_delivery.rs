@@ -174,7 +174,14 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
             assert_eq!(starts.len(), 10);
             // a CUE frame is 1/75 s at the album file's rate (broadcast delivers 48 kHz)
             let rate = seq["sample_rate"].as_u64().unwrap();
-            assert_eq!(rate, if delivery == "broadcast" { 48_000 } else { 44_100 });
+            assert_eq!(
+                rate,
+                if delivery == "broadcast" {
+                    48_000
+                } else {
+                    44_100
+                }
+            );
             let fpf = rate / 75;
             for (fmt, e) in [("flac24", "flac"), ("wav24", "wav")] {
                 let cue = std::fs::read_to_string(dir.join(format!("sequence/{fmt}/{album}.cue")))

@@ -132,7 +132,7 @@ fn check_full(tag: &Tag, src: &Source, what: &str) {
     assert_eq!(tag.disk_total(), Some(2), "{what}");
     assert_eq!(tag.get_string(ItemKey::Isrc), Some(src.isrc), "{what}");
     for (k, v) in COMMON.iter().take(5) {
-        assert_eq!(tag.get_string(k.clone()), Some(*v), "{what}: {k:?}");
+        assert_eq!(tag.get_string(*k), Some(*v), "{what}: {k:?}");
     }
     let pic = tag
         .pictures()
@@ -333,4 +333,82 @@ fn broadcast_bext_loudness_and_replaygain_match_the_written_audio() {
         let want = 10f64.powf(tp / 20.0);
         assert!((peak / want - 1.0).abs() < 0.012, "peak {peak} vs {want}");
     }
+}
+
+#[test]
+fn album_mode_replaygain_album_gain_and_peak_match_the_album() {
+    let t = common::tempdir();
+    let album = t.path().join("Pair");
+    std::fs::create_dir(&album).unwrap();
+    let rate = 44_100;
+    for (name, level, seed) in [("1 loud.wav", 1.0f32, 31), ("2 soft.wav", 0.25, 33)] {
+        let frames = 6 * rate as usize;
+        let ch = |s| -> Vec<f32> {
+            common::music_like(frames, rate, s)
+                .iter()
+                .map(|x| x * level)
+                .collect()
+        };
+        common::write_f32(&album.join(name), &[ch(seed), ch(seed + 1)], rate);
+    }
+    let out = t.path().join("out");
+    let (code, err) = master(&[
+        s(&album),
+        "--out",
+        s(&out),
+        "--album-mode",
+        "album",
+        "--replaygain",
+        "--format",
+        "wav",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let dir = out.join("streaming").join("Pair");
+    let files = [dir.join("01 - loud.wav"), dir.join("02 - soft.wav")];
+    let audio: Vec<Vec<Vec<f32>>> = files.iter().map(|f| common::read_wav(f).0).collect();
+    // the album's loudness by ebur128 over both files, its peak by the oracle
+    let states: Vec<ebur128::EbuR128> = audio
+        .iter()
+        .map(|x| {
+            let mut m = ebur128::EbuR128::new(2, rate, ebur128::Mode::I).unwrap();
+            let refs: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
+            m.add_frames_planar_f32(&refs).unwrap();
+            m
+        })
+        .collect();
+    let album_lufs = ebur128::EbuR128::loudness_global_multiple(states.iter()).unwrap();
+    let album_tp = audio
+        .iter()
+        .map(|x| common::true_peak_oracle::true_peak_dbtp(x))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let num = |v: Option<&str>| -> f64 {
+        v.expect("ReplayGain tag")
+            .trim_end_matches(" dB")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let mut track_gains = Vec::new();
+    for f in &files {
+        let file = lofty::read_from_path(f).unwrap();
+        let tag = file.tag(TagType::Id3v2).unwrap();
+        let gain = num(tag.get_string(ItemKey::ReplayGainAlbumGain));
+        assert!(
+            (gain - (-18.0 - album_lufs)).abs() <= 0.03,
+            "album gain {gain} vs {album_lufs}"
+        );
+        let peak = num(tag.get_string(ItemKey::ReplayGainAlbumPeak));
+        let want = 10f64.powf(album_tp / 20.0);
+        assert!(
+            (peak / want - 1.0).abs() < 0.012,
+            "album peak {peak} vs {want}"
+        );
+        track_gains.push(num(tag.get_string(ItemKey::ReplayGainTrackGain)));
+    }
+    println!("album {album_lufs:.2} LUFS, TP {album_tp:.2} dBTP; track gains {track_gains:?}");
+    // album mode keeps the songs' difference: their track gains differ by several dB
+    assert!(
+        (track_gains[0] - track_gains[1]).abs() > 3.0,
+        "{track_gains:?}"
+    );
 }

@@ -237,7 +237,7 @@ fn to_id3v2(t: &Tags) -> Id3v2Tag {
                 | (ItemKey::DiscNumber, Some(ItemKey::DiscTotal))
         );
         for (k, v) in &all[i..i + 1 + usize::from(pair)] {
-            mini.insert_text(k.clone(), v.clone());
+            mini.insert_text(*k, v.clone());
         }
         i += 1 + usize::from(pair);
         for frame in Id3v2Tag::from(mini) {

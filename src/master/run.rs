@@ -211,6 +211,14 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 *m = Some(Err(e));
             }
         }
+        // album mode: the album's highest true peak (ReplayGain's album peak)
+        let album_peak_dbtp = (job.mode_for(album) == AlbumMode::Album).then(|| {
+            mastered
+                .iter()
+                .filter_map(|m| m.as_ref()?.as_ref().ok())
+                .map(|(c, _)| c.output.true_peak_dbtp)
+                .fold(f64::NEG_INFINITY, f64::max)
+        });
         let rates: Vec<u32> = ok_rated
             .iter()
             .map(|(_, a)| a.as_ref().map_or(0, |a| a.rate))
@@ -233,7 +241,12 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     return None;
                 }
                 let existing = fresh[*k][di].as_ref();
-                let done = Done { m, rate, share_s };
+                let done = Done {
+                    m,
+                    rate,
+                    share_s,
+                    album_peak_dbtp,
+                };
                 let out = finish(album, t, job, d, &dir, prep, done, &mut r, existing);
                 Some((r, out))
             })
@@ -472,11 +485,13 @@ struct Done {
     rate: u32,
     /// this song's share of the delivery pass, seconds
     share_s: f64,
+    /// the album's highest true peak, dBTP (album mode)
+    album_peak_dbtp: Option<f64>,
 }
 
-/// The ReplayGain 2.0 values of a closed song (album values from its group's loudness in
-/// album mode; the album peak is not known per song, so it is left out).
-fn replay_gain(m: &Closed, album_mode: bool) -> Option<ReplayGain> {
+/// The ReplayGain 2.0 values of a closed song (album gain from its group's loudness and
+/// album peak from `album_peak_dbtp`, in album mode).
+fn replay_gain(m: &Closed, album_mode: bool, album_peak_dbtp: Option<f64>) -> Option<ReplayGain> {
     let lufs = m.output.integrated_lufs?;
     let peak = |dbtp: f64| 10f64.powf(dbtp / 20.0);
     Some(ReplayGain {
@@ -486,7 +501,9 @@ fn replay_gain(m: &Closed, album_mode: bool) -> Option<ReplayGain> {
             .group_lufs
             .filter(|_| album_mode)
             .map(|g| REPLAYGAIN_REFERENCE_LUFS - g),
-        album_peak: None,
+        album_peak: album_peak_dbtp
+            .filter(|p| album_mode && p.is_finite())
+            .map(peak),
     })
 }
 
@@ -526,7 +543,8 @@ fn finish(
     );
     let mut tags = tags_for(album, t);
     if job.replaygain {
-        tags.replay_gain = replay_gain(&m, job.mode_for(album) == AlbumMode::Album);
+        let album_mode = job.mode_for(album) == AlbumMode::Album;
+        tags.replay_gain = replay_gain(&m, album_mode, done.album_peak_dbtp);
     }
     if let Some(e) = existing {
         // Up to date on disk: only the album file needs its samples.
