@@ -1,7 +1,8 @@
 //! Issue 13 item 1: each delivery's own sample rate and bit depth. The delivery converter's
 //! passband and stopband against exact sines; `cd` writes 44.1 kHz / 16-bit from a 48 kHz
 //! source with its ceiling held at 44.1 kHz (true peak by the f64 oracle); `--rate` and
-//! `--bits` override; `--format wav24,wav16` writes both, told apart by name; an album of
+//! `--bits` override, and `--skip-existing` redoes a song when either changes; `--format
+//! wav24,wav16` writes both, told apart by name; an album of
 //! mixed rates sequences at one rate; an album file that cannot be made names the songs and
 //! counts in the summary. Rates and depths are read from the files' headers.
 
@@ -161,6 +162,39 @@ fn cd_delivery_is_44k1_16_bit_with_its_ceiling_at_that_rate() {
     // the cd ceiling is −0.3 dBTP; 16-bit dither adds at most ~1 LSB (≈ 0.0003 dB here)
     assert!(tp <= -0.3 + 0.05, "true peak {tp} dBTP at 44.1 kHz");
     println!("cd: 44.1 kHz / 16-bit, true peak {tp:.3} dBTP (oracle)");
+
+    // --skip-existing: the same settings skip the song; another depth or rate redoes it
+    let summary = |o: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap()
+    };
+    let again = |extra: &[&str]| {
+        let mut a = vec![
+            s(&src),
+            "--out",
+            s(&out),
+            "--deliver",
+            "cd",
+            "--skip-existing",
+        ];
+        a.extend_from_slice(extra);
+        let (code, err) = master(&a);
+        assert_eq!(code, 0, "{err}");
+        summary(&out)
+    };
+    assert_eq!(again(&[])["skipped"], 1);
+    assert_eq!(
+        again(&["--bits", "24"])["skipped"],
+        0,
+        "a new depth is not up to date"
+    );
+    assert_eq!(spec(&f).bits_per_sample, 24);
+    assert_eq!(
+        again(&["--bits", "24", "--rate", "48000"])["skipped"],
+        0,
+        "nor a new rate"
+    );
+    assert_eq!(spec(&f).sample_rate, 48_000);
+    assert_eq!(again(&["--bits", "24", "--rate", "48000"])["skipped"], 1);
 
     // --rate and --bits override the preset
     let out2 = t.path().join("out2");
