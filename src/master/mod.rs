@@ -28,6 +28,7 @@ pub mod sequence;
 mod settings;
 pub mod shard;
 pub mod sidecar;
+mod song_tags;
 mod source_tags;
 
 pub use album::AlbumMode;

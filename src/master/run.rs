@@ -21,13 +21,12 @@ use super::prepare::{prepare_song, Prepared};
 use super::rate::AtRate;
 use super::report::{SongReport, Status};
 use super::sequence::write_sequence;
-use super::settings::{album_context, album_dir, fades_of, settings_hash, tags_for};
+use super::settings::{album_context, album_dir, fades_of, settings_hash};
 use super::sidecar::{self, SequenceReport};
+use super::song_tags::output_tags;
 use super::{Delivery, Job};
-use crate::audio::bext::Bext;
 use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
-use crate::audio::tags::{ReplayGain, REPLAYGAIN_REFERENCE_LUFS, VENDOR};
 use crate::engine::{self, Closed, Executor, Fades, Member};
 use crate::error::{Error, Result};
 use crate::ops::InsertSpec;
@@ -171,40 +170,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .filter(|(k, _)| !done_before[*k][di])
             .collect();
         // every song at the delivery's rate (an album file: the album's one rate)
-        let rate = super::rate::album_rate(
-            d,
-            job,
-            prepared
-                .iter()
-                .filter_map(|(_, p)| p.as_ref().ok().map(|p| p.rate)),
-        );
-        let rated: Vec<Option<Result<AtRate<'_>>>> = need
-            .par_iter()
-            .map(|(k, p)| {
-                let p = p.as_ref().ok()?;
-                let c = &job.chain_for(d, &album.tracks[*k]).chain;
-                let chain = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
-                Some(super::rate::at_rate(p, chain, rate))
-            })
-            .collect();
-        let mut conv_err: Vec<Option<Error>> = Vec::with_capacity(rated.len());
-        let mut ok_rated: Vec<(usize, Option<AtRate<'_>>)> = Vec::with_capacity(rated.len());
-        for ((k, _), r) in need.iter().zip(rated) {
-            match r {
-                Some(Ok(a)) => {
-                    ok_rated.push((*k, Some(a)));
-                    conv_err.push(None);
-                }
-                Some(Err(e)) => {
-                    ok_rated.push((*k, None));
-                    conv_err.push(Some(e));
-                }
-                None => {
-                    ok_rated.push((*k, None));
-                    conv_err.push(None);
-                }
-            }
-        }
+        let (ok_rated, conv_err) = super::rate::songs_at_rate(album, job, d, &prepared, &need);
         let mut mastered = master_delivery(album, job, d, &ok_rated);
         for (m, e) in mastered.iter_mut().zip(conv_err) {
             if let Some(e) = e {
@@ -489,24 +455,6 @@ struct Done {
     album_peak_dbtp: Option<f64>,
 }
 
-/// The ReplayGain 2.0 values of a closed song (album gain from its group's loudness and
-/// album peak from `album_peak_dbtp`, in album mode).
-fn replay_gain(m: &Closed, album_mode: bool, album_peak_dbtp: Option<f64>) -> Option<ReplayGain> {
-    let lufs = m.output.integrated_lufs?;
-    let peak = |dbtp: f64| 10f64.powf(dbtp / 20.0);
-    Some(ReplayGain {
-        track_gain_db: REPLAYGAIN_REFERENCE_LUFS - lufs,
-        track_peak: peak(m.output.true_peak_dbtp).max(0.0),
-        album_gain_db: m
-            .group_lufs
-            .filter(|_| album_mode)
-            .map(|g| REPLAYGAIN_REFERENCE_LUFS - g),
-        album_peak: album_peak_dbtp
-            .filter(|p| album_mode && p.is_finite())
-            .map(peak),
-    })
-}
-
 /// Fades, quantises, writes one song's outputs and its sidecar; returns the quantised audio
 /// (for the album file) on success.
 #[allow(clippy::too_many_arguments)]
@@ -541,11 +489,8 @@ fn finish(
     let seed = crate::audio::encode::stable_hash(
         format!("{}|{}|{}", d.name, album.title, t.key).as_bytes(),
     );
-    let mut tags = tags_for(album, t);
-    if job.replaygain {
-        let album_mode = job.mode_for(album) == AlbumMode::Album;
-        tags.replay_gain = replay_gain(&m, album_mode, done.album_peak_dbtp);
-    }
+    let album_mode = job.mode_for(album) == AlbumMode::Album;
+    let (tags, bext) = output_tags(album, t, job, d, &m, rate, album_mode, done.album_peak_dbtp);
     if let Some(e) = existing {
         // Up to date on disk: only the album file needs its samples.
         *r = e.clone();
@@ -560,15 +505,6 @@ fn finish(
         }
         return Some((pcms, rate));
     }
-    let bext = d.bwf.then(|| {
-        Bext {
-            description: format!("{} - {}", album.title, t.title),
-            origination_date: t.date.clone().unwrap_or_default(),
-            loudness: Some(m.output),
-            coding_history: format!("A=PCM,F={rate},W={},T={}", d.bits, VENDOR),
-        }
-        .body()
-    });
     let mut pcms = Vec::with_capacity(d.formats.len());
     for &f in &d.formats {
         let path = dir.join(file_name(&t.output_stem, f, &d.formats));
