@@ -172,6 +172,17 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
                 .map(|v| v.as_u64().unwrap())
                 .collect();
             assert_eq!(starts.len(), 10);
+            // a CUE frame is 1/75 s at the album file's rate (broadcast delivers 48 kHz)
+            let rate = seq["sample_rate"].as_u64().unwrap();
+            assert_eq!(
+                rate,
+                if delivery == "broadcast" {
+                    48_000
+                } else {
+                    44_100
+                }
+            );
+            let fpf = rate / 75;
             for (fmt, e) in [("flac24", "flac"), ("wav24", "wav")] {
                 let cue = std::fs::read_to_string(dir.join(format!("sequence/{fmt}/{album}.cue")))
                     .unwrap();
@@ -181,7 +192,7 @@ fn twenty_songs_two_albums_flac_and_wav_two_deliveries_resumable() {
                     .filter_map(|l| l.trim().strip_prefix("INDEX 01 "))
                     .map(|t| {
                         let p: Vec<u64> = t.split(':').map(|x| x.parse().unwrap()).collect();
-                        ((p[0] * 60 + p[1]) * 75 + p[2]) * 588
+                        ((p[0] * 60 + p[1]) * 75 + p[2]) * fpf
                     })
                     .collect();
                 assert_eq!(idx, starts, "{fmt}: CUE times = rendered track starts");

@@ -66,7 +66,7 @@ fn ints(pcm: &Pcm) -> (u32, usize, &[i32]) {
 fn check_round_trip(pcm: &Pcm) -> Vec<u8> {
     let (bits, channels, src) = ints(pcm);
     let frames = pcm.frames();
-    let bytes = encode_flac(pcm, RATE, &Tags::default()).unwrap();
+    let bytes = encode_flac(pcm, RATE).unwrap();
     verify_flac(&bytes, pcm, RATE).unwrap();
 
     // symphonia
@@ -173,7 +173,7 @@ fn loud_24_bit_noise_is_never_larger_than_raw() {
 #[test]
 fn corruption_is_caught_by_verify_flac() {
     let pcm = Pcm::from_planar(&signal(4096 * 2 + 500, 2, 3), OutputFormat::Flac24, 1);
-    let bytes = encode_flac(&pcm, RATE, &Tags::default()).unwrap();
+    let bytes = encode_flac(&pcm, RATE).unwrap();
     verify_flac(&bytes, &pcm, RATE).unwrap();
     // a byte in the middle of the audio frames
     let mut bad = bytes.clone();
@@ -192,7 +192,7 @@ fn corruption_is_caught_by_verify_flac() {
     assert!(verify_flac(&bytes, &other, RATE).is_err());
     // float samples are refused
     let float = Pcm::from_planar(&signal(100, 2, 3), OutputFormat::Wav32f, 0);
-    assert!(encode_flac(&float, RATE, &Tags::default()).is_err());
+    assert!(encode_flac(&float, RATE).is_err());
 }
 
 fn full_tags() -> Tags {
@@ -205,6 +205,7 @@ fn full_tags() -> Tags {
         track_total: Some(12),
         isrc: Some("QZMF52600003".into()),
         date: Some("2026".into()),
+        ..Tags::default()
     }
 }
 
@@ -292,7 +293,12 @@ fn wav_tags_read_back_with_lofty_and_samples_stay() {
             std::fs::read(&tagged).unwrap(),
         );
         let ids = riff_chunks(&tb);
-        assert_eq!(ids[ids.len() - 2..], ["LIST", "id3 "], "{ids:?}");
+        // lofty writes the ID3 chunk as `ID3 ` (readers take either case)
+        let tail: Vec<String> = ids[ids.len() - 2..]
+            .iter()
+            .map(|i| i.to_lowercase())
+            .collect();
+        assert_eq!(tail, ["list", "id3 "], "{ids:?}");
         check_wav_tags(&tagged, &tags);
         let (a, sa) = read_wav(&plain);
         let (b, sb) = read_wav(&tagged);
@@ -493,4 +499,53 @@ fn scene_renders_flac_with_its_metadata_as_tags() {
     let e = format!("{:?}", r.songs[0].error);
     println!("{e}");
     assert!(e.contains("isrc"), "{e}");
+}
+
+/// flacenc's own default settings (4096-frame blocks, LPC order 10) on `pcm`, bytes.
+fn flacenc_default_bytes(pcm: &Pcm) -> usize {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let (bits, channels, src) = ints(pcm);
+    let config = flacenc::config::Encoder::default().into_verified().unwrap();
+    let source = flacenc::source::MemSource::from_samples(src, channels, bits as usize, 44_100);
+    let stream = flacenc::encode_with_fixed_block_size(&config, source, 4096).unwrap();
+    stream.count_bits() / 8
+}
+
+/// Issue 13 item 7: on a dense 24-bit synthetic song (`mixfarm synth-catalog`), the tuned
+/// encoder writes a file at least 3 % smaller than flacenc's defaults (which were 16 % larger
+/// than `flac -5` on such a song: benches/RESULTS.md), still verified by decoding back.
+#[test]
+fn tuned_flac_is_smaller_than_flacenc_defaults_on_a_24_bit_song() {
+    let dir = tempdir();
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .args(["synth-catalog", dir.path().to_str().unwrap()])
+        .args(["--albums", "1", "--songs-per-album", "1", "--seconds", "20"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let album = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("an album folder");
+    let wav = std::fs::read_dir(album)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wav"))
+        .expect("a song");
+    let mut r = hound::WavReader::open(&wav).unwrap();
+    assert_eq!(r.spec().bits_per_sample, 24);
+    let pcm = Pcm::Int {
+        bits: 24,
+        channels: usize::from(r.spec().channels),
+        samples: r.samples::<i32>().map(Result::unwrap).collect(),
+    };
+    let ours = check_round_trip(&pcm).len();
+    let default = flacenc_default_bytes(&pcm);
+    println!(
+        "24-bit synthetic song, 20 s: {ours} bytes tuned, {default} with flacenc's defaults ({:+.1} %)",
+        100.0 * (ours as f64 / default as f64 - 1.0)
+    );
+    assert!((ours as f64) <= 0.97 * default as f64);
 }

@@ -63,7 +63,7 @@ fn track_mode_puts_every_song_on_target() {
     let out = t.path().join("out");
     let (code, _) = master(&[s(&alb), "--out", s(&out)]);
     assert_eq!(code, 0);
-    for stem in ["01 loud", "02 quiet"] {
+    for stem in ["01 - loud", "02 - quiet"] {
         let f = out.join("streaming/Album X").join(format!("{stem}.wav"));
         let a = mixfarm::analyze::analyze_file(&f).unwrap();
         let l = a.integrated_lufs.unwrap();
@@ -102,7 +102,7 @@ fn track_mode_puts_every_song_on_target() {
         "-1",
     ]);
     assert_eq!(code, 0);
-    for stem in ["01 loud", "02 quiet"] {
+    for stem in ["01 - loud", "02 - quiet"] {
         let f = hot.join("streaming/Album X").join(format!("{stem}.wav"));
         let a = mixfarm::analyze::analyze_file(&f).unwrap();
         let l = a.integrated_lufs.unwrap();
@@ -120,7 +120,7 @@ fn track_mode_puts_every_song_on_target() {
             "{stem}: {}",
             a.true_peak_dbtp
         );
-        if stem == "01 loud" {
+        if stem == "01 - loud" {
             assert!(gr > 0.5, "the limiter should be working: {gr} dB");
         }
     }
@@ -152,8 +152,8 @@ fn album_mode_keeps_differences_and_lands_the_album() {
         "wav32f",
     ]);
     assert_eq!(code, 0);
-    let oa = out.join("gentle/Album Y/a.wav");
-    let ob = out.join("gentle/Album Y/b.wav");
+    let oa = out.join("gentle/Album Y/01 - a.wav");
+    let ob = out.join("gentle/Album Y/02 - b.wav");
     let d_in = lufs(&a) - lufs(&b);
     let d_out = lufs(&oa) - lufs(&ob);
     let album = common::album_lufs(&[oa.clone(), ob.clone()]);
@@ -168,8 +168,8 @@ fn album_mode_keeps_differences_and_lands_the_album() {
     let (code, _) = master(&[s(&alb), "--out", s(&out2), "--album-mode", "album"]);
     assert_eq!(code, 0);
     let files = [
-        out2.join("streaming/Album Y/a.wav"),
-        out2.join("streaming/Album Y/b.wav"),
+        out2.join("streaming/Album Y/01 - a.wav"),
+        out2.join("streaming/Album Y/02 - b.wav"),
     ];
     let album = common::album_lufs(&files);
     eprintln!("streaming album {album:.3} LUFS");

@@ -81,7 +81,7 @@ fn misses_and_heavy_limiting_end_as_warnings() {
         "3",
     ]);
     assert_eq!(code, 0, "a warning is not a failure");
-    let side = json(&out.join("cd/Album/01 song.json"));
+    let side = json(&out.join("cd/Album/01 - song.json"));
     eprintln!("{side:#}");
     assert_eq!(side["status"], "warning");
     let warnings: Vec<String> = side["warnings"]
@@ -129,7 +129,7 @@ fn faded_songs_report_the_file_written() {
             "wav24",
         ]);
         assert_eq!(code, 0);
-        let f = out.join("streaming/Album/01 song.wav");
+        let f = out.join("streaming/Album/01 - song.wav");
         let side = json(&f.with_extension("json"));
         let reported = &side["output_loudness"];
         let file = mixfarm::analyze::analyze_file(&f).unwrap();

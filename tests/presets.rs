@@ -66,6 +66,16 @@ fn presets_have_their_targets_and_end_in_a_limiter_at_the_ceiling() {
 struct Preset {
     target_lufs: f64,
     ceiling_dbtp: f64,
+    /// delivery sample rate (`mixfarm master`)
+    #[serde(default)]
+    sample_rate_hz: Option<u32>,
+    /// delivery bit depth (`mixfarm master`)
+    #[serde(default)]
+    bits: Option<u32>,
+    /// Broadcast Wave `bext` chunk in WAV outputs
+    #[serde(default)]
+    #[allow(dead_code)]
+    bwf: bool,
     chain: Vec<InsertSpec>,
 }
 
@@ -75,6 +85,14 @@ fn every_preset_parses_into_insert_specs() {
         let text = std::fs::read_to_string(path(stem)).expect("preset readable");
         let preset: Preset = toml::from_str(&text).unwrap_or_else(|e| panic!("{stem}: {e}"));
         assert!(preset.target_lufs < 0.0 && preset.ceiling_dbtp < 0.0);
+        assert!(
+            preset.bits.is_none_or(|b| [16, 24, 32].contains(&b)),
+            "{stem}"
+        );
+        assert!(
+            preset.sample_rate_hz.is_none_or(|r| r % 75 == 0),
+            "{stem}: a CUE-able rate"
+        );
         for insert in &preset.chain {
             insert
                 .prepare(&common::ctx(48_000, None))

@@ -245,11 +245,11 @@ fn masters_past_the_riff_limit_are_written_as_rf64() {
     };
     // the real limit: a plain RIFF file
     let small = dir.path().join("riff.wav");
-    write_wav_atomic(&small, &pcm, RATE, &tags, u32::MAX as u64).unwrap();
+    write_wav_atomic(&small, &pcm, RATE, &tags, None, u32::MAX as u64).unwrap();
     assert_eq!(&std::fs::read(&small).unwrap()[0..4], b"RIFF");
     // a threshold under this file's audio forces RF64; its header per EBU Tech 3306
     let big = dir.path().join("rf64.wav");
-    write_wav_atomic(&big, &pcm, RATE, &tags, 100).unwrap();
+    write_wav_atomic(&big, &pcm, RATE, &tags, None, 100).unwrap();
     let b = std::fs::read(&big).unwrap();
     let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());

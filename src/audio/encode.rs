@@ -1,5 +1,6 @@
 //! Audio output: WAV through hound (16/24-bit PCM with seeded TPDF dither, same inputs ⇒
-//! same bytes; 32-bit float without dither) plus tag chunks, or verified FLAC (`flac.rs`).
+//! same bytes; 32-bit float without dither) or verified FLAC (`flac.rs`), then the tags
+//! (`tags.rs`, through lofty) and, for broadcast WAV, a BWF `bext` chunk (`bext.rs`).
 //! Files are written to a temporary name in the destination folder and renamed into place,
 //! so an interrupted render never leaves a truncated file under the final name.
 
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::flac::{encode_flac, verify_flac};
 use super::pcm::Pcm;
-use super::tags::{wav_tag_chunks, Tags};
+use super::tags::{write_tags, Tags};
 use crate::error::{Error, Result};
 use crate::plan::OutputFormat;
 
@@ -81,16 +82,29 @@ pub fn write_wav(
 
 /// Writes quantised audio to `dest` in `format` with `tags`, atomically.
 ///
-/// WAV: hound writes the samples, then the `LIST`/`INFO` and `id3 ` chunks are appended and
-/// the RIFF size fixed (no tags ⇒ exactly hound's bytes). FLAC: encoded, decoded back and
-/// compared sample by sample and by MD5 before anything is written. `pcm` must match the
-/// format (float for wav32f, integers of the format's bit depth otherwise).
+/// WAV: hound writes the samples, then lofty adds the `LIST`/`INFO` and `id3 ` chunks (no
+/// tags ⇒ exactly hound's bytes). FLAC: encoded, decoded back and compared sample by sample
+/// and by MD5 before anything is written, then tagged. `pcm` must match the format (float
+/// for wav32f, integers of the format's bit depth otherwise).
 pub fn write_audio(
     dest: &Path,
     pcm: &Pcm,
     sample_rate: u32,
     format: OutputFormat,
     tags: &Tags,
+) -> Result<()> {
+    write_audio_with(dest, pcm, sample_rate, format, tags, None)
+}
+
+/// [`write_audio`], plus a BWF `bext` chunk (its body, [`super::bext`]) before the `data`
+/// chunk of a WAV when `bext` is given (ignored for FLAC).
+pub fn write_audio_with(
+    dest: &Path,
+    pcm: &Pcm,
+    sample_rate: u32,
+    format: OutputFormat,
+    tags: &Tags,
+    bext: Option<&[u8]>,
 ) -> Result<()> {
     let out_err = |reason: String| Error::Output {
         path: dest.to_path_buf(),
@@ -106,11 +120,12 @@ pub fn write_audio(
         )));
     }
     if format.is_flac() {
-        let bytes = encode_flac(pcm, sample_rate, tags).map_err(&out_err)?;
+        let bytes = encode_flac(pcm, sample_rate).map_err(&out_err)?;
         verify_flac(&bytes, pcm, sample_rate)
             .map_err(|r| out_err(format!("FLAC check failed: {r}")))?;
         return write_atomic(dest, |tmp| {
-            std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
+            std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))?;
+            write_tags(tmp, true, tags).map_err(&out_err)
         });
     }
     write_wav_atomic(
@@ -118,31 +133,49 @@ pub fn write_audio(
         pcm,
         sample_rate,
         tags,
+        bext,
         super::rf64::RIFF_MAX_DATA_BYTES,
     )
 }
 
-/// Writes `pcm` as a WAV file with `tags`, atomically: RIFF/WAVE through hound, or RF64
-/// ([`super::rf64`]) when the audio takes more than `rf64_above_bytes`.
+/// Writes `pcm` as a WAV file with `tags` and the `bext` body, atomically: RIFF/WAVE through
+/// hound, tagged by lofty; or RF64 ([`super::rf64`]) when the audio takes more than
+/// `rf64_above_bytes`, with the `bext` chunk and the text tags in `LIST`/`INFO`
+/// ([`super::rf64::info_chunk`]: lofty does not write RF64).
 pub fn write_wav_atomic(
     dest: &Path,
     pcm: &Pcm,
     sample_rate: u32,
     tags: &Tags,
+    bext: Option<&[u8]>,
     rf64_above_bytes: u64,
 ) -> Result<()> {
     let out_err = |reason: String| Error::Output {
         path: dest.to_path_buf(),
         reason,
     };
-    let chunks = wav_tag_chunks(tags);
     write_atomic(dest, |tmp| {
         if super::rf64::data_bytes(pcm) > rf64_above_bytes {
+            let mut chunks = super::rf64::info_chunk(tags);
+            if let Some(b) = bext {
+                chunks.extend_from_slice(b"bext");
+                chunks.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                chunks.extend_from_slice(b);
+                if b.len() % 2 == 1 {
+                    chunks.push(0);
+                }
+            }
             return super::rf64::write_rf64(tmp, pcm, sample_rate, &chunks)
                 .map_err(|e| out_err(e.to_string()));
         }
         write_wav_samples(tmp, pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
-        append_wav_chunks(tmp, &chunks)
+        if !tags.is_empty() || bext.is_some() {
+            pad_data_chunk(tmp)?;
+        }
+        if let Some(b) = bext {
+            super::bext::insert_before_data(tmp, b).map_err(&out_err)?;
+        }
+        write_tags(tmp, false, tags).map_err(&out_err)
     })
 }
 
@@ -175,27 +208,22 @@ fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<
     w.finalize()
 }
 
-/// Appends RIFF `chunks` to the WAV file at `path` (after a pad byte if the file's length
-/// is odd: the `data` chunk of odd size) and rewrites the RIFF size. No-op when empty.
-fn append_wav_chunks(path: &Path, chunks: &[u8]) -> Result<()> {
+/// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte
+/// and fixes the RIFF size, so chunks added after it start at an even offset.
+fn pad_data_chunk(path: &Path) -> Result<()> {
     use std::io::{Seek, SeekFrom, Write};
-    if chunks.is_empty() {
-        return Ok(());
-    }
     let io = |e| Error::io(path, e);
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
         .map_err(io)?;
-    let mut len = f.seek(SeekFrom::End(0)).map_err(io)?;
-    if len % 2 == 1 {
-        f.write_all(&[0]).map_err(io)?;
-        len += 1;
+    let len = f.seek(SeekFrom::End(0)).map_err(io)?;
+    if len % 2 == 0 {
+        return Ok(());
     }
-    f.write_all(chunks).map_err(io)?;
-    len += chunks.len() as u64;
-    let riff_size = u32::try_from(len - 8).map_err(|_| Error::Output {
+    f.write_all(&[0]).map_err(io)?;
+    let riff_size = u32::try_from(len + 1 - 8).map_err(|_| Error::Output {
         path: path.to_path_buf(),
         reason: "WAV file over 4 GiB".into(),
     })?;

@@ -6,23 +6,28 @@
 //! decoded samples. flacenc records the short last block's size as the stream's minimum
 //! block size; the spec excludes the last block from that field (and symphonia 0.6 refuses
 //! such a file), so [`encode_flac`] sets min = max = the fixed block size.
+//!
+//! Size: flacenc 0.5.1 has no 5-bit (RICE2) Rice parameters, its largest is 14, while the
+//! reference encoder uses 15–21 in about a third of the partitions of loud 24-bit music; so
+//! its files stay larger than `flac -5`'s (+7.6 % and +9.0 % on two synthetic songs with
+//! the settings here, +16.3 % and +12.1 % with its defaults: benches/RESULTS.md).
 
 use md5::{Digest, Md5};
 
 use super::pcm::Pcm;
-use super::tags::{vorbis_comment_body, Tags};
 
-/// Fixed block size of our FLAC streams (flacenc's default, the reference encoder's too).
-pub const FLAC_BLOCK_FRAMES: usize = 4096;
-/// FLAC metadata block type of VORBIS_COMMENT.
-const VORBIS_COMMENT_TYPE: u8 = 4;
+/// Fixed block size of our FLAC streams. 2048 rather than flacenc's and the reference
+/// encoder's 4096: with flacenc's Rice coder it gives smaller files (benches/RESULTS.md).
+pub const FLAC_BLOCK_FRAMES: usize = 2048;
+/// Largest QLPC order flacenc tries (its default 10 made larger files here, see RESULTS.md).
+pub const FLAC_LPC_ORDER: usize = 6;
 /// Byte offset of the STREAMINFO MD5 in a FLAC file: "fLaC" (4) + block header (4) + 18.
 const MD5_OFFSET: usize = 26;
 
-/// Encodes 16- or 24-bit integer PCM as FLAC (fixed 4096-frame blocks, STREAMINFO MD5 set,
-/// a VORBIS_COMMENT block when `tags` has any field). Does not verify: see [`verify_flac`].
-pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, String> {
-    use flacenc::component::{BitRepr, MetadataBlockData};
+/// Encodes 16- or 24-bit integer PCM as FLAC (fixed [`FLAC_BLOCK_FRAMES`]-frame blocks, STREAMINFO MD5 set,
+/// no tags: [`super::tags::write_tags`] adds them). Does not verify: see [`verify_flac`].
+pub fn encode_flac(pcm: &Pcm, sample_rate: u32) -> Result<Vec<u8>, String> {
+    use flacenc::component::BitRepr;
     use flacenc::error::Verify;
     let Pcm::Int {
         bits,
@@ -43,6 +48,9 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, 
     }
     let mut config = flacenc::config::Encoder::default();
     config.block_size = FLAC_BLOCK_FRAMES;
+    config.subframe_coding.qlpc.lpc_order = FLAC_LPC_ORDER;
+    // choose the fixed predictor's order by counting the bits of each, not by estimate
+    config.subframe_coding.fixed.order_sel = flacenc::config::OrderSel::BitCount;
     let config = config.into_verified().map_err(|(_, e)| format!("{e:?}"))?;
     let source = flacenc::source::MemSource::from_samples(
         samples,
@@ -58,11 +66,6 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32, tags: &Tags) -> Result<Vec<u8>, 
         .stream_info_mut()
         .set_block_sizes(FLAC_BLOCK_FRAMES, FLAC_BLOCK_FRAMES)
         .map_err(|e| format!("{e:?}"))?;
-    if !tags.is_empty() {
-        let block = MetadataBlockData::new_unknown(VORBIS_COMMENT_TYPE, &vorbis_comment_body(tags))
-            .map_err(|e| format!("{e:?}"))?;
-        stream.add_metadata_block(block);
-    }
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
     Ok(sink.as_slice().to_vec())

@@ -2,6 +2,7 @@
 //! encoding (hound WAV, RF64 past 4 GiB, flacenc FLAC) and tags; WAV quirks on input
 //! (`wav_chunks`).
 
+pub mod bext;
 pub mod decode;
 pub mod encode;
 pub mod flac;

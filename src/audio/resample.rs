@@ -1,7 +1,14 @@
-//! Sample-rate conversion with rubato's synchronous FFT resampler (band-limited, high
-//! quality, fixed ratio), in f64, fed as the audio arrives ([`StreamResampler`]). The output
-//! is what rubato's `process_all` gives for the whole clip (same chunks, the resampler's delay
-//! trimmed), `round(frames · to / from)` frames long.
+//! Sample-rate conversion with rubato's synchronous FFT resampler (band-limited, fixed
+//! ratio, Blackman-Harris² window), in f64, fed as the audio arrives ([`StreamResampler`]).
+//! The output is what rubato's `process_all` gives for the whole clip (same chunks, the
+//! resampler's delay trimmed), `round(frames · to / from)` frames long.
+//!
+//! Two settings: sources read for a render use 1024-frame chunks cut in ~256-frame FFT
+//! blocks; delivery conversion in `mixfarm master` ([`resample_delivery`]) uses one FFT block
+//! of ≥ 8192 input frames, a filter that long puts rubato's cutoff within ~0.2 % of the lower
+//! Nyquist frequency. Measured by `tests/delivery_rate.rs` (48 kHz ⇄ 44.1 kHz, sines through
+//! the converter against their exact values): see the README's catalog section for the
+//! passband and stopband figures.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +20,33 @@ use crate::plan::Planar;
 
 /// Chunk size of the FFT resampler, in input frames.
 const CHUNK_FRAMES: usize = 1024;
+/// Chunk (one FFT block) of the delivery converter, in input frames.
+pub const DELIVERY_CHUNK_FRAMES: usize = 8192;
+
+/// Resamples planar audio from `from_hz` to `to_hz` with the delivery converter (one
+/// FFT block of [`DELIVERY_CHUNK_FRAMES`]); `path` names the song in errors.
+pub fn resample_delivery(
+    path: &Path,
+    channels: &[Vec<f32>],
+    from_hz: u32,
+    to_hz: u32,
+) -> Result<Planar> {
+    if from_hz == to_hz || channels.is_empty() {
+        return Ok(channels.to_vec());
+    }
+    let mut out = vec![Vec::new(); channels.len()];
+    let mut r = StreamResampler::with_blocks(
+        path,
+        channels.len(),
+        from_hz,
+        to_hz,
+        DELIVERY_CHUNK_FRAMES,
+        1,
+    )?;
+    r.push(channels, &mut out)?;
+    r.finish(&mut out)?;
+    Ok(out)
+}
 
 /// Resamples planar audio from `from_hz` to `to_hz`; `path` names the file in errors.
 pub fn resample(path: &Path, channels: &[Vec<f32>], from_hz: u32, to_hz: u32) -> Result<Planar> {
@@ -42,6 +76,7 @@ pub struct StreamResampler {
     path: PathBuf,
     from_hz: u32,
     to_hz: u32,
+    chunk_frames: usize,
     r: Fft<f64>,
     /// input not yet processed
     input: Vec<Vec<f64>>,
@@ -56,11 +91,27 @@ pub struct StreamResampler {
 impl StreamResampler {
     /// A resampler for `channels` channels from `from_hz` to `to_hz`.
     pub fn new(path: &Path, channels: usize, from_hz: u32, to_hz: u32) -> Result<StreamResampler> {
-        let r = Fft::<f64>::new(
+        let sub_chunks = (CHUNK_FRAMES / 256).max(1);
+        Self::with_blocks(path, channels, from_hz, to_hz, CHUNK_FRAMES, sub_chunks)
+    }
+
+    /// A resampler fed `chunk_frames` input frames at a time, each cut in `sub_chunks` FFT
+    /// blocks (fewer, longer blocks: a longer filter, a cutoff nearer Nyquist).
+    pub fn with_blocks(
+        path: &Path,
+        channels: usize,
+        from_hz: u32,
+        to_hz: u32,
+        chunk_frames: usize,
+        sub_chunks: usize,
+    ) -> Result<StreamResampler> {
+        let r = Fft::<f64>::new_custom(
             from_hz as usize,
             to_hz as usize,
-            CHUNK_FRAMES,
+            chunk_frames,
+            sub_chunks,
             channels,
+            rubato::WindowFunction::BlackmanHarris2,
             FixedSync::Input,
         )
         .map_err(|e| fail(path, from_hz, to_hz, e.to_string()))?;
@@ -68,6 +119,7 @@ impl StreamResampler {
             path: path.to_path_buf(),
             from_hz,
             to_hz,
+            chunk_frames,
             to_trim: r.output_delay(),
             scratch: vec![vec![0.0; r.output_frames_max()]; channels],
             input: vec![Vec::new(); channels],
@@ -83,8 +135,8 @@ impl StreamResampler {
             i.extend(c.iter().map(|&v| f64::from(v)));
         }
         self.frames_in += x.first().map_or(0, |c| c.len() as u64);
-        // like `process_all`, a last chunk of exactly CHUNK_FRAMES is left for `finish`
-        while self.input[0].len() > CHUNK_FRAMES {
+        // like `process_all`, a last chunk of exactly `chunk_frames` is left for `finish`
+        while self.input[0].len() > self.chunk_frames {
             let n_in = self.step(None, out)?;
             for c in &mut self.input {
                 c.drain(..n_in);

@@ -73,3 +73,39 @@ pub fn write_rf64(path: &Path, pcm: &Pcm, sample_rate: u32, chunks: &[u8]) -> st
     w.write_all(chunks)?;
     w.flush()
 }
+
+/// A `LIST`/`INFO` chunk (with its pad byte) for the text tags of an RF64 file, which lofty
+/// does not write: title `INAM`, artist `IART`, album `IPRD`, date `ICRD`, genre `IGNR`,
+/// track `ITRK` (ISRC, cover and the rest need ID3, which RF64 readers rarely take).
+pub fn info_chunk(tags: &crate::audio::tags::Tags) -> Vec<u8> {
+    let track = tags.track_number.map(|n| n.to_string());
+    let fields = [
+        (b"INAM", tags.title.as_deref()),
+        (b"IART", tags.artist.as_deref()),
+        (b"IPRD", tags.album.as_deref()),
+        (b"ICRD", tags.date.as_deref()),
+        (b"IGNR", tags.genre.as_deref()),
+        (b"ITRK", track.as_deref()),
+    ];
+    let mut body = b"INFO".to_vec();
+    for (id, v) in fields {
+        let Some(v) = v.filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let mut text = v.as_bytes().to_vec();
+        text.push(0);
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        body.extend_from_slice(&text);
+        if text.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    if body.len() == 4 {
+        return Vec::new();
+    }
+    let mut out = b"LIST".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}

@@ -1,16 +1,65 @@
-//! Song tags and their byte layouts: the FLAC VORBIS_COMMENT block, and for WAV a
-//! `LIST`/`INFO` chunk plus an `id3 ` chunk holding an ID3v2.4 tag (the only place a WAV
-//! can carry an ISRC that common readers know: the `TSRC` frame). Host-only, no shader twin.
+//! Song tags: what a source file carries (read with lofty from Vorbis comments, ID3v2, RIFF
+//! INFO or MP4 atoms) and what an output gets (written with lofty into a finished file: FLAC
+//! Vorbis comments with PICTURE blocks; for WAV a `LIST`/`INFO` chunk plus an `id3 ` chunk
+//! holding ID3v2, the only place a WAV carries an ISRC, cover art and ReplayGain that common
+//! readers know). Host-only, no shader twin.
 //!
-//! RIFF INFO has no ISRC field: its `ISRC` id means "source" (who supplied the material), so
-//! the code goes into ID3 only.
+//! RIFF INFO has no ISRC field (its `ISRC` id means "source": who supplied the material), so
+//! the code goes into ID3 only; lofty's RIFF INFO mapping leaves it out.
+
+use std::path::Path;
+
+use lofty::config::WriteOptions;
+use lofty::id3::v2::Id3v2Tag;
+use lofty::iff::wav::RiffInfoList;
+use lofty::ogg::tag::VorbisComments;
+use lofty::picture::{MimeType, Picture, PictureType};
+use lofty::prelude::*;
+use lofty::tag::{Tag, TagType};
 
 use crate::scene::Metadata;
 
-/// Vendor string of the Vorbis comment block.
+/// Vendor string of the Vorbis comment block and the encoder-software tags.
 pub const VENDOR: &str = concat!("mixfarm ", env!("CARGO_PKG_VERSION"));
 
-/// The tags written into an output file. All fields optional; no fields ⇒ no tag chunks.
+/// Cover art: the image bytes and their MIME type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cover {
+    /// `image/jpeg`, `image/png`…
+    pub mime: String,
+    /// the image file's bytes (shared: an album's songs usually carry the same picture)
+    pub data: std::sync::Arc<Vec<u8>>,
+}
+
+/// Serialised (into settings hashes) as its MIME type and the SHA-256 of the bytes.
+impl serde::Serialize for Cover {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = crate::core::hash::sha256_hex(&self.data);
+        s.serialize_str(&format!(
+            "{} {} bytes sha256 {h}",
+            self.mime,
+            self.data.len()
+        ))
+    }
+}
+
+/// ReplayGain 2.0 values of a written song (reference −18 LUFS).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ReplayGain {
+    /// −18 LUFS minus the song's integrated loudness, dB
+    pub track_gain_db: f64,
+    /// the song's true peak, linear full scale
+    pub track_peak: f64,
+    /// −18 LUFS minus the album's integrated loudness, dB (album mode)
+    pub album_gain_db: Option<f64>,
+    /// the album's highest true peak, linear full scale (album mode)
+    pub album_peak: Option<f64>,
+}
+
+/// The ReplayGain 2.0 reference loudness, LUFS.
+pub const REPLAYGAIN_REFERENCE_LUFS: f64 = -18.0;
+
+/// The tags of a song. All fields optional; no fields ⇒ no tags written.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Tags {
     /// song title
@@ -21,14 +70,29 @@ pub struct Tags {
     pub album: Option<String>,
     /// album artist
     pub album_artist: Option<String>,
-    /// position on the album, from 1
+    /// position on the album (or disc), from 1
     pub track_number: Option<u32>,
-    /// number of tracks on the album
+    /// number of tracks on the album (or disc)
     pub track_total: Option<u32>,
+    /// disc number, from 1
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disc_number: Option<u32>,
+    /// number of discs
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disc_total: Option<u32>,
     /// International Standard Recording Code, 12 upper-case characters, no hyphens
     pub isrc: Option<String>,
     /// release or recording date (`YYYY` or `YYYY-MM-DD`)
     pub date: Option<String>,
+    /// genre
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub genre: Option<String>,
+    /// front cover
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Cover>,
+    /// ReplayGain 2.0 values (`--replaygain`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay_gain: Option<ReplayGain>,
 }
 
 impl Tags {
@@ -48,151 +112,164 @@ impl Tags {
     pub fn is_empty(&self) -> bool {
         self == &Tags::default()
     }
-
-    /// `"n"` or `"n/total"` for the ID3 TRCK frame.
-    fn trck(&self) -> Option<String> {
-        match (self.track_number, self.track_total) {
-            (Some(n), Some(t)) => Some(format!("{n}/{t}")),
-            (Some(n), None) => Some(n.to_string()),
-            _ => None,
-        }
-    }
 }
 
 pub use crate::core::validate_isrc;
 
-/// The fields as (Vorbis comment name, value) pairs, in a fixed order.
-fn vorbis_fields(t: &Tags) -> Vec<(&'static str, String)> {
-    let num = |n: Option<u32>| n.map(|n| n.to_string());
-    [
-        ("TITLE", t.title.clone()),
-        ("ARTIST", t.artist.clone()),
-        ("ALBUM", t.album.clone()),
-        ("ALBUMARTIST", t.album_artist.clone()),
-        ("TRACKNUMBER", num(t.track_number)),
-        ("TRACKTOTAL", num(t.track_total)),
-        ("ISRC", t.isrc.clone()),
-        ("DATE", t.date.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect()
-}
-
-/// The body of a FLAC VORBIS_COMMENT metadata block (block type 4; the 4-byte block header
-/// is the caller's): vendor string, then `NAME=value` comments, lengths little-endian.
-pub fn vorbis_comment_body(t: &Tags) -> Vec<u8> {
-    let fields = vorbis_fields(t);
-    let mut out = Vec::new();
-    let put = |out: &mut Vec<u8>, s: &[u8]| {
-        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        out.extend_from_slice(s);
+/// Reads the tags of the audio file at `path` (every tag it holds, the primary one first:
+/// the first that has a field gives it). An ISRC that is not a valid code is left out and
+/// named in the second value. A file without tags gives empty tags.
+pub fn read_tags(path: &Path) -> Result<(Tags, Option<String>), String> {
+    let file = lofty::read_from_path(path).map_err(|e| format!("cannot read its tags: {e}"))?;
+    let mut all: Vec<&Tag> = file.primary_tag().into_iter().collect();
+    all.extend(
+        file.tags()
+            .iter()
+            .filter(|t| Some(t.tag_type()) != file.primary_tag().map(Tag::tag_type)),
+    );
+    let text = |k: ItemKey| {
+        all.iter()
+            .find_map(|t| t.get_string(k))
+            .map(|s| s.trim().trim_end_matches('\0').to_string())
+            .filter(|s| !s.is_empty())
     };
-    put(&mut out, VENDOR.as_bytes());
-    out.extend_from_slice(&(fields.len() as u32).to_le_bytes());
-    for (k, v) in fields {
-        put(&mut out, format!("{k}={v}").as_bytes());
-    }
-    out
+    let num = |f: &dyn Fn(&Tag) -> Option<u32>| all.iter().find_map(|t| f(t)).filter(|&n| n > 0);
+    let (isrc, bad_isrc) = match text(ItemKey::Isrc) {
+        Some(i) => match validate_isrc(&i) {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
+    };
+    let cover = all.iter().find_map(|t| {
+        t.get_picture_type(PictureType::CoverFront)
+            .or_else(|| t.pictures().first())
+    });
+    let tags = Tags {
+        title: text(ItemKey::TrackTitle),
+        artist: text(ItemKey::TrackArtist),
+        album: text(ItemKey::AlbumTitle),
+        album_artist: text(ItemKey::AlbumArtist),
+        track_number: num(&|t| t.track()),
+        track_total: num(&|t| t.track_total()),
+        disc_number: num(&|t| t.disk()),
+        disc_total: num(&|t| t.disk_total()),
+        isrc,
+        date: text(ItemKey::RecordingDate)
+            .or_else(|| text(ItemKey::ReleaseDate))
+            .or_else(|| text(ItemKey::Year)),
+        genre: text(ItemKey::Genre),
+        cover: cover.map(|p| Cover {
+            mime: p
+                .mime_type()
+                .map_or("image/jpeg", MimeType::as_str)
+                .to_string(),
+            data: std::sync::Arc::new(p.data().to_vec()),
+        }),
+        replay_gain: None,
+    };
+    Ok((tags, bad_isrc))
 }
 
-/// A RIFF chunk: 4-character id, little-endian size, body, and a pad byte if the size is odd.
-pub fn riff_chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 9);
-    out.extend_from_slice(id);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
-    if body.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
-}
-
-/// The `LIST`/`INFO` chunk (INAM title, IART artist, IPRD album, IPRT track number, IFRM
-/// track total, ICRD date, ISFT software), or `None` when no such field is set. Values are
-/// UTF-8, NUL-terminated, each sub-chunk padded to an even size.
-pub fn riff_info_chunk(t: &Tags) -> Option<Vec<u8>> {
+/// The tags as (key, text) items in a fixed order.
+fn items(t: &Tags) -> Vec<(ItemKey, String)> {
     let num = |n: Option<u32>| n.map(|n| n.to_string());
-    let fields: Vec<(&[u8; 4], String)> = [
-        (b"INAM", t.title.clone()),
-        (b"IART", t.artist.clone()),
-        (b"IPRD", t.album.clone()),
-        (b"IPRT", num(t.track_number)),
-        (b"IFRM", num(t.track_total)),
-        (b"ICRD", t.date.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
-    if fields.is_empty() {
-        return None;
+    let mut items = vec![
+        (ItemKey::TrackTitle, t.title.clone()),
+        (ItemKey::TrackArtist, t.artist.clone()),
+        (ItemKey::AlbumTitle, t.album.clone()),
+        (ItemKey::AlbumArtist, t.album_artist.clone()),
+        (ItemKey::TrackNumber, num(t.track_number)),
+        (ItemKey::TrackTotal, num(t.track_total)),
+        (ItemKey::DiscNumber, num(t.disc_number)),
+        (ItemKey::DiscTotal, num(t.disc_total)),
+        (ItemKey::Isrc, t.isrc.clone()),
+        (ItemKey::RecordingDate, t.date.clone()),
+        (ItemKey::Genre, t.genre.clone()),
+        (ItemKey::EncoderSoftware, Some(VENDOR.to_string())),
+    ];
+    if let Some(rg) = &t.replay_gain {
+        let gain = |g: f64| format!("{g:+.2} dB");
+        let peak = |p: f64| format!("{p:.6}");
+        items.push((ItemKey::ReplayGainTrackGain, Some(gain(rg.track_gain_db))));
+        items.push((ItemKey::ReplayGainTrackPeak, Some(peak(rg.track_peak))));
+        items.push((ItemKey::ReplayGainAlbumGain, rg.album_gain_db.map(gain)));
+        items.push((ItemKey::ReplayGainAlbumPeak, rg.album_peak.map(peak)));
     }
-    let mut body = b"INFO".to_vec();
-    for (id, v) in fields
+    items
         .into_iter()
-        .chain(std::iter::once((b"ISFT", VENDOR.to_string())))
-    {
-        let mut text = v.replace('\0', "").into_bytes();
-        text.push(0);
-        body.extend(riff_chunk(id, &text));
-    }
-    Some(riff_chunk(b"LIST", &body))
+        .filter_map(|(k, v)| v.map(|v| (k, v.replace('\0', ""))))
+        .collect()
 }
 
-/// A 28-bit number as ID3v2 "synchsafe" bytes (7 bits per byte).
-fn synchsafe(n: usize) -> [u8; 4] {
-    let n = n as u32;
-    [
-        ((n >> 21) & 0x7f) as u8,
-        ((n >> 14) & 0x7f) as u8,
-        ((n >> 7) & 0x7f) as u8,
-        (n & 0x7f) as u8,
-    ]
+fn cover_picture(c: &Cover) -> Picture {
+    Picture::unchecked(c.data.to_vec())
+        .pic_type(PictureType::CoverFront)
+        .mime_type(MimeType::from_str(&c.mime))
+        .build()
 }
 
-/// An ID3v2.4 tag with UTF-8 text frames TIT2, TPE1, TALB, TPE2, TRCK ("n/total"), TSRC,
-/// TDRC, TSSE, or `None` when no tag field is set.
-pub fn id3v2_tag(t: &Tags) -> Option<Vec<u8>> {
-    let frames: Vec<(&[u8; 4], String)> = [
-        (b"TIT2", t.title.clone()),
-        (b"TPE1", t.artist.clone()),
-        (b"TALB", t.album.clone()),
-        (b"TPE2", t.album_artist.clone()),
-        (b"TRCK", t.trck()),
-        (b"TSRC", t.isrc.clone()),
-        (b"TDRC", t.date.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
-    if frames.is_empty() {
-        return None;
+/// The tags as a lofty tag of `tag_type` (fields the type cannot hold are dropped by lofty).
+fn to_lofty(t: &Tags, tag_type: TagType) -> Tag {
+    let mut tag = Tag::new(tag_type);
+    for (k, v) in items(t) {
+        tag.insert_text(k, v);
     }
-    let mut body = Vec::new();
-    for (id, v) in frames
-        .into_iter()
-        .chain(std::iter::once((b"TSSE", VENDOR.to_string())))
-    {
-        let text = v.replace('\0', "");
-        body.extend_from_slice(id);
-        body.extend_from_slice(&synchsafe(text.len() + 1));
-        body.extend_from_slice(&[0, 0]); // frame flags
-        body.push(3); // text encoding: UTF-8
-        body.extend_from_slice(text.as_bytes());
+    if let Some(c) = &t.cover {
+        tag.push_picture(cover_picture(c));
     }
-    let mut tag = b"ID3".to_vec();
-    tag.extend_from_slice(&[4, 0, 0]); // version 2.4.0, no flags
-    tag.extend_from_slice(&synchsafe(body.len()));
-    tag.extend(body);
-    Some(tag)
+    tag
 }
 
-/// The chunks appended after a WAV file's `data` chunk: `LIST`/`INFO`, then `id3 `.
-/// Empty when `t` has no field set.
-pub fn wav_tag_chunks(t: &Tags) -> Vec<u8> {
-    let mut out = riff_info_chunk(t).unwrap_or_default();
-    if let Some(id3) = id3v2_tag(t) {
-        out.extend(riff_chunk(b"id3 ", &id3));
+/// The tags as ID3v2 frames in a fixed order. lofty's conversion of a whole tag gathers
+/// frames in a hash map (their order changes run to run), so each frame is converted on its
+/// own (track and disc number with their totals, as one `n/total` frame) and appended:
+/// the same tags give the same bytes.
+fn to_id3v2(t: &Tags) -> Id3v2Tag {
+    let mut out = Id3v2Tag::default();
+    let all = items(t);
+    let mut i = 0;
+    while i < all.len() {
+        let mut mini = Tag::new(TagType::Id3v2);
+        let pair = matches!(
+            (&all[i].0, all.get(i + 1).map(|x| &x.0)),
+            (ItemKey::TrackNumber, Some(ItemKey::TrackTotal))
+                | (ItemKey::DiscNumber, Some(ItemKey::DiscTotal))
+        );
+        for (k, v) in &all[i..i + 1 + usize::from(pair)] {
+            mini.insert_text(*k, v.clone());
+        }
+        i += 1 + usize::from(pair);
+        for frame in Id3v2Tag::from(mini) {
+            out.insert(frame);
+        }
+    }
+    if let Some(c) = &t.cover {
+        out.insert_picture(cover_picture(c));
     }
     out
+}
+
+/// Writes `tags` into the finished FLAC or WAV file at `path` (its audio untouched): FLAC
+/// gets a VORBIS_COMMENT block (vendor [`VENDOR`]) and a PICTURE block for the cover; WAV a
+/// `LIST`/`INFO` chunk and an `id3 ` chunk (ID3v2.4). Nothing is written when `tags` is empty.
+pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let opts = WriteOptions::default();
+    let e = |what: &str, e: lofty::error::FileEncodingError| format!("writing {what}: {e}");
+    if flac {
+        let mut vc = VorbisComments::from(to_lofty(tags, TagType::VorbisComments));
+        vc.set_vendor(VENDOR.to_string());
+        return vc
+            .save_to_path(path, opts)
+            .map_err(|x| e("Vorbis comments", x));
+    }
+    RiffInfoList::from(to_lofty(tags, TagType::RiffInfo))
+        .save_to_path(path, opts)
+        .map_err(|x| e("RIFF INFO", x))?;
+    to_id3v2(tags)
+        .save_to_path(path, opts)
+        .map_err(|x| e("ID3v2", x))
 }

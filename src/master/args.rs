@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::formats::FormatChoice;
 use super::AlbumMode;
-use crate::plan::OutputFormat;
 
 /// Arguments of `mixfarm master`.
 #[derive(Debug, Clone, clap::Args)]
@@ -33,9 +33,23 @@ pub struct MasterArgs {
     /// one gain per song (`track`) or per album (`album`)
     #[arg(long, value_enum, default_value_t = AlbumMode::Track)]
     pub album_mode: AlbumMode,
-    /// output formats, comma-separated: wav16, wav24, wav32f, flac16, flac24
-    #[arg(long, value_delimiter = ',', default_value = "wav24", value_parser = parse_format)]
-    pub format: Vec<OutputFormat>,
+    /// output formats, comma-separated: wav and flac (each delivery's bit depth), or wav16,
+    /// wav24, wav32f, flac16, flac24 (that depth in every delivery); two of one container
+    /// are told apart by a ` (16-bit)`-style suffix
+    #[arg(long, value_delimiter = ',', default_value = "wav", value_parser = parse_format)]
+    pub format: Vec<FormatChoice>,
+    /// sample rate of every delivery, Hz (overrides the presets; default: the preset's, or
+    /// each song's own rate)
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// bit depth of every delivery: 16, 24, or 32 (float) (overrides the presets; default:
+    /// the preset's, or 24)
+    #[arg(long, value_parser = parse_bits)]
+    pub bits: Option<u32>,
+    /// also write ReplayGain 2.0 tags (track gain and peak; album gain and peak in album
+    /// mode), reference −18 LUFS
+    #[arg(long)]
+    pub replaygain: bool,
     /// also write each album as one continuous file with a CUE sheet
     #[arg(long)]
     pub sequence: bool,
@@ -100,6 +114,15 @@ pub struct MasterArgs {
     pub report_html: bool,
 }
 
-fn parse_format(s: &str) -> std::result::Result<OutputFormat, String> {
+fn parse_format(s: &str) -> std::result::Result<FormatChoice, String> {
     s.parse()
+}
+
+fn parse_bits(s: &str) -> std::result::Result<u32, String> {
+    match s.trim() {
+        "16" => Ok(16),
+        "24" => Ok(24),
+        "32" | "32f" => Ok(32),
+        _ => Err(format!("bit depth '{s}' is not 16, 24 or 32 (float)")),
+    }
 }

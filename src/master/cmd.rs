@@ -203,6 +203,7 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
             for s in &r.sequences {
                 if let Some(e) = &s.error {
                     eprintln!("FAILED  {e}");
+                    summary.album_files_failed += 1;
                     summary
                         .failures
                         .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
@@ -251,12 +252,16 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         }
     }
     say(format!(
-        "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}; {} backend{}; report {}",
+        "{} song deliveries: {} mastered, {} with warnings, {} up to date, {} failed{}{}; {} backend{}; report {}",
         summary.total,
         summary.ok,
         summary.warned,
         summary.skipped,
         summary.failed,
+        match summary.album_files_failed {
+            0 => String::new(),
+            n => format!(", {n} album file{} failed", if n == 1 { "" } else { "s" }),
+        },
         if summary.interrupted {
             "; STOPPED by a signal (exit 75: run again to resume)"
         } else {

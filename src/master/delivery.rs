@@ -1,5 +1,6 @@
 //! Deliveries of `mixfarm master`: each a preset's chain and closing limiter with its
-//! loudness target and true-peak ceiling (`--target` / `--ceiling` override the preset).
+//! loudness target, true-peak ceiling, sample rate and bit depth (`--target`, `--ceiling`,
+//! `--rate`, `--bits` override the preset) and the formats it writes.
 
 use std::path::{Path, PathBuf};
 
@@ -45,7 +46,22 @@ pub struct Delivery {
     pub chain: Chain,
     /// where the target came from (preset, --target, reference)
     pub target_from: String,
+    /// delivery sample rate, Hz (`None`: each song's own rate; an album file takes the
+    /// album's highest)
+    pub sample_rate_hz: Option<u32>,
+    /// delivery bit depth: 16, 24 or 32 (float)
+    pub bits: u32,
+    /// the formats written (`--format` resolved at this delivery's depth)
+    pub formats: Vec<crate::core::OutputFormat>,
+    /// WAV outputs carry a Broadcast Wave `bext` chunk with the EBU loudness fields
+    pub bwf: bool,
 }
+
+/// Bit depth of a delivery whose preset names none.
+pub const DEFAULT_BITS: u32 = 24;
+
+/// Lowest and highest delivery sample rates accepted, Hz.
+pub const RATE_RANGE_HZ: std::ops::RangeInclusive<u32> = 8_000..=384_000;
 
 /// Default target when a preset names none, LUFS.
 pub const DEFAULT_TARGET_LUFS: f64 = -14.0;
@@ -72,7 +88,26 @@ pub fn deliveries(args: &MasterArgs) -> std::result::Result<Vec<Delivery>, Strin
             (None, Some(t)) => (t, format!("preset '{name}'")),
             (None, None) => (DEFAULT_TARGET_LUFS, "the default".to_string()),
         };
+        let sample_rate_hz = args.rate.or(p.sample_rate_hz);
+        if let Some(r) = sample_rate_hz.filter(|r| !RATE_RANGE_HZ.contains(r)) {
+            return Err(format!(
+                "delivery '{stem}': sample rate {r} Hz is outside {}..{} Hz",
+                RATE_RANGE_HZ.start(),
+                RATE_RANGE_HZ.end()
+            ));
+        }
+        if let Some(r) = sample_rate_hz.filter(|_| args.sequence) {
+            super::sequence::frames_per_cue_frame(r)
+                .map_err(|e| format!("delivery '{stem}' with --sequence: {e}"))?;
+        }
+        let bits = args.bits.or(p.bits).unwrap_or(DEFAULT_BITS);
+        let formats = super::formats::resolve_all(&args.format, bits)
+            .map_err(|e| format!("delivery '{stem}': {e}"))?;
         out.push(Delivery {
+            sample_rate_hz,
+            bits,
+            formats,
+            bwf: p.bwf,
             name: stem,
             target_lufs,
             ceiling_dbtp: args

@@ -1,6 +1,7 @@
 //! Catalogs without a manifest: each input folder is one album (its audio files in file-name
-//! order, numbered from 1), loose files form "Singles", each mastered on its own; two inputs
-//! with one stem get distinct output names. CPU only; no shader
+//! order, numbered from 1, until `source_tags` orders them by their own track tags), loose
+//! files form "Singles", each mastered on its own; two inputs with one stem get distinct
+//! output names. CPU only; no shader
 //! mirrored.
 
 use std::collections::HashSet;
@@ -20,6 +21,8 @@ fn plain_track(file: &Path, number: Option<u32>) -> Track {
         file: file.to_path_buf(),
         key: name,
         title: stem.clone(),
+        title_given: false,
+        source: Default::default(),
         artist: None,
         track_number: number,
         isrc: None,
@@ -99,6 +102,7 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
                 dir: safe_file_name(&title),
                 title,
                 artist: None,
+                title_given: false,
                 tracks,
                 singles: false,
             });
@@ -111,6 +115,7 @@ pub fn catalog_from_inputs(inputs: &[PathBuf], extensions: &[&str]) -> Result<Ca
             title: SINGLES.into(),
             dir: SINGLES.into(),
             artist: None,
+            title_given: false,
             tracks: singles,
             singles: true,
         });

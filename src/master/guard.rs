@@ -115,8 +115,13 @@ fn canon(p: &Path) -> Option<PathBuf> {
 }
 
 /// The output file of track `stem` in `format`, in the album folder `dir`.
-pub fn song_output(dir: &Path, stem: &str, format: crate::plan::OutputFormat) -> PathBuf {
-    dir.join(format!("{stem}.{}", format.extension()))
+pub fn song_output(
+    dir: &Path,
+    stem: &str,
+    format: crate::plan::OutputFormat,
+    formats: &[crate::plan::OutputFormat],
+) -> PathBuf {
+    dir.join(super::formats::file_name(stem, format, formats))
 }
 
 /// Works out what `job` would do to `albums`' outputs in `--out` (`overwrite`: replace
@@ -129,7 +134,7 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
             let mut leaves = vec![rel.join("x")];
             if job.sequence {
                 let seq = rel.join("sequence");
-                leaves.extend(job.formats.iter().map(|f| seq.join(f.name()).join("x")));
+                leaves.extend(d.formats.iter().map(|f| seq.join(f.name()).join("x")));
             }
             for leaf in leaves {
                 if let Err(m) = crate::engine::output::check_inside(&job.out, &leaf) {
@@ -146,15 +151,17 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
             .collect();
         let any_there = dirs.iter().any(|d| d.is_dir());
         if !any_there {
-            for (di, _) in job.deliveries.iter().enumerate() {
+            for (di, d) in job.deliveries.iter().enumerate() {
                 for t in &album.tracks {
-                    for &f in &job.formats {
-                        plan.files
-                            .push((song_output(&dirs[di], &t.output_stem, f), Action::Write));
+                    for &f in &d.formats {
+                        plan.files.push((
+                            song_output(&dirs[di], &t.output_stem, f, &d.formats),
+                            Action::Write,
+                        ));
                     }
                 }
                 if job.sequence {
-                    for &f in &job.formats {
+                    for &f in &d.formats {
                         for p in super::sequence::sequence_paths(&dirs[di], album, f) {
                             plan.files.push((p, Action::Write));
                         }
@@ -188,10 +195,10 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                             && !r.outputs.is_empty()
                             && r.outputs.iter().all(|o| o.is_file())
                     });
-                let ours: Vec<PathBuf> = job
-                    .formats
+                let formats = &job.deliveries[di].formats;
+                let ours: Vec<PathBuf> = formats
                     .iter()
-                    .map(|&f| song_output(dir, &t.output_stem, f))
+                    .map(|&f| song_output(dir, &t.output_stem, f, formats))
                     .collect();
                 for p in &ours {
                     let action = if !p.exists() {
@@ -224,7 +231,7 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
             }
             if job.sequence {
                 let seq = sidecar::read_sequence_any(dir);
-                for &f in &job.formats {
+                for &f in &job.deliveries[di].formats {
                     for p in super::sequence::sequence_paths(dir, album, f) {
                         let action = if !p.exists() {
                             Action::Write

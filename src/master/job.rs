@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use super::reference::{reference, Reference};
 use super::AUDIO_EXTENSIONS;
 use super::{deliveries, manifest, AlbumMode, Catalog, Chain, Delivery, MasterArgs, Track};
-use crate::plan::OutputFormat;
 use crate::scene::preset;
 
 /// Everything one `mixfarm master` run does to every album.
@@ -15,8 +14,8 @@ use crate::scene::preset;
 pub struct Job {
     /// deliveries
     pub deliveries: Vec<Delivery>,
-    /// output formats (each delivery writes each)
-    pub formats: Vec<OutputFormat>,
+    /// write ReplayGain 2.0 tags
+    pub replaygain: bool,
     /// track or album loudness
     pub mode: AlbumMode,
     /// write album files and CUE sheets
@@ -67,8 +66,15 @@ impl Job {
     }
 }
 
-/// Loads the catalog of `args` (a manifest or the inputs).
+/// Loads the catalog of `args` (a manifest or the inputs) and merges each source file's own
+/// tags into it ([`super::source_tags`]).
 pub fn load_catalog(args: &MasterArgs) -> crate::Result<Catalog> {
+    let mut cat = read_catalog(args)?;
+    super::source_tags::merge_source_tags(&mut cat)?;
+    Ok(cat)
+}
+
+fn read_catalog(args: &MasterArgs) -> crate::Result<Catalog> {
     let is_manifest = |p: &std::path::Path| {
         p.is_file()
             && p.extension()
@@ -90,7 +96,7 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
             &format!("delivery '{}'", d.name),
             d.target_lufs,
             d.ceiling_dbtp,
-            args.format.iter().all(|f| f.is_float()),
+            d.formats.iter().all(|f| f.is_float()),
         )?;
     }
     if !(args.max_reduction.is_finite() && args.max_reduction >= 0.0) {
@@ -98,15 +104,6 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
             "--max-reduction must be ≥ 0 dB, got {}",
             args.max_reduction
         ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for f in &args.format {
-        if !seen.insert(f.extension()) {
-            return Err(format!(
-                "two formats write .{} files: pick one per container",
-                f.extension()
-            ));
-        }
     }
     for (what, v) in [
         ("--gap", args.gap),
@@ -156,7 +153,7 @@ pub fn job(args: &MasterArgs, cat: &Catalog) -> std::result::Result<Job, String>
     };
     Ok(Job {
         deliveries: dels,
-        formats: args.format.clone(),
+        replaygain: args.replaygain,
         mode: args.album_mode,
         sequence: args.sequence,
         gap_s: args.gap,

@@ -68,8 +68,12 @@ pub struct Track {
     /// a stable identity (the path as written in the manifest, or the file name), used for
     /// dither seeds and reports so the same catalog gives the same bytes from any folder
     pub key: String,
-    /// title (the file stem when none is given)
+    /// title (the manifest's, else the source's tag, else the file stem)
     pub title: String,
+    /// whether the manifest gave the title (else a source tag may replace it)
+    pub title_given: bool,
+    /// the source file's own tags (filled by `source_tags` after the catalog is read)
+    pub source: crate::audio::tags::Tags,
     /// performing artist
     pub artist: Option<String>,
     /// track number on the album
@@ -88,7 +92,7 @@ pub struct Track {
     pub fade_out_s: Option<f64>,
     /// gap before the track in the sequence, seconds
     pub gap_s: Option<f64>,
-    /// output file name without extension (`01 - Title`, or the input's stem)
+    /// output file name without extension (`01 - Title`; set again by `source_tags`)
     pub output_stem: String,
     /// manifest line, when from a manifest
     pub line: Option<usize>,
@@ -105,6 +109,8 @@ pub struct Album {
     pub dir: String,
     /// album artist
     pub artist: Option<String>,
+    /// whether a manifest named the album (else the sources' album tag goes into outputs)
+    pub title_given: bool,
     /// tracks in sequence order
     pub tracks: Vec<Track>,
     /// loose tracks gathered as "Singles" (no album named): each is mastered on its own,
@@ -366,6 +372,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         let stem = file
             .file_stem()
             .map_or_else(|| r.file.clone(), |s| s.to_string_lossy().into_owned());
+        let title_given = r.title.as_ref().is_some_and(|t| !t.is_empty());
         let title = r.title.clone().filter(|t| !t.is_empty()).unwrap_or(stem);
         let album = r.album.clone().filter(|a| !a.is_empty());
         let t = Track {
@@ -373,6 +380,8 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
             key: r.file.clone(),
             output_stem: String::new(),
             title,
+            title_given,
+            source: Default::default(),
             artist: r.artist.clone(),
             track_number: r.track,
             isrc,
@@ -422,6 +431,7 @@ pub fn read_manifest(path: &Path) -> Result<Catalog> {
         }
         let tracks = name_outputs(rows.into_iter().map(|(t, _)| t).collect(), path)?;
         out.push(Album {
+            title_given: title != SINGLES,
             singles: title == SINGLES,
             title,
             dir,

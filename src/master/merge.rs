@@ -69,6 +69,7 @@ pub fn merge(dir: &Path) -> Result<(Summary, Vec<String>)> {
                     out.interrupted = true;
                 }
                 out.albums += s.albums;
+                out.album_files_failed += s.album_files_failed;
                 for f in &s.failures {
                     if !s.songs.iter().any(|r| r.input == f.0 && r.delivery == f.1) {
                         out.failures.push(f.clone());

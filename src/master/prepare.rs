@@ -17,6 +17,9 @@ use crate::plan::{Plan, Source, Stage};
 
 /// A song decoded and compiled, then (once the engine ran its Plans) through its chains.
 pub(super) struct Prepared {
+    /// the source file
+    pub(super) path: std::path::PathBuf,
+    /// the source's sample rate (the chains run at it), Hz
     pub(super) rate: u32,
     pub(super) input: Loudness,
     /// the input's meters over time, the reference's spectrum and the match curve
@@ -105,6 +108,7 @@ pub(super) fn prepare_song(
         plans.push((chain.to_vec(), plan));
     }
     Ok(Prepared {
+        path: path.clone(),
         rate: d.sample_rate,
         input: measured.loudness,
         curves,

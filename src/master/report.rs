@@ -62,6 +62,9 @@ pub struct SongReport {
     pub input_loudness: Option<Loudness>,
     /// loudness of the output
     pub output_loudness: Option<Loudness>,
+    /// sample rate of the outputs, Hz
+    #[serde(default)]
+    pub sample_rate_hz: Option<u32>,
     /// gain applied (into the limiter when there is one), dB
     pub gain_db: Option<f64>,
     /// largest gain reduction of the closing limiter, dB (`None`: no limiter)
@@ -142,6 +145,7 @@ impl SongReport {
             match_eq: None,
             input_loudness: None,
             output_loudness: None,
+            sample_rate_hz: None,
             gain_db: None,
             limiter_reduction_db: None,
             seconds: 0.0,
@@ -283,6 +287,9 @@ pub struct Summary {
     pub skipped: usize,
     /// how many failed
     pub failed: usize,
+    /// album files (`--sequence`) that failed (their errors name the songs)
+    #[serde(default)]
+    pub album_files_failed: usize,
     /// true when the run stopped early (SIGTERM): songs not listed were not done
     pub interrupted: bool,
     /// the failures: input, delivery, error

@@ -1,10 +1,11 @@
 //! One album through `mixfarm master`: input hashes and settings hashes, the
 //! `--skip-existing` check against the sidecars, decoding, the chains (one Plan per song and
 //! distinct chain, the album's Plans run as one batch by the engine's executor), the closing
-//! per delivery (`track` or `album` loudness, limiter, fades), quantisation (once per format:
-//! WAV and FLAC of the same depth hold the same samples), the outputs with their tags (a
-//! provisional sidecar before them, the final one last), and the continuous album file with
-//! its CUE sheet.
+//! per delivery (each song converted to the delivery's sample rate first, then `track` or
+//! `album` loudness, limiter, fades), quantisation (once per format: WAV and FLAC of the
+//! same depth hold the same samples), the outputs with their tags (ReplayGain with
+//! `--replaygain`, a BWF `bext` chunk for deliveries that ask; a provisional sidecar before
+//! them, the final one last), and the continuous album file with its CUE sheet.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,11 +17,14 @@ use rayon::prelude::*;
 use super::album::{limiter_for, AlbumMode};
 use super::manifest::{file_sha256, text_sha256, Album, Track};
 use super::prepare::{prepare_song, Prepared};
+use super::rate::AtRate;
 use super::report::{SongReport, Status};
 use super::sequence::write_sequence;
-use super::settings::{album_context, album_dir, fades_of, settings_hash, tags_for};
+use super::settings::{album_context, album_dir, fades_of, settings_hash};
 use super::sidecar::{self, SequenceReport};
+use super::song_tags::output_tags;
 use super::{Delivery, Job};
+use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
 use crate::engine::{self, Closed, Executor, Fades, Member};
 use crate::error::{Error, Result};
@@ -179,13 +183,34 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .iter()
             .filter(|(k, _)| !done_before[*k][di])
             .collect();
-        let mastered = master_delivery(album, job, d, &need);
+        // every song at the delivery's rate (an album file: the album's one rate)
+        let (ok_rated, conv_err) = super::rate::songs_at_rate(album, job, d, &prepared, &need);
+        let mut mastered = master_delivery(album, job, d, &ok_rated);
+        for (m, e) in mastered.iter_mut().zip(conv_err) {
+            if let Some(e) = e {
+                *m = Some(Err(e));
+            }
+        }
+        // album mode: the album's highest true peak (ReplayGain's album peak)
+        let album_peak_dbtp = (job.mode_for(album) == AlbumMode::Album).then(|| {
+            mastered
+                .iter()
+                .filter_map(|m| m.as_ref()?.as_ref().ok())
+                .map(|(c, _)| c.output.true_peak_dbtp)
+                .fold(f64::NEG_INFINITY, f64::max)
+        });
+        let rates: Vec<u32> = ok_rated
+            .iter()
+            .map(|(_, a)| a.as_ref().map_or(0, |a| a.rate))
+            .collect();
+        drop(ok_rated);
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
         // `None`: not started because the worker was told to stop.
         let outs: Vec<Option<(SongReport, Option<Quantised>)>> = need
             .par_iter()
             .zip(mastered)
-            .map(|((k, prep), m)| {
+            .zip(rates)
+            .map(|(((k, prep), m), rate)| {
                 let t = &album.tracks[*k];
                 let mut r = SongReport::new(t, album, d, job.mode_for(album));
                 r.input_sha256 = hashes[*k].as_ref().ok().cloned();
@@ -201,7 +226,13 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     return None;
                 }
                 let existing = fresh[*k][di].as_ref();
-                let out = finish(album, t, job, d, &dir, prep, m, share_s, &mut r, existing);
+                let done = Done {
+                    m,
+                    rate,
+                    share_s,
+                    album_peak_dbtp,
+                };
+                let out = finish(album, t, job, d, &dir, prep, done, &mut r, existing);
                 Some((r, out))
             })
             .collect();
@@ -220,9 +251,20 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             return result;
         }
         if job.sequence {
-            result
-                .sequences
-                .push(write_sequence(album, job, d, &dir, &pcms, &seq_hash[di]));
+            let failed: Vec<&SongReport> = result
+                .songs
+                .iter()
+                .filter(|r| r.delivery == d.name && r.status == Status::Failed)
+                .collect();
+            result.sequences.push(write_sequence(
+                album,
+                job,
+                d,
+                &dir,
+                &pcms,
+                &seq_hash[di],
+                &failed,
+            ));
         }
     }
     result
@@ -287,49 +329,48 @@ fn run_chains(
         .collect()
 }
 
-/// Track `k` of `album` (prepared as `p`) going into the closing of delivery `d`.
+/// Track `k` of `album` (its chain output `a` at the delivery's rate) going into the
+/// closing of delivery `d`.
 fn member_of<'a>(
     album: &Album,
     job: &Job,
-    d: &Delivery,
     k: usize,
-    p: &'a Prepared,
+    a: &'a AtRate<'_>,
     limiter: Option<&'a crate::ops::limiter::Limiter>,
     offset_db: f64,
 ) -> Member<'a> {
     let t = &album.tracks[k];
-    let c = &job.chain_for(d, t).chain;
-    let chain = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
     let (fade_in_s, fade_out_s) = fades_of(t, job);
     Member {
-        audio: &p.chains[chain].1,
-        rate: p.rate,
+        audio: &a.audio,
+        rate: a.rate,
         limiter,
         offset_db,
-        fades: Fades::from_seconds(fade_in_s, fade_out_s, p.rate),
+        fades: Fades::from_seconds(fade_in_s, fade_out_s, a.rate),
         measured: None,
         curves: true,
     }
 }
 
-/// The closing of one delivery over the prepared songs (same order as `prepared`).
+/// The closing of one delivery over the songs at the delivery's rate (same order as
+/// `rated`; `None`: a song that failed before).
 fn master_delivery(
     album: &Album,
     job: &Job,
     d: &Delivery,
-    prepared: &[&(usize, Result<Prepared>)],
+    rated: &[(usize, Option<AtRate<'_>>)],
 ) -> Vec<Option<Result<(Closed, String)>>> {
     match job.mode_for(album) {
-        AlbumMode::Track => prepared
+        AlbumMode::Track => rated
             .par_iter()
             .map(|(k, p)| {
-                let p = p.as_ref().ok()?;
+                let p = p.as_ref()?;
                 let t = &album.tracks[*k];
                 let target = d.target_lufs + t.gain_offset_db;
                 let run = || -> Result<(Closed, String)> {
                     let lim =
                         limiter_for(job.chain_for(d, t).limiter.as_ref(), d.ceiling_dbtp, p.rate)?;
-                    let m = member_of(album, job, d, *k, p, lim.as_ref(), 0.0);
+                    let m = member_of(album, job, *k, p, lim.as_ref(), 0.0);
                     let mut out = engine::close(&[m], Some(target), d.ceiling_dbtp)?;
                     let song = out
                         .songs
@@ -347,9 +388,9 @@ fn master_delivery(
             })
             .collect(),
         AlbumMode::Album => {
-            let ok: Vec<(usize, &Prepared)> = prepared
+            let ok: Vec<(usize, &AtRate<'_>)> = rated
                 .iter()
-                .filter_map(|(k, p)| p.as_ref().ok().map(|p| (*k, p)))
+                .filter_map(|(k, p)| p.as_ref().map(|p| (*k, p)))
                 .collect();
             let res = ok
                 .iter()
@@ -369,7 +410,6 @@ fn master_delivery(
                             member_of(
                                 album,
                                 job,
-                                d,
                                 *k,
                                 p,
                                 l.as_ref(),
@@ -419,12 +459,24 @@ fn master_delivery(
                     }))
                 }
             };
-            prepared
+            rated
                 .iter()
-                .map(|(_, p)| p.as_ref().ok().and_then(|_| it.next()))
+                .map(|(_, p)| p.as_ref().and_then(|_| it.next()))
                 .collect()
         }
     }
+}
+
+/// What the closing gave one song in one delivery.
+struct Done {
+    /// the closed song and why it got its gain (`None`: not mastered)
+    m: Option<Result<(Closed, String)>>,
+    /// its sample rate, Hz
+    rate: u32,
+    /// this song's share of the delivery pass, seconds
+    share_s: f64,
+    /// the album's highest true peak, dBTP (album mode)
+    album_peak_dbtp: Option<f64>,
 }
 
 /// Fades, quantises, writes one song's outputs and its sidecar; returns the quantised audio
@@ -437,8 +489,7 @@ fn finish(
     d: &Delivery,
     dir: &Path,
     prep: &Result<Prepared>,
-    m: Option<Result<(Closed, String)>>,
-    share_s: f64,
+    done: Done,
     r: &mut SongReport,
     existing: Option<&SongReport>,
 ) -> Option<Quantised> {
@@ -453,33 +504,38 @@ fn finish(
     r.input_loudness = Some(prep.input);
     r.match_eq = prep.match_eq.clone();
     let t0 = Instant::now();
-    let (m, why) = match m {
+    let (m, why) = match done.m {
         Some(Ok(m)) => m,
         Some(Err(e)) => return fail(r, &e),
         None => return fail(r, &Error::input(&t.file, "not mastered")),
     };
+    let rate = done.rate;
     let seed = crate::audio::encode::stable_hash(
         format!("{}|{}|{}", d.name, album.title, t.key).as_bytes(),
     );
-    let tags = tags_for(album, t);
-    let mut pcms = Vec::with_capacity(job.formats.len());
+    let album_mode = job.mode_for(album) == AlbumMode::Album;
+    let (tags, bext) = output_tags(album, t, job, d, &m, rate, album_mode, done.album_peak_dbtp);
     if let Some(e) = existing {
         // Up to date on disk: only the album file needs its samples.
         *r = e.clone();
         r.status = Status::Skipped;
+        let mut pcms = Vec::new();
         if job.sequence {
-            pcms = job
+            pcms = d
                 .formats
                 .iter()
                 .map(|&f| Pcm::from_planar(&m.audio, f, seed))
                 .collect();
         }
-        return Some((pcms, prep.rate));
+        return Some((pcms, rate));
     }
-    let outputs: Vec<_> = job
+    let outputs: Vec<_> = d
         .formats
         .iter()
-        .map(|&f| (super::guard::song_output(dir, &t.output_stem, f), f))
+        .map(|&f| {
+            let path = super::guard::song_output(dir, &t.output_stem, f, &d.formats);
+            (path, f)
+        })
         .collect();
     // A provisional sidecar first: a run killed while the outputs are written leaves them
     // with a sidecar naming these settings (redone by `--skip-existing`, replaceable
@@ -491,13 +547,16 @@ fn finish(
     if let Err(e) = pending.write_json(&side) {
         return fail(r, &e);
     }
-    match engine::output::write_outputs(&m.audio, prep.rate, seed, &tags, &outputs) {
-        Ok(p) => pcms = p,
-        Err(e) => {
+    let mut pcms = Vec::with_capacity(outputs.len());
+    for (path, f) in &outputs {
+        let pcm = Pcm::from_planar(&m.audio, *f, seed);
+        let b = bext.as_deref().filter(|_| !f.is_flac());
+        if let Err(e) = write_audio_with(path, &pcm, rate, *f, &tags, b) {
             fail(r, &e);
             let _ = r.write_json(&side); // the sidecar says why, not "interrupted"
             return None;
         }
+        pcms.push(pcm);
     }
     r.outputs = outputs.into_iter().map(|(path, _)| path).collect();
     r.reason = why;
@@ -509,14 +568,15 @@ fn finish(
         limiter_reduction_db: m.limiter_reduction_per_hop_db.clone(),
         ..prep.curves.clone()
     });
+    r.sample_rate_hz = Some(rate);
     let (scope, target) = match job.mode_for(album) {
         AlbumMode::Track => ("song", r.target_lufs),
         AlbumMode::Album => ("album", d.target_lufs),
     };
     r.check_outcome(job.max_reduction_db, scope, target, m.group_lufs);
-    r.seconds = prep.seconds + share_s + t0.elapsed().as_secs_f64();
+    r.seconds = prep.seconds + done.share_s + t0.elapsed().as_secs_f64();
     if let Err(e) = r.write_json(&side) {
         return fail(r, &e);
     }
-    Some((pcms, prep.rate))
+    Some((pcms, rate))
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::manifest::Album;
-use super::report::Status;
+use super::report::{SongReport, Status};
 use super::run::Quantised;
 use super::sidecar::{self, SequenceReport};
 use super::{Delivery, Job};
@@ -149,18 +149,42 @@ pub(super) fn write_sequence(
     dir: &Path,
     pcms: &[Option<Quantised>],
     hash: &str,
+    failed: &[&SongReport],
 ) -> SequenceReport {
     let mut rep = SequenceReport::new(&album.title, &d.name, hash);
     let mut go = || -> std::result::Result<(), String> {
         if pcms.len() != album.tracks.len() || pcms.iter().any(Option::is_none) {
-            return Err(
-                "not every song of the album was mastered, so no album file was made".into(),
-            );
+            let names: Vec<String> = failed
+                .iter()
+                .map(|r| format!("'{}' ({})", r.title, r.input.display()))
+                .collect();
+            return Err(format!(
+                "no album file: {} of {} songs failed: {}",
+                names.len().max(1),
+                album.tracks.len(),
+                if names.is_empty() {
+                    "not every song was mastered".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
         }
         let songs: Vec<&Quantised> = pcms.iter().flatten().collect();
         let rate = songs[0].1;
-        if songs.iter().any(|s| s.1 != rate) {
-            return Err("the album's songs have different sample rates".into());
+        let odd: Vec<String> = album
+            .tracks
+            .iter()
+            .zip(&songs)
+            .filter(|(_, s)| s.1 != rate)
+            .map(|(t, s)| format!("'{}' at {} Hz", t.title, s.1))
+            .collect();
+        if !odd.is_empty() {
+            return Err(format!(
+                "the album's songs have different sample rates ({} Hz for '{}'; {})",
+                rate,
+                album.tracks[0].title,
+                odd.join(", ")
+            ));
         }
         let lengths: Vec<usize> = songs.iter().map(|s| s.0[0].frames()).collect();
         let gaps: Vec<f64> = album
@@ -173,7 +197,7 @@ pub(super) fn write_sequence(
         rep.total_frames = total;
         rep.track_start_frames = places.iter().map(|p| p.start_frame).collect();
         rep.track_frames = lengths.clone();
-        for (fi, &f) in job.formats.iter().enumerate() {
+        for (fi, &f) in d.formats.iter().enumerate() {
             let [audio, cue_path] = sequence_paths(dir, album, f);
             let name = format!("{}.{}", album.dir, f.extension());
             let mut joined = songs[0].0[fi].silence_like(0);

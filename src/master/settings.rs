@@ -18,6 +18,11 @@ struct SongSettings<'a> {
     delivery: &'a str,
     target_lufs: f64,
     ceiling_dbtp: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample_rate_hz: Option<u32>,
+    bits: u32,
+    bwf: bool,
+    replaygain: bool,
     chain: &'a Chain,
     mode: AlbumMode,
     formats: Vec<&'static str>,
@@ -30,24 +35,46 @@ struct SongSettings<'a> {
     album_context: Option<&'a str>,
 }
 
-/// The tags of track `k` of `album`.
+/// The tags of track `t` of `album`: the catalog's fields (manifest, else the source's
+/// tags, else the folder), and the source's album artist, disc, genre and cover. The album
+/// is the manifest's, else the source's album tag, else the folder's name (none for loose
+/// singles); the track total is the source's when the number is, else the album's highest.
 pub fn tags_for(album: &Album, t: &Track) -> Tags {
+    let s = &t.source;
+    let album_tag = if album.title_given {
+        Some(album.title.clone())
+    } else {
+        s.album
+            .clone()
+            .or_else(|| (!album.singles).then(|| album.title.clone()))
+    };
+    let highest = || {
+        album
+            .tracks
+            .iter()
+            .filter_map(|t| t.track_number)
+            .max()
+            .unwrap_or(0)
+    };
+    let from_source = t.track_number.is_some() && t.track_number == s.track_number;
     Tags {
         title: Some(t.title.clone()),
         artist: t.artist.clone().or_else(|| album.artist.clone()),
-        album: Some(album.title.clone()),
-        album_artist: album.artist.clone(),
+        album: album_tag,
+        album_artist: album.artist.clone().or_else(|| s.album_artist.clone()),
         track_number: t.track_number,
         track_total: t.track_number.map(|_| {
-            album
-                .tracks
-                .iter()
-                .filter_map(|t| t.track_number)
-                .max()
-                .unwrap_or(0)
+            s.track_total
+                .filter(|_| from_source)
+                .unwrap_or_else(highest)
         }),
+        disc_number: s.disc_number,
+        disc_total: s.disc_total,
         isrc: t.isrc.clone(),
         date: t.date.clone(),
+        genre: s.genre.clone(),
+        cover: s.cover.clone(),
+        replay_gain: None,
     }
 }
 
@@ -94,9 +121,13 @@ pub(super) fn settings_hash(
         delivery: &d.name,
         target_lufs: d.target_lufs,
         ceiling_dbtp: d.ceiling_dbtp,
+        sample_rate_hz: d.sample_rate_hz,
+        bits: d.bits,
+        bwf: d.bwf,
+        replaygain: job.replaygain,
         chain: job.chain_for(d, t),
         mode: job.mode_for(album),
-        formats: job.formats.iter().map(|f| f.name()).collect(),
+        formats: d.formats.iter().map(|f| f.name()).collect(),
         tags: &tags_for(album, t),
         key: &t.key,
         gain_offset_db: t.gain_offset_db,

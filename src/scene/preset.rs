@@ -35,6 +35,15 @@ pub struct Preset {
     pub target_lufs: Option<f64>,
     /// true-peak ceiling, dBTP
     pub ceiling_dbtp: Option<f64>,
+    /// delivery sample rate, Hz (`mixfarm master`; none: each song's own rate)
+    #[serde(default)]
+    pub sample_rate_hz: Option<u32>,
+    /// delivery bit depth: 16, 24 (PCM) or 32 (float) (`mixfarm master`; none: 24)
+    #[serde(default)]
+    pub bits: Option<u32>,
+    /// write a Broadcast Wave `bext` chunk with the EBU loudness fields into WAV outputs
+    #[serde(default)]
+    pub bwf: bool,
     /// the master chain
     #[serde(default)]
     pub chain: Vec<InsertSpec>,

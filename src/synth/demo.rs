@@ -12,7 +12,6 @@ use crate::audio::encode::write_atomic;
 pub use crate::audio::flac::{decode_flac, Decoded};
 use crate::audio::flac::{encode_flac, verify_flac};
 use crate::audio::pcm::Pcm;
-use crate::audio::tags::Tags;
 use crate::error::Error;
 
 /// Bits per sample of the demo stems.
@@ -82,7 +81,7 @@ pub fn write_flac_16(path: &Path, channels: &[Vec<f32>], sample_rate: u32) -> Re
         channels: channels.len(),
         samples,
     };
-    let bytes = encode_flac(&pcm, sample_rate, &Tags::default()).map_err(|r| out_err(path, r))?;
+    let bytes = encode_flac(&pcm, sample_rate).map_err(|r| out_err(path, r))?;
     verify_flac(&bytes, &pcm, sample_rate)
         .map_err(|r| out_err(path, format!("FLAC check: {r}")))?;
     write_atomic(path, |tmp| {
