@@ -163,38 +163,41 @@ fn cd_delivery_is_44k1_16_bit_with_its_ceiling_at_that_rate() {
     assert!(tp <= -0.3 + 0.05, "true peak {tp} dBTP at 44.1 kHz");
     println!("cd: 44.1 kHz / 16-bit, true peak {tp:.3} dBTP (oracle)");
 
-    // --skip-existing: the same settings skip the song; another depth or rate redoes it
+    // --skip-existing: the same settings skip the song; another depth or rate is not up to
+    // date (the settings hash covers them): refused unless --overwrite, which redoes it
     let summary = |o: &Path| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap()
     };
-    let again = |extra: &[&str]| {
-        let mut a = vec![
-            s(&src),
-            "--out",
-            s(&out),
-            "--deliver",
-            "cd",
-            "--skip-existing",
-        ];
+    let again = |extra: &[&str], want: i32| {
+        let mut a = vec![s(&src), "--out", s(&out), "--deliver", "cd"];
         a.extend_from_slice(extra);
         let (code, err) = master(&a);
-        assert_eq!(code, 0, "{err}");
+        assert_eq!(code, want, "{err}");
         summary(&out)
     };
-    assert_eq!(again(&[])["skipped"], 1);
+    assert_eq!(again(&["--skip-existing"], 0)["skipped"], 1);
+    again(&["--skip-existing", "--bits", "24"], 2);
     assert_eq!(
-        again(&["--bits", "24"])["skipped"],
+        spec(&f).bits_per_sample,
+        16,
+        "a refused run replaced nothing"
+    );
+    assert_eq!(
+        again(&["--overwrite", "--bits", "24"], 0)["skipped"],
         0,
-        "a new depth is not up to date"
+        "a new depth is redone"
     );
     assert_eq!(spec(&f).bits_per_sample, 24);
     assert_eq!(
-        again(&["--bits", "24", "--rate", "48000"])["skipped"],
+        again(&["--overwrite", "--bits", "24", "--rate", "48000"], 0)["skipped"],
         0,
-        "nor a new rate"
+        "and a new rate"
     );
     assert_eq!(spec(&f).sample_rate, 48_000);
-    assert_eq!(again(&["--bits", "24", "--rate", "48000"])["skipped"], 1);
+    assert_eq!(
+        again(&["--skip-existing", "--bits", "24", "--rate", "48000"], 0)["skipped"],
+        1
+    );
 
     // --rate and --bits override the preset
     let out2 = t.path().join("out2");

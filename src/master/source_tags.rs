@@ -22,6 +22,9 @@ pub fn merge_source_tags(cat: &mut Catalog) -> Result<()> {
     let from_manifest = cat.manifest.is_some();
     for album in &mut cat.albums {
         for t in &mut album.tracks {
+            if !t.file.is_file() {
+                continue; // missing or unreadable: listed before any work, fails alone
+            }
             let (mut src, bad_isrc) = match read_tags(&t.file) {
                 Ok(x) => x,
                 Err(e) => {
