@@ -102,7 +102,7 @@ fn report_of(info: &wgpu::AdapterInfo, l: &wgpu::Limits, timestamps: bool) -> Ad
         backend: info.backend.to_str().to_string(),
         driver: info.driver.clone(),
         driver_info: info.driver_info.clone(),
-        software: is_software(&info),
+        software: is_software(info),
         max_buffer_size: l.max_buffer_size,
         max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
         max_compute_workgroup_storage_size: l.max_compute_workgroup_storage_size,
