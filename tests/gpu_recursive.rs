@@ -51,7 +51,13 @@ fn signals() -> Vec<(&'static str, Planar)> {
     };
     let square = |period: usize| -> Vec<f32> {
         (0..n)
-            .map(|i| if (i / period).is_multiple_of(2) { 1.0 } else { -1.0 })
+            .map(|i| {
+                if (i / period).is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
             .collect()
     };
     vec![

@@ -1,6 +1,7 @@
 //! Leaf types every layer uses and that depend on nothing else in the crate: planar audio,
 //! output formats, SHA-256 hashes, the seeded PRNG (dither, synthesis, benches), ISRC and file-name rules.
 
+pub mod arith;
 pub mod format;
 pub mod hash;
 pub mod names;

@@ -181,7 +181,9 @@ pub fn programme(seconds: f64, seed: u64) -> Planar {
         .collect()
 }
 
-fn song_plan(name: &str, chain: Vec<Processor>, frames: usize) -> Plan {
+/// A song of the catalog: source 0 through `chain` in buffer 0, summed into the master
+/// (buffer 1), `frames` long at [`RATE`].
+pub fn song_plan(name: &str, chain: Vec<Processor>, frames: usize) -> Plan {
     let mut stages = vec![Stage::Load { dst: 0, source: 0 }];
     stages.extend(chain.into_iter().map(|p| Stage::Process {
         buf: 0,

@@ -6,6 +6,7 @@
 //! one chunk.
 
 use super::{Chorus, LFO_TABLE_BITS};
+use crate::core::arith::madd;
 
 /// What the chorus carries from one time chunk to the next: per channel the ring of the
 /// last dry input frames, and the number of frames processed (the LFO phase and ring
@@ -76,15 +77,15 @@ pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
                 let phase = off.wrapping_add((n as u32).wrapping_mul(p.phase_inc));
                 let i = (phase >> frac_bits) as usize;
                 let fr = (phase & frac_mask) as f32 * frac_scale;
-                let s = table[i] + fr * (table[i + 1] - table[i]);
-                let d = p.delay_frames + p.depth_frames * s;
+                let s = madd(fr, table[i + 1] - table[i], table[i]);
+                let d = madd(p.depth_frames, s, p.delay_frames);
                 let k = d as usize; // d ≥ 0: truncation is floor
                 let t = d - k as f32;
                 let a = ring[n.wrapping_sub(k) & mask];
                 let b = ring[n.wrapping_sub(k + 1) & mask];
-                acc += a + t * (b - a);
+                acc += madd(t, b - a, a);
             }
-            *v = p.dry * dry + p.wet * (acc * p.voice_gain);
+            *v = madd(p.dry, dry, p.wet * (acc * p.voice_gain));
         }
     }
     st.pos = st.pos.wrapping_add(frames);

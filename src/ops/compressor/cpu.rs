@@ -6,6 +6,7 @@
 //! so the output does not depend on how a song is cut into chunks or blocks.
 
 use super::CompressorParams;
+use crate::core::arith::madd;
 use crate::ops::loglin::{exp2_approx, flush_denormal, log2_approx};
 
 /// Frames per internal block (scratch size; does not change the result).
@@ -62,7 +63,7 @@ fn detect_block(p: &CompressorParams, key: &[Vec<f32>], start: usize, out: &mut 
                 } else {
                     key_at(key, c, start + i)
                 };
-                *o += k * k;
+                *o = madd(k, k, *o);
             }
         }
         for o in out.iter_mut() {
@@ -153,7 +154,7 @@ pub fn gains_block(p: &CompressorParams, state: &mut State, level: &mut [f32], g
         let mut ms = state.mean_square;
         for v in level.iter_mut() {
             let x = *v;
-            ms = flush_denormal(x + a * (ms - x));
+            ms = flush_denormal(madd(a, ms - x, x));
             *v = 0.5 * log2_approx(ms);
         }
         state.mean_square = ms;
@@ -169,7 +170,7 @@ pub fn gains_block(p: &CompressorParams, state: &mut State, level: &mut [f32], g
         } else {
             p.release_coef
         };
-        s = flush_denormal(gc + a * (s - gc));
+        s = flush_denormal(madd(a, s - gc, gc));
         *g = s;
     }
     state.gain_l2 = s;

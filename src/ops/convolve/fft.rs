@@ -15,6 +15,7 @@
 //! for AVX-512F or AVX when the CPU has them (no FMA: the same bits as the baseline build).
 //! [`Scratch`] holds all buffers: no allocation per transform.
 
+use crate::core::arith::madd;
 use crate::error::Error;
 
 /// Transforms processed together (one AVX-512 register of f32 per butterfly operand).
@@ -203,7 +204,7 @@ impl RealFft {
                 let (er, ei) = ((ar + br) * 0.5, (ai + bi) * 0.5);
                 let (dr, di) = ((ar - br) * 0.5, (ai - bi) * 0.5);
                 let (or, oi) = (di, -dr);
-                let (cr, ci) = (w[0] * or - w[1] * oi, w[0] * oi + w[1] * or);
+                let (cr, ci) = (madd(w[0], or, -(w[1] * oi)), madd(w[0], oi, w[1] * or));
                 spectra[l * bins + k] = [er + cr, ei + ci];
             }
         }
@@ -241,8 +242,8 @@ impl RealFft {
                 }
                 let (xr, xi) = (ar - br, ai - bi);
                 let (sr, si) = (ar + br, ai + bi);
-                zr[l] = sr + -(xr * wi + xi * wr);
-                zi[l] = (si + xr * wr) - xi * wi;
+                zr[l] = sr + -madd(xr, wi, xi * wr);
+                zi[l] = madd(-xi, wi, madd(xr, wr, si));
             }
         }
         let o = self.stockham(s, true);
@@ -286,8 +287,8 @@ impl RealFft {
                         lr[l] = ar[l] + cr[l];
                         li[l] = ai[l] + ci[l];
                         let (xr, xi) = (ar[l] - cr[l], ai[l] - ci[l]);
-                        hr[l] = xr * wr - xi * wi;
-                        hi[l] = xr * wi + xi * wr;
+                        hr[l] = madd(xr, wr, -(xi * wi));
+                        hi[l] = madd(xr, wi, xi * wr);
                     }
                     dr[ol] = lr;
                     di[ol] = li;

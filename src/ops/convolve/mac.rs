@@ -7,6 +7,7 @@
 //! (no FMA: results are bit-identical to the SSE2 build).
 
 use super::BINS;
+use crate::core::arith::madd;
 
 /// Bins per chunk of the chunk-major layout (one AVX-512 register, two AVX registers).
 pub const LANES: usize = 16;
@@ -112,8 +113,8 @@ fn mac_blocks<const G: usize>(k: usize, j0: usize, xs: &[Record], hs: &[Record],
 #[inline(always)]
 fn cmac(acc: &mut Record, x: &Record, h: &Record) {
     for t in 0..LANES {
-        acc[t] = (acc[t] + x[t] * h[t]) - x[LANES + t] * h[LANES + t];
-        acc[LANES + t] = (acc[LANES + t] + x[t] * h[LANES + t]) + x[LANES + t] * h[t];
+        acc[t] = madd(-x[LANES + t], h[LANES + t], madd(x[t], h[t], acc[t]));
+        acc[LANES + t] = madd(x[LANES + t], h[t], madd(x[t], h[LANES + t], acc[LANES + t]));
     }
 }
 
@@ -164,8 +165,8 @@ mod tests {
                 let (mut re, mut im) = (0.0f32, 0.0f32);
                 for p in 0..parts.min(k + 1) {
                     let (x, hp) = (&xs[k - p], &hs[p]);
-                    re = (re + x[t] * hp[t]) - x[LANES + t] * hp[LANES + t];
-                    im = (im + x[t] * hp[LANES + t]) + x[LANES + t] * hp[t];
+                    re = madd(-x[LANES + t], hp[LANES + t], madd(x[t], hp[t], re));
+                    im = madd(x[LANES + t], hp[t], madd(x[t], hp[LANES + t], im));
                 }
                 let got = base[k - ka];
                 assert_eq!(

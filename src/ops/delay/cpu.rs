@@ -4,6 +4,7 @@
 //! whole song, is one chunk).
 
 use super::DelayParams;
+use crate::core::arith::madd;
 use crate::ops::loglin::flush_denormal;
 
 /// What the delay carries from one time chunk to the next: per channel the ring buffer of
@@ -52,23 +53,23 @@ pub fn process_chunk(p: &DelayParams, st: &mut Stream, x: &mut [Vec<f32>]) {
         for c in 0..nch {
             let dc = line[c][pos];
             w[c] = if p.filter == 1 {
-                flush_denormal(w[c] + p.lowpass_coef * (dc - w[c]))
+                flush_denormal(madd(p.lowpass_coef, dc - w[c], w[c]))
             } else {
                 dc
             };
         }
         if ping_pong {
             let (xl, xr) = (x[0][n], x[1][n]);
-            line[0][pos] = flush_denormal((xl + xr) * 0.5 + p.feedback * w[1]);
+            line[0][pos] = flush_denormal(madd(p.feedback, w[1], (xl + xr) * 0.5));
             line[1][pos] = flush_denormal(p.feedback * w[0]);
         } else {
             for c in 0..nch {
-                line[c][pos] = flush_denormal(x[c][n] + p.feedback * w[c]);
+                line[c][pos] = flush_denormal(madd(p.feedback, w[c], x[c][n]));
             }
         }
         for c in 0..nch {
             let v = &mut x[c][n];
-            *v = flush_denormal(p.dry * *v + p.wet * w[c]);
+            *v = flush_denormal(madd(p.dry, *v, p.wet * w[c]));
         }
         pos += 1;
         if pos == d {

@@ -1,6 +1,7 @@
 //! CPU twin of `shaders/envelope.wgsl`: applies kernel segments to one channel.
 
 use super::Segment;
+use crate::core::arith::madd;
 
 /// Multiplies `channel` by the curve given as `segments` (which cover the channel).
 pub fn apply(channel: &mut [f32], segments: &[Segment]) {
@@ -20,7 +21,7 @@ pub fn apply_at(channel: &mut [f32], segments: &[Segment], first_frame: i64) {
         }
         let out = &mut channel[(from - first_frame) as usize..(to - first_frame) as usize];
         for (k, x) in out.iter_mut().enumerate() {
-            let g = seg.gain0 + seg.slope * (from - s + k as i64) as f32;
+            let g = madd(seg.slope, (from - s + k as i64) as f32, seg.gain0);
             *x *= g;
         }
     }

@@ -3,6 +3,7 @@
 //! `shaders/eq.wgsl` and `shaders/sections.wgsl`). Linear phase: the convolution engine
 //! ([`convolve::cpu`], twin of `shaders/convolve.wgsl`).
 
+use crate::core::arith::madd;
 use rayon::prelude::*;
 
 use super::{Eq, Svf};
@@ -40,13 +41,13 @@ pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]
         for (c, st) in sections.iter().zip(state.iter_mut()) {
             let [ic1, ic2] = *st;
             let v3 = v0 - ic2;
-            let v1 = c.a1 * ic1 + c.a2 * v3;
-            let v2 = ic2 + c.a2 * ic1 + c.a3 * v3;
-            let n1 = 2.0 * v1 - ic1;
-            let n2 = 2.0 * v2 - ic2;
+            let v1 = madd(c.a1, ic1, c.a2 * v3);
+            let v2 = madd(c.a3, v3, madd(c.a2, ic1, ic2));
+            let n1 = madd(2.0, v1, -ic1);
+            let n2 = madd(2.0, v2, -ic2);
             st[0] = if n1.abs() < FLUSH_BELOW { 0.0 } else { n1 };
             st[1] = if n2.abs() < FLUSH_BELOW { 0.0 } else { n2 };
-            v0 = c.m0 * v0 + c.m1 * v1 + c.m2 * v2;
+            v0 = madd(c.m2, v2, madd(c.m0, v0, c.m1 * v1));
         }
         *v = v0;
     }

@@ -8,6 +8,7 @@
 //! pass for hold / window sum / release / gain, then the gain pass. [`process_traced`]
 //! also keeps the largest gain reduction of every hop (for the reports' plot over time).
 
+use crate::core::arith::madd;
 use std::collections::VecDeque;
 
 use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2};
@@ -297,7 +298,7 @@ impl Pipeline {
         self.g = if a <= self.g {
             a
         } else {
-            flush_denormal(a + p.release_coef * (self.g - a))
+            flush_denormal(madd(p.release_coef, self.g - a, a))
         };
         self.g
     }

@@ -19,6 +19,8 @@
 //! The GPU may fuse the Horner steps into FMAs; that changes results by about one f32
 //! rounding of the level (≈ 1e-7 relative), far below the 2^-20 parity bound.
 
+use crate::core::arith::madd;
+
 /// Decibels per log2 unit: `20·log10(2)`.
 pub const DB_PER_L2: f64 = 6.020_599_913_279_624;
 
@@ -88,15 +90,15 @@ pub fn log2_approx(x: f32) -> f32 {
     let t = m - 1.0;
     let c = &LOG2_COEFFS;
     let mut p = c[8];
-    p = p * t + c[7];
-    p = p * t + c[6];
-    p = p * t + c[5];
-    p = p * t + c[4];
-    p = p * t + c[3];
-    p = p * t + c[2];
-    p = p * t + c[1];
-    p = p * t + c[0];
-    e as f32 + t * p
+    p = madd(p, t, c[7]);
+    p = madd(p, t, c[6]);
+    p = madd(p, t, c[5]);
+    p = madd(p, t, c[4]);
+    p = madd(p, t, c[3]);
+    p = madd(p, t, c[2]);
+    p = madd(p, t, c[1]);
+    p = madd(p, t, c[0]);
+    madd(t, p, e as f32)
 }
 
 /// `2^y` from `+`/`*`/bits; `y` is clamped to `[EXP2_MIN_L2, EXP2_MAX_L2]`.
@@ -107,12 +109,12 @@ pub fn exp2_approx(y: f32) -> f32 {
     let f = y - n as f32;
     let c = &EXP2_COEFFS;
     let mut p = c[6];
-    p = p * f + c[5];
-    p = p * f + c[4];
-    p = p * f + c[3];
-    p = p * f + c[2];
-    p = p * f + c[1];
-    p = p * f + c[0];
+    p = madd(p, f, c[5]);
+    p = madd(p, f, c[4]);
+    p = madd(p, f, c[3]);
+    p = madd(p, f, c[2]);
+    p = madd(p, f, c[1]);
+    p = madd(p, f, c[0]);
     p * f32::from_bits(((n + 127) as u32) << 23)
 }
 

@@ -1,8 +1,10 @@
 //! CPU twin of `shaders/mix.wgsl`.
 
+use crate::core::arith::madd;
+
 /// `dst[i] += gain * src[i]` over the common length.
 pub fn apply(dst: &mut [f32], src: &[f32], gain: f32) {
     for (d, s) in dst.iter_mut().zip(src) {
-        *d += gain * *s;
+        *d = madd(gain, *s, *d);
     }
 }

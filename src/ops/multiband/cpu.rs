@@ -8,6 +8,7 @@
 //! convolution engine and its `multiband_bands` entry is [`finish_chunk`]'s twin.
 
 use super::{CompressorParams, Multiband};
+use crate::core::arith::madd;
 use crate::ops::compressor::{self, cpu::State};
 use crate::ops::crossover;
 use crate::plan::Planar;
@@ -116,7 +117,7 @@ pub fn compress_frames(
             let inv_c = 1.0 / band.len() as f32;
             for ch in band.iter() {
                 for (o, &k) in level.iter_mut().zip(&ch[start..start + len]) {
-                    *o += k * k;
+                    *o = madd(k, k, *o);
                 }
             }
             level.iter_mut().for_each(|o| *o *= inv_c);

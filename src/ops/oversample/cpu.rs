@@ -3,6 +3,7 @@
 //! multiply-add).
 
 use super::{FINE_TAPS, HALF_TAPS, REACH, SPAN};
+use crate::core::arith::madd;
 
 /// Frames per block (scratch size; does not change the result).
 pub const BLOCK_FRAMES: usize = 1024;
@@ -24,7 +25,7 @@ pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
     let odd = &mut odd[..n];
     for (j, &h) in half.iter().enumerate() {
         for (a, &x) in odd.iter_mut().zip(&window[j..j + n]) {
-            *a += h * x;
+            *a = madd(h, x, *a);
         }
     }
     let mut u = [0.0f32; U_LEN];
@@ -46,7 +47,7 @@ pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
         acc.fill(0.0);
         for (j, &h) in phase.iter().enumerate() {
             for (a, &x) in acc.iter_mut().zip(&u[j + 1..j + 1 + 2 * len]) {
-                *a += h * x;
+                *a = madd(h, x, *a);
             }
         }
         for (vm, &a) in v.iter_mut().zip(acc.iter()) {

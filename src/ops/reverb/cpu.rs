@@ -4,12 +4,13 @@
 //! ([`mix`], twin of `shaders/reverb_mix.wgsl`).
 
 use super::Reverb;
+use crate::core::arith::madd;
 use crate::ops::convolve;
 
 /// `out[i] = dry · x[i] + wet · w[i]` (f32, in this order; no fused multiply-add).
 pub fn mix(x: &mut [f32], w: &[f32], dry: f32, wet: f32) {
     for (a, b) in x.iter_mut().zip(w) {
-        *a = dry * *a + wet * *b;
+        *a = madd(dry, *a, wet * *b);
     }
 }
 
