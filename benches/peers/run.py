@@ -33,6 +33,11 @@ CEILING_DBTP = -1.0
 IR_SECONDS = 2.35
 IR_NAME = "hall_ir.wav"
 WET = 0.15
+PB_LIMITERS = {
+    "brickwall": "BrickwallLimiter(-1 dB, 100 ms, lookahead 5 ms, true_peak=True)",
+    "brickwall-sample": "BrickwallLimiter(-1 dB, 100 ms, lookahead 5 ms, sample peaks)",
+    "juce": "Limiter(-1 dB, 100 ms) (JUCE: makeup gain, clip at 0 dBFS)",
+}
 PY_PACKAGES = ["pedalboard", "pyloudnorm", "soundfile", "numpy"]
 
 
@@ -386,7 +391,8 @@ def main() -> None:
     print()
     print(f"{len(files)} songs x {a.seconds:g} s ({audio_s:.0f} s of audio, {rate} Hz stereo); "
           f"target {TARGET_LUFS} LUFS, ceiling {CEILING_DBTP} dBTP; peers {a.jobs} songs at once, "
-          f"mixfarm --backend cpu with its own threads ({os.cpu_count()} cores)")
+          f"mixfarm --backend cpu with its own threads ({os.cpu_count()} cores); "
+          f"pedalboard limiter: {PB_LIMITERS[a.pb_limiter]}")
     print("meter: ffmpeg ebur128 filter, peak=true (true peak at its default 4x oversampling), "
           "printed to 0.1 LU / 0.1 dB")
     print()
