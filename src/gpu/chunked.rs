@@ -2,10 +2,11 @@
 //! ([`crate::engine::schedule`], [`crate::engine::cpu::CHUNK_FRAMES`]) for a batch of songs,
 //! many songs × one chunk per step. The batch's buffers are `[song][buffer][channel][chunk]`
 //! in one binding; each chunk of the sources is uploaded as it is needed; convolution lanes
-//! and latency-compensation delay lines keep their state on the GPU between chunks
-//! ([`super::conv_stream`]); the rest of the carried state (envelope curves, the streams of
-//! processors without a kernel) stays on the host. Each step is matched on its stage kind
-//! ([`crate::ops::kind`]). Only the masters' chunks come back at the end of each chunk.
+//! and latency-compensation delay lines ([`super::conv_stream`]) and the recursive
+//! processors' state ([`super::recursive`]) stay on the GPU between chunks; envelope curves
+//! (uploaded per chunk) and the streams of stages the per-stage switch sends to the CPU stay
+//! on the host. Each step is matched on its stage kind ([`crate::ops::kind`]). Only the
+//! masters' chunks come back at the end of each chunk.
 
 use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};

@@ -5,10 +5,11 @@
 //! a memory budget ([`Renderer::memory_budget_bytes`], `--memory-budget`). A batch walks its
 //! songs in the CPU executor's time chunks with the same schedule and carried state
 //! ([`super::chunked`]): many songs × one chunk per step, each stage kind one dispatch over
-//! the batch, convolutions streaming on the GPU ([`super::conv_stream`]). Nothing returns to
-//! the host between GPU stages except for a stage without a kernel (its CPU stream runs on
-//! the chunk after a read-back, [`super::host`]) or one the per-stage switch
-//! ([`CpuStages`]) sends to the CPU. Only the masters' chunks come back.
+//! the batch, convolutions streaming on the GPU ([`super::conv_stream`]), the recursive
+//! processors with their state on the GPU ([`super::recursive`]). Nothing returns to the host
+//! between GPU stages except for a stage the per-stage switch ([`CpuStages`]) sends to the
+//! CPU (its CPU stream runs on the chunk after a read-back, [`super::host`]). Only the
+//! masters' chunks come back.
 
 use crate::error::Error;
 use crate::gpu::conv_stream::ConvStream;
@@ -113,8 +114,8 @@ impl Renderer {
     }
 
     /// Where stage `index` (`stage`) of a Plan runs on this executor: `"gpu"` (its kind's
-    /// kernels) or `"cpu"` (its CPU twin on the host: a kind without a kernel, the per-stage
-    /// switch).
+    /// kernels) or `"cpu"` (its CPU twin on the host: the per-stage switch, or a kind
+    /// without a kernel).
     pub fn stage_backend(&self, index: usize, stage: &Stage) -> &'static str {
         if self.cpu_stages.contains(index) {
             return "cpu";

@@ -72,7 +72,8 @@ pub enum Kind<'a> {
         /// the kernel and its data
         rec: Recursive,
     },
-    /// a processor with no kernel yet: its CPU stream runs on the host
+    /// a processor without a kernel (none today: every processor lowers to another kind);
+    /// its CPU stream would run on the host
     Host {
         /// buffer processed in place
         buf: BufId,
