@@ -161,6 +161,10 @@ enum Command {
         /// seconds per song
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// drive every song into a soft clipper just under 0 dBFS (dense and loud, as
+        /// finished masters are) instead of leaving each at its own level
+        #[arg(long)]
+        loud: bool,
     },
 }
 
@@ -259,9 +263,15 @@ pub fn run() -> ExitCode {
             albums,
             songs_per_album,
             seconds,
+            loud,
         } => {
-            match crate::synth::catalog_files::write_catalog(&dir, albums, songs_per_album, seconds)
-            {
+            match crate::synth::catalog_files::write_catalog(
+                &dir,
+                albums,
+                songs_per_album,
+                seconds,
+                loud,
+            ) {
                 Ok(m) => {
                     eprintln!("wrote the catalog; manifest {}", m.display());
                     ExitCode::SUCCESS

@@ -103,14 +103,14 @@ def ensure_mixfarm(path: Path | None) -> Path:
 
 
 def make_catalog(mixfarm: Path, work: Path, albums: int, songs: int, seconds: float) -> Path:
-    cat = work / f"catalog-{albums}x{songs}x{seconds:g}s"
+    cat = work / f"catalog-{albums}x{songs}x{seconds:g}s-loud"
     manifest = cat / "manifest.csv"
     if not manifest.exists():
         log(f"writing the catalog into {cat}")
         tmp = cat.with_name(cat.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         run([str(mixfarm), "synth-catalog", str(tmp), "--albums", str(albums),
-             "--songs-per-album", str(songs), "--seconds", f"{seconds:g}"])
+             "--songs-per-album", str(songs), "--seconds", f"{seconds:g}", "--loud"])
         shutil.rmtree(cat, ignore_errors=True)
         tmp.rename(cat)
     return manifest

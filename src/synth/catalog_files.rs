@@ -1,7 +1,8 @@
 //! A small mastering catalog on disk for tests, demos and the cluster test: `albums` albums
 //! of `songs_per_album` stereo songs (24-bit WAV, each a mixdown of the benchmark catalog's
-//! stems at its own level), plus `manifest.csv` (file, title, artist, album, track, isrc).
-//! Deterministic: the same arguments give the same bytes. CPU only; mirrors no shader.
+//! stems at its own level, or with `loud` driven into a soft clipper like a finished master),
+//! plus `manifest.csv` (file, title, artist, album, track, isrc). Deterministic: the same
+//! arguments give the same bytes. CPU only; mirrors no shader.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,12 +25,20 @@ const ALBUMS: [&str; 4] = [
     "Glass Garden",
 ];
 
-/// Writes the catalog into `dir`; returns the manifest path.
+/// Drive into the soft clipper of a `loud` catalog song, dB above its peak at 0 dBFS.
+pub const LOUD_DRIVE_DB: f64 = 3.0;
+/// Ceiling of that clipper, linear (−0.2 dBFS).
+const LOUD_CEILING: f64 = 0.977;
+
+/// Writes the catalog into `dir`; returns the manifest path. `loud`: every song is driven
+/// [`LOUD_DRIVE_DB`] into a `tanh` soft clipper under −0.2 dBFS (dense and loud, as finished
+/// masters are) instead of sitting at its own peak level.
 pub fn write_catalog(
     dir: &Path,
     albums: usize,
     songs_per_album: usize,
     seconds: f64,
+    loud: bool,
 ) -> Result<std::path::PathBuf> {
     let n = albums * songs_per_album;
     let songs = super::catalog(n, STEMS, seconds, CATALOG_RATE, 0x6d61_7374);
@@ -76,6 +85,13 @@ pub fn write_catalog(
             .flatten()
             .fold(0.0f64, |p, x| p.max(x.abs()))
             .max(1e-9);
+        if loud {
+            let drive = db_to_gain(LOUD_DRIVE_DB) / peak;
+            for x in mix.iter_mut().flatten() {
+                *x = LOUD_CEILING * (*x * drive / LOUD_CEILING).tanh();
+            }
+            return write_wav24(path, &mix, 1.0);
+        }
         let g = db_to_gain(*peak_db) / peak;
         write_wav24(path, &mix, g)
     })?;
