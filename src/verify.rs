@@ -137,7 +137,7 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
         .map(|(i, (stage, (c, g)))| StageDiff {
             index: i,
             op: stage.op_name(),
-            backend: renderer.stage_backend(i, stage),
+            backend: renderer.stage_backend(i),
             diff: diff(c, g),
         })
         .collect();

@@ -141,10 +141,7 @@ fn check(what: &str, kernel: &str, p: Processor, keyed: bool) {
 fn check_chain(what: &str, kernel: &str, chain: Vec<Processor>, keyed: bool) {
     let Some(g) = gpu(what) else { return };
     let r = Renderer::new(g).expect("renderer");
-    let mut sigs = signals();
-    if let Ok(only) = std::env::var("DEBUG_SIGNAL") {
-        sigs.retain(|(n, _)| *n == only);
-    }
+    let sigs = signals();
     let songs: Vec<(Plan, Vec<Planar>)> = sigs
         .iter()
         .enumerate()
@@ -178,17 +175,6 @@ fn check_chain(what: &str, kernel: &str, chain: Vec<Processor>, keyed: bool) {
             .map(|(a, b)| max_abs_diff(a, b))
             .fold(0.0, f64::max);
         report(&format!("{what} on {name}"), e);
-        if std::env::var("DEBUG_SIGNAL").is_ok() {
-            let k = (0..FRAMES)
-                .find(|&k| gpu_out[0][k] != cpu_out[0][k])
-                .unwrap_or(0);
-            eprintln!(
-                "first diff at {k}: gpu {:?} cpu {:?} in {:?}",
-                &gpu_out[0][k..k + 4],
-                &cpu_out[0][k..k + 4],
-                &audio[0][0][k..k + 4]
-            );
-        }
         assert!(e <= TOL, "{what} on {name}: gpu vs cpu {e:e} > {TOL:e}");
         if llvmpipe {
             assert_eq!(e, 0.0, "{what} on {name}: the twins differ on llvmpipe");

@@ -115,7 +115,7 @@ impl Executor {
                 op: s.op_name().to_string(),
                 kind: crate::ops::kind::kind_of(s).name().to_string(),
                 backend: match &self.gpu {
-                    Some((_, r)) => r.stage_backend(i, s),
+                    Some((_, r)) => r.stage_backend(i),
                     None => "cpu",
                 }
                 .to_string(),

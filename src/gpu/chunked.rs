@@ -159,7 +159,6 @@ impl Renderer {
                     | Kind::Envelope { .. }
                     | Kind::Mix { .. }
                     | Kind::Elementwise { .. } => Exec::Kernel,
-                    Kind::Host { .. } => Exec::Host,
                     Kind::Recursive { rec: r, .. } => {
                         let (words, state) = rec.place(&r, lag, frames);
                         Exec::Recursive { words, state }
@@ -453,9 +452,7 @@ impl Renderer {
                                     });
                                 }
                             }
-                            Kind::Convolve { .. } | Kind::Recursive { .. } | Kind::Host { .. } => {
-                                host.push(si)
-                            }
+                            Kind::Convolve { .. } | Kind::Recursive { .. } => host.push(si),
                         },
                         _ => {}
                     }

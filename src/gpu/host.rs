@@ -70,7 +70,7 @@ pub(super) fn run_step(
             }
             (dst, x)
         }
-        Kind::Convolve { buf, .. } | Kind::Recursive { buf, .. } | Kind::Host { buf } => {
+        Kind::Convolve { buf, .. } | Kind::Recursive { buf, .. } => {
             let Stage::Process {
                 sidechain,
                 processor,

@@ -21,7 +21,7 @@ use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
 use crate::ops::kind::{kind_of, Kind};
 use crate::ops::mix::gpu::MixGpu;
-use crate::plan::{Planar, Stage};
+use crate::plan::Planar;
 
 pub use crate::engine::Job;
 
@@ -113,16 +113,13 @@ impl Renderer {
         })
     }
 
-    /// Where stage `index` (`stage`) of a Plan runs on this executor: `"gpu"` (its kind's
-    /// kernels) or `"cpu"` (its CPU twin on the host: the per-stage switch, or a kind
-    /// without a kernel).
-    pub fn stage_backend(&self, index: usize, stage: &Stage) -> &'static str {
+    /// Where stage `index` of a Plan runs on this executor: `"gpu"` (its kind's kernels) or
+    /// `"cpu"` (its CPU twin on the host: the per-stage switch).
+    pub fn stage_backend(&self, index: usize) -> &'static str {
         if self.cpu_stages.contains(index) {
-            return "cpu";
-        }
-        match kind_of(stage) {
-            Kind::Host { .. } => "cpu",
-            _ => "gpu",
+            "cpu"
+        } else {
+            "gpu"
         }
     }
 

@@ -1,8 +1,9 @@
 //! Stage kinds: what an executor runs, as data. Every Plan stage lowers to one [`Kind`]
 //! ([`kind_of`]; processors through [`Processor::kind`], the one place that looks at a
 //! processor's type), and the executors match on kinds, never on processor names. Each
-//! kind's GPU kernels and CPU twins are listed in `gpu::kernels::KERNELS` (the `host` kind
-//! has none: its processor's CPU stream runs on the host, `ops::stream`).
+//! kind's GPU kernels and CPU twins are listed in `gpu::kernels::KERNELS`; every processor
+//! lowers to a kind with kernels (the per-stage CPU switch of the GPU executor runs a
+//! stage's CPU stream instead, `ops::stream`).
 
 use super::convolve::Kernel;
 use super::elementwise::{ElementwiseOp, Params};
@@ -71,12 +72,6 @@ pub enum Kind<'a> {
         key: Option<BufId>,
         /// the kernel and its data
         rec: Recursive,
-    },
-    /// a processor without a kernel (none today: every processor lowers to another kind);
-    /// its CPU stream would run on the host
-    Host {
-        /// buffer processed in place
-        buf: BufId,
     },
 }
 
@@ -150,7 +145,6 @@ pub const KIND_NAMES: &[&str] = &[
     "convolve",
     "elementwise",
     "recursive",
-    "host",
 ];
 
 impl Kind<'_> {
@@ -164,7 +158,6 @@ impl Kind<'_> {
             Kind::Convolve { .. } => "convolve",
             Kind::Elementwise { .. } => "elementwise",
             Kind::Recursive { .. } => "recursive",
-            Kind::Host { .. } => "host",
         }
     }
 }
@@ -259,10 +252,17 @@ impl Processor {
             Processor::Delay(d) => rec(delay::gpu::recursive(&d.params)),
             Processor::Chorus(c) => rec(chorus::gpu::recursive(c)),
             Processor::Limiter(l) => rec(limiter::gpu::recursive(l)),
-            Processor::Multiband(m) => match multiband::gpu::recursive(m) {
-                Some(r) => rec(r),
-                None => Kind::Host { buf },
-            },
+            Processor::Multiband(
+                m @ multiband::Multiband {
+                    crossover:
+                        Crossover::LinkwitzRiley {
+                            low,
+                            high,
+                            all_pass,
+                        },
+                    ..
+                },
+            ) => rec(multiband::gpu::recursive(m, low, high, all_pass)),
         }
     }
 }

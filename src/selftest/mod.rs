@@ -86,7 +86,8 @@ pub struct Bench {
     pub songs: usize,
     /// seconds of audio per song
     pub seconds: f64,
-    /// GPU executor, wall milliseconds (compiled kernels, uploads and read-backs included)
+    /// GPU executor, wall milliseconds (compiled kernels, uploads, read-backs and the
+    /// timestamp queries of the per-pass figures included)
     pub gpu_ms: f64,
     /// CPU executor on every core, wall milliseconds
     pub cpu_ms: f64,
@@ -227,10 +228,11 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
     let sources: Vec<Sources<'_>> = audio.iter().map(|a| Sources::borrowed(a)).collect();
     let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&sources).collect();
     let renderer = Renderer::new(gpu)?;
+    let mut prof = crate::gpu::Profiler::new(gpu, 1 << 16)?;
     let t0 = Instant::now();
-    let gpu_out = renderer.run(gpu, &jobs, None)?;
+    let gpu_out = renderer.run(gpu, &jobs, prof.as_mut())?;
     let gpu_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let kernels = kernel_times(gpu, &renderer, &jobs)?;
+    let kernels = prof.map_or_else(Vec::new, |p| kernel_times(&p.totals_ns, &jobs));
     let t0 = Instant::now();
     let cpu_out: Vec<Result<Planar, Error>> = plans
         .par_iter()
@@ -251,7 +253,7 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
                 .map(|(i, s)| StageRun {
                     op: s.op_name().to_string(),
                     kind: crate::ops::kind::kind_of(s).name().to_string(),
-                    backend: renderer.stage_backend(i, s).to_string(),
+                    backend: renderer.stage_backend(i).to_string(),
                 })
                 .collect(),
             pass: d.max_abs <= MAX_ABS_TOLERANCE,
@@ -277,17 +279,12 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
     })
 }
 
-/// A second, profiled GPU run: each pass's time, with its bytes counted over the frames the
-/// executor runs (whole chunks).
+/// Each timed GPU pass of the run (`totals_ns`, the profiler's), with its bytes counted over
+/// the frames the executor runs (whole chunks).
 fn kernel_times(
-    gpu: &Gpu,
-    renderer: &Renderer,
+    totals_ns: &std::collections::BTreeMap<String, u64>,
     jobs: &[crate::engine::Job<'_>],
-) -> Result<Vec<KernelTime>, Error> {
-    let Some(mut prof) = crate::gpu::Profiler::new(gpu, 1 << 16)? else {
-        return Ok(Vec::new());
-    };
-    renderer.run(gpu, jobs, Some(&mut prof))?;
+) -> Vec<KernelTime> {
     let c = crate::engine::cpu::CHUNK_FRAMES as u64;
     let mut frames: std::collections::BTreeMap<&str, u64> = Default::default();
     for (plan, _) in jobs {
@@ -308,8 +305,7 @@ fn kernel_times(
             }
         }
     }
-    Ok(prof
-        .totals_ns
+    totals_ns
         .iter()
         .map(|(pass, ns)| {
             let bytes = frames.get(pass.as_str()).copied().unwrap_or(0) * bytes_per_frame(pass);
@@ -326,7 +322,7 @@ fn kernel_times(
                 h200_ms: bytes as f64 / 4.8e9,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Prints the report as a table.

@@ -6,23 +6,21 @@
 
 use super::Multiband;
 use crate::engine::cpu::CHUNK_FRAMES;
-use crate::ops::crossover::Crossover;
 use crate::ops::eq::gpu::section_words;
+use crate::ops::eq::Svf;
 use crate::ops::kind::{Init, Recursive};
 use crate::plan::PLAN_CHANNELS;
 
-/// The stage, or `None` for a linear-phase crossover: N (crossovers), the N + 1
-/// compressors' words, the low, high and all-pass sections; state: the lead-in (the lag:
-/// [`super::cpu::Stream::lagging`]), the compressors' states, per channel the sections'.
-pub fn recursive(mb: &Multiband) -> Option<Recursive> {
-    let Crossover::LinkwitzRiley {
-        low,
-        high,
-        all_pass,
-    } = &mb.crossover
-    else {
-        return None;
-    };
+/// The stage of `mb` with its Linkwitz-Riley crossover's `low`, `high` and `all_pass`
+/// sections: N (crossovers), the N + 1 compressors' words, the low, high and all-pass
+/// sections; state: the lead-in (the lag: [`super::cpu::Stream::lagging`]), the
+/// compressors' states, per channel the sections'.
+pub fn recursive(
+    mb: &Multiband,
+    low: &[[Svf; 2]],
+    high: &[[Svf; 2]],
+    all_pass: &[Svf],
+) -> Recursive {
     let n = low.len();
     let mut words = vec![n as u32];
     for p in &mb.bands {
@@ -32,7 +30,7 @@ pub fn recursive(mb: &Multiband) -> Option<Recursive> {
         words.extend(section_words(s));
     }
     let per_channel = 8 * n + n * n.saturating_sub(1);
-    Some(Recursive {
+    Recursive {
         op: "multiband",
         words,
         lanes: 1,
@@ -44,7 +42,7 @@ pub fn recursive(mb: &Multiband) -> Option<Recursive> {
                 step: 1,
             },
         )],
-    })
+    }
 }
 
 /// The finish of a linear-phase split: the band count and the bands' compressors' words;
