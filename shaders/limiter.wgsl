@@ -18,11 +18,11 @@
 // (frames fed, the song's end, the previous e, the window sum, g, the lowest g, the deque's
 // head and length), the window ring (L + 1), the deque (L + 2 pairs), e (one chunk), per
 // channel the line (H + chunk frames), then per channel the half points (chunk frames + 8).
-const HALF_TAPS: u32 = 256u;
+const HALF_TAPS: u32 = 1024u;
 const FINE_TAPS: u32 = 16u;
 const FINE_PHASES: u32 = 7u;
 // K = SPAN = 2·(HALF_TAPS/2 + FINE_TAPS/4)
-const SPAN: u32 = 264u;
+const SPAN: u32 = 1032u;
 const Q_PER_L2: f32 = 4096.0;
 const MAX_REDUCTION_L2: f32 = 30.0;
 const HEADER: u32 = 8u;

@@ -279,10 +279,26 @@ fn matches_f64_oracle() {
         let gr = lim.process_cpu(&mut y);
         let (want, want_gr) = oracle(lim, &x, ceiling, release_ms);
         let err = max_abs_diff(&y, &want);
+        // the required gain is quantised (1/Q_PER_L2 of log2): where the f32 detector and
+        // the f64 one fall on either side of a step, the frames differ by one step (0.0015
+        // dB) until the release has carried the difference away; never by more
+        let step = 2f64.powf(1.0 / limiter::Q_PER_L2) - 1.0;
+        let (mut flips, mut beyond) = (0usize, 0usize);
+        for (yc, wc) in y.iter().zip(&want) {
+            for (&a, &b) in yc.iter().zip(wc) {
+                let d = (a as f64 - b).abs();
+                if d > ORACLE_TOL {
+                    flips += 1;
+                    if d > step * b.abs() * 1.01 + ORACLE_TOL {
+                        beyond += 1;
+                    }
+                }
+            }
+        }
         eprintln!(
-            "ceiling {ceiling} release {release_ms} lookahead {lookahead_ms}: max |cpu − oracle| {err:.3e}, GR {gr:.4} vs {want_gr:.4} dB"
+            "ceiling {ceiling} release {release_ms} lookahead {lookahead_ms}: max |cpu − oracle| {err:.3e}, {flips} sample(s) one quantisation step off, {beyond} beyond; GR {gr:.4} vs {want_gr:.4} dB"
         );
-        assert!(err <= ORACLE_TOL && (gr - want_gr).abs() < 1e-3);
+        assert!(beyond == 0 && (gr - want_gr).abs() < 1e-3);
     }
 }
 
@@ -309,4 +325,28 @@ fn taps_interpolate_bandlimited_signals() {
     assert_eq!(taps.len(), ht + oversample::FINE_PHASES * ft);
     assert_eq!(oversample::FACTOR, 2 * (oversample::FINE_PHASES + 1));
     let _ = cpu::LimiterReport::default();
+}
+
+#[test]
+fn kernel_constants_match_the_interpolator() {
+    // shaders/limiter.wgsl spells the interpolator's sizes as constants: they must be the
+    // CPU twin's, or the kernels read the wrong taps
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/limiter.wgsl"))
+        .expect("read shaders/limiter.wgsl");
+    let constant = |name: &str| -> usize {
+        let line = src
+            .lines()
+            .find(|l| l.starts_with(&format!("const {name}: u32 = ")))
+            .unwrap_or_else(|| panic!("shaders/limiter.wgsl has no const {name}"));
+        line.rsplit("= ")
+            .next()
+            .unwrap()
+            .trim_end_matches("u;")
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(constant("HALF_TAPS"), oversample::HALF_TAPS);
+    assert_eq!(constant("FINE_TAPS"), oversample::FINE_TAPS);
+    assert_eq!(constant("FINE_PHASES"), oversample::FINE_PHASES);
+    assert_eq!(constant("SPAN"), oversample::SPAN);
 }

@@ -65,8 +65,7 @@ fn meter_reads_within_0_1_db_of_the_oracle_on_ebu_cases() {
 
 /// Highest frequency of the programme, fraction of the sample rate: what a resampler or
 /// converter passes (0.45·fs = 19.8 kHz at 44.1 kHz). Content between this and Nyquist is
-/// read low by the 64-tap interpolator (see `ops::oversample`): measured in
-/// `full_band_content_is_under_read`.
+/// measured in `wide_band_content_reads_close_to_the_oracle`.
 const PROGRAMME_BAND: f64 = 0.45;
 
 /// Dense programme: naive square waves, a kick-like thump and noise, soft-clipped to a
@@ -106,28 +105,52 @@ fn hot_noise(rate: u32, seconds: f64, seed: u64, band: f64) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Programme with content up to Nyquist (white noise, naive squares): measured and printed,
-/// asserted only loosely — the finite interpolator under-reads content in the top few
-/// percent of the band (the figures go in the limiter's docs).
+/// How close the meter reads programme with content up to Nyquist (white noise with no
+/// band limit): the interpolator is flat to 0.497·fs, and a finite filter cannot follow
+/// the last fraction of a percent (measured 0.16 dB at worst; 2048 taps would still leave
+/// 0.11). Documented in `ops::oversample`.
+const FULL_BAND_TOL_DB: f64 = 0.2;
+
+/// Programme up to 0.49·fs and up to Nyquist (white noise, naive squares with their
+/// aliases) at every rate, several seeds: the meter reads within 0.1 dB of the oracle
+/// (0.2 dB with content up to Nyquist) before and after the limiter, and the limiter's
+/// output stays at or under its ceiling by the oracle.
 #[test]
-fn full_band_content_is_under_read() {
-    let rate = 44_100;
-    let lim = Limiter::new(-1.0, 100.0, 221, rate);
-    let mut worst = 0.0f64;
-    for (name, x) in [
-        ("white noise +6 dBFS", hot_noise(rate, 0.5, 11, 0.5)),
-        ("naive squares", square_ish(rate, 0.5, 3, 0.5)),
-    ] {
-        let x = to_f32(&x);
-        let (m, o) = (loudness::true_peak_dbtp(&x), oracle_dbtp(&x));
-        let mut y = x.clone();
-        lim.process_cpu(&mut y);
-        let (my, oy) = (loudness::true_peak_dbtp(&y), oracle_dbtp(&y));
-        eprintln!("{name}: in meter {m:+.3} oracle {o:+.3}; limited to −1: meter {my:+.3} oracle {oy:+.3}");
-        worst = worst.max(o - m).max(oy - my);
+fn wide_band_content_reads_close_to_the_oracle() {
+    let mut failures = Vec::new();
+    for (band, tol) in [(0.49, REPORT_TOL_DB), (0.5, FULL_BAND_TOL_DB)] {
+        let mut worst = 0.0f64;
+        let mut over = f64::NEG_INFINITY;
+        for rate in [22_050u32, 44_100, 48_000, 96_000] {
+            let lookahead = (0.005 * rate as f64).round() as u32;
+            let lim = Limiter::new(-1.0, 100.0, lookahead, rate);
+            for seed in [11u64, 23, 37] {
+                for (name, x) in [
+                    ("noise +6 dBFS", hot_noise(rate, 0.4, seed, band)),
+                    ("squares", square_ish(rate, 0.4, seed, band)),
+                ] {
+                    let x = to_f32(&x);
+                    let (m, o) = (loudness::true_peak_dbtp(&x), oracle_dbtp(&x));
+                    let mut y = x.clone();
+                    lim.process_cpu(&mut y);
+                    let (my, oy) = (loudness::true_peak_dbtp(&y), oracle_dbtp(&y));
+                    eprintln!(
+                        "band {band}·fs, {rate} Hz seed {seed} {name}: in meter {m:+.3} oracle {o:+.3}; limited to −1: meter {my:+.3} oracle {oy:+.3}"
+                    );
+                    let err = (o - m).abs().max((oy - my).abs());
+                    worst = worst.max(err);
+                    over = over.max(oy + 1.0);
+                    if err > tol || oy > -1.0 {
+                        failures.push(format!(
+                            "band {band} {rate} Hz seed {seed} {name}: in {m:+.3}/{o:+.3}, out {my:+.3}/{oy:+.3}"
+                        ));
+                    }
+                }
+            }
+        }
+        eprintln!("band {band}·fs: worst |meter − oracle| {worst:.3} dB, worst output − ceiling {over:+.3} dB");
     }
-    eprintln!("full band: worst under-read {worst:.3} dB");
-    assert!(worst < 1.0, "under-read {worst} dB");
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]

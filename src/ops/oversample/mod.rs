@@ -6,8 +6,8 @@
 //! Two stages, both Kaiser-windowed sincs designed on the host in f64 ([`design`]) and
 //! rounded to f32 once:
 //! 1. **2×**: the half-sample point `x̂(t + ½)` from [`HALF_TAPS`] samples (tap `j` weights
-//!    `x[t + j − HALF_TAPS/2 + 1]`); flat to 0.49·fs (±0.005 dB), so content up to there is
-//!    reconstructed;
+//!    `x[t + j − HALF_TAPS/2 + 1]`); its error on a sine is under 0.0023 of the amplitude
+//!    (0.02 dB) up to 0.498·fs, 0.11 at 0.499·fs;
 //! 2. **8× more**: on that 2× sequence `u` (whose content now fills only half its band),
 //!    the points `s + q/8`, `q = 1 … 7`, from [`FINE_TAPS`] values of `u` (tap `j` weights
 //!    `u[s + j − FINE_TAPS/2 + 1]`).
@@ -19,15 +19,17 @@
 //!
 //! What it misses against an ideal reconstruction (the f64 oracle of `tests/true_peak.rs`):
 //! the peak between two points of the 16× grid (≤ 1 − cos(π/32) of a sine at Nyquist,
-//! 0.04 dB) and content in the top 1 % of the band (above 0.49·fs it is read low, by up to
-//! ~0.7 dB at 0.495·fs).
+//! 0.04 dB) and content in the top 0.2 % of the band. Measured in `tests/true_peak.rs`:
+//! programme up to 0.49·fs within 0.02 dB; white noise up to Nyquist at +6 dBFS within
+//! 0.17 dB (a 2048-tap 2× stage would still leave 0.11 dB there). Cost: 1024 + 2 × 7 × 16
+//! multiply-adds per frame and channel.
 
 pub mod cpu;
 
 /// Oversampling factor (2 × 8).
 pub const FACTOR: usize = 16;
 /// Taps of the 2× (half-sample) stage.
-pub const HALF_TAPS: usize = 256;
+pub const HALF_TAPS: usize = 1024;
 /// Taps per phase of the 8× stage (on the 2× sequence).
 pub const FINE_TAPS: usize = 16;
 /// Phases of the 8× stage (`q/8`, `q = 1 … 7`).
@@ -38,7 +40,7 @@ pub const REACH: usize = HALF_TAPS / 2 + FINE_TAPS / 4;
 /// Length of the input window one frame's peak reads (`2·REACH`).
 pub const SPAN: usize = 2 * REACH;
 /// Kaiser window β of the 2× stage.
-pub const HALF_BETA: f64 = 6.0;
+pub const HALF_BETA: f64 = 4.5;
 /// Kaiser window β of the 8× stage.
 pub const FINE_BETA: f64 = 8.0;
 
@@ -80,7 +82,11 @@ fn windowed_sinc(k: usize, beta: f64, f: f64) -> Vec<f64> {
 pub fn design() -> Vec<f64> {
     let mut taps = windowed_sinc(HALF_TAPS, HALF_BETA, 0.5);
     for q in 1..=FINE_PHASES {
-        taps.extend(windowed_sinc(FINE_TAPS, FINE_BETA, q as f64 / 8.0));
+        taps.extend(windowed_sinc(
+            FINE_TAPS,
+            FINE_BETA,
+            q as f64 / (FINE_PHASES + 1) as f64,
+        ));
     }
     taps
 }
