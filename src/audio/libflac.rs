@@ -115,7 +115,7 @@ impl Encoder {
 /// by decoding it while encoding.
 pub fn encode(samples: &[i32], s: EncoderSettings) -> Result<Vec<u8>, String> {
     let ch = s.channels;
-    if !(1..=8).contains(&ch) || samples.len() % ch != 0 {
+    if !(1..=8).contains(&ch) || !samples.len().is_multiple_of(ch) {
         return Err(format!(
             "{} samples do not make {ch}-channel frames",
             samples.len()
