@@ -304,3 +304,61 @@ fn an_input_gone_since_the_last_run_fails_alone_and_blocks_nothing() {
     );
     assert_eq!(audio_files(&out), before);
 }
+
+/// Adding a format to an earlier run's settings (`--format wav24`, then `--format
+/// wav24,flac`) needs no `--overwrite`: the FLAC is written, the WAV rewritten with the same
+/// bytes, nothing is stale, and `--skip-existing` then skips both. A file at the same path in
+/// another format (`flac` → `flac16`) is still refused.
+#[test]
+fn adding_a_format_to_an_earlier_run_needs_no_overwrite() {
+    let t = tempdir();
+    let a = song(t.path(), "a.wav", 8);
+    let out = t.path().join("out");
+    let (code, _, err) = master(&[s(&a), "--out", s(&out), "--format", "wav24"]);
+    assert_eq!(code, 0, "{err}");
+    let first = audio_files(&out);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let wav = out.join(&first[0]);
+    let wav_bytes = std::fs::read(&wav).unwrap();
+
+    let (code, _, err) = master(&[s(&a), "--out", s(&out), "--format", "wav24,flac"]);
+    assert_eq!(code, 0, "adding flac was refused: {err}");
+    let flac = wav.with_extension("flac");
+    assert!(flac.is_file(), "{:?}", audio_files(&out));
+    assert_eq!(audio_files(&out).len(), 2);
+    assert!(
+        std::fs::read(&wav).unwrap() == wav_bytes,
+        "the WAV is rewritten with the same bytes"
+    );
+    assert!(!err.lines().any(|l| l.starts_with("stale")), "{err}");
+
+    let (code, stdout, _) = master(&[
+        s(&a),
+        "--out",
+        s(&out),
+        "--format",
+        "wav24,flac",
+        "--skip-existing",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0);
+    for ext in [".wav", ".flac"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("skip") && l.contains(ext)),
+            "{ext}: {stdout}"
+        );
+    }
+
+    // the same path, another depth: refused before any work, the file untouched
+    let flac_bytes = std::fs::read(&flac).unwrap();
+    let (code, _, err) = master(&[s(&a), "--out", s(&out), "--format", "wav24,flac16"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains(".flac") && l.contains("flac16")),
+        "{err}"
+    );
+    assert!(std::fs::read(&flac).unwrap() == flac_bytes);
+}

@@ -1,34 +1,31 @@
-//! FLAC output: encoding integer [`Pcm`] with flacenc, and checking every file by decoding it
-//! back (symphonia) and comparing samples and the STREAMINFO MD5. Host-only, no shader twin.
+//! FLAC output: encoding integer [`Pcm`] with libFLAC (the reference encoder, at `flac -5`'s
+//! settings, its own verify mode on), and checking every file by decoding it back (symphonia)
+//! and comparing samples and the STREAMINFO MD5. Host-only, no shader twin.
 //!
-//! flacenc computes the STREAMINFO MD5 itself (over the little-endian samples at the
-//! stream's byte width, as the FLAC spec defines it); [`verify_flac`] recomputes it from the
-//! decoded samples. flacenc records the short last block's size as the stream's minimum
-//! block size; the spec excludes the last block from that field (and symphonia 0.6 refuses
-//! such a file), so [`encode_flac`] sets min = max = the fixed block size.
-//!
-//! Size: flacenc 0.5.1 has no 5-bit (RICE2) Rice parameters, its largest is 14, while the
-//! reference encoder uses 15–21 in about a third of the partitions of loud 24-bit music; so
-//! its files stay larger than `flac -5`'s (+7.6 % and +9.0 % on two synthetic songs with
-//! the settings here, +16.3 % and +12.1 % with its defaults: benches/RESULTS.md).
+//! Why libFLAC (issue 13 item 7): flacenc 0.5.1, used before, has no 5-bit (RICE2) Rice
+//! parameters (its largest is 14), while the reference encoder uses 15–21 in about a third of
+//! the partitions of loud 24-bit music; its best tuning stayed +7.6 % and +9.0 % over
+//! `flac -5`. libFLAC at level 5 is `flac -5` itself (benches/RESULTS.md). It is linked from
+//! the system (`libflac-dev`), not built, so no cmake is needed. [`verify_flac`] recomputes the
+//! STREAMINFO MD5 from samples decoded by a second decoder (symphonia).
 
 use md5::{Digest, Md5};
 
+use super::libflac::{self, EncoderSettings};
 use super::pcm::Pcm;
 
-/// Fixed block size of our FLAC streams. 2048 rather than flacenc's and the reference
-/// encoder's 4096: with flacenc's Rice coder it gives smaller files (benches/RESULTS.md).
-pub const FLAC_BLOCK_FRAMES: usize = 2048;
-/// Largest QLPC order flacenc tries (its default 10 made larger files here, see RESULTS.md).
-pub const FLAC_LPC_ORDER: usize = 6;
+/// Fixed block size of our FLAC streams: libFLAC's at level 5 (`flac -5`).
+pub const FLAC_BLOCK_FRAMES: usize = 4096;
+/// libFLAC compression level (5 is `flac`'s default).
+pub const FLAC_LEVEL: u32 = 5;
 /// Byte offset of the STREAMINFO MD5 in a FLAC file: "fLaC" (4) + block header (4) + 18.
 const MD5_OFFSET: usize = 26;
 
-/// Encodes 16- or 24-bit integer PCM as FLAC (fixed [`FLAC_BLOCK_FRAMES`]-frame blocks, STREAMINFO MD5 set,
-/// no tags: [`super::tags::write_tags`] adds them). Does not verify: see [`verify_flac`].
+/// Encodes 16- or 24-bit integer PCM as FLAC with libFLAC at level [`FLAC_LEVEL`] (fixed
+/// [`FLAC_BLOCK_FRAMES`]-frame blocks, STREAMINFO MD5 set, libFLAC's vendor comment, no tags:
+/// [`super::tags::write_tags`] adds them). libFLAC checks each frame by decoding it; callers
+/// still run [`verify_flac`] on the bytes.
 pub fn encode_flac(pcm: &Pcm, sample_rate: u32) -> Result<Vec<u8>, String> {
-    use flacenc::component::BitRepr;
-    use flacenc::error::Verify;
     let Pcm::Int {
         bits,
         channels,
@@ -46,104 +43,16 @@ pub fn encode_flac(pcm: &Pcm, sample_rate: u32) -> Result<Vec<u8>, String> {
     if pcm.frames() == 0 {
         return Err("no samples to encode".into());
     }
-    let mut config = flacenc::config::Encoder::default();
-    config.block_size = FLAC_BLOCK_FRAMES;
-    config.subframe_coding.qlpc.lpc_order = FLAC_LPC_ORDER;
-    // choose the fixed predictor's order by counting the bits of each, not by estimate
-    config.subframe_coding.fixed.order_sel = flacenc::config::OrderSel::BitCount;
-    let config = config.into_verified().map_err(|(_, e)| format!("{e:?}"))?;
-    let source = flacenc::source::MemSource::from_samples(
+    libflac::encode(
         samples,
-        *channels,
-        *bits as usize,
-        sample_rate as usize,
-    );
-    let mut stream = flacenc::encode_with_fixed_block_size(&config, source, FLAC_BLOCK_FRAMES)
-        .map_err(|e| format!("flacenc: {e}"))?;
-    cap_frames_at_verbatim(&mut stream, samples, *channels, *bits, sample_rate)?;
-    // STREAMINFO's minimum block size excludes the last block (FLAC spec, RFC 9639 §8.2)
-    stream
-        .stream_info_mut()
-        .set_block_sizes(FLAC_BLOCK_FRAMES, FLAC_BLOCK_FRAMES)
-        .map_err(|e| format!("{e:?}"))?;
-    let mut sink = flacenc::bitsink::ByteSink::new();
-    stream.write(&mut sink).map_err(|e| format!("{e:?}"))?;
-    Ok(sink.as_slice().to_vec())
-}
-
-/// Replaces every frame that flacenc made larger than its verbatim (uncompressed) coding by
-/// that verbatim coding.
-///
-/// flacenc 0.5.1 has no 5-bit Rice parameters (its largest is 14) and estimates sizes in
-/// `u32` tables that overflow for large residuals: on loud wideband 24-bit audio it picks
-/// fixed-LPC frames far larger than the samples (measured: 4096 frames of 24-bit noise at
-/// ±2^19 gave a 33 MB frame, ±2^22 gave 137 kB against 12 kB raw). The frame is still
-/// lossless, only absurdly large; this caps every frame at its verbatim size.
-fn cap_frames_at_verbatim(
-    stream: &mut flacenc::component::Stream,
-    samples: &[i32],
-    channels: usize,
-    bits: u32,
-    sample_rate: u32,
-) -> Result<usize, String> {
-    use flacenc::component::{
-        BitRepr, ChannelAssignment, Frame, FrameHeader, FrameOffset, Stream, SubFrame, Verbatim,
-    };
-    let e = |e: flacenc::error::VerifyError| format!("verbatim frame: {e}");
-    let bits = bits as usize;
-    let n = stream.frame_count();
-    let oversized = |f: &Frame| f.count_bits() > f.block_size() * channels * bits;
-    if !(0..n).any(|i| stream.frame(i).is_some_and(oversized)) {
-        return Ok(0);
-    }
-    let mut out = Stream::new(sample_rate as usize, channels, bits).map_err(e)?;
-    let mut replaced = 0;
-    for i in 0..n {
-        let f = stream.frame(i).ok_or("missing frame")?;
-        let block = f.block_size();
-        let start = i * FLAC_BLOCK_FRAMES * channels;
-        let frame_samples = samples
-            .get(start..start + block * channels)
-            .ok_or("frame beyond the samples")?;
-        let verbatim = if oversized(f) {
-            let header = FrameHeader::new(
-                block,
-                ChannelAssignment::Independent(channels as u8),
-                bits,
-                sample_rate as usize,
-                FrameOffset::Frame(i as u32),
-            )
-            .map_err(e)?;
-            let subframes = (0..channels)
-                .map(|c| {
-                    let ch: Vec<i32> = frame_samples
-                        .iter()
-                        .skip(c)
-                        .step_by(channels)
-                        .copied()
-                        .collect();
-                    Verbatim::new(&ch, bits).map(SubFrame::from)
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(e)?;
-            Some(Frame::new(header, subframes.into_iter()).map_err(e)?)
-        } else {
-            None
-        };
-        match verbatim {
-            Some(v) if v.count_bits() < f.count_bits() => {
-                out.add_frame(v);
-                replaced += 1;
-            }
-            _ => out.add_frame(f.clone()),
-        }
-    }
-    let info = stream.stream_info();
-    let (md5, total) = (*info.md5_digest(), info.total_samples());
-    out.stream_info_mut().set_md5_digest(&md5);
-    out.stream_info_mut().set_total_samples(total);
-    *stream = out;
-    Ok(replaced)
+        EncoderSettings {
+            bits: *bits,
+            channels: *channels,
+            sample_rate,
+            level: FLAC_LEVEL,
+            block_frames: FLAC_BLOCK_FRAMES as u32,
+        },
+    )
 }
 
 /// The STREAMINFO MD5 stored in a FLAC file's bytes.

@@ -1,11 +1,12 @@
 //! Audio files in and out: decoding (symphonia), resampling (rubato), quantisation (`pcm`),
-//! encoding (hound WAV, RF64 past 4 GiB, flacenc FLAC) and tags; WAV quirks on input
+//! encoding (hound WAV, RF64 past 4 GiB, libFLAC FLAC (`libflac`)) and tags; WAV quirks on input
 //! (`wav_chunks`).
 
 pub mod bext;
 pub mod decode;
 pub mod encode;
 pub mod flac;
+pub mod libflac;
 pub mod pcm;
 pub mod resample;
 pub mod rf64;

@@ -251,7 +251,9 @@ fn to_id3v2(t: &Tags) -> Id3v2Tag {
 }
 
 /// Writes `tags` into the finished FLAC or WAV file at `path` (its audio untouched): FLAC
-/// gets a VORBIS_COMMENT block (vendor [`VENDOR`]) and a PICTURE block for the cover; WAV a
+/// gets a VORBIS_COMMENT block and a PICTURE block for the cover (lofty keeps the vendor
+/// string of the comment block libFLAC wrote, which names libFLAC; an `ENCODER` comment
+/// names mixfarm); WAV a
 /// `LIST`/`INFO` chunk and an `id3 ` chunk (ID3v2.4). Nothing is written when `tags` is empty.
 pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
     if tags.is_empty() {
@@ -262,6 +264,9 @@ pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
     if flac {
         let mut vc = VorbisComments::from(to_lofty(tags, TagType::VorbisComments));
         vc.set_vendor(VENDOR.to_string());
+        // lofty turns the encoder item into the vendor string, and then keeps the vendor of
+        // the block libFLAC wrote: name mixfarm in an ENCODER comment as well
+        vc.push("ENCODER".into(), VENDOR.to_string());
         return vc
             .save_to_path(path, opts)
             .map_err(|x| e("Vorbis comments", x));

@@ -8,21 +8,24 @@ use crate::audio::tags::Tags;
 use crate::core::{OutputFormat, Planar};
 use crate::error::Result;
 
-/// Writes `audio` (at `rate`) to every `(path, format)` of `outputs` with `tags`, the dither
-/// seeded by `seed`; returns the quantised audio per output, in order. Stops at the first
-/// output that cannot be written (outputs written before it stay).
+/// Writes `audio` (at `rate`) to every `(path, format)` of `outputs` with `tags` (and the
+/// `bext` chunk body in WAV outputs, when given), the dither seeded by `seed`; returns the
+/// quantised audio per output, in order. Stops at the first output that cannot be written
+/// (outputs written before it stay).
 pub fn write_outputs(
     audio: &Planar,
     rate: u32,
     seed: u64,
     tags: &Tags,
+    bext: Option<&[u8]>,
     outputs: &[(PathBuf, OutputFormat)],
 ) -> Result<Vec<Pcm>> {
     outputs
         .iter()
         .map(|(path, format)| {
             let pcm = Pcm::from_planar(audio, *format, seed);
-            crate::audio::encode::write_audio(path, &pcm, rate, *format, tags)?;
+            let b = bext.filter(|_| !format.is_flac());
+            crate::audio::encode::write_audio_with(path, &pcm, rate, *format, tags, b)?;
             Ok(pcm)
         })
         .collect()

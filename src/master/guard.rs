@@ -2,7 +2,9 @@
 //! any mastering: each output it would write is new, replaces a file made with the same
 //! settings (the same bytes), is skipped (`--skip-existing`, up to date), or would replace a
 //! file made otherwise — from another input, with other settings, by another mixfarm
-//! version, or not by `mixfarm master` at all — which is refused unless `--overwrite`. Files
+//! version, or not by `mixfarm master` at all — which is refused unless `--overwrite`.
+//! Settings are compared without the format list, output by output: a run that adds a
+//! format to an earlier run's settings writes the new files and replaces the others. Files
 //! an earlier run wrote for these songs that this run no longer writes (another format) are
 //! listed as stale, never deleted. Output folders that are symbolic links out of `--out` are
 //! refused. CPU only; no shader mirrored.
@@ -16,7 +18,7 @@ use super::manifest::{file_sha256, Album};
 use super::report::{SongReport, Status};
 use super::run::album_settings;
 use super::settings::album_dir;
-use super::sidecar;
+use super::sidecar::{self, canon, lists, lists_output};
 use super::Job;
 
 /// What the run does to one output file.
@@ -97,7 +99,7 @@ fn mismatch(
     } else if r.mixfarm_version != crate::VERSION {
         Some(format!("made by mixfarm {}", r.mixfarm_version))
     } else if r.settings_hash.as_deref() != Some(settings) {
-        Some("made with other settings (target, chain, formats, tags, fades…)".into())
+        Some("made with other settings (target, chain, rate, depth, tags, fades…)".into())
     } else {
         None
     }
@@ -107,11 +109,29 @@ fn read_sidecar(path: &Path) -> Option<SongReport> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
-/// `p` with its folder made canonical (the file itself need not exist), to compare paths
-/// recorded from another working folder.
-fn canon(p: &Path) -> Option<PathBuf> {
-    let dir = p.parent()?.canonicalize().ok()?;
-    Some(dir.join(p.file_name()?))
+/// The output files of track `stem` in every format of `formats`, in the album folder
+/// `dir`, each with its format.
+pub fn song_outputs(
+    dir: &Path,
+    stem: &str,
+    formats: &[crate::plan::OutputFormat],
+) -> Vec<(PathBuf, crate::plan::OutputFormat)> {
+    formats
+        .iter()
+        .map(|&f| (song_output(dir, stem, f, formats), f))
+        .collect()
+}
+
+/// The album files and CUE sheets of `album` in every format of `formats` (`--sequence`).
+pub fn sequence_outputs(
+    dir: &Path,
+    album: &Album,
+    formats: &[crate::plan::OutputFormat],
+) -> Vec<PathBuf> {
+    formats
+        .iter()
+        .flat_map(|&f| super::sequence::sequence_paths(dir, album, f))
+        .collect()
 }
 
 /// The output file of track `stem` in `format`, in the album folder `dir`.
@@ -189,27 +209,31 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                 }
                 let side = read_sidecar(&dir.join(format!("{}.json", t.output_stem)));
                 let why = mismatch(side.as_ref(), hashes[k].as_deref().ok(), &settings[k][di]);
+                let ours = song_outputs(dir, &t.output_stem, &job.deliveries[di].formats);
+                // the settings hash leaves the format list out: each file must be one its
+                // sidecar lists (an added format is new, not a change of settings)
+                let listed = |p: &Path, f| side.as_ref().is_some_and(|r| lists_output(r, p, f));
                 let up_to_date = why.is_none()
                     && side.as_ref().is_some_and(|r| {
                         r.status != Status::Failed
                             && !r.outputs.is_empty()
                             && r.outputs.iter().all(|o| o.is_file())
+                    })
+                    && ours.iter().all(|(p, f)| listed(p, *f));
+                for (p, f) in &ours {
+                    let why = why.clone().or_else(|| {
+                        (!listed(p, *f))
+                            .then(|| format!("not a {} file its sidecar lists", f.name()))
                     });
-                let formats = &job.deliveries[di].formats;
-                let ours: Vec<PathBuf> = formats
-                    .iter()
-                    .map(|&f| song_output(dir, &t.output_stem, f, formats))
-                    .collect();
-                for p in &ours {
                     let action = if !p.exists() {
                         Action::Write
                     } else if job.skip_existing && up_to_date {
                         Action::Skip
                     } else {
-                        match &why {
+                        match why {
                             None => Action::Replace,
-                            Some(w) if overwrite => Action::Overwrite(w.clone()),
-                            Some(w) => Action::Refuse(w.clone()),
+                            Some(w) if overwrite => Action::Overwrite(w),
+                            Some(w) => Action::Refuse(w),
                         }
                     };
                     plan.files.push((p.clone(), action));
@@ -221,7 +245,7 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                         .iter()
                         .map(|e| dir.join(format!("{}.{e}", t.output_stem))),
                 );
-                let ours_at: Vec<Option<PathBuf>> = ours.iter().map(|p| canon(p)).collect();
+                let ours_at: Vec<Option<PathBuf>> = ours.iter().map(|(p, _)| canon(p)).collect();
                 for p in earlier {
                     let at = canon(&p);
                     if p.is_file() && !ours_at.contains(&at) && !plan.stale.contains(&p) {
@@ -242,7 +266,11 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                                     if s.settings_hash == seq_hash[di]
                                         && s.mixfarm_version == crate::VERSION =>
                                 {
-                                    None
+                                    let listed: Vec<PathBuf> =
+                                        s.files.iter().chain(&s.cue_sheets).cloned().collect();
+                                    (!lists(&listed, &p)).then(|| {
+                                        "not among the files its sequence.json lists".into()
+                                    })
                                 }
                                 Some(_) => Some("an album file made with other settings".into()),
                             };

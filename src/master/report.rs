@@ -48,6 +48,10 @@ pub struct SongReport {
     pub delivery: String,
     /// the files written for this song (one per format)
     pub outputs: Vec<PathBuf>,
+    /// the format of each of `outputs` (`wav24`, `flac16`…; empty in sidecars of earlier
+    /// versions): an output is compared with a later run's by path and format
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_formats: Vec<String>,
     /// delivery target for this song (with its offset), LUFS
     pub target_lufs: f64,
     /// delivery ceiling, dBTP
@@ -138,6 +142,7 @@ impl SongReport {
             album: album.title.clone(),
             delivery: d.name.clone(),
             outputs: Vec::new(),
+            output_formats: Vec::new(),
             target_lufs: d.target_lufs + t.gain_offset_db,
             ceiling_dbtp: d.ceiling_dbtp,
             mode,

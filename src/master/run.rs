@@ -105,13 +105,17 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         for (k, t) in album.tracks.iter().enumerate() {
             let Ok(h) = &hashes[k] else { continue };
             for (di, d) in job.deliveries.iter().enumerate() {
-                let side = album_dir(job, d, album).join(format!("{}.json", t.output_stem));
-                done[k][di] = sidecar::up_to_date(&side, h, &settings[k][di]);
+                let dir = album_dir(job, d, album);
+                let side = dir.join(format!("{}.json", t.output_stem));
+                let expected = super::guard::song_outputs(&dir, &t.output_stem, &d.formats);
+                done[k][di] = sidecar::up_to_date(&side, h, &settings[k][di], &expected);
             }
         }
         let seq_done = !job.sequence
             || job.deliveries.iter().enumerate().all(|(di, d)| {
-                sidecar::sequence_up_to_date(&album_dir(job, d, album), &seq_hash[di])
+                let dir = album_dir(job, d, album);
+                let expected = super::guard::sequence_outputs(&dir, album, &d.formats);
+                sidecar::sequence_up_to_date(&dir, &seq_hash[di], &expected)
             });
         let all_done = done.iter().flatten().all(Option::is_some);
         if whole_album && !(seq_done && all_done) {
@@ -129,9 +133,9 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         }
         if job.sequence {
             for (di, d) in job.deliveries.iter().enumerate() {
-                if let Some(mut s) =
-                    sidecar::read_sequence(&album_dir(job, d, album), &seq_hash[di])
-                {
+                let dir = album_dir(job, d, album);
+                let expected = super::guard::sequence_outputs(&dir, album, &d.formats);
+                if let Some(mut s) = sidecar::read_sequence(&dir, &seq_hash[di], &expected) {
                     s.status = Status::Skipped;
                     result.sequences.push(s);
                 }
@@ -558,6 +562,7 @@ fn finish(
         }
         pcms.push(pcm);
     }
+    r.output_formats = outputs.iter().map(|(_, f)| f.name().to_string()).collect();
     r.outputs = outputs.into_iter().map(|(path, _)| path).collect();
     r.reason = why;
     r.gain_db = Some(m.gain_db);

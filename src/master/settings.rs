@@ -11,7 +11,10 @@ use super::{AlbumMode, Chain, Delivery, Job};
 use crate::audio::tags::Tags;
 use crate::error::Result;
 
-/// Everything that shapes one song's outputs in one delivery (hashed into the sidecar).
+/// Everything that shapes one song's outputs in one delivery (hashed into the sidecar). Not
+/// the format list: a file's bytes do not depend on which other formats were written beside it
+/// (the dither seed is per delivery and song), so a run that adds a format is compared output
+/// by output (the sidecar lists the files it made; [`super::guard`]).
 #[derive(Serialize)]
 struct SongSettings<'a> {
     version: &'a str,
@@ -25,7 +28,6 @@ struct SongSettings<'a> {
     replaygain: bool,
     chain: &'a Chain,
     mode: AlbumMode,
-    formats: Vec<&'static str>,
     tags: &'a Tags,
     key: &'a str,
     gain_offset_db: f64,
@@ -127,7 +129,6 @@ pub(super) fn settings_hash(
         replaygain: job.replaygain,
         chain: job.chain_for(d, t),
         mode: job.mode_for(album),
-        formats: d.formats.iter().map(|f| f.name()).collect(),
         tags: &tags_for(album, t),
         key: &t.key,
         gain_offset_db: t.gain_offset_db,

@@ -1,8 +1,9 @@
 //! Sidecars that make `mixfarm master` resumable: each song's JSON report (a provisional
 //! one, status `failed`, before its audio files; the final one after them) and each album
 //! file's `sequence.json` record the input hash, the settings hash and the mixfarm version.
-//! `--skip-existing` trusts a song only when all three match, the status is not `failed` and
-//! every output it lists is on disk; the check of `--out` before a run ([`super::guard`])
+//! `--skip-existing` trusts a song only when all three match, the status is not `failed`,
+//! every output it lists is on disk and it lists every output the run would write (the
+//! settings hash leaves the format list out: outputs are compared one by one); the check of `--out` before a run ([`super::guard`])
 //! compares the same three to tell files made otherwise. Also clears the temporary files a killed run
 //! leaves behind. CPU only; no shader mirrored.
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::report::{write_json, SongReport, Status};
 use crate::error::Result;
+use crate::plan::OutputFormat;
 
 /// What an album file (`--sequence`) holds, and its sidecar.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,9 +70,40 @@ pub fn sequence_path(album_dir: &Path) -> PathBuf {
     album_dir.join("sequence").join("sequence.json")
 }
 
+/// `p` with its folder made canonical (the file itself need not exist), to compare paths
+/// recorded from another working folder.
+pub(super) fn canon(p: &Path) -> Option<PathBuf> {
+    let dir = p.parent()?.canonicalize().ok()?;
+    Some(dir.join(p.file_name()?))
+}
+
+/// Whether `listed` (paths a sidecar records) names the file at `p`.
+pub(super) fn lists(listed: &[PathBuf], p: &Path) -> bool {
+    let at = canon(p);
+    listed
+        .iter()
+        .any(|l| l == p || (at.is_some() && canon(l) == at))
+}
+
+/// Whether the song sidecar `r` lists the file at `p` as written in format `f`.
+pub(super) fn lists_output(r: &SongReport, p: &Path, f: OutputFormat) -> bool {
+    let at = canon(p);
+    r.outputs
+        .iter()
+        .zip(&r.output_formats)
+        .any(|(o, of)| of == f.name() && (o == p || (at.is_some() && canon(o) == at)))
+}
+
 /// Reads a song sidecar and returns it when it records `input_sha256`, `settings_hash` and
-/// this mixfarm version, did not fail, and all its outputs exist.
-pub fn up_to_date(sidecar: &Path, input_sha256: &str, settings_hash: &str) -> Option<SongReport> {
+/// this mixfarm version, did not fail, all its outputs exist and it lists every file of
+/// `expected` in its format (this run's outputs of the song: the settings hash leaves the
+/// format list out, so an added format is not up to date until it is written).
+pub fn up_to_date(
+    sidecar: &Path,
+    input_sha256: &str,
+    settings_hash: &str,
+    expected: &[(PathBuf, OutputFormat)],
+) -> Option<SongReport> {
     let text = std::fs::read_to_string(sidecar).ok()?;
     let r: SongReport = serde_json::from_str(&text).ok()?;
     let fresh = r.status != Status::Failed
@@ -78,19 +111,26 @@ pub fn up_to_date(sidecar: &Path, input_sha256: &str, settings_hash: &str) -> Op
         && r.settings_hash.as_deref() == Some(settings_hash)
         && r.mixfarm_version == crate::VERSION
         && !r.outputs.is_empty()
-        && r.outputs.iter().all(|o| o.is_file());
+        && r.outputs.iter().all(|o| o.is_file())
+        && expected.iter().all(|(p, f)| lists_output(&r, p, *f));
     fresh.then_some(r)
 }
 
-/// Reads an album's sequence sidecar when it matches `settings_hash` and this version and
-/// its files exist.
-pub fn read_sequence(album_dir: &Path, settings_hash: &str) -> Option<SequenceReport> {
+/// Reads an album's sequence sidecar when it matches `settings_hash` and this version, its
+/// files exist, and it lists every file of `expected` (this run's album files and CUE sheets).
+pub fn read_sequence(
+    album_dir: &Path,
+    settings_hash: &str,
+    expected: &[PathBuf],
+) -> Option<SequenceReport> {
     let text = std::fs::read_to_string(sequence_path(album_dir)).ok()?;
     let r: SequenceReport = serde_json::from_str(&text).ok()?;
+    let listed: Vec<PathBuf> = r.files.iter().chain(&r.cue_sheets).cloned().collect();
     let fresh = r.status != Status::Failed
         && r.settings_hash == settings_hash
         && r.mixfarm_version == crate::VERSION
-        && r.files.iter().chain(&r.cue_sheets).all(|f| f.is_file());
+        && listed.iter().all(|f| f.is_file())
+        && expected.iter().all(|p| lists(&listed, p));
     fresh.then_some(r)
 }
 
@@ -100,8 +140,8 @@ pub fn read_sequence_any(album_dir: &Path) -> Option<SequenceReport> {
 }
 
 /// True when the album's sequence is up to date (see [`read_sequence`]).
-pub fn sequence_up_to_date(album_dir: &Path, settings_hash: &str) -> bool {
-    read_sequence(album_dir, settings_hash).is_some()
+pub fn sequence_up_to_date(album_dir: &Path, settings_hash: &str, expected: &[PathBuf]) -> bool {
+    read_sequence(album_dir, settings_hash, expected).is_some()
 }
 
 /// Writes an album's sequence sidecar (after its files).

@@ -107,10 +107,15 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
         Error::Render { reason, .. } => song_err(reason),
         e => e,
     };
-    let before = loudness::measure(&master, plan.sample_rate).map_err(with_song)?;
+    // the delivery rate (the [output]'s, else the preset's): converted before the closing
+    // limiter, so the ceiling holds at the rate delivered
+    let rate = d.delivery_rate_hz;
+    let master =
+        crate::audio::resample::resample_delivery(&d.scene_path, &master, plan.sample_rate, rate)?;
+    let before = loudness::measure(&master, rate).map_err(with_song)?;
     let member = Member {
         audio: &master,
-        rate: plan.sample_rate,
+        rate,
         limiter: d.limiter.as_ref(),
         offset_db: 0.0,
         fades: d.fades,
@@ -125,11 +130,25 @@ pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongRep
     drop(master);
     let dest = out_dir.join(&d.output_path);
     let tags = Tags::from_metadata(&d.metadata).map_err(song_err)?;
+    let bext = d.bwf.then(|| {
+        crate::audio::bext::Bext {
+            description: plan.name.clone(),
+            origination_date: String::new(),
+            loudness: Some(song.output),
+            coding_history: format!(
+                "A=PCM,F={rate},W={},T={}",
+                d.output_format.bits(),
+                crate::audio::tags::VENDOR
+            ),
+        }
+        .body()
+    });
     engine::output::write_outputs(
         &song.audio,
-        plan.sample_rate,
+        rate,
         d.dither_seed,
         &tags,
+        bext.as_deref(),
         &[(dest.clone(), d.output_format)],
     )?;
     if let Some(h) = &p.inputs_sha256 {

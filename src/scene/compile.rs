@@ -455,7 +455,30 @@ pub fn compile(
             }
         }
     }
-    let format = song.output.format.unwrap_or(OutputFormat::Wav24);
+    let pd = song.master.preset_delivery;
+    let format = match (song.output.format, pd.bits) {
+        (Some(f), _) => f,
+        (None, Some(16)) => OutputFormat::Wav16,
+        (None, Some(32)) => OutputFormat::Wav32f,
+        (None, Some(24) | None) => OutputFormat::Wav24,
+        (None, Some(b)) => {
+            return Err(Error::scene(
+                &s.path,
+                format!("master.preset: bits = {b} (expected 16, 24 or 32)"),
+            ))
+        }
+    };
+    let delivery_rate = song
+        .output
+        .sample_rate_hz
+        .or(pd.sample_rate_hz)
+        .unwrap_or(rate);
+    if delivery_rate == 0 || delivery_rate > 768_000 {
+        return Err(Error::scene(
+            &s.path,
+            format!("[output] sample_rate_hz: {delivery_rate} Hz is not a usable rate"),
+        ));
+    }
     let file = output_file(s);
     let mut metadata = song.metadata.clone();
     if let Some(isrc) = &metadata.isrc {
@@ -491,6 +514,8 @@ pub fn compile(
         ),
         output_path: PathBuf::from(file),
         output_format: format,
+        delivery_rate_hz: delivery_rate,
+        bwf: pd.bwf,
         metadata,
     };
     Ok((plan, delivery))
@@ -515,6 +540,11 @@ pub struct SceneDelivery {
     pub output_path: PathBuf,
     /// output sample format
     pub output_format: OutputFormat,
+    /// sample rate of the output file: the mix is converted to it before the closing
+    /// limiter when it differs from the Plan's rate
+    pub delivery_rate_hz: u32,
+    /// write a BWF `bext` chunk (EBU loudness fields) into a WAV output
+    pub bwf: bool,
     /// seed of the dither noise (from the song, so renders are deterministic)
     pub dither_seed: u64,
     /// song metadata (tags)

@@ -68,8 +68,12 @@ pub struct Song {
 pub struct Output {
     /// file name, relative to the `--out` folder (default: from the title or scene name)
     pub file: Option<String>,
-    /// `wav16` | `wav24` | `wav32f` | `flac16` | `flac24`
+    /// `wav16` | `wav24` | `wav32f` | `flac16` | `flac24` (default: the preset's `bits`, else
+    /// `wav24`)
     pub format: Option<OutputFormat>,
+    /// delivery sample rate, Hz: the mix is converted to it before the closing limiter
+    /// (default: the preset's `sample_rate_hz`, else the song's `sample_rate`)
+    pub sample_rate_hz: Option<u32>,
 }
 
 /// The master bus: its inserts and loudness normalisation.
@@ -88,6 +92,21 @@ pub struct Master {
     /// per-insert field overrides of the preset's chain, keyed by insert type, e.g.
     /// `[master.overrides.limiter] release_ms = 60` (applies to the first insert of that type)
     pub overrides: Option<toml::Table>,
+    /// the preset's delivery fields (sample rate, bit depth, `bext`), filled by
+    /// [`preset::resolve`]; a scene's own `[output]` settings win over them
+    #[serde(skip)]
+    pub preset_delivery: PresetDelivery,
+}
+
+/// What a preset says about the delivered file (`[output]` settings win).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PresetDelivery {
+    /// sample rate, Hz
+    pub sample_rate_hz: Option<u32>,
+    /// bit depth: 16, 24 or 32 (float)
+    pub bits: Option<u32>,
+    /// a BWF `bext` chunk with the EBU loudness fields in WAV outputs
+    pub bwf: bool,
 }
 
 /// A send from a track to a bus.

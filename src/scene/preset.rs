@@ -5,7 +5,8 @@
 //!
 //! A song's own `[master]` fields win over the preset's (`target_lufs`, `ceiling_dbtp`,
 //! a whole `chain`), and `[master.overrides.<type>]` changes fields of the preset chain's
-//! first insert of that type.
+//! first insert of that type. `mixfarm render` delivers at the preset's `sample_rate_hz`,
+//! `bits` and `bwf` too, unless the song's `[output]` sets `sample_rate_hz` or `format`.
 
 use serde::Deserialize;
 
@@ -132,5 +133,10 @@ pub fn resolve(mut s: LoadedSong, album_default: Option<&str>) -> Result<LoadedS
     if m.chain.is_none() {
         m.chain = Some(p.chain);
     }
+    m.preset_delivery = super::PresetDelivery {
+        sample_rate_hz: p.sample_rate_hz,
+        bits: p.bits,
+        bwf: p.bwf,
+    };
     Ok(s)
 }
