@@ -217,6 +217,9 @@ pub fn close(
         }
     };
     let all_limited = members.iter().all(|m| m.limiter.is_some());
+    // per song: its input measurement where the closing wrote its samples unchanged (no
+    // limiter, no fades, 0 dB): the output then measures exactly that
+    let mut unchanged: Vec<Option<Loudness>> = vec![None; members.len()];
     let (gain_db, limited_by_ceiling, (out, reached)) = match (target_lufs, input_lufs) {
         (Some(target), Some(l0)) if all_limited => {
             let mut gain_db = target - l0;
@@ -252,33 +255,40 @@ pub fn close(
                 }
                 _ => 0.0,
             };
-            let peaks: Vec<f64> = members
+            // the full measurement of each song without a limiter: its true peak sets the
+            // headroom, and a song the closing leaves as it is reads the same afterwards
+            let inputs: Vec<Option<Loudness>> = members
                 .par_iter()
-                .filter(|m| m.limiter.is_none())
-                .map(|m| {
-                    let tp = match m.measured {
-                        Some(l) => l.true_peak_dbtp,
-                        None => loudness::measure(m.audio, m.rate)?.true_peak_dbtp,
-                    };
-                    Ok(tp + m.offset_db)
+                .map(|m| match (m.limiter, m.measured) {
+                    (Some(_), _) => Ok(None),
+                    (None, Some(l)) => Ok(Some(*l)),
+                    (None, None) => loudness::measure(m.audio, m.rate).map(Some),
                 })
                 .collect::<Result<_>>()?;
-            let headroom = peaks
+            let headroom = inputs
                 .iter()
-                .map(|tp| ceiling_dbtp - tp)
+                .zip(members)
+                .filter_map(|(l, m)| l.map(|l| ceiling_dbtp - (l.true_peak_dbtp + m.offset_db)))
                 .fold(f64::INFINITY, f64::min);
             let gain_db = want.min(headroom);
+            unchanged = inputs
+                .into_iter()
+                .zip(members)
+                .map(|(l, m)| l.filter(|_| gain_db + m.offset_db == 0.0 && m.fades.is_none()))
+                .collect();
             (gain_db, gain_db < want, pass(members, gain_db)?)
         }
     };
     let group = target_lufs.and(reached);
     let songs = out
         .into_par_iter()
-        .zip(members.par_iter())
-        .map(|((audio, gr), m)| {
+        .zip(members.par_iter().zip(unchanged))
+        .map(|((audio, gr), (m, same))| {
             let (output, curves) = if m.curves {
                 let measured = loudness::measure_with_curves(&audio, m.rate)?;
                 (measured.loudness, Some(measured.curves))
+            } else if let Some(l) = same {
+                (l, None)
             } else {
                 (loudness::measure(&audio, m.rate)?, None)
             };
