@@ -211,8 +211,13 @@ pub fn plan(albums: &[Album], job: &Job, overwrite: bool) -> Plan {
                 let why = mismatch(side.as_ref(), hashes[k].as_deref().ok(), &settings[k][di]);
                 let ours = song_outputs(dir, &t.output_stem, &job.deliveries[di].formats);
                 // the settings hash leaves the format list out: each file must be one its
-                // sidecar lists (an added format is new, not a change of settings)
-                let listed = |p: &Path, f| side.as_ref().is_some_and(|r| lists_output(r, p, f));
+                // sidecar lists (an added format is new, not a change of settings) — unless
+                // the sidecar is that of a run that did not finish the song (its placeholder,
+                // status failed, lists nothing): a file there was written with these settings
+                let listed = |p: &Path, f| {
+                    side.as_ref()
+                        .is_some_and(|r| r.status == Status::Failed || lists_output(r, p, f))
+                };
                 let up_to_date = why.is_none()
                     && side.as_ref().is_some_and(|r| {
                         r.status != Status::Failed
