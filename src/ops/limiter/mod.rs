@@ -43,9 +43,10 @@ use crate::error::Error;
 /// points of the oversampler's 16× grid, content in the top 0.2 % of the band (which it
 /// reads low, see [`crate::ops::oversample`]), the spectral spread of the gain changes, and
 /// f32 rounding. Measured by the f64 oracle in `tests/true_peak.rs` and `tests/limiter.rs`:
-/// programme band-limited to 0.45–0.49·fs lands at least 0.16 dB under the ceiling at
-/// 22.05–192 kHz with 0–23 dB of gain reduction; white noise up to Nyquist at +6 dBFS, the
-/// worst case, at least 0.018 dB under it. Cost: the output peaks this much under the
+/// programme band-limited to 0.45·fs lands at least 0.18 dB under the ceiling at
+/// 22.05–192 kHz with 0–20 dB of gain reduction, to 0.49·fs at least 0.16 dB under it at
+/// 22.05–96 kHz; white noise up to Nyquist at +6 dBFS, the worst case, at least 0.018 dB
+/// under it. Cost: the output peaks this much under the
 /// ceiling, so a master that the limiter works on is up to 0.2 LU quieter at the same gain
 /// (the gain search wins it back with ≈ 0.2 dB more reduction); none where the limiter is
 /// idle.
