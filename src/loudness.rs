@@ -1,12 +1,14 @@
-//! Loudness measurement (ITU-R BS.1770 / EBU R128): integrated loudness and range (the
-//! ebur128 crate), momentary and short-term maxima at a one-frame hop ([`window`]), true
-//! peak from mixfarm's one interpolator ([`crate::ops::oversample`], the limiter's detector)
-//! and sample peak. [`measure_with_curves`] keeps the same meters over time for the reports
-//! ([`curves`]: per hop, from the same passes) and adds the long-term spectrum. How a song is
-//! brought to a target is [`crate::engine::closing`]. The measurement runs on the host for
-//! both backends (one read-back of the master); it has no GPU twin yet.
+//! Loudness measurement (ITU-R BS.1770 / EBU R128): one K-weighting pass per channel
+//! ([`crate::ops::meter`]: sub-block energies of about 1 ms), from which integrated
+//! loudness, loudness range and the momentary and short-term maxima are formed on the host
+//! ([`gating`]); true peak from mixfarm's one interpolator ([`crate::ops::oversample`], the
+//! limiter's detector) and sample peak. [`measure_with_curves`] keeps the same meters over
+//! time for the reports ([`curves`]: per hop, from the same passes) and adds the long-term
+//! spectrum. How a song is brought to a target is [`crate::engine::closing`]. Conformance:
+//! tests/ebu_loudness.rs (EBU Tech 3341 and 3342), and the ebur128 crate as an independent
+//! meter in the tests.
 //!
-//! **Channels** ([`channel_map`]): mono, stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0
+//! **Channels** ([`weights`]): mono, stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0
 //! (L R C Ls Rs) and 5.1 (L R C LFE Ls Rs) with the BS.1770 weights (surrounds 1.41, LFE
 //! excluded). **Mono is measured as dual-mono** (counted twice, +3.01 dB over counting it
 //! once): mixfarm plays a mono song as centred stereo (the same signal on both channels),
@@ -15,11 +17,10 @@
 //! once by default (3.01 LU lower); `ebur128=dualmono=true` reads as mixfarm does.
 
 pub mod curves;
-pub mod window;
+pub mod gating;
 
 pub use curves::{Bands, Curves};
-
-use ebur128::{Channel, EbuR128, Mode};
+pub use gating::{Blocks, Gating};
 
 use crate::error::{Error, Result};
 
@@ -50,67 +51,44 @@ fn null_as_silence<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Resul
     Ok(v.unwrap_or(f64::NEG_INFINITY))
 }
 
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
-/// The BS.1770 channel map for `channels` channels (see the module docs); `None` for
-/// layouts without one (more than six channels).
-pub fn channel_map(channels: usize) -> Option<Vec<Channel>> {
-    use Channel::*;
-    Some(match channels {
-        1 => vec![DualMono],
-        2 => vec![Left, Right],
-        3 => vec![Left, Right, Center],
-        4 => vec![Left, Right, LeftSurround, RightSurround],
-        5 => vec![Left, Right, Center, LeftSurround, RightSurround],
-        6 => vec![Left, Right, Center, Unused, LeftSurround, RightSurround],
-        _ => return None,
+/// The BS.1770 weight of each of `channels` channels, in the file's order: mono (counted
+/// twice: dual-mono), stereo (L R), 3.0 (L R C), 4.0 (L R Ls Rs), 5.0 (L R C Ls Rs), 5.1
+/// (L R C LFE Ls Rs): surrounds 1.41, LFE 0, the others 1. An error for layouts without a
+/// BS.1770 map (more than six channels).
+pub fn weights(channels: usize) -> Result<Vec<f64>> {
+    const S: f64 = 1.41;
+    Ok(match channels {
+        1 => vec![2.0],
+        2 => vec![1.0, 1.0],
+        3 => vec![1.0, 1.0, 1.0],
+        4 => vec![1.0, 1.0, S, S],
+        5 => vec![1.0, 1.0, 1.0, S, S],
+        6 => vec![1.0, 1.0, 1.0, 0.0, S, S],
+        n => {
+            return Err(Error::Render {
+                song: String::new(),
+                reason: format!(
+                    "loudness of {n} channels is not defined here (mono, stereo, 3.0, 4.0, 5.0, 5.1)"
+                ),
+            })
+        }
     })
 }
 
-/// BS.1770 weight of a channel (LFE / unused 0, surrounds 1.41, dual-mono 2).
-fn weight(c: Channel) -> f64 {
-    match c {
-        Channel::Unused => 0.0,
-        Channel::LeftSurround | Channel::RightSurround => 1.41,
-        Channel::DualMono => 2.0,
-        _ => 1.0,
-    }
+/// The sub-block energies of planar audio (layouts: see [`weights`]).
+pub fn blocks(channels: &[Vec<f32>], sample_rate: u32) -> Result<Blocks> {
+    Ok(Blocks::measure(channels, sample_rate, &weights(channels.len())?))
 }
 
-fn fail(e: ebur128::Error) -> Error {
-    Error::Render {
-        song: String::new(),
-        reason: format!("loudness measurement failed: {e}"),
-    }
-}
-
-fn meter(channels: &[Vec<f32>], sample_rate: u32, mode: Mode) -> Result<EbuR128> {
-    let map = channel_map(channels.len()).ok_or_else(|| Error::Render {
-        song: String::new(),
-        reason: format!(
-            "loudness of {} channels is not defined here (mono, stereo, 3.0, 4.0, 5.0, 5.1)",
-            channels.len()
-        ),
-    })?;
-    let mut m = EbuR128::new(channels.len() as u32, sample_rate, mode).map_err(fail)?;
-    m.set_channel_map(&map).map_err(fail)?;
-    let planes: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
-    m.add_frames_planar_f32(&planes).map_err(fail)?;
-    Ok(m)
-}
-
-/// A meter holding `channels` for integrated loudness only (BS.1770 gating, no true peak);
-/// several can be combined with `EbuR128::loudness_global_multiple` (album loudness).
-pub fn integrated_meter(channels: &[Vec<f32>], sample_rate: u32) -> Result<EbuR128> {
-    meter(channels, sample_rate, Mode::I)
+/// The gating blocks of planar audio, for integrated loudness alone; several songs'
+/// can be pooled with [`Gating::integrated_multiple`] (album loudness).
+pub fn gating(channels: &[Vec<f32>], sample_rate: u32) -> Result<Gating> {
+    Ok(blocks(channels, sample_rate)?.gating())
 }
 
 /// Integrated loudness alone, LUFS; `None` when undefined (silence, < 400 ms).
 pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<Option<f64>> {
-    let m = integrated_meter(channels, sample_rate)?;
-    Ok(m.loudness_global().ok().and_then(finite))
+    Ok(gating(channels, sample_rate)?.integrated())
 }
 
 /// True peak of planar audio, dBTP (−∞ for silence): the oversampler the limiter detects
@@ -119,20 +97,19 @@ pub fn true_peak_dbtp(channels: &[Vec<f32>]) -> f64 {
     20.0 * f64::from(crate::ops::oversample::shared().true_peak(channels)).log10()
 }
 
-/// Measures planar audio (layouts: see [`channel_map`]).
+/// Measures planar audio (layouts: see [`weights`]).
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
-    let m = meter(channels, sample_rate, Mode::I | Mode::LRA)?;
-    let frames = channels.first().map_or(0, |c| c.len());
-    let weights: Vec<f64> = m.channel_map().iter().map(|&c| weight(c)).collect();
-    let ((momentary_max_lufs, short_term_max_lufs), true_peak_dbtp) = rayon::join(
-        || window::maxima(channels, sample_rate, &weights),
+    let w = weights(channels.len())?;
+    let (b, true_peak_dbtp) = rayon::join(
+        || Blocks::measure(channels, sample_rate, &w),
         || true_peak_dbtp(channels),
     );
+    let win = b.windows(None);
     Ok(Loudness {
-        integrated_lufs: finite(m.loudness_global().map_err(fail)?),
-        loudness_range_lu: range(&m, frames, sample_rate),
-        momentary_max_lufs,
-        short_term_max_lufs,
+        integrated_lufs: b.gating().integrated(),
+        loudness_range_lu: b.loudness_range(),
+        momentary_max_lufs: win.momentary_max_lufs,
+        short_term_max_lufs: win.short_term_max_lufs,
         true_peak_dbtp,
         sample_peak_dbfs: sample_peak_dbfs(channels),
     })
@@ -147,19 +124,18 @@ pub struct Measured {
     pub curves: Curves,
     /// the long-term spectrum at full precision (the curves keep it rounded)
     pub spectrum: crate::ops::match_eq::Spectrum,
-    /// the BS.1770 meter that measured the integrated loudness
-    pub meter: EbuR128,
+    /// the gating blocks that gave the integrated loudness (album loudness pools them)
+    pub gating: Gating,
 }
 
 /// [`measure`] and, from the same passes, the meters over time ([`curves`]); the long-term
 /// spectrum runs beside them on the audio in memory.
 pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Measured> {
-    let m = meter(channels, sample_rate, Mode::I | Mode::LRA)?;
+    let weights = weights(channels.len())?;
     let frames = channels.first().map_or(0, |c| c.len());
-    let weights: Vec<f64> = m.channel_map().iter().map(|&c| weight(c)).collect();
     let hop = curves::hop_frames(frames, sample_rate);
-    let (w, (tp, spectrum)) = rayon::join(
-        || window::maxima_per_hop(channels, sample_rate, &weights, hop),
+    let (b, (tp, spectrum)) = rayon::join(
+        || Blocks::measure(channels, sample_rate, &weights),
         || {
             rayon::join(
                 || crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
@@ -168,9 +144,11 @@ pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Me
         },
     );
     let db = |v: f32| 20.0 * f64::from(v).log10();
+    let w = b.windows(Some(hop));
+    let gating = b.gating();
     let loudness = Loudness {
-        integrated_lufs: finite(m.loudness_global().map_err(fail)?),
-        loudness_range_lu: range(&m, frames, sample_rate),
+        integrated_lufs: gating.integrated(),
+        loudness_range_lu: b.loudness_range(),
         momentary_max_lufs: w.momentary_max_lufs,
         short_term_max_lufs: w.short_term_max_lufs,
         true_peak_dbtp: db(tp.iter().fold(0.0f32, |a, &v| a.max(v))),
@@ -188,15 +166,8 @@ pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Me
         loudness,
         curves,
         spectrum,
-        meter: m,
+        gating,
     })
-}
-
-fn range(m: &EbuR128, frames: usize, sample_rate: u32) -> Option<f64> {
-    m.loudness_range()
-        .ok()
-        .filter(|_| frames as f64 >= 3.0 * f64::from(sample_rate))
-        .and_then(finite)
 }
 
 fn sample_peak_dbfs(channels: &[Vec<f32>]) -> f64 {

@@ -71,7 +71,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<Input>, String> {
 struct Done {
     analysis: Analysis,
     curves: Option<Curves>,
-    meter: Option<ebur128::EbuR128>,
+    gating: Option<crate::loudness::Gating>,
 }
 
 fn fmt_opt(v: Option<f64>, unit: &str) -> String {
@@ -131,10 +131,8 @@ fn album_loudness(inputs: &[Input], done: &[Result<Done, String>]) -> Vec<(Strin
                 .iter()
                 .zip(done)
                 .filter(|(i, _)| i.group == g)
-                .filter_map(|(_, d)| d.as_ref().ok().and_then(|d| d.meter.as_ref()));
-            let l = ebur128::EbuR128::loudness_global_multiple(meters)
-                .ok()
-                .filter(|v| v.is_finite());
+                .filter_map(|(_, d)| d.as_ref().ok().and_then(|d| d.gating.as_ref()));
+            let l = crate::loudness::Gating::integrated_multiple(meters);
             (g, l)
         })
         .collect()
@@ -304,13 +302,13 @@ pub fn analyze_cmd(inputs: &[PathBuf], opts: &Options) -> ExitCode {
             analyze_file_with_curves(&i.path).map(|f| Done {
                 analysis: f.analysis,
                 curves: opts.html.is_some().then_some(f.curves),
-                meter: opts.album.then_some(f.meter),
+                gating: opts.album.then_some(f.gating),
             })
         } else {
             analyze_file(&i.path).map(|analysis| Done {
                 analysis,
                 curves: None,
-                meter: None,
+                gating: None,
             })
         };
         match &r {

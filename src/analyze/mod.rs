@@ -71,14 +71,14 @@ fn figures(channels: &[Vec<f32>], sample_rate: u32, l: &loudness::Loudness) -> A
     }
 }
 
-/// A file's figures, its curves over time, and its BS.1770 meter (for album loudness).
+/// A file's figures, its curves over time, and its gating blocks (for album loudness).
 pub struct FileAnalysis {
     /// the figures
     pub analysis: Analysis,
     /// loudness, true peak and spectrum over time
     pub curves: loudness::Curves,
-    /// the integrated-loudness meter
-    pub meter: ebur128::EbuR128,
+    /// the gating blocks of the integrated loudness (album loudness pools them)
+    pub gating: loudness::Gating,
 }
 
 /// Decodes and analyses a file with the curves of [`loudness::measure_with_curves`].
@@ -88,13 +88,13 @@ pub fn analyze_file_with_curves(path: &Path) -> Result<FileAnalysis> {
     Ok(FileAnalysis {
         analysis: figures(&d.channels, d.sample_rate, &m.loudness),
         curves: m.curves,
-        meter: m.meter,
+        gating: m.gating,
     })
 }
 
 /// Most channels `analyze` reads (5.1; renders and masters take mono and stereo). Channels
 /// come in the file's order, which BS.1770 measurement takes as L R C (LFE) Ls Rs
-/// ([`crate::loudness::channel_map`]).
+/// ([`crate::loudness::weights`]).
 pub const SURROUND_CHANNELS: usize = 6;
 
 /// Decodes (the render's decoder, up to 5.1) and analyses a file.

@@ -11,9 +11,8 @@
 //! When a member asks ([`Member::curves`]: `master` does, for its reports), the limiter's
 //! gain reduction per hop and the finished song's meters over time
 //! ([`crate::loudness::Curves`]) come out with it.
-//! Runs on the host (ebur128); the meter has no GPU twin yet.
+//! Runs on the host (the meter: [`crate::loudness`]).
 
-use ebur128::EbuR128;
 use rayon::prelude::*;
 
 use crate::core::Planar;
@@ -158,12 +157,11 @@ pub struct Outcome {
 /// Integrated loudness of songs taken together (all their gating blocks), LUFS; `None`
 /// when undefined (silence, shorter than 400 ms).
 pub fn group_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
-    let meters: Vec<EbuR128> = songs
+    let gating: Vec<loudness::Gating> = songs
         .par_iter()
-        .map(|(x, r)| loudness::integrated_meter(x, *r))
+        .map(|(x, r)| loudness::gating(x, *r))
         .collect::<Result<_>>()?;
-    let l = EbuR128::loudness_global_multiple(meters.iter()).unwrap_or(f64::NEG_INFINITY);
-    Ok(l.is_finite().then_some(l))
+    Ok(loudness::Gating::integrated_multiple(&gating))
 }
 
 /// Songs after one pass of the closing, with each limiter's largest gain reduction, overall

@@ -20,6 +20,7 @@ pub mod kind;
 pub mod limiter;
 pub mod loglin;
 pub mod match_eq;
+pub mod meter;
 pub mod mix;
 pub mod multiband;
 pub mod oversample;
