@@ -14,10 +14,12 @@
 //                   the gain 2^g on the input delayed by the latency; then it slides the
 //                   line.
 // Parameter words: LimiterParams (src/ops/limiter/mod.rs), the line history H, the latency
-// (L + K/2), the interpolator taps (2× stage, then 7 × FINE_TAPS). State: the header
-// (frames fed, the song's end, the previous e, the window sum, g, the lowest g, the deque's
-// head and length), the window ring (L + 1), the deque (L + 2 pairs), e (one chunk), per
-// channel the line (H + chunk frames), then per channel the half points (chunk frames + 8).
+// (L + K/2), the interpolator taps (2× stage, then 7 × FINE_TAPS), the report's hop and
+// hop count (0 without a report). State: the header (frames fed, the song's end, the
+// previous e, the window sum, g, the lowest g, the deque's head and length), the window
+// ring (L + 1), the deque (L + 2 pairs), e (one chunk), per channel the line (H + chunk
+// frames), per channel the half points (chunk frames + 8), then the lowest g of each hop
+// of the report.
 const HALF_TAPS: u32 = 1024u;
 const FINE_TAPS: u32 = 16u;
 const FINE_PHASES: u32 = 7u;
@@ -180,6 +182,8 @@ fn limiter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let l1 = line_at(job, p, 1u);
     let half = SPAN / 2u;
     let floor_l2 = -MAX_REDUCTION_L2;
+    let trace_hop = coefs[p.taps + HALF_TAPS + FINE_PHASES * FINE_TAPS];
+    let trace = half_at(job, p, 2u);
     for (var i = params.first; i < params.first + params.count; i++) {
         let f = fed + i;
         let e = state_f32(e_base + i);
@@ -242,6 +246,10 @@ fn limiter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
         }
         if f - p.lat < end {
             min_g = min(min_g, g);
+            if trace_hop > 0u {
+                let b = trace + (f - p.lat) / trace_hop;
+                set_state_f32(b, min(state_f32(b), g));
+            }
         }
         let gain = exp2_approx(g);
         let src = p.hist - p.lat + i;

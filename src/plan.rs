@@ -89,6 +89,20 @@ impl Stage {
     }
 }
 
+/// What a Plan's metering stages read over the song (`Processor::Meter`): per such stage,
+/// its index in [`Plan::stages`] and, per channel, the values it read (sub-block energies).
+pub type Readings = Vec<(usize, Vec<Vec<f32>>)>;
+
+/// A rendered song: its master (empty when the caller asked for the readings alone) and
+/// what its metering stages read.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// the master buffer (stereo, `plan.frames` long), or no channels
+    pub master: Planar,
+    /// the metering stages' readings
+    pub readings: Readings,
+}
+
 /// An audio file a Plan reads, with how it must arrive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {

@@ -17,7 +17,7 @@ use crate::core::Planar;
 use crate::error::{Error, Result};
 use crate::gpu::render::Renderer;
 use crate::gpu::{Gpu, GpuOptions};
-use crate::plan::Plan;
+use crate::plan::{Plan, Rendered};
 
 use super::sources::Sources;
 
@@ -131,6 +131,15 @@ impl Executor {
     /// Runs every job; each gets its master buffer or its own error. See the module docs for
     /// what a GPU failure does.
     pub fn run(&mut self, jobs: &[Job<'_>]) -> Vec<Result<Planar>> {
+        self.run_read(jobs, true)
+            .into_iter()
+            .map(|r| r.map(|r| r.master))
+            .collect()
+    }
+
+    /// [`Executor::run`], also returning what each song's metering stages read; without
+    /// `masters` no audio is kept (the masters are empty), only the readings.
+    pub fn run_read(&mut self, jobs: &[Job<'_>], masters: bool) -> Vec<Result<Rendered>> {
         if let Some(reason) = &self.lost {
             return jobs.iter().map(|_| Err(lost(reason))).collect();
         }
@@ -138,9 +147,9 @@ impl Executor {
             return Vec::new();
         }
         let Some((gpu, renderer)) = &self.gpu else {
-            return run_cpu(jobs);
+            return run_cpu(jobs, masters);
         };
-        match renderer.run(gpu, jobs, None) {
+        match renderer.run_read(gpu, jobs, None, masters) {
             Ok(mut out) if self.requested == Backend::Auto => {
                 // a song the GPU refused (more buffers than one binding holds for a time
                 // chunk: never for its length) renders on the CPU
@@ -148,7 +157,7 @@ impl Executor {
                     .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
                     .collect();
                 let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
-                for (i, r) in refused.into_iter().zip(run_cpu(&again)) {
+                for (i, r) in refused.into_iter().zip(run_cpu(&again, masters)) {
                     out[i] = r;
                 }
                 out
@@ -157,7 +166,7 @@ impl Executor {
             Err(e) if self.requested == Backend::Auto => {
                 self.note = Some(format!("{e}; the rest rendered on the CPU"));
                 self.gpu = None;
-                run_cpu(jobs)
+                run_cpu(jobs, masters)
             }
             Err(e) => {
                 let reason = e.to_string();
@@ -180,13 +189,13 @@ fn lost(reason: &str) -> Error {
 
 /// The CPU executor, songs in parallel; a song not started when a stop is requested is
 /// left for the retry ([`Error::Interrupted`]).
-fn run_cpu(jobs: &[Job<'_>]) -> Vec<Result<Planar>> {
+fn run_cpu(jobs: &[Job<'_>], masters: bool) -> Vec<Result<Rendered>> {
     jobs.par_iter()
         .map(|(plan, sources)| {
             if super::stop::stop_requested() {
                 return Err(Error::Interrupted);
             }
-            super::cpu::run_job(plan, sources)
+            super::cpu::run_job_read(plan, sources, masters)
         })
         .collect()
 }

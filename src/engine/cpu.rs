@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::ops::envelope::Segment;
 use crate::ops::stream::ProcStream;
 use crate::ops::{envelope, gain, mix};
-use crate::plan::{Plan, Planar, Stage, PLAN_CHANNELS};
+use crate::plan::{Plan, Planar, Readings, Rendered, Stage, PLAN_CHANNELS};
 
 use super::schedule::{schedule, Step};
 use super::sources::Sources;
@@ -25,13 +25,20 @@ pub fn run_plan(plan: &Plan, sources: &[Planar]) -> Result<Planar> {
 
 /// Renders one song's Plan reading its sources chunk by chunk. Returns the master buffer.
 pub fn run_job(plan: &Plan, sources: &Sources<'_>) -> Result<Planar> {
-    Ok(run(plan, sources, false)?.0)
+    Ok(run(plan, sources, false, true)?.0.master)
+}
+
+/// Renders one song's Plan reading its sources chunk by chunk; returns what its metering
+/// stages read and, with `master`, the master buffer (else none is kept).
+pub fn run_job_read(plan: &Plan, sources: &Sources<'_>, master: bool) -> Result<Rendered> {
+    Ok(run(plan, sources, false, master)?.0)
 }
 
 /// [`run_job`], also returning the buffer each stage wrote, right after it ran, over the
 /// whole song (for `mixfarm verify`'s per-stage comparison).
 pub fn run_plan_tapped(plan: &Plan, sources: &Sources<'_>) -> Result<(Planar, Vec<Planar>)> {
-    run(plan, sources, true)
+    let (r, taps) = run(plan, sources, true, true)?;
+    Ok((r.master, taps))
 }
 
 /// What one step carries between chunks (both executors keep it on the host).
@@ -63,7 +70,12 @@ impl State {
     }
 }
 
-fn run(plan: &Plan, sources: &Sources<'_>, tap: bool) -> Result<(Planar, Vec<Planar>)> {
+fn run(
+    plan: &Plan,
+    sources: &Sources<'_>,
+    tap: bool,
+    keep_master: bool,
+) -> Result<(Rendered, Vec<Planar>)> {
     plan.check(sources)?;
     let sched = schedule(plan);
     let frames = plan.frames;
@@ -72,7 +84,7 @@ fn run(plan: &Plan, sources: &Sources<'_>, tap: bool) -> Result<(Planar, Vec<Pla
     let mut bufs: Vec<Planar> = vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers];
     let mut states: Vec<State> = sched.steps.iter().map(|s| State::new(s, frames)).collect();
     let mut master: Planar = (0..PLAN_CHANNELS)
-        .map(|_| Vec::with_capacity(frames))
+        .map(|_| Vec::with_capacity(if keep_master { frames } else { 0 }))
         .collect();
     let mut taps: Vec<Planar> = if tap {
         vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
@@ -106,16 +118,32 @@ fn run(plan: &Plan, sources: &Sources<'_>, tap: bool) -> Result<(Planar, Vec<Pla
                 }
             }
         }
-        keep_song_frames(
-            &mut master,
-            &bufs[plan.master],
-            start,
-            sched.master_delay,
-            frames,
-        );
+        if keep_master {
+            keep_song_frames(
+                &mut master,
+                &bufs[plan.master],
+                start,
+                sched.master_delay,
+                frames,
+            );
+        }
         start += c;
     }
-    Ok((master, taps))
+    let readings: Readings = sched
+        .steps
+        .iter()
+        .zip(&states)
+        .filter_map(|(step, st)| match (step, st) {
+            (Step::Stage { index, .. }, State::Process(ps)) => {
+                ps.readings().map(|r| (*index, r))
+            }
+            _ => None,
+        })
+        .collect();
+    if !keep_master {
+        master.clear();
+    }
+    Ok((Rendered { master, readings }, taps))
 }
 
 /// Runs one stage on the current chunk (stream frames `start..start + CHUNK_FRAMES`; the

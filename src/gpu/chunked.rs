@@ -26,10 +26,10 @@ use crate::ops::convolve::BINS;
 use crate::ops::envelope::gpu::push_job;
 use crate::ops::envelope::Envelope;
 use crate::ops::gain::gpu::GainJob;
-use crate::ops::kind::{kind_of, Init, Kind, Recursive, Then};
+use crate::ops::kind::{kind_of, Count, Init, Kind, Recursive, Then};
 use crate::ops::mix::gpu::MixJob;
 use crate::ops::multiband::gpu::BAND_AREA;
-use crate::plan::{Plan, Planar, PLAN_CHANNELS};
+use crate::plan::{Plan, Planar, Readings, PLAN_CHANNELS};
 
 const C: usize = CHUNK_FRAMES;
 
@@ -97,6 +97,10 @@ impl RecAlloc {
 /// A song's master, or why it failed (a source found bad while reading it).
 pub(super) type SongResult = Result<Planar, Error>;
 
+/// One song of a batch, done: its job index, its master (or why it failed), the buffers
+/// each stage wrote (when tapped) and what its metering stages read.
+pub(super) type Done = (usize, SongResult, Vec<Planar>, Readings);
+
 /// One song of a batch.
 pub(super) struct Song<'a> {
     pub(super) job: usize,
@@ -117,6 +121,44 @@ pub(super) struct Song<'a> {
 impl Song<'_> {
     fn total(&self) -> usize {
         self.plan.frames + self.sched.master_delay
+    }
+
+    /// What the song's metering stages read: a recursive stage's [`crate::ops::kind::Readout`] from its
+    /// state on the GPU (one read-back per stage), a stage run on the host from its stream.
+    fn readings(&self, gpu: &Gpu, rec_state: &wgpu::Buffer) -> Result<Readings, Error> {
+        let mut out = Readings::new();
+        for ((step, exec), st) in self.sched.steps.iter().zip(&self.execs).zip(&self.states) {
+            let Step::Stage { index, stage, .. } = *step else {
+                continue;
+            };
+            match (exec, st) {
+                (Exec::Recursive { state, .. }, _) => {
+                    let Kind::Recursive { rec, .. } = kind_of(stage) else {
+                        continue;
+                    };
+                    let Some(r) = &rec.readout else { continue };
+                    let at = |w: usize| (*state as u64 + w as u64) * 4;
+                    let mut lanes = Vec::with_capacity(r.lanes.len());
+                    for span in &r.lanes {
+                        let n = match span.count {
+                            Count::Fixed(n) => n,
+                            Count::Word(w) => gpu.read::<u32>(rec_state, at(w), 1)?[0] as usize,
+                        };
+                        let n = n.min(rec.state_words.saturating_sub(span.first));
+                        let v: Vec<f32> = gpu.read(rec_state, at(span.first), n)?;
+                        lanes.push(v);
+                    }
+                    out.push((index, lanes));
+                }
+                (Exec::Host, State::Process(ps)) => {
+                    if let Some(r) = ps.readings() {
+                        out.push((index, r));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
     }
     /// Element offset of channel `c` of buffer `b`.
     pub(super) fn chan(&self, b: usize, c: usize) -> u64 {
@@ -274,8 +316,9 @@ impl Renderer {
         (batches, refused)
     }
 
-    /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master (and,
-    /// with `tap`, the buffer each stage wrote over the whole song).
+    /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master
+    /// (none without `masters`: then no audio comes back), what its metering stages read,
+    /// and with `tap` the buffer each stage wrote over the whole song.
     pub(super) fn run_chunked(
         &self,
         gpu: &Gpu,
@@ -284,7 +327,8 @@ impl Renderer {
         kernels: &RunKernels,
         mut prof: Option<&mut Profiler>,
         tap: bool,
-    ) -> Result<Vec<(usize, SongResult, Vec<Planar>)>, Error> {
+        masters: bool,
+    ) -> Result<Vec<Done>, Error> {
         let limit = gpu.max_binding_bytes();
         let mut pools = PoolPlan::new(limit);
         let mut rec = RecAlloc::default();
@@ -562,7 +606,7 @@ impl Renderer {
             }
             submit(gpu, enc, prof.as_deref_mut())?;
             for s in songs.iter_mut() {
-                if start >= s.total() {
+                if start >= s.total() || !masters {
                     continue;
                 }
                 let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0) as u32, C)?;
@@ -577,10 +621,12 @@ impl Renderer {
             start += C;
             t += 1;
         }
-        Ok(songs
-            .into_iter()
-            .map(|s| (s.job, s.failed.map_or(Ok(s.master), Err), s.taps))
-            .collect())
+        let mut done = Vec::with_capacity(songs.len());
+        for s in songs {
+            let readings = s.readings(gpu, &rec_state)?;
+            done.push((s.job, s.failed.map_or(Ok(s.master), Err), s.taps, readings));
+        }
+        Ok(done)
     }
 }
 

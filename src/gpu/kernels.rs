@@ -163,6 +163,12 @@ macro_rules! registry {
                 "src/ops/chorus/cpu.rs",
                 "the chorus (table LFO, fractional delay per voice)"
             ),
+            kernel!(
+                "meter",
+                "recursive",
+                "src/ops/meter/cpu.rs",
+                "the loudness meter (K-weighting, sub-block energies kept for the host)"
+            ),
             $(kernel!(
                 stringify!($op),
                 "elementwise",

@@ -106,6 +106,12 @@ pub const RECURSIVE: &[RecursiveOp] = &[
         includes: &[],
         passes: &[serial("chorus")],
     },
+    RecursiveOp {
+        name: "meter",
+        file: "meter",
+        includes: &["sections"],
+        passes: &[serial("meter")],
+    },
 ];
 
 /// The files every recursive kernel is built from besides its own: the binding layout and

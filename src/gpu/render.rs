@@ -21,7 +21,7 @@ use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
 use crate::ops::kind::{kind_of, Kind};
 use crate::ops::mix::gpu::MixGpu;
-use crate::plan::Planar;
+use crate::plan::{Planar, Rendered};
 
 pub use crate::engine::Job;
 
@@ -137,9 +137,25 @@ impl Renderer {
         &self,
         gpu: &Gpu,
         jobs: &[Job<'_>],
-        mut prof: Option<&mut Profiler>,
+        prof: Option<&mut Profiler>,
     ) -> Result<Vec<Result<Planar, Error>>, Error> {
-        let mut results: Vec<Option<Result<Planar, Error>>> =
+        Ok(self
+            .run_read(gpu, jobs, prof, true)?
+            .into_iter()
+            .map(|r| r.map(|r| r.master))
+            .collect())
+    }
+
+    /// [`Renderer::run`], also returning what each song's metering stages read; without
+    /// `masters` no audio comes back (the masters are empty): the readings are all.
+    pub fn run_read(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        mut prof: Option<&mut Profiler>,
+        masters: bool,
+    ) -> Result<Vec<Result<Rendered, Error>>, Error> {
+        let mut results: Vec<Option<Result<Rendered, Error>>> =
             (0..jobs.len()).map(|_| None).collect();
         let kernels = self.upload_kernels(gpu, jobs)?;
         let (batches, refused) = self.batches(gpu, jobs, &kernels);
@@ -147,10 +163,11 @@ impl Renderer {
             results[i] = Some(Err(e));
         }
         for batch in &batches {
-            for (i, master, _) in
-                self.run_chunked(gpu, jobs, batch, &kernels, prof.as_deref_mut(), false)?
+            let p = prof.as_deref_mut();
+            for (i, master, _, readings) in
+                self.run_chunked(gpu, jobs, batch, &kernels, p, false, masters)?
             {
-                results[i] = Some(master);
+                results[i] = Some(master.map(|master| Rendered { master, readings }));
             }
         }
         Ok(results
@@ -175,10 +192,10 @@ impl Renderer {
         if let Some((_, e)) = refused.pop() {
             return Err(e);
         }
-        let mut out = self.run_chunked(gpu, &[job], &[0], &kernels, None, true)?;
+        let mut out = self.run_chunked(gpu, &[job], &[0], &kernels, None, true, true)?;
         match out.pop() {
-            Some((_, Err(e), _)) => Err(e),
-            Some((_, Ok(_), taps)) => Ok(taps),
+            Some((_, Err(e), _, _)) => Err(e),
+            Some((_, Ok(_), taps, _)) => Ok(taps),
             None => Ok(Vec::new()),
         }
     }

@@ -8,7 +8,7 @@
 use super::convolve::Kernel;
 use super::elementwise::{ElementwiseOp, Params};
 use super::envelope::Envelope;
-use super::{chorus, compressor, delay, eq, limiter, multiband, width, Processor};
+use super::{chorus, compressor, delay, eq, limiter, meter, multiband, width, Processor};
 use crate::ops::crossover::Crossover;
 use crate::plan::{BufId, Stage, PLAN_CHANNELS};
 
@@ -101,8 +101,36 @@ pub struct Recursive {
     pub state_words: usize,
     /// state words that do not start at zero
     pub init: Vec<(usize, Init)>,
+    /// what the executor reads back from the state after the song (a meter's readings)
+    pub readout: Option<Readout>,
 }
 
+/// Values a recursive stage leaves in its state for the host, read back once after the
+/// song: per lane of the reading, a span of state words (f32 bits), relative to the
+/// stage's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readout {
+    /// the spans, in the order of the reading's lanes
+    pub lanes: Vec<Span>,
+}
+
+/// One span of a [`Readout`]: its first word and how many follow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    /// first value word
+    pub first: usize,
+    /// how many values
+    pub count: Count,
+}
+
+/// How many values a [`Span`] holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Count {
+    /// this many
+    Fixed(usize),
+    /// as many as the state word at this offset says (the stage counts what it wrote)
+    Word(usize),
+}
 /// The start value of a state word, for a stage whose input lags the song by `lag` frames.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
@@ -252,6 +280,7 @@ impl Processor {
             Processor::Delay(d) => rec(delay::gpu::recursive(&d.params)),
             Processor::Chorus(c) => rec(chorus::gpu::recursive(c)),
             Processor::Limiter(l) => rec(limiter::gpu::recursive(l)),
+            Processor::Meter(m) => rec(meter::gpu::recursive(m)),
             Processor::Multiband(
                 m @ multiband::Multiband {
                     crossover:

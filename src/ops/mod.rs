@@ -155,6 +155,9 @@ pub enum Processor {
     Width(width::Width),
     /// a registered elementwise operator
     Elementwise(elementwise::Elementwise),
+    /// the loudness meter: leaves the audio as it is, reads its block energies (the
+    /// closing's passes; not an insert of scene files)
+    Meter(meter::Meter),
 }
 
 impl InsertSpec {
@@ -231,6 +234,7 @@ impl Processor {
             Processor::Reverb(_) => "reverb",
             Processor::Width(_) => "width",
             Processor::Elementwise(e) => e.op.name,
+            Processor::Meter(_) => "meter",
         }
     }
 
@@ -269,6 +273,7 @@ impl Processor {
             Processor::Reverb(r) => reverb::cpu::process(r, channels),
             Processor::Width(w) => width::cpu::process(w, channels),
             Processor::Elementwise(e) => e.process(channels),
+            Processor::Meter(_) => {} // reads, never writes
         }
     }
 }

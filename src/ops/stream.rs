@@ -3,7 +3,9 @@
 //! `cpu::process_chunk`. Concatenated chunk outputs equal the whole-song output delayed by
 //! [`Processor::latency_frames`], bit for bit (tests `stream_dynamics`, `stream_filters`).
 
-use super::{chorus, compressor, delay, eq, gain, limiter, multiband, reverb, width, Processor};
+use super::{
+    chorus, compressor, delay, eq, gain, limiter, meter, multiband, reverb, width, Processor,
+};
 
 /// What a processor carries between chunks (filter and envelope states, delay lines,
 /// lookahead, convolution history).
@@ -27,13 +29,28 @@ pub enum ProcStream {
     Reverb(Box<reverb::cpu::Stream>),
     /// bass-mono filter states
     Width(width::cpu::Stream),
+    /// K-weighting states and the energies read so far
+    Meter(meter::cpu::Stream),
+}
+
+impl ProcStream {
+    /// What a stage read over the song for the host (`plan::Readings`): a meter's energies
+    /// per channel, a reporting limiter's gains ([`super::limiter::Report`]); `None` for
+    /// the other processors.
+    pub fn readings(&self) -> Option<Vec<Vec<f32>>> {
+        match self {
+            ProcStream::Meter(m) => Some(m.energies.clone()),
+            ProcStream::Limiter(l) => l.readings(),
+            _ => None,
+        }
+    }
 }
 
 impl Processor {
     /// Frames by which this processor's streamed output lags its input.
     pub fn latency_frames(&self) -> usize {
         match self {
-            Processor::Trim { .. } | Processor::Elementwise(_) => 0,
+            Processor::Trim { .. } | Processor::Elementwise(_) | Processor::Meter(_) => 0,
             Processor::Compressor(c) => compressor::cpu::latency_frames(&c.params),
             Processor::Limiter(l) => limiter::cpu::latency_frames(l),
             Processor::Delay(d) => delay::cpu::latency_frames(&d.params),
@@ -55,7 +72,11 @@ impl Processor {
                 ProcStream::Compressor(compressor::cpu::Stream::new(&c.params, channels))
             }
             Processor::Limiter(l) => {
-                ProcStream::Limiter(Box::new(limiter::cpu::Stream::new(l, channels)))
+                let mut st = limiter::cpu::Stream::new(l, channels);
+                if let Some(r) = l.report {
+                    st.trace_per_hop(r.hop_frames);
+                }
+                ProcStream::Limiter(Box::new(st))
             }
             Processor::Delay(d) => ProcStream::Delay(delay::cpu::Stream::new(&d.params, channels)),
             Processor::Chorus(c) => {
@@ -69,6 +90,7 @@ impl Processor {
                 ProcStream::Reverb(Box::new(reverb::cpu::Stream::new(r, channels)))
             }
             Processor::Width(w) => ProcStream::Width(width::cpu::Stream::new(w, channels)),
+            Processor::Meter(_) => ProcStream::Meter(meter::cpu::Stream::new(channels, lag)),
         }
     }
 
@@ -120,6 +142,7 @@ impl Processor {
             (Processor::Eq(e), ProcStream::Eq(s)) => eq::cpu::process_chunk(e, s, x),
             (Processor::Reverb(r), ProcStream::Reverb(s)) => reverb::cpu::process_chunk(r, s, x),
             (Processor::Width(w), ProcStream::Width(s)) => width::cpu::process_chunk(w, s, x),
+            (Processor::Meter(m), ProcStream::Meter(s)) => meter::cpu::process_chunk(m, s, x),
             (p, _) => panic!("{}: stream state of another processor", p.op_name()),
         }
     }

@@ -12,13 +12,13 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::cpu::run_plan;
+use crate::engine::cpu::run_job_read;
 use crate::engine::{Sources, StageRun};
 use crate::error::Error;
 use crate::gpu::render::Renderer;
 use crate::gpu::{AdapterReport, Gpu};
 use crate::ops::{InsertSpec, PrepareCtx, Processor};
-use crate::plan::{Plan, Planar, Source, Stage};
+use crate::plan::{Plan, Planar, Rendered, Source, Stage};
 use crate::verify::{diff, Diff, MAX_ABS_TOLERANCE};
 
 /// Sample rate of the synthetic catalog.
@@ -40,8 +40,51 @@ pub struct SongCheck {
     pub stages: Vec<StageRun>,
     /// GPU against CPU, the whole output
     pub diff: Diff,
-    /// within the parity bound
+    /// the loudness meter's sub-block energies, largest |gpu − cpu| / |cpu|
+    pub meter_max_rel: f64,
+    /// |integrated loudness from the GPU's energies − from the CPU's|, LU
+    pub loudness_diff_lu: f64,
+    /// within the parity bounds
     pub pass: bool,
+}
+
+/// Largest relative difference of the meter's sub-block energies the selftest accepts
+/// (bit-identical on a software adapter; fused multiply-adds elsewhere move a few ulps).
+pub const METER_TOLERANCE: f64 = 1e-5;
+
+/// The meters' readings of one song on both executors: the largest relative difference of
+/// the energies, and of the integrated loudness formed from them (LU). Missing readings
+/// count as a failure (infinite).
+fn compare_readings(
+    g: &crate::plan::Readings,
+    c: &crate::plan::Readings,
+    frames: usize,
+) -> (f64, f64) {
+    let (Some((_, g)), Some((_, c))) = (g.first(), c.first()) else {
+        return (f64::INFINITY, f64::INFINITY);
+    };
+    let mut rel = 0.0f64;
+    for (a, b) in g.iter().zip(c) {
+        if a.len() != b.len() {
+            return (f64::INFINITY, f64::INFINITY);
+        }
+        for (x, y) in a.iter().zip(b) {
+            let d = (f64::from(*x) - f64::from(*y)).abs();
+            rel = rel.max(if d == 0.0 { 0.0 } else { d / f64::from(y.abs()) });
+        }
+    }
+    let lufs = |l: &Vec<Vec<f32>>| {
+        let lanes: Vec<&[f32]> = l.iter().map(Vec::as_slice).collect();
+        crate::loudness::Blocks::from_lanes(&lanes, &[1.0, 1.0], RATE, frames)
+            .gating()
+            .integrated()
+    };
+    let lu = match (lufs(g), lufs(c)) {
+        (Some(a), Some(b)) => (a - b).abs(),
+        (None, None) => 0.0,
+        _ => f64::INFINITY,
+    };
+    (rel, lu)
 }
 
 /// One GPU pass of the bench: its time on the adapter's clock and the bytes it must move
@@ -75,6 +118,7 @@ fn bytes_per_frame(pass: &str) -> u64 {
         "mix" => 24,
         "chorus" => 24,
         "delay" => 32,
+        "meter" => 8,
         _ => 0,
     }
 }
@@ -213,15 +257,15 @@ pub fn song_plan(name: &str, chain: Vec<Processor>, frames: usize) -> Plan {
 pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
     let inserts = inserts()?;
     let frames = (seconds * RATE as f64) as usize;
+    // every song ends in the loudness meter, whose readings are compared too
+    let meter = Processor::Meter(crate::ops::meter::Meter::new(RATE, frames));
     let mut plans: Vec<Plan> = inserts
         .iter()
-        .map(|(name, p)| song_plan(name, vec![p.clone()], frames))
+        .map(|(name, p)| song_plan(name, vec![p.clone(), meter.clone()], frames))
         .collect();
-    plans.push(song_plan(
-        "every insert",
-        inserts.iter().map(|(_, p)| p.clone()).collect(),
-        frames,
-    ));
+    let mut every: Vec<Processor> = inserts.iter().map(|(_, p)| p.clone()).collect();
+    every.push(meter);
+    plans.push(song_plan("every insert", every, frames));
     let audio: Vec<Vec<Planar>> = (0..plans.len())
         .map(|i| vec![programme(seconds, 11 + i as u64)])
         .collect();
@@ -230,20 +274,20 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
     let renderer = Renderer::new(gpu)?;
     let mut prof = crate::gpu::Profiler::new(gpu, 1 << 16)?;
     let t0 = Instant::now();
-    let gpu_out = renderer.run(gpu, &jobs, prof.as_mut())?;
+    let gpu_out = renderer.run_read(gpu, &jobs, prof.as_mut(), true)?;
     let gpu_ms = t0.elapsed().as_secs_f64() * 1e3;
     let kernels = prof.map_or_else(Vec::new, |p| kernel_times(&p.totals_ns, &jobs));
     let t0 = Instant::now();
-    let cpu_out: Vec<Result<Planar, Error>> = plans
+    let cpu_out: Vec<Result<Rendered, Error>> = jobs
         .par_iter()
-        .zip(&audio)
-        .map(|(p, a)| run_plan(p, a))
+        .map(|(p, a)| run_job_read(p, a, true))
         .collect();
     let cpu_ms = t0.elapsed().as_secs_f64() * 1e3;
     let mut songs = Vec::with_capacity(plans.len());
     for ((plan, g), c) in plans.iter().zip(gpu_out).zip(cpu_out) {
         let (g, c) = (g?, c?);
-        let d = diff(&c, &g);
+        let d = diff(&c.master, &g.master);
+        let (meter_rel, loudness_diff_lu) = compare_readings(&g.readings, &c.readings, frames);
         songs.push(SongCheck {
             name: plan.name.clone(),
             stages: plan
@@ -256,8 +300,12 @@ pub fn run(gpu: &Gpu, seconds: f64) -> Result<Selftest, Error> {
                     backend: renderer.stage_backend(i).to_string(),
                 })
                 .collect(),
-            pass: d.max_abs <= MAX_ABS_TOLERANCE,
+            pass: d.max_abs <= MAX_ABS_TOLERANCE
+                && meter_rel <= METER_TOLERANCE
+                && loudness_diff_lu <= crate::verify::LOUDNESS_TOLERANCE_LU,
             diff: d,
+            meter_max_rel: meter_rel,
+            loudness_diff_lu,
         });
     }
     let audio_s = seconds * plans.len() as f64;
@@ -338,12 +386,20 @@ pub fn print(r: &Selftest) {
         if a.timestamps { "yes" } else { "no" }
     );
     println!(
-        "parity:  max |gpu − cpu| ≤ 2^-20 FS ({:.1} dBFS) per song",
-        20.0 * r.bound.log10()
+        "parity:  max |gpu − cpu| ≤ 2^-20 FS ({:.1} dBFS) per song; its loudness meter's \
+         energies within {METER_TOLERANCE:e} relative, integrated loudness within {} LU",
+        20.0 * r.bound.log10(),
+        crate::verify::LOUDNESS_TOLERANCE_LU
     );
     println!(
-        "  {:<14} {:<36} {:>12} {:>10} {:>10}  result",
-        "song", "stages (kind/backend)", "max |Δ| dBFS", "LSB@24", "identical"
+        "  {:<14} {:<36} {:>12} {:>10} {:>10} {:>10} {:>8}  result",
+        "song",
+        "stages (kind/backend)",
+        "max |Δ| dBFS",
+        "LSB@24",
+        "identical",
+        "meter rel",
+        "ΔI LU"
     );
     for s in &r.songs {
         let kinds: Vec<String> = s
@@ -358,12 +414,14 @@ pub fn print(r: &Selftest) {
             kinds.push_str("...");
         }
         println!(
-            "  {:<14} {:<36} {:>12.1} {:>10.3} {:>9.3}%  {}",
+            "  {:<14} {:<36} {:>12.1} {:>10.3} {:>9.3}% {:>10.1e} {:>8.4}  {}",
             s.name,
             kinds,
             s.diff.max_abs_dbfs,
             s.diff.max_lsb_24,
             100.0 * s.diff.identical_24bit,
+            s.meter_max_rel,
+            s.loudness_diff_lu,
             if s.pass { "ok" } else { "FAIL" }
         );
     }

@@ -25,5 +25,6 @@ pub fn recursive(ch: &Chorus) -> Recursive {
         init: (0..PLAN_CHANNELS)
             .map(|c| (c * lane, Init::Lag { value: 0, step: -1 }))
             .collect(),
+        readout: None,
     }
 }

@@ -13,5 +13,6 @@ pub fn recursive(p: &CompressorParams) -> Recursive {
         lanes: 1,
         state_words: 2,
         init: Vec::new(),
+        readout: None,
     }
 }

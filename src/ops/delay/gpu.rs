@@ -15,5 +15,6 @@ pub fn recursive(p: &DelayParams) -> Recursive {
         lanes: 1,
         state_words: 3 + PLAN_CHANNELS * d,
         init: Vec::new(),
+        readout: None,
     }
 }

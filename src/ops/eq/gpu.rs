@@ -21,5 +21,6 @@ pub fn recursive(sections: &[Svf]) -> Recursive {
         lanes: PLAN_CHANNELS,
         state_words: 2 * sections.len() * PLAN_CHANNELS,
         init: Vec::new(),
+        readout: None,
     }
 }

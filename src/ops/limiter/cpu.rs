@@ -105,6 +105,14 @@ impl Stream {
         self.end.get_or_insert(self.fed);
     }
 
+    /// What the stage reports ([`super::Report`]) when it traces: the lowest gain of the
+    /// song (log2), and each hop's; `None` without [`Stream::trace_per_hop`].
+    pub fn readings(&self) -> Option<Vec<Vec<f32>>> {
+        self.trace
+            .as_ref()
+            .map(|(_, v)| vec![vec![self.min_g], v.clone()])
+    }
+
     /// Largest gain reduction applied so far to the song's frames, dB (≥ 0).
     pub fn max_gain_reduction_db(&self) -> f64 {
         -(self.min_g as f64) * DB_PER_L2

@@ -4,17 +4,21 @@
 
 use super::{cpu, Limiter};
 use crate::engine::cpu::CHUNK_FRAMES;
-use crate::ops::kind::{Init, Recursive};
+use crate::ops::kind::{Count, Init, Readout, Recursive, Span};
 use crate::ops::oversample::SPAN;
 use crate::plan::PLAN_CHANNELS;
 
 /// Header words of the state (`HEADER` in the shader).
 const HEADER: usize = 8;
+/// The header word holding the lowest gain of the song (log2).
+const MIN_GAIN: usize = 5;
 
 /// The stage: the [`super::LimiterParams`] words, the line history `H = max(latency,
-/// SPAN − 1)`, the latency, the interpolator taps; state: the header (the song's end set
-/// from the stage's input), the window ring, the hold deque, one chunk of detector values,
-/// per channel a line of `H` + one chunk, and per channel one chunk + 8 half points.
+/// SPAN − 1)`, the latency, the interpolator taps, the report's hop and hops (0, 0 without
+/// one); state: the header (the song's end set from the stage's input; word 5 the lowest
+/// gain), the window ring, the hold deque, one chunk of detector values, per channel a line
+/// of `H` + one chunk, per channel one chunk + 8 half points, then the lowest gain of each
+/// hop of the report.
 pub fn recursive(l: &Limiter) -> Recursive {
     let lat = cpu::latency_frames(l);
     let hist = lat.max(SPAN - 1);
@@ -22,16 +26,31 @@ pub fn recursive(l: &Limiter) -> Recursive {
     let mut words: Vec<u32> = bytemuck::cast_slice(std::slice::from_ref(&l.params)).to_vec();
     words.extend([hist as u32, lat as u32]);
     words.extend(l.taps.iter().map(|v| v.to_bits()));
+    let (hop, hops) = l.report.map_or((0, 0), |r| (r.hop_frames, r.hops));
+    words.extend([hop as u32, hops as u32]);
+    let trace = HEADER
+        + (la + 1)
+        + 2 * (la + 2)
+        + CHUNK_FRAMES
+        + PLAN_CHANNELS * (hist + CHUNK_FRAMES)
+        + PLAN_CHANNELS * (CHUNK_FRAMES + 8);
     Recursive {
         op: "limiter",
         words,
         lanes: 1,
-        state_words: HEADER
-            + (la + 1)
-            + 2 * (la + 2)
-            + CHUNK_FRAMES
-            + PLAN_CHANNELS * (hist + CHUNK_FRAMES)
-            + PLAN_CHANNELS * (CHUNK_FRAMES + 8),
+        state_words: trace + hops,
         init: vec![(1, Init::SongEnd)],
+        readout: l.report.map(|_| Readout {
+            lanes: vec![
+                Span {
+                    first: MIN_GAIN,
+                    count: Count::Fixed(1),
+                },
+                Span {
+                    first: trace,
+                    count: Count::Fixed(hops),
+                },
+            ],
+        }),
     }
 }

@@ -93,6 +93,25 @@ pub struct Limiter {
     pub params: LimiterParams,
     /// [`oversample::design`]'s layout, in f32
     pub taps: Vec<f32>,
+    /// what it reports as a Plan stage, when asked ([`Limiter::reporting`])
+    pub report: Option<Report>,
+}
+
+/// What a limiter stage reports (the closing's): its largest gain reduction over the song
+/// and the largest of every hop of `hop_frames` output frames, `hops` of them. Both come
+/// back as the stage's readings (`plan::Readings`) in log2 units of gain (≤ 0): lane 0 the
+/// song's lowest gain, lane 1 each hop's ([`reduction_db`] turns them into dB).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// frames per hop
+    pub hop_frames: usize,
+    /// hops in the song
+    pub hops: usize,
+}
+
+/// A gain in log2 units (≤ 0, as a limiter's readings hold it) as a gain reduction, dB.
+pub fn reduction_db(g_l2: f32) -> f64 {
+    -(g_l2 as f64) * crate::ops::loglin::DB_PER_L2
 }
 
 fn bad(ctx: &PrepareCtx<'_>, msg: String) -> Error {
@@ -150,6 +169,20 @@ impl Limiter {
         Limiter {
             params,
             taps: oversample::shared().taps.clone(),
+            report: None,
+        }
+    }
+
+    /// This limiter, reporting its gain reduction over a song of `frames` frames, per hop
+    /// of `hop_frames` frames ([`Report`]).
+    pub fn reporting(&self, hop_frames: usize, frames: usize) -> Limiter {
+        let hop_frames = hop_frames.max(1);
+        Limiter {
+            report: Some(Report {
+                hop_frames,
+                hops: frames.div_ceil(hop_frames),
+            }),
+            ..self.clone()
         }
     }
 

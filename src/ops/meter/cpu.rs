@@ -54,3 +54,40 @@ pub fn energies(x: &[f32], sample_rate: u32) -> Vec<f32> {
     run(&k, sub, &mut Lane::default(), x, &mut out);
     out
 }
+
+/// The meter's state as a Plan stage: one [`Lane`] per channel, the stream frame it has
+/// reached, where the song starts in its input, and the energies read so far.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    lanes: Vec<Lane>,
+    pos: usize,
+    lag: usize,
+    /// per channel, the energies of the sub-blocks completed so far
+    pub energies: Vec<Vec<f32>>,
+}
+
+impl Stream {
+    /// A fresh stream for `channels` channels whose input lags the song by `lag` frames.
+    pub fn new(channels: usize, lag: usize) -> Stream {
+        Stream {
+            lanes: vec![Lane::default(); channels],
+            pos: 0,
+            lag,
+            energies: vec![Vec::new(); channels],
+        }
+    }
+}
+
+/// Meters the next chunk `x` (left as it is): its frames that are song frames
+/// `0..m.frames`.
+pub fn process_chunk(m: &super::Meter, st: &mut Stream, x: &[Vec<f32>]) {
+    let len = x.first().map_or(0, Vec::len);
+    let from = st.lag.saturating_sub(st.pos).min(len);
+    let to = (st.lag + m.frames).saturating_sub(st.pos).min(len);
+    if from < to {
+        for ((ch, lane), out) in x.iter().zip(&mut st.lanes).zip(&mut st.energies) {
+            run(&m.k, m.sub, lane, &ch[from..to], out);
+        }
+    }
+    st.pos += len;
+}

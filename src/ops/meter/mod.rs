@@ -62,3 +62,29 @@ pub fn sub_block_frames(sample_rate: u32) -> usize {
     let most = (sample_rate as usize / 1000).max(1);
     (1..=most).rev().find(|d| n % d == 0).unwrap_or(1)
 }
+
+pub mod gpu;
+
+/// The meter as a Plan stage (`Stage::Process` of [`crate::ops::Processor::Meter`]): it
+/// leaves its buffer as it is and reads, per channel, the sub-block energies of the song's
+/// `frames` frames ([`cpu::Stream`], `shaders/meter.wgsl`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meter {
+    /// the K-weighting sections
+    pub k: [Svf; 2],
+    /// frames per sub-block
+    pub sub: usize,
+    /// frames of the song metered
+    pub frames: usize,
+}
+
+impl Meter {
+    /// The meter of a song of `frames` frames at `sample_rate`.
+    pub fn new(sample_rate: u32, frames: usize) -> Meter {
+        Meter {
+            k: k_weighting(sample_rate),
+            sub: sub_block_frames(sample_rate),
+            frames,
+        }
+    }
+}

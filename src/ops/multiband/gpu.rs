@@ -42,6 +42,7 @@ pub fn recursive(
                 step: 1,
             },
         )],
+        readout: None,
     }
 }
 
@@ -67,6 +68,7 @@ pub fn band_finish(mb: &Multiband) -> Recursive {
                 step: 1,
             },
         )],
+        readout: None,
     }
 }
 

@@ -28,5 +28,6 @@ pub fn recursive(w: &Width) -> Recursive {
         lanes: 1,
         state_words: 6,
         init: Vec::new(),
+        readout: None,
     }
 }

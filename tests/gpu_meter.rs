@@ -1,0 +1,201 @@
+//! The loudness meter as a Plan stage (`Processor::Meter`, `shaders/meter.wgsl`, kind
+//! `recursive` with a readout) on the GPU executor against its CPU twin on the CPU executor
+//! (`meter::cpu::process_chunk`): impulse, sweep, noise, silence, a full-scale square and
+//! +6 dBFS float noise, 70 000 frames (two executor chunks: the state and a sub-block cross
+//! the chunk boundary), metering the song as loaded and after a limiter (whose latency
+//! makes the meter's input lag the song). Bit-identical on llvmpipe (no fused multiply-add;
+//! the readings are compared bit for bit), and equal to the whole-song meter
+//! (`meter::cpu::energies`) of what the stage sees. Skips without an adapter unless
+//! `MIXFARM_REQUIRE_GPU=1`.
+
+mod gpu_common;
+
+use gpu_common::{gpu, noise};
+use mixfarm::engine::Sources;
+use mixfarm::gpu::render::Renderer;
+use mixfarm::ops::limiter::Limiter;
+use mixfarm::ops::meter::{self, Meter};
+use mixfarm::ops::Processor;
+use mixfarm::plan::{Plan, Planar, Source, Stage};
+
+const RATE: u32 = 48_000;
+const FRAMES: usize = 70_000;
+
+fn signals() -> Vec<(&'static str, Planar)> {
+    let n = FRAMES;
+    let mut impulse = vec![vec![0.0f32; n]; 2];
+    impulse[0][100] = 1.0;
+    impulse[0][65_600] = 1.0;
+    impulse[1][3_000] = 1.0;
+    let sweep = |phase: f64| -> Vec<f32> {
+        let (f0, f1, t) = (20.0f64, 20_000.0f64, n as f64 / RATE as f64);
+        let k = (f1 / f0).ln();
+        (0..n)
+            .map(|i| {
+                let s = i as f64 / RATE as f64;
+                let ph = 2.0 * std::f64::consts::PI * f0 * t / k * ((s / t * k).exp() - 1.0);
+                (0.9 * (ph + phase).sin()) as f32
+            })
+            .collect()
+    };
+    let square = |p: usize| (0..n).map(|i| if (i / p) % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    vec![
+        ("impulse", impulse),
+        ("sweep", vec![sweep(0.0), sweep(1.0)]),
+        ("noise", vec![noise(1, n, 0.5), noise(2, n, 0.5)]),
+        ("silence", vec![vec![0.0; n]; 2]),
+        ("full-scale square", vec![square(55), square(70)]),
+        ("+6 dBFS float noise", vec![noise(3, n, 2.0), noise(4, n, 1.995)]),
+    ]
+}
+
+fn plan(name: &str, chain: Vec<Processor>) -> Plan {
+    let mut stages = vec![Stage::Load { dst: 0, source: 0 }];
+    stages.extend(chain.into_iter().map(|p| Stage::Process {
+        buf: 0,
+        sidechain: None,
+        processor: Box::new(p),
+    }));
+    Plan {
+        name: name.into(),
+        sample_rate: RATE,
+        frames: FRAMES,
+        n_buffers: 1,
+        sources: vec![Source {
+            path: format!("{name}.wav").into(),
+        }],
+        stages,
+        master: 0,
+    }
+}
+
+#[test]
+fn meter_stage_is_bit_identical_on_both_executors() {
+    let Some(g) = gpu("meter stage parity") else {
+        return;
+    };
+    let limiter = Limiter::new(-1.0, 50.0, 240, RATE);
+    let chains: Vec<(&str, Vec<Processor>)> = vec![
+        ("meter", vec![Processor::Meter(Meter::new(RATE, FRAMES))]),
+        (
+            "limiter, meter",
+            vec![
+                Processor::Limiter(limiter.clone()),
+                Processor::Meter(Meter::new(RATE, FRAMES)),
+            ],
+        ),
+    ];
+    let sigs = signals();
+    let mut plans = Vec::new();
+    for (c, chain) in &chains {
+        for (s, _) in &sigs {
+            plans.push(plan(&format!("{c} / {s}"), chain.clone()));
+        }
+    }
+    let sources: Vec<Sources<'_>> = chains
+        .iter()
+        .flat_map(|_| sigs.iter().map(|(_, x)| Sources::borrowed(std::slice::from_ref(x))))
+        .collect();
+    let jobs: Vec<(&Plan, &Sources<'_>)> = plans.iter().zip(&sources).collect();
+    let renderer = Renderer::new(g).expect("renderer");
+    let on_gpu = renderer.run_read(g, &jobs, None, true).expect("gpu run");
+    let sub = meter::sub_block_frames(RATE);
+    for ((p, src), got) in jobs.iter().zip(on_gpu) {
+        let got = got.expect("song");
+        let cpu = mixfarm::engine::cpu::run_job_read(p, src, true).expect("cpu run");
+        assert_eq!(got.master, cpu.master, "{}: the meter changed the audio", p.name);
+        let meter_stage = p.stages.len() - 1;
+        assert_eq!(got.readings.len(), 1, "{}", p.name);
+        assert_eq!(got.readings[0].0, meter_stage);
+        let (g_lanes, c_lanes) = (&got.readings[0].1, &cpu.readings[0].1);
+        for (l, (a, b)) in g_lanes.iter().zip(c_lanes).enumerate() {
+            assert_eq!(a.len(), FRAMES / sub, "{} lane {l}", p.name);
+            let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+            let worst = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| ((x - y) / y.abs().max(1e-30)).abs())
+                .fold(0.0f32, f32::max);
+            println!("{} lane {l}: {} energies, max relative |gpu − cpu| {worst:e}", p.name, a.len());
+            if g.name().contains("llvmpipe") {
+                assert!(same, "{} lane {l}: not bit-identical", p.name);
+            } else {
+                assert!(worst < 1e-5, "{} lane {l}: {worst}", p.name);
+            }
+            // what the stage saw, metered whole: the song's output (the meter is last)
+            let whole = meter::cpu::energies(&cpu.master[l], RATE);
+            assert_eq!(&whole, b, "{} lane {l}: stage vs whole-song meter", p.name);
+        }
+    }
+}
+
+#[test]
+fn without_masters_only_the_readings_come_back() {
+    let Some(g) = gpu("meter readings alone") else {
+        return;
+    };
+    let p = plan("noise", vec![Processor::Meter(Meter::new(RATE, FRAMES))]);
+    let x = vec![noise(9, FRAMES, 0.3), noise(10, FRAMES, 0.3)];
+    let src = Sources::borrowed(std::slice::from_ref(&x));
+    let r = Renderer::new(g)
+        .expect("renderer")
+        .run_read(g, &[(&p, &src)], None, false)
+        .expect("gpu run")
+        .pop()
+        .unwrap()
+        .expect("song");
+    assert!(r.master.iter().all(Vec::is_empty), "no audio read back");
+    assert_eq!(r.readings[0].1[0], meter::cpu::energies(&x[0], RATE));
+}
+
+#[test]
+fn limiter_report_is_bit_identical_and_matches_the_whole_song_trace() {
+    let Some(g) = gpu("limiter report parity") else {
+        return;
+    };
+    let hop = 4_800;
+    let lim = Limiter::new(-1.0, 50.0, 240, RATE).reporting(hop, FRAMES);
+    let sigs: Vec<(&str, Planar)> = signals()
+        .into_iter()
+        .filter(|(n, _)| matches!(*n, "sweep" | "+6 dBFS float noise" | "silence"))
+        .collect();
+    let plans: Vec<Plan> = sigs
+        .iter()
+        .map(|(n, _)| plan(n, vec![Processor::Limiter(lim.clone())]))
+        .collect();
+    let sources: Vec<Sources<'_>> = sigs
+        .iter()
+        .map(|(_, x)| Sources::borrowed(std::slice::from_ref(x)))
+        .collect();
+    let jobs: Vec<(&Plan, &Sources<'_>)> = plans.iter().zip(&sources).collect();
+    let on_gpu = Renderer::new(g)
+        .expect("renderer")
+        .run_read(g, &jobs, None, false)
+        .expect("gpu run");
+    for (((p, src), got), (name, x)) in jobs.iter().zip(on_gpu).zip(&sigs) {
+        let got = got.expect("song").readings;
+        let cpu = mixfarm::engine::cpu::run_job_read(p, src, false)
+            .expect("cpu run")
+            .readings;
+        assert_eq!(got.len(), 1, "{name}: one reporting stage");
+        let (a, b) = (&got[0].1, &cpu[0].1);
+        assert_eq!(a[1].len(), FRAMES.div_ceil(hop), "{name}: one value per hop");
+        let bits = |v: &Vec<Vec<f32>>| -> Vec<Vec<u32>> {
+            v.iter().map(|l| l.iter().map(|x| x.to_bits()).collect()).collect()
+        };
+        if g.name().contains("llvmpipe") {
+            assert_eq!(bits(a), bits(b), "{name}: not bit-identical");
+        }
+        // the whole-song limiter's report
+        let mut y = x.clone();
+        let (max_db, per_hop) = lim.process_cpu_traced(&mut y, hop);
+        let got_db = mixfarm::ops::limiter::reduction_db(b[0][0]);
+        println!("{name}: largest reduction {got_db:.4} dB (whole song {max_db:.4})");
+        assert_eq!(got_db, max_db, "{name}");
+        let hops: Vec<f32> = b[1]
+            .iter()
+            .map(|&v| mixfarm::ops::limiter::reduction_db(v) as f32)
+            .collect();
+        assert_eq!(hops, per_hop, "{name}: per hop");
+    }
+}
