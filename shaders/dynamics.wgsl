@@ -8,7 +8,7 @@ struct Comp {
     knee_coef: f32,
     attack: f32,
     release: f32,
-    rms_coef: f32,
+    rms_step: f32,
     makeup: f32,
     peak: bool,
 }
@@ -23,14 +23,15 @@ fn load_comp(c: u32) -> Comp {
 // One frame: the detector on the linked pair k0, k1 (peak max(|k0|, |k1|) to log2, or mean
 // square (k0² + k1²)·½ through the one-pole `ms`, then ½·log2), the soft-knee gain
 // computer, the attack/release one-pole on the smoothed gain `s` (log2 units); returns the
-// linear gain 2^(s + make-up).
+// linear gain 2^(s + make-up). The one-poles run as state + step·(target − state), the
+// steps 1 − α from the host (attack, release, rms_step).
 fn comp_gain(p: Comp, k0: f32, k1: f32, s: ptr<function, f32>, ms: ptr<function, f32>) -> f32 {
     var level: f32;
     if p.peak {
         level = log2_approx(max(max(0.0, abs(k0)), abs(k1)));
     } else {
         let x = (k0 * k0 + k1 * k1) * 0.5;
-        *ms = flush_denormal(x + p.rms_coef * (*ms - x));
+        *ms = flush_denormal(*ms + p.rms_step * (x - *ms));
         level = 0.5 * log2_approx(*ms);
     }
     let over = level - p.threshold;
@@ -44,6 +45,6 @@ fn comp_gain(p: Comp, k0: f32, k1: f32, s: ptr<function, f32>, ms: ptr<function,
         gc = p.knee_coef * (d * d);
     }
     let a = select(p.release, p.attack, gc < *s);
-    *s = flush_denormal(gc + a * (*s - gc));
+    *s = flush_denormal(*s + a * (gc - *s));
     return exp2_approx(*s + p.makeup);
 }

@@ -1,7 +1,7 @@
 // Minimum-phase EQ: the cascade of state-variable sections over one channel, sample by
 // sample through every section (sections.wgsl), one thread per song x channel, serial in
 // time through the chunk. Twin of `run_sections_state` in src/ops/eq/cpu.rs. Parameter words:
-// the section count, then a1 a2 a3 m0 m1 m2 per section; state per lane: [ic1, ic2] per
+// the section count, then c1 a2 a3 m0 m1 m2 per section; state per lane: [ic1, ic2] per
 // section.
 @compute @workgroup_size(64)
 fn eq(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,

@@ -238,7 +238,7 @@ fn limiter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
         if a <= g {
             g = a;
         } else {
-            g = flush_denormal(a + p.release * (g - a));
+            g = flush_denormal(g + p.release * (a - g));
         }
         // output frame n = f − latency
         if f < p.lat {

@@ -9,9 +9,9 @@ use mixfarm::ops::InsertSpec;
 
 const FS: u32 = 48_000;
 /// Sample-wise bound vs the oracle, full scale: the LFO table's interpolation error
-/// (≤ 2.9e-7 of the depth, i.e. ≤ 4e-5 frames at 3 ms) and f32 rounding of the delay
-/// (≈ 6e-5 frames at 700 frames) times the signal's slope (≤ ~0.6 per frame for this
-/// test's noise low-passed at ~5 kHz), plus f32 sums.
+/// (≤ 2.9e-7 of the depth, i.e. ≤ 4e-5 frames at 3 ms) and the fixed-point delay's
+/// rounding (≤ 3 steps of 2^-15 ≈ 1e-4 frames) times the signal's slope (≤ ~0.6 per frame
+/// for this test's noise low-passed at ~5 kHz), plus f32 sums.
 const ORACLE_TOL: f64 = 1e-4;
 
 fn spec(inline: &str) -> ChorusSpec {
@@ -77,15 +77,20 @@ fn matches_f64_oracle() {
 
 #[test]
 fn lfo_table_is_a_sine() {
-    let t = chorus::lfo_table();
+    let depth = 144.0; // 3 ms at 48 kHz, frames
+    let t = chorus::lfo_table(depth);
     let n = t.len() - 1;
+    let unit = 2f64.powi(chorus::DELAY_FRAC_BITS as i32);
     let worst = t
         .iter()
         .enumerate()
-        .map(|(i, &v)| (v as f64 - (std::f64::consts::TAU * i as f64 / n as f64).sin()).abs())
+        .map(|(i, &v)| {
+            (v as f64 / unit - depth * (std::f64::consts::TAU * i as f64 / n as f64).sin()).abs()
+        })
         .fold(0.0, f64::max);
-    eprintln!("LFO table max error {worst:.2e}");
-    assert!(worst < 1e-7 && t[0] == t[n]);
+    eprintln!("LFO table max error {worst:.2e} frames");
+    // rounded to the nearest step of the fixed point
+    assert!(worst <= 0.5 / unit && t[0] == t[n]);
 }
 
 #[test]

@@ -20,7 +20,7 @@ const EXP2_TOL_REL: f64 = 3e-7;
 /// threshold/knee parameters and of levels (≈ 1e-5 dB at −60 dB).
 const STATIC_TOL_DB: f64 = 1e-4;
 /// sample-wise oracle bound, full scale (signals peak near +3 dBFS): f32 gain state,
-/// f32 thresholds, polynomial log/exp (the oracle uses the same f32-rounded α).
+/// f32 thresholds, polynomial log/exp (the oracle uses the same f32-rounded step 1 − α).
 const ORACLE_TOL: f64 = 2e-6;
 
 #[test]

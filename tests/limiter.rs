@@ -242,7 +242,8 @@ fn oracle(lim: &Limiter, x: &[Vec<f64>], ceiling: f64, release_ms: f64) -> (Vec<
         .map(|n| (n..=n + l).map(q_at).fold(0.0, f64::min))
         .collect();
     let m = |n: isize| m_vec[(n + 2 * l) as usize];
-    let alpha = (-1.0 / (release_ms * 1e-3 * FS as f64)).exp() as f32 as f64;
+    // the kernel's step β = 1 − α is rounded to f32 (not α)
+    let alpha = 1.0 - (-(-1.0 / (release_ms * 1e-3 * FS as f64)).exp_m1()) as f32 as f64;
     let (mut g, mut min_g) = (0.0f64, 0.0f64);
     let mut out = x.to_vec();
     for n in -l..frames as isize {

@@ -35,13 +35,14 @@ impl Oracle {
 
     /// runs the compressor on `x` (keyed by `key` if given) at sample rate `FS`
     pub fn run(&self, x: &[Vec<f64>], key: Option<&[Vec<f64>]>) -> Vec<Vec<f64>> {
-        // α = exp(−1/(τ·fs)) rounded to f32: the coefficient the kernel gets (the rounding
-        // shifts a 120 ms time constant by up to 2e-4 relative, ≈ 3e-5 FS on loud material)
+        // α = 1 − β, β = 1 − exp(−1/(τ·fs)) rounded to f32: the step the kernel gets (an
+        // f32 β keeps its relative precision, so the time constant is exact to ~1e-7; an
+        // f32 α would shift a 120 ms one by up to 2e-4 relative, ≈ 3e-5 FS on loud material)
         let coef = |ms: f64| {
             if ms <= 0.0 {
                 0.0
             } else {
-                (-1.0 / (ms * 1e-3 * FS as f64)).exp() as f32 as f64
+                1.0 - (-(-1.0 / (ms * 1e-3 * FS as f64)).exp_m1()) as f32 as f64
             }
         };
         let (aa, ar, am) = (

@@ -5,7 +5,7 @@
 //! carries the rings and the frame count in a [`Stream`]; [`process`] (the whole song) is
 //! one chunk.
 
-use super::{Chorus, LFO_TABLE_BITS};
+use super::{Chorus, DELAY_FRAC_BITS, LFO_TABLE_BITS};
 use crate::core::arith::madd;
 
 /// What the chorus carries from one time chunk to the next: per channel the ring of the
@@ -29,8 +29,8 @@ impl Stream {
 
 /// Frames of each channel's ring: the power of two above the longest delay plus 2.
 pub fn ring_frames(ch: &Chorus) -> usize {
-    let p = &ch.params;
-    let max_delay = (p.delay_frames + p.depth_frames).ceil() as usize + 2;
+    let top = ch.lfo_table.iter().copied().max().unwrap_or(0).max(0) as usize;
+    let max_delay = ((ch.params.delay_fixed as usize + top + 2) >> DELAY_FRAC_BITS) + 2;
     max_delay.next_power_of_two()
 }
 
@@ -61,9 +61,10 @@ pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
     }
     assert_eq!(x.len(), st.rings.len(), "chorus stream: channel count");
     let voices = p.voices as usize;
-    let frac_bits = 32 - LFO_TABLE_BITS;
-    let frac_mask = (1u32 << frac_bits) - 1;
-    let frac_scale = 1.0 / (1u64 << frac_bits) as f32;
+    let index_shift = 32 - LFO_TABLE_BITS;
+    let delay_mask = (1i32 << DELAY_FRAC_BITS) - 1;
+    let delay_scale = 1.0 / (1u32 << DELAY_FRAC_BITS) as f32;
+    let centre = p.delay_fixed as i32;
     let table = &ch.lfo_table;
     for (c, (channel, ring)) in x.iter_mut().zip(st.rings.iter_mut()).enumerate() {
         let mask = ring.len() - 1;
@@ -75,12 +76,13 @@ pub fn process_chunk(ch: &Chorus, st: &mut Stream, x: &mut [Vec<f32>]) {
             let mut acc = 0.0f32;
             for &off in offsets {
                 let phase = off.wrapping_add((n as u32).wrapping_mul(p.phase_inc));
-                let i = (phase >> frac_bits) as usize;
-                let fr = (phase & frac_mask) as f32 * frac_scale;
-                let s = madd(fr, table[i + 1] - table[i], table[i]);
-                let d = madd(p.depth_frames, s, p.delay_frames);
-                let k = d as usize; // d ≥ 0: truncation is floor
-                let t = d - k as f32;
+                let i = (phase >> index_shift) as usize;
+                let f = ((phase >> 4) & 0xffff) as i32;
+                let step = table[i + 1] - table[i];
+                let s = table[i] + (((f >> 8) * step) >> 8) + (((f & 0xff) * step) >> 16);
+                let d = (centre + s).max(0);
+                let k = (d >> DELAY_FRAC_BITS) as usize;
+                let t = (d & delay_mask) as f32 * delay_scale;
                 let a = ring[n.wrapping_sub(k) & mask];
                 let b = ring[n.wrapping_sub(k + 1) & mask];
                 acc += madd(t, b - a, a);

@@ -14,7 +14,7 @@ pub fn recursive(ch: &Chorus) -> Recursive {
     let mut words: Vec<u32> = bytemuck::cast_slice(std::slice::from_ref(&ch.params)).to_vec();
     words.push(ring as u32);
     words.extend_from_slice(&ch.phase_offsets);
-    words.extend(ch.lfo_table.iter().map(|v| v.to_bits()));
+    words.extend(ch.lfo_table.iter().map(|&v| v as u32));
     debug_assert_eq!(ch.lfo_table.len(), (1 << LFO_TABLE_BITS) + 1);
     let lane = 1 + ring;
     Recursive {

@@ -10,10 +10,16 @@
 //!   `inc = round(rate_hz/fs·2^32)` (the rate is quantised to fs/2^32 ≈ 1e-5 Hz),
 //!   `off = round((v/voices + c/4)·2^32)`: voices spread evenly, right channel a quarter
 //!   cycle ahead of the left for width.
-//! - LFO value from a host-computed f64 table of one sine cycle ([`LFO_TABLE_BITS`] bits,
-//!   f32, one guard entry): `i = φ >> 20`, `fr = (φ & 0xfffff)·2^-20`,
-//!   `s = T[i] + fr·(T[i+1] − T[i])` (no per-sample `sin`).
-//! - delay `d = delay_frames + depth_frames·s` frames (≥ 0), `k = floor(d)`, `t = d − k`.
+//! - The delay in frames runs in i32 fixed point, [`DELAY_FRAC_BITS`] fraction bits (exact
+//!   integer arithmetic on both backends: nothing for a GPU driver to fuse or round
+//!   differently, issue 11). LFO: a host-computed f64 table of one sine cycle scaled by the
+//!   depth in frames ([`lfo_table`], [`LFO_TABLE_BITS`] bits, one guard entry),
+//!   `i = φ >> 20`, `f = (φ >> 4) & 0xffff` (16 bits of the position between entries),
+//!   `Δ = T[i+1] − T[i]`, `s = T[i] + ((f >> 8)·Δ >> 8) + ((f & 0xff)·Δ >> 16)`
+//!   (arithmetic shifts; `f·Δ/2^16` in two products that stay below 2^28; no per-sample
+//!   `sin`).
+//! - delay `d = max(0, D + s)` (`D` the centre delay in the same fixed point), `k = d >> F`,
+//!   `t = (d & (2^F − 1))·2^−F` (exact in f32), `F` = [`DELAY_FRAC_BITS`].
 //! - tap `u = x[n−k] + t·(x[n−k−1] − x[n−k])` (input before the start reads 0).
 //! - `wet = (Σ_v u_v)·(1/voices)`, `y = (1 − mix)·x + mix·wet`.
 
@@ -28,6 +34,10 @@ use crate::error::Error;
 /// log2 of the LFO table length (4096 points per cycle; linear interpolation error of the
 /// sine ≤ (2π/4096)²/8 ≈ 2.9e-7).
 pub const LFO_TABLE_BITS: u32 = 12;
+/// Fraction bits of the fixed-point delay (a step of 2^-15 ≈ 3e-5 frames): the longest
+/// delay, [`MAX_DELAY_MS`] at the highest delivery rate (384 kHz, 38 400 frames), stays
+/// below 2^31 / 2^15 frames, and the table steps `Δ` (≤ 2π/4096 of the depth) below 2^20.
+pub const DELAY_FRAC_BITS: u32 = 15;
 /// Longest `delay_ms + depth_ms` accepted.
 pub const MAX_DELAY_MS: f64 = 100.0;
 /// Most voices accepted.
@@ -62,9 +72,9 @@ pub struct ChorusParams {
     pub phase_inc: u32,
     /// number of voices
     pub voices: u32,
-    /// centre delay, frames
-    pub delay_frames: f32,
-    /// modulation depth, frames
+    /// centre delay, frames·2^[`DELAY_FRAC_BITS`] (rounded)
+    pub delay_fixed: u32,
+    /// modulation depth, frames (host side: the table holds it, scaled)
     pub depth_frames: f32,
     /// `1/voices`
     pub voice_gain: f32,
@@ -81,19 +91,24 @@ pub struct ChorusParams {
 pub struct Chorus {
     /// kernel parameters
     pub params: ChorusParams,
-    /// one sine cycle, `2^LFO_TABLE_BITS + 1` entries
-    pub lfo_table: Vec<f32>,
+    /// one sine cycle times the depth, fixed point ([`lfo_table`])
+    pub lfo_table: Vec<i32>,
     /// phase offsets, channel-major (left voices, then right voices)
     pub phase_offsets: Vec<u32>,
     /// tail, seconds ([`ChorusSpec::tail_seconds`])
     pub tail_s: f64,
 }
 
-/// One sine cycle from f64 `sin`, `2^LFO_TABLE_BITS + 1` entries (the last repeats the first).
-pub fn lfo_table() -> Vec<f32> {
+/// One sine cycle from f64 `sin` times `depth_frames`, in the delay's fixed point
+/// (`round(depth·sin(2π·i/N)·2^DELAY_FRAC_BITS)`), `N + 1` entries, `N` =
+/// `2^LFO_TABLE_BITS` (the last repeats the first).
+pub fn lfo_table(depth_frames: f64) -> Vec<i32> {
     let len = 1usize << LFO_TABLE_BITS;
+    let scale = depth_frames * (1u64 << DELAY_FRAC_BITS) as f64;
     (0..=len)
-        .map(|i| (std::f64::consts::TAU * (i % len) as f64 / len as f64).sin() as f32)
+        .map(|i| {
+            (scale * (std::f64::consts::TAU * (i % len) as f64 / len as f64).sin()).round() as i32
+        })
         .collect()
 }
 
@@ -149,14 +164,15 @@ impl ChorusSpec {
                 phase_inc: ((self.rate_hz / fs * 4_294_967_296.0).round() as u64 & 0xffff_ffff)
                     as u32,
                 voices: self.voices,
-                delay_frames: (self.delay_ms * 1e-3 * fs) as f32,
+                delay_fixed: (self.delay_ms * 1e-3 * fs * (1u64 << DELAY_FRAC_BITS) as f64).round()
+                    as u32,
                 depth_frames: (self.depth_ms * 1e-3 * fs) as f32,
                 voice_gain: (1.0 / self.voices as f64) as f32,
                 wet: self.mix as f32,
                 dry: (1.0 - self.mix) as f32,
                 _pad: 0,
             },
-            lfo_table: lfo_table(),
+            lfo_table: lfo_table(self.depth_ms * 1e-3 * fs),
             phase_offsets: phase_offsets
                 .map(|(c, v)| phase_offset(c, v, self.voices))
                 .collect(),

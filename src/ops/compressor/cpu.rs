@@ -150,11 +150,11 @@ pub fn gains_block(p: &CompressorParams, state: &mut State, level: &mut [f32], g
             *v = log2_approx(*v);
         }
     } else {
-        let a = p.rms_coef;
+        let b = p.rms_step;
         let mut ms = state.mean_square;
         for v in level.iter_mut() {
             let x = *v;
-            ms = flush_denormal(madd(a, ms - x, x));
+            ms = flush_denormal(madd(b, x - ms, ms));
             *v = 0.5 * log2_approx(ms);
         }
         state.mean_square = ms;
@@ -165,12 +165,12 @@ pub fn gains_block(p: &CompressorParams, state: &mut State, level: &mut [f32], g
     let mut s = state.gain_l2;
     for g in gain.iter_mut() {
         let gc = *g;
-        let a = if gc < s {
-            p.attack_coef
+        let b = if gc < s {
+            p.attack_step
         } else {
-            p.release_coef
+            p.release_step
         };
-        s = flush_denormal(madd(a, s - gc, gc));
+        s = flush_denormal(madd(b, gc - s, s));
         *g = s;
     }
     state.gain_l2 = s;

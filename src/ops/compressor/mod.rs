@@ -11,15 +11,18 @@
 //! Signal flow per frame `n` (all in f32, in this order on both backends):
 //! 1. **Detector**, stereo-linked, on the key (the sidechain if given, else the input):
 //!    `peak`: `v = max_c |k_c[n]|`, level `L = log2(v)`;
-//!    `rms`: `p = mean_c k_c[n]²`, `ms = p + α_rms·(ms − p)` (one-pole mean square,
+//!    `rms`: `p = mean_c k_c[n]²`, `ms = ms + β_rms·(p − ms)` (one-pole mean square,
 //!    time constant `rms_window_ms`), `L = ½·log2(ms)`.
 //! 2. **Gain computer** (Giannoulis, Massberg & Reiss, JAES 2012, eq. 4), in log2 units
 //!    (see [`crate::ops::loglin`]), `o = L − T`, knee width `W`, `s = 1/R − 1`:
 //!    `gc = 0` if `2o ≤ −W`; `gc = s·o` if `2o ≥ W`; else `gc = s·(o + W/2)² / (2W)`.
 //! 3. **Ballistics** in the gain (log) domain, branching one-pole: attack when the target
-//!    asks for more reduction (`gc < g`), release otherwise: `g = gc + α·(g − gc)`,
-//!    `α = exp(−1/(τ·fs))` computed on the host in f64 — **time constant = the time to
-//!    cover 1 − 1/e (63.2 %) of a step in dB**. State flushed when denormal.
+//!    asks for more reduction (`gc < g`), release otherwise: `g = g + β·(gc − g)`,
+//!    `β = 1 − α`, `α = exp(−1/(τ·fs))`, computed on the host in f64
+//!    ([`one_pole_step`]) — **time constant = the time to cover 1 − 1/e (63.2 %) of a
+//!    step in dB**. The one-poles run as state + small step so that a fused multiply-add
+//!    (GPU drivers contract `a*b + c`) barely moves them (issue 11). State flushed when
+//!    denormal.
 //! 4. **Output**: `y_c = x_c · 2^(g + makeup)` with the shared polynomial `exp2`.
 
 pub mod cpu;
@@ -27,7 +30,7 @@ pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 
-use super::loglin::{db_to_l2, one_pole_coef};
+use super::loglin::{db_to_l2, one_pole_step};
 use super::PrepareCtx;
 use crate::error::Error;
 
@@ -87,12 +90,12 @@ pub struct CompressorParams {
     pub slope: f32,
     /// `slope / (2·knee)` in 1/L2 (0 for a hard knee)
     pub knee_coef: f32,
-    /// attack one-pole coefficient
-    pub attack_coef: f32,
-    /// release one-pole coefficient
-    pub release_coef: f32,
-    /// mean-square one-pole coefficient (rms detector)
-    pub rms_coef: f32,
+    /// attack one-pole step `β = 1 − α` ([`one_pole_step`])
+    pub attack_step: f32,
+    /// release one-pole step `β = 1 − α`
+    pub release_step: f32,
+    /// mean-square one-pole step `β = 1 − α` (rms detector)
+    pub rms_step: f32,
     /// makeup gain, L2
     pub makeup_l2: f32,
     /// 0 = peak, 1 = rms
@@ -178,9 +181,9 @@ pub fn params(
         } else {
             0.0
         },
-        attack_coef: one_pole_coef(attack_ms, sample_rate) as f32,
-        release_coef: one_pole_coef(release_ms, sample_rate) as f32,
-        rms_coef: one_pole_coef(rms_window_ms, sample_rate) as f32,
+        attack_step: one_pole_step(attack_ms, sample_rate) as f32,
+        release_step: one_pole_step(release_ms, sample_rate) as f32,
+        rms_step: one_pole_step(rms_window_ms, sample_rate) as f32,
         makeup_l2: db_to_l2(makeup_db) as f32,
         detector: match detector {
             Detector::Peak => 0,

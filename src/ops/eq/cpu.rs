@@ -24,16 +24,23 @@ pub fn run_sections(x: &mut [f32], sections: &[Svf]) {
 /// sections, continuing from `state` (`[ic1, ic2]` per section, `state.len()` =
 /// `sections.len()`) and leaving the final states there: consecutive calls on the pieces
 /// of a signal give the bits of one call on the whole. Per section, in this exact order
-/// (no fused multiply-add; `v0` is the section's input):
+/// (`v0` is the section's input; `madd` is `a·b + c`, which a GPU driver may fuse):
 /// ```text
 /// v3 = v0 − ic2
-/// v1 = a1·ic1 + a2·v3
-/// v2 = (ic2 + a2·ic1) + a3·v3
-/// ic1 = 2·v1 − ic1
-/// ic2 = 2·v2 − ic2
-/// out = (m0·v0 + m1·v1) + m2·v2
+/// d1 = madd(a2, v3, −(c1·ic1))      v1 = ic1 + d1
+/// d2 = madd(a3, v3, a2·ic1)         v2 = ic2 + d2
+/// ic1 = ic1 + 2·d1
+/// ic2 = ic2 + 2·d2
+/// out = madd(m2, v2, madd(m0, v0, m1·v1))
 /// ```
-/// then each state with |ic| < [`FLUSH_BELOW`] becomes 0.
+/// then each state with |ic| < [`FLUSH_BELOW`] becomes 0. This is Simper's recursion
+/// (`v1 = a1·ic1 + a2·v3`, `v2 = ic2 + a2·ic1 + a3·v3`, `ic = 2·v − ic`) written in
+/// increments, `c1 = 1 − a1`: at low cut-offs a1 ≈ 1 and g = a2 ≪ 1, so every product
+/// in the recursion is small beside the states and each state is updated by one plain
+/// addition. A fused multiply-add (one rounding less) then moves a state by a fraction of
+/// an ulp of the small product instead of an ulp of the state, which the slow poles
+/// (time constant ≈ 1/(g·k) samples) would otherwise accumulate (issue 11,
+/// `tests/fma_growth.rs`).
 pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]]) {
     assert_eq!(state.len(), sections.len(), "one state per section");
     for v in x.iter_mut() {
@@ -41,10 +48,12 @@ pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]
         for (c, st) in sections.iter().zip(state.iter_mut()) {
             let [ic1, ic2] = *st;
             let v3 = v0 - ic2;
-            let v1 = madd(c.a1, ic1, c.a2 * v3);
-            let v2 = madd(c.a3, v3, madd(c.a2, ic1, ic2));
-            let n1 = madd(2.0, v1, -ic1);
-            let n2 = madd(2.0, v2, -ic2);
+            let d1 = madd(c.a2, v3, -(c.c1 * ic1));
+            let d2 = madd(c.a3, v3, c.a2 * ic1);
+            let v1 = ic1 + d1;
+            let v2 = ic2 + d2;
+            let n1 = ic1 + 2.0 * d1;
+            let n2 = ic2 + 2.0 * d2;
             st[0] = if n1.abs() < FLUSH_BELOW { 0.0 } else { n1 };
             st[1] = if n2.abs() < FLUSH_BELOW { 0.0 } else { n2 };
             v0 = madd(c.m2, v2, madd(c.m0, v0, c.m1 * v1));

@@ -38,8 +38,9 @@ pub struct Coeffs {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
 pub struct Svf {
-    /// 1 / (1 + g (g + k))
-    pub a1: f32,
+    /// 1 − a1 = g (g + k) · a1, with a1 = 1 / (1 + g (g + k)) (the recursion runs in
+    /// increments: `v1 = ic1 + (a2·v3 − c1·ic1)`, see [`super::cpu::run_sections_state`])
+    pub c1: f32,
     /// g · a1
     pub a2: f32,
     /// g · a2
@@ -103,7 +104,7 @@ impl Section {
         let a2 = g * a1;
         let a3 = g * a2;
         Svf {
-            a1: a1 as f32,
+            c1: (g * (g + k) * a1) as f32,
             a2: a2 as f32,
             a3: a3 as f32,
             m0: m[0] as f32,

@@ -5,9 +5,9 @@ use super::Svf;
 use crate::ops::kind::Recursive;
 use crate::plan::PLAN_CHANNELS;
 
-/// Parameter words of one section (a1 a2 a3 m0 m1 m2), as `sections.wgsl` reads them.
+/// Parameter words of one section (c1 a2 a3 m0 m1 m2), as `sections.wgsl` reads them.
 pub fn section_words(s: &Svf) -> [u32; 6] {
-    [s.a1, s.a2, s.a3, s.m0, s.m1, s.m2].map(f32::to_bits)
+    [s.c1, s.a2, s.a3, s.m0, s.m1, s.m2].map(f32::to_bits)
 }
 
 /// The stage: the section count, then each section's words; `[ic1, ic2]` per section and

@@ -306,7 +306,7 @@ impl Pipeline {
         self.g = if a <= self.g {
             a
         } else {
-            flush_denormal(madd(p.release_coef, self.g - a, a))
+            flush_denormal(madd(p.release_step, a - self.g, self.g))
         };
         self.g
     }

@@ -25,8 +25,10 @@
 //!    ramps down linearly (in dB) over the lookahead and is at its target by the peak.
 //!    (The i32 → f32 conversion of the sum is exact below 2^24; above, WGSL allows either
 //!    neighbour, a 6e-8 relative difference in the gain exponent.)
-//! 5. **Release**: `g = a` if `a ≤ g[n−1]`, else `g = a + α·(g[n−1] − a)` (one-pole toward
-//!    less reduction, `α = exp(−1/(τ·fs))`, τ = `release_ms`, 1 − 1/e definition). `g ≤ a`.
+//! 5. **Release**: `g = a` if `a ≤ g[n−1]`, else `g = g[n−1] + β·(a − g[n−1])` (one-pole
+//!    toward less reduction, `β = 1 − α`, `α = exp(−1/(τ·fs))`, τ = `release_ms`, 1 − 1/e
+//!    definition; written as state + small step so that a fused multiply-add barely moves
+//!    it, issue 11). `g ≤ a`.
 //! 6. **Output**: `y_c[n] = x_c[n] · 2^g[n]` (shared polynomial exp2, see
 //!    [`crate::ops::loglin`]).
 
@@ -35,7 +37,7 @@ pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 
-use super::loglin::{db_to_l2, one_pole_coef};
+use super::loglin::{db_to_l2, one_pole_step};
 use super::{oversample, PrepareCtx};
 use crate::error::Error;
 
@@ -77,8 +79,8 @@ pub struct LimiterSpec {
 pub struct LimiterParams {
     /// target true peak (ceiling − margin), log2 units
     pub target_l2: f32,
-    /// release one-pole coefficient
-    pub release_coef: f32,
+    /// release one-pole step `β = 1 − α` ([`one_pole_step`])
+    pub release_step: f32,
     /// `1 / (Q·(L+1))`: scale from the integer window sum to log2 units
     pub sum_scale: f32,
     /// lookahead `L`, frames
@@ -162,7 +164,7 @@ impl Limiter {
     ) -> Self {
         let params = LimiterParams {
             target_l2: db_to_l2(ceiling_dbtp - SAFETY_MARGIN_DB) as f32,
-            release_coef: one_pole_coef(release_ms, sample_rate) as f32,
+            release_step: one_pole_step(release_ms, sample_rate) as f32,
             sum_scale: (1.0 / (Q_PER_L2 * (lookahead_frames as f64 + 1.0))) as f32,
             lookahead_frames,
         };

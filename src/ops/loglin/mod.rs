@@ -142,6 +142,18 @@ pub fn flush_denormal(x: f32) -> f32 {
     }
 }
 
+/// The step of a one-pole smoother, `β = 1 − α` (host, f64, as `−expm1(−1/(τ·fs))`, so it
+/// keeps full relative precision for long time constants): the kernels run the smoothers as
+/// `y = y + β·(x − y)` (not `x + α·(y − x)`), whose product is small beside the state, so a
+/// fused multiply-add moves `y` by a fraction of an ulp of the product, not an ulp of `y`
+/// (issue 11, `tests/fma_growth.rs`). `time_ms ≤ 0` gives 1 (instant).
+pub fn one_pole_step(time_ms: f64, sample_rate: u32) -> f64 {
+    if time_ms <= 0.0 {
+        return 1.0;
+    }
+    -(-1.0 / (time_ms * 1e-3 * sample_rate as f64)).exp_m1()
+}
+
 /// One-pole smoothing coefficient for time constant `time_ms` (host, f64):
 /// `α = exp(−1 / (τ·fs))`, so a step is followed to `1 − 1/e` (63.2 %) after `τ`
 /// (exactly: after `τ·fs` frames the remaining fraction is `α^(τ·fs) = 1/e`).
