@@ -68,8 +68,8 @@ pub fn weights(channels: usize) -> Result<Vec<f64>> {
             return Err(Error::Render {
                 song: String::new(),
                 reason: format!(
-                    "loudness of {n} channels is not defined here (mono, stereo, 3.0, 4.0, 5.0, 5.1)"
-                ),
+                "loudness of {n} channels is not defined here (mono, stereo, 3.0, 4.0, 5.0, 5.1)"
+            ),
             })
         }
     })
@@ -77,7 +77,11 @@ pub fn weights(channels: usize) -> Result<Vec<f64>> {
 
 /// The sub-block energies of planar audio (layouts: see [`weights`]).
 pub fn blocks(channels: &[Vec<f32>], sample_rate: u32) -> Result<Blocks> {
-    Ok(Blocks::measure(channels, sample_rate, &weights(channels.len())?))
+    Ok(Blocks::measure(
+        channels,
+        sample_rate,
+        &weights(channels.len())?,
+    ))
 }
 
 /// The gating blocks of planar audio, for integrated loudness alone; several songs'
@@ -104,15 +108,25 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
         || Blocks::measure(channels, sample_rate, &w),
         || true_peak_dbtp(channels),
     );
+    Ok(figures(&b, true_peak_dbtp, channels))
+}
+
+/// [`measure`] of audio whose block energies were metered already (a Plan's meter stage):
+/// the peaks are measured here.
+pub fn measure_blocks(channels: &[Vec<f32>], blocks: &Blocks) -> Loudness {
+    figures(blocks, true_peak_dbtp(channels), channels)
+}
+
+fn figures(b: &Blocks, true_peak_dbtp: f64, channels: &[Vec<f32>]) -> Loudness {
     let win = b.windows(None);
-    Ok(Loudness {
+    Loudness {
         integrated_lufs: b.gating().integrated(),
         loudness_range_lu: b.loudness_range(),
         momentary_max_lufs: win.momentary_max_lufs,
         short_term_max_lufs: win.short_term_max_lufs,
         true_peak_dbtp,
         sample_peak_dbfs: sample_peak_dbfs(channels),
-    })
+    }
 }
 
 /// A full measurement: the figures, the same meters over time, and the integrated-loudness
@@ -132,16 +146,17 @@ pub struct Measured {
 /// spectrum runs beside them on the audio in memory.
 pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Measured> {
     let weights = weights(channels.len())?;
+    let b = Blocks::measure(channels, sample_rate, &weights);
+    Ok(measure_blocks_with_curves(channels, sample_rate, &b))
+}
+
+/// [`measure_with_curves`] of audio whose block energies were metered already.
+pub fn measure_blocks_with_curves(channels: &[Vec<f32>], sample_rate: u32, b: &Blocks) -> Measured {
     let frames = channels.first().map_or(0, |c| c.len());
     let hop = curves::hop_frames(frames, sample_rate);
-    let (b, (tp, spectrum)) = rayon::join(
-        || Blocks::measure(channels, sample_rate, &weights),
-        || {
-            rayon::join(
-                || crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
-                || crate::ops::match_eq::long_term_spectrum(channels, sample_rate),
-            )
-        },
+    let (tp, spectrum) = rayon::join(
+        || crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
+        || crate::ops::match_eq::long_term_spectrum(channels, sample_rate),
     );
     let db = |v: f32| 20.0 * f64::from(v).log10();
     let w = b.windows(Some(hop));
@@ -162,12 +177,12 @@ pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Me
         true_peak_dbtp: tp.iter().map(|&v| curves::round_db(Some(db(v)))).collect(),
         spectrum: Bands::new(&spectrum.band_hz, &spectrum.level_db),
     };
-    Ok(Measured {
+    Measured {
         loudness,
         curves,
         spectrum,
         gating,
-    })
+    }
 }
 
 fn sample_peak_dbfs(channels: &[Vec<f32>]) -> f64 {

@@ -38,14 +38,21 @@ fn signals() -> Vec<(&'static str, Planar)> {
             })
             .collect()
     };
-    let square = |p: usize| (0..n).map(|i| if (i / p) % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    let square = |p: usize| {
+        (0..n)
+            .map(|i| if (i / p) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect()
+    };
     vec![
         ("impulse", impulse),
         ("sweep", vec![sweep(0.0), sweep(1.0)]),
         ("noise", vec![noise(1, n, 0.5), noise(2, n, 0.5)]),
         ("silence", vec![vec![0.0; n]; 2]),
         ("full-scale square", vec![square(55), square(70)]),
-        ("+6 dBFS float noise", vec![noise(3, n, 2.0), noise(4, n, 1.995)]),
+        (
+            "+6 dBFS float noise",
+            vec![noise(3, n, 2.0), noise(4, n, 1.995)],
+        ),
     ]
 }
 
@@ -94,7 +101,10 @@ fn meter_stage_is_bit_identical_on_both_executors() {
     }
     let sources: Vec<Sources<'_>> = chains
         .iter()
-        .flat_map(|_| sigs.iter().map(|(_, x)| Sources::borrowed(std::slice::from_ref(x))))
+        .flat_map(|_| {
+            sigs.iter()
+                .map(|(_, x)| Sources::borrowed(std::slice::from_ref(x)))
+        })
         .collect();
     let jobs: Vec<(&Plan, &Sources<'_>)> = plans.iter().zip(&sources).collect();
     let renderer = Renderer::new(g).expect("renderer");
@@ -103,7 +113,11 @@ fn meter_stage_is_bit_identical_on_both_executors() {
     for ((p, src), got) in jobs.iter().zip(on_gpu) {
         let got = got.expect("song");
         let cpu = mixfarm::engine::cpu::run_job_read(p, src, true).expect("cpu run");
-        assert_eq!(got.master, cpu.master, "{}: the meter changed the audio", p.name);
+        assert_eq!(
+            got.master, cpu.master,
+            "{}: the meter changed the audio",
+            p.name
+        );
         let meter_stage = p.stages.len() - 1;
         assert_eq!(got.readings.len(), 1, "{}", p.name);
         assert_eq!(got.readings[0].0, meter_stage);
@@ -116,7 +130,11 @@ fn meter_stage_is_bit_identical_on_both_executors() {
                 .zip(b)
                 .map(|(x, y)| ((x - y) / y.abs().max(1e-30)).abs())
                 .fold(0.0f32, f32::max);
-            println!("{} lane {l}: {} energies, max relative |gpu − cpu| {worst:e}", p.name, a.len());
+            println!(
+                "{} lane {l}: {} energies, max relative |gpu − cpu| {worst:e}",
+                p.name,
+                a.len()
+            );
             if g.name().contains("llvmpipe") {
                 assert!(same, "{} lane {l}: not bit-identical", p.name);
             } else {
@@ -179,9 +197,15 @@ fn limiter_report_is_bit_identical_and_matches_the_whole_song_trace() {
             .readings;
         assert_eq!(got.len(), 1, "{name}: one reporting stage");
         let (a, b) = (&got[0].1, &cpu[0].1);
-        assert_eq!(a[1].len(), FRAMES.div_ceil(hop), "{name}: one value per hop");
+        assert_eq!(
+            a[1].len(),
+            FRAMES.div_ceil(hop),
+            "{name}: one value per hop"
+        );
         let bits = |v: &Vec<Vec<f32>>| -> Vec<Vec<u32>> {
-            v.iter().map(|l| l.iter().map(|x| x.to_bits()).collect()).collect()
+            v.iter()
+                .map(|l| l.iter().map(|x| x.to_bits()).collect())
+                .collect()
         };
         if g.name().contains("llvmpipe") {
             assert_eq!(bits(a), bits(b), "{name}: not bit-identical");

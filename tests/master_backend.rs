@@ -142,7 +142,8 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
     }
 }
 
-/// Every song's sidecar lists the stages of its chain, each run on the GPU (issue 11).
+/// Every song's sidecar lists the stages of its chain and of its closing (gain, limiter,
+/// loudness meter), each run on the GPU (issue 11).
 fn gpu_stages_only(out: &Path) {
     let mut songs = 0;
     for f in tree_files(out) {
@@ -163,6 +164,21 @@ fn gpu_stages_only(out: &Path) {
         );
         for s in stages {
             assert_eq!(s["backend"], "gpu", "{}: {s} ran on the CPU", f.display());
+        }
+        let closing = r["closing_stages"].as_array().expect("closing stages");
+        let ops: Vec<&str> = closing.iter().filter_map(|s| s["op"].as_str()).collect();
+        assert!(
+            ops.contains(&"limiter") && ops.contains(&"meter"),
+            "{}: closing {ops:?}",
+            f.display()
+        );
+        for s in closing {
+            assert_eq!(
+                s["backend"],
+                "gpu",
+                "{}: closing {s} ran on the CPU",
+                f.display()
+            );
         }
     }
     assert!(

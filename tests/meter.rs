@@ -121,7 +121,13 @@ fn k_weighting_sections_match_the_f64_filters() {
 
 #[test]
 fn sub_blocks_are_whole_divisions_of_100_ms() {
-    for (rate, sub) in [(44_100, 42), (48_000, 48), (22_050, 21), (96_000, 96), (8_000, 8)] {
+    for (rate, sub) in [
+        (44_100, 42),
+        (48_000, 48),
+        (22_050, 21),
+        (96_000, 96),
+        (8_000, 8),
+    ] {
         assert_eq!(meter::sub_block_frames(rate), sub, "{rate}");
         assert_eq!(meter::frames_per_100ms(rate) % sub, 0);
     }

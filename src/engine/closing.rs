@@ -11,14 +11,28 @@
 //! When a member asks ([`Member::curves`]: `master` does, for its reports), the limiter's
 //! gain reduction per hop and the finished song's meters over time
 //! ([`crate::loudness::Curves`]) come out with it.
-//! Runs on the host (the meter: [`crate::loudness`]).
+//!
+//! Every pass is a batch of Plans on the run's executor ([`pass`]: load the master, gain,
+//! limiter, fades, loudness meter), so the closing runs on the backend the run chose,
+//! batched across the songs of every group closed together ([`close_all`]: `master` closes
+//! all of a delivery's groups at once, each searching its own gain). A pass brings back the
+//! meters' block energies and the limiters' reductions; the audio comes back from the pass
+//! that is kept (on the GPU the kept pass runs once more with its audio). What stays on the
+//! host: the gating ([`crate::loudness::gating`]), the true-peak and sample-peak meters of
+//! the inputs without a limiter and of the finished songs, and the long-term spectrum.
+
+mod pass;
+
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use crate::core::Planar;
-use crate::error::Result;
-use crate::loudness::{self, Loudness};
+use crate::engine::{Backend, Executor};
+use crate::error::{Error, Result};
+use crate::loudness::{self, Gating, Loudness};
 use crate::ops::limiter::Limiter;
+use pass::{Take, Taken};
 
 /// True-peak ceiling when a song, preset or delivery names none, dBTP.
 pub const DEFAULT_CEILING_DBTP: f64 = -1.0;
@@ -54,7 +68,7 @@ impl GainSearch {
 /// Fade-in and fade-out of one song, frames: equal-power (quarter-sine) curves applied after
 /// the limiter. Over a fade of n frames, frame i of the fade-in is scaled by sin(π/2 · i/n)
 /// (the first frame is silent) and the fade-out mirrors it (the last frame is silent); each
-/// fade is cut to the song's length.
+/// fade is cut to the song's length. They run as an envelope stage ([`Fades::envelope`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fades {
     /// fade-in length, frames
@@ -76,22 +90,6 @@ impl Fades {
     /// True when there is neither fade.
     pub fn is_none(&self) -> bool {
         self.in_frames == 0 && self.out_frames == 0
-    }
-
-    /// Applies the fades in place (gains in f64, one rounding per sample).
-    pub fn apply(&self, x: &mut [Vec<f32>]) {
-        let frames = x.first().map_or(0, Vec::len);
-        let (n_in, n_out) = (self.in_frames.min(frames), self.out_frames.min(frames));
-        let gain = |i: usize, n: usize| (std::f64::consts::FRAC_PI_2 * i as f64 / n as f64).sin();
-        for ch in x.iter_mut() {
-            for (i, v) in ch.iter_mut().take(n_in).enumerate() {
-                *v = (f64::from(*v) * gain(i, n_in)) as f32;
-            }
-            for k in 0..n_out {
-                let f = frames - 1 - k;
-                ch[f] = (f64::from(ch[f]) * gain(k, n_out)) as f32;
-            }
-        }
     }
 }
 
@@ -121,6 +119,8 @@ pub struct Member<'a> {
 pub struct Closed {
     /// the finished audio
     pub audio: Planar,
+    /// the stages of the pass that made it (gain, limiter, fades, meter) and where each ran
+    pub stages: Vec<crate::engine::StageRun>,
     /// gain applied (group gain + offset), dB
     pub gain_db: f64,
     /// largest gain reduction of its limiter, dB (`None`: no limiter)
@@ -154,145 +154,377 @@ pub struct Outcome {
     pub miss_lu: Option<f64>,
 }
 
+/// A group closed together: one song alone, or an album under one gain (each song adds its
+/// offset).
+#[derive(Debug, Clone)]
+pub struct Group<'a> {
+    /// its songs
+    pub members: Vec<Member<'a>>,
+    /// the loudness it is brought to, LUFS (`None`: only the ceiling is enforced)
+    pub target_lufs: Option<f64>,
+    /// the true-peak ceiling of its songs without a limiter, dBTP
+    pub ceiling_dbtp: f64,
+}
+
 /// Integrated loudness of songs taken together (all their gating blocks), LUFS; `None`
-/// when undefined (silence, shorter than 400 ms).
+/// when undefined (silence, shorter than 400 ms). Metered on the host.
 pub fn group_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
-    let gating: Vec<loudness::Gating> = songs
+    let gating: Vec<Gating> = songs
         .par_iter()
         .map(|(x, r)| loudness::gating(x, *r))
         .collect::<Result<_>>()?;
-    Ok(loudness::Gating::integrated_multiple(&gating))
+    Ok(Gating::integrated_multiple(&gating))
 }
 
-/// Songs after one pass of the closing, with each limiter's largest gain reduction, overall
-/// and per hop of the reports' curves.
-type Pass = Vec<(Planar, Option<(f64, Vec<f32>)>)>;
-
-/// One pass: every song at `gain_db` + its offset, through its limiter, faded; and the
-/// group's loudness.
-fn pass(members: &[Member<'_>], gain_db: f64) -> Result<(Pass, Option<f64>)> {
-    let out: Pass = members
-        .par_iter()
-        .map(|m| {
-            let mut y = m.audio.clone();
-            loudness::apply_gain(&mut y, gain_db + m.offset_db);
-            let hop = loudness::curves::hop_frames(y.first().map_or(0, Vec::len), m.rate);
-            let gr = m.limiter.map(|l| {
-                if m.curves {
-                    l.process_cpu_traced(&mut y, hop)
-                } else {
-                    (l.process_cpu(&mut y), Vec::new())
-                }
-            });
-            m.fades.apply(&mut y);
-            (y, gr)
-        })
-        .collect();
-    let refs: Vec<(&Planar, u32)> = out
-        .iter()
-        .zip(members)
-        .map(|((y, _), m)| (y, m.rate))
-        .collect();
-    let l = group_lufs(&refs)?;
-    Ok((out, l))
-}
-
-/// Closes a group of songs (one song alone, or an album) toward `target_lufs` under
-/// `ceiling_dbtp`; see the module docs. Without a target the gain only enforces the ceiling
-/// on songs without a limiter (a limiter guards its own song).
+/// Closes one group on the CPU executor ([`close_all`]).
 pub fn close(
     members: &[Member<'_>],
     target_lufs: Option<f64>,
     ceiling_dbtp: f64,
 ) -> Result<Outcome> {
-    let input_lufs = match members {
-        [Member {
-            measured: Some(l), ..
-        }] => l.integrated_lufs,
-        _ => {
-            let inputs: Vec<(&Planar, u32)> = members.iter().map(|m| (m.audio, m.rate)).collect();
-            group_lufs(&inputs)?
-        }
+    let ex = Mutex::new(
+        Executor::open(Backend::Cpu).map_err(|reason| Error::Render {
+            song: String::new(),
+            reason,
+        })?,
+    );
+    let group = Group {
+        members: members.to_vec(),
+        target_lufs,
+        ceiling_dbtp,
     };
-    let all_limited = members.iter().all(|m| m.limiter.is_some());
-    // per song: its input measurement where the closing wrote its samples unchanged (no
-    // limiter, no fades, 0 dB): the output then measures exactly that
-    let mut unchanged: Vec<Option<Loudness>> = vec![None; members.len()];
-    let (gain_db, limited_by_ceiling, (out, reached)) = match (target_lufs, input_lufs) {
-        (Some(target), Some(l0)) if all_limited => {
-            let mut gain_db = target - l0;
-            let mut best: Option<(f64, Pass, Option<f64>, f64)> = None;
-            let mut search = GainSearch::default();
-            for _ in 0..LIMITER_SEARCH_PASSES {
-                let (y, l) = pass(members, gain_db)?;
-                let err = target - l.unwrap_or(target);
-                if best.as_ref().is_none_or(|b| err.abs() < b.3.abs()) {
-                    best = Some((gain_db, y, l, err));
+    close_all(&[group], &ex)
+        .pop()
+        .unwrap_or_else(|| Err(render_err("nothing closed")))
+}
+
+fn render_err(reason: &str) -> Error {
+    Error::Render {
+        song: String::new(),
+        reason: reason.into(),
+    }
+}
+
+/// The integrated loudness of the songs of `taken` together.
+fn integrated(taken: &[Taken]) -> Option<f64> {
+    let g: Vec<Gating> = taken.iter().map(|t| t.blocks.gating()).collect();
+    Gating::integrated_multiple(&g)
+}
+
+/// How a group is being closed.
+enum Way {
+    /// the gain into the limiters, searched
+    Search {
+        target: f64,
+        gain_db: f64,
+        search: GainSearch,
+        /// the closest pass so far: gain, error (LU), its songs, the loudness reached
+        best: Option<(f64, f64, Vec<Taken>, Option<f64>)>,
+        done: bool,
+    },
+    /// one gain: loudness is linear in it
+    Linear {
+        gain_db: f64,
+        limited_by_ceiling: bool,
+        /// per song, its input measurement where the closing leaves it as it is
+        unchanged: Vec<Option<Loudness>>,
+    },
+}
+
+/// Where a group stands.
+struct Closing<'a> {
+    group: &'a Group<'a>,
+    input_lufs: Option<f64>,
+    way: Way,
+    /// the kept pass: its gain and songs (with their audio), and the loudness reached
+    kept: Option<(f64, Vec<Taken>, Option<f64>)>,
+    failed: Option<Error>,
+}
+
+/// Runs the takes of the groups `who` (`takes(group)` gives each group's) as one batch;
+/// hands each group its songs, or marks it failed.
+fn batch<'a>(
+    ex: &Mutex<Executor>,
+    closings: &mut [Closing<'a>],
+    who: &[usize],
+    keep: bool,
+    takes: impl Fn(&Closing<'a>) -> Vec<Take<'a>>,
+) -> Vec<(usize, Vec<Taken>)> {
+    let per: Vec<Vec<Take<'a>>> = who.iter().map(|&g| takes(&closings[g])).collect();
+    let flat: Vec<Take<'a>> = per.iter().flatten().copied().collect();
+    let mut out = pass::run(ex, &flat, keep).into_iter();
+    let mut done = Vec::new();
+    for (&g, t) in who.iter().zip(&per) {
+        let songs: Result<Vec<Taken>> = out.by_ref().take(t.len()).collect();
+        match songs {
+            Ok(s) => done.push((g, s)),
+            Err(e) => closings[g].failed = Some(e),
+        }
+    }
+    done
+}
+
+/// Closes groups of songs (a song alone, or an album) toward their targets under their
+/// ceilings, every pass of every group as one batch on `ex`; see the module docs. Without
+/// a target the gain only enforces the ceiling on songs without a limiter (a limiter guards
+/// its own song).
+pub fn close_all(groups: &[Group<'_>], ex: &Mutex<Executor>) -> Vec<Result<Outcome>> {
+    let keep_searching = ex.lock().unwrap_or_else(|e| e.into_inner()).backend() == Backend::Cpu;
+    let mut closings: Vec<Closing<'_>> = groups
+        .iter()
+        .map(|g| Closing {
+            group: g,
+            input_lufs: None,
+            way: Way::Linear {
+                gain_db: 0.0,
+                limited_by_ceiling: false,
+                unchanged: Vec::new(),
+            },
+            kept: None,
+            failed: None,
+        })
+        .collect();
+    // 1. the input loudness: a song's own measurement, else one pass at 0 dB as it is
+    let need: Vec<usize> = (0..closings.len())
+        .filter(|&g| match groups[g].members.as_slice() {
+            [Member {
+                measured: Some(l), ..
+            }] => {
+                closings[g].input_lufs = l.integrated_lufs;
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    for (g, songs) in batch(ex, &mut closings, &need, false, |c| {
+        takes(c.group, |_| 0.0, false, false)
+    }) {
+        closings[g].input_lufs = integrated(&songs);
+    }
+    // 2. how each group closes
+    let linear_pass: Vec<usize> = (0..closings.len())
+        .filter(|&g| {
+            let c = &closings[g];
+            let m = &c.group.members;
+            c.failed.is_none()
+                && c.group.target_lufs.is_some()
+                && c.input_lufs.is_some()
+                && !m.iter().all(|m| m.limiter.is_some())
+                && !m.iter().all(|m| m.offset_db == 0.0 && m.fades.is_none())
+        })
+        .collect();
+    // loudness is linear in the gain here: measured once at 0 dB, offsets and fades on
+    let mut linear_l: Vec<Option<Option<f64>>> = vec![None; closings.len()];
+    for (g, songs) in batch(ex, &mut closings, &linear_pass, false, |c| {
+        takes(c.group, |m| m.offset_db, false, true)
+    }) {
+        linear_l[g] = Some(integrated(&songs));
+    }
+    for (g, c) in closings.iter_mut().enumerate() {
+        if c.failed.is_some() {
+            continue;
+        }
+        let members = &c.group.members;
+        match (c.group.target_lufs, c.input_lufs) {
+            (Some(target), Some(l0)) if members.iter().all(|m| m.limiter.is_some()) => {
+                c.way = Way::Search {
+                    target,
+                    gain_db: target - l0,
+                    search: GainSearch::default(),
+                    best: None,
+                    done: false,
+                };
+            }
+            (target, l0) => match linear(c.group, target, l0, linear_l[g]) {
+                Ok(way) => c.way = way,
+                Err(e) => c.failed = Some(e),
+            },
+        }
+    }
+    // 3. the searches, all groups' passes in one batch each
+    for _ in 0..LIMITER_SEARCH_PASSES {
+        let active: Vec<usize> = (0..closings.len())
+            .filter(|&g| {
+                closings[g].failed.is_none()
+                    && matches!(closings[g].way, Way::Search { done: false, .. })
+            })
+            .collect();
+        if active.is_empty() {
+            break;
+        }
+        let results = batch(ex, &mut closings, &active, keep_searching, |c| {
+            match c.way {
+                Way::Search { gain_db, .. } => {
+                    takes(c.group, |m| gain_db + m.offset_db, true, true)
+                }
+                Way::Linear { .. } => Vec::new(),
+            }
+        });
+        for (g, songs) in results {
+            if let Way::Search {
+                target,
+                gain_db,
+                search,
+                best,
+                done,
+            } = &mut closings[g].way
+            {
+                let l = integrated(&songs);
+                let err = *target - l.unwrap_or(*target);
+                if best.as_ref().is_none_or(|b| err.abs() < b.1.abs()) {
+                    *best = Some((*gain_db, err, songs, l));
                 }
                 if err.abs() <= LIMITER_SEARCH_TOLERANCE_LU {
-                    break;
+                    *done = true;
+                } else {
+                    *gain_db = search.next(*gain_db, *target - err, *target);
                 }
-                gain_db = search.next(gain_db, target - err, target);
             }
-            let (g, y, l, _) = best.expect("at least one pass");
-            (g, false, (y, l))
         }
-        _ => {
-            let want = match (target_lufs, input_lufs) {
-                (Some(target), Some(l0))
-                    if members
-                        .iter()
-                        .all(|m| m.offset_db == 0.0 && m.fades.is_none()) =>
-                {
-                    target - l0
-                }
-                (Some(target), Some(_)) => {
-                    // loudness is linear in the gain here: measure once at 0 dB
-                    let (_, l) = pass(&without_limiters(members), 0.0)?;
-                    l.map_or(0.0, |l| target - l)
-                }
-                _ => 0.0,
-            };
-            // the full measurement of each song without a limiter: its true peak sets the
-            // headroom, and a song the closing leaves as it is reads the same afterwards
-            let inputs: Vec<Option<Loudness>> = members
-                .par_iter()
-                .map(|m| match (m.limiter, m.measured) {
-                    (Some(_), _) => Ok(None),
-                    (None, Some(l)) => Ok(Some(*l)),
-                    (None, None) => loudness::measure(m.audio, m.rate).map(Some),
-                })
-                .collect::<Result<_>>()?;
-            let headroom = inputs
-                .iter()
-                .zip(members)
-                .filter_map(|(l, m)| l.map(|l| ceiling_dbtp - (l.true_peak_dbtp + m.offset_db)))
-                .fold(f64::INFINITY, f64::min);
-            let gain_db = want.min(headroom);
-            unchanged = inputs
-                .into_iter()
-                .zip(members)
-                .map(|(l, m)| l.filter(|_| gain_db + m.offset_db == 0.0 && m.fades.is_none()))
-                .collect();
-            (gain_db, gain_db < want, pass(members, gain_db)?)
+    }
+    // 4. the kept passes: a search's closest pass (run again with its audio when the
+    // search did not keep it), a linear group's one pass
+    for c in closings.iter_mut() {
+        if let Way::Search {
+            best: Some((g, _, songs, l)),
+            ..
+        } = &mut c.way
+        {
+            if songs.iter().all(|t| t.audio.is_some()) {
+                c.kept = Some((*g, std::mem::take(songs), *l));
+            }
         }
+    }
+    let finals: Vec<usize> = (0..closings.len())
+        .filter(|&g| closings[g].failed.is_none() && closings[g].kept.is_none())
+        .collect();
+    let results = batch(ex, &mut closings, &finals, true, |c| match &c.way {
+        Way::Search {
+            best: Some((g, ..)),
+            ..
+        } => takes(c.group, |m| g + m.offset_db, true, true),
+        Way::Search { best: None, .. } => Vec::new(),
+        Way::Linear { gain_db, .. } => takes(c.group, |m| gain_db + m.offset_db, true, true),
+    });
+    for (g, songs) in results {
+        let c = &mut closings[g];
+        let gain = match &c.way {
+            Way::Search {
+                best: Some((g, ..)),
+                ..
+            } => *g,
+            Way::Search { .. } => 0.0,
+            Way::Linear { gain_db, .. } => *gain_db,
+        };
+        let l = integrated(&songs);
+        c.kept = Some((gain, songs, l));
+    }
+    // 5. the outcomes
+    closings.into_iter().map(finish).collect()
+}
+
+/// The takes of a group's songs at `gain(member)` dB, through their limiters with `limit`,
+/// faded with `fade`.
+fn takes<'a>(
+    group: &'a Group<'a>,
+    gain: impl Fn(&Member<'_>) -> f64,
+    limit: bool,
+    fade: bool,
+) -> Vec<Take<'a>> {
+    group
+        .members
+        .iter()
+        .map(|m| Take {
+            member: m,
+            gain_db: gain(m),
+            limit,
+            fade,
+        })
+        .collect()
+}
+
+/// A group without a search: the one gain (`target − measured`, the linear pass's loudness
+/// `at_0db` when offsets or fades change it), clamped so no song without a limiter passes
+/// the ceiling.
+fn linear(
+    group: &Group<'_>,
+    target: Option<f64>,
+    l0: Option<f64>,
+    at_0db: Option<Option<f64>>,
+) -> Result<Way> {
+    let members = &group.members;
+    let want = match (target, l0, at_0db) {
+        (Some(t), Some(_), Some(l)) => l.map_or(0.0, |l| t - l),
+        (Some(t), Some(l0), None) => t - l0,
+        _ => 0.0,
     };
-    let group = target_lufs.and(reached);
-    let songs = out
+    // the full measurement of each song without a limiter: its true peak sets the
+    // headroom, and a song the closing leaves as it is reads the same afterwards
+    let inputs: Vec<Option<Loudness>> = members
+        .par_iter()
+        .map(|m| match (m.limiter, m.measured) {
+            (Some(_), _) => Ok(None),
+            (None, Some(l)) => Ok(Some(*l)),
+            (None, None) => loudness::measure(m.audio, m.rate).map(Some),
+        })
+        .collect::<Result<_>>()?;
+    let headroom = inputs
+        .iter()
+        .zip(members)
+        .filter_map(|(l, m)| l.map(|l| group.ceiling_dbtp - (l.true_peak_dbtp + m.offset_db)))
+        .fold(f64::INFINITY, f64::min);
+    let gain_db = want.min(headroom);
+    let unchanged = inputs
+        .into_iter()
+        .zip(members)
+        .map(|(l, m)| l.filter(|_| gain_db + m.offset_db == 0.0 && m.fades.is_none()))
+        .collect();
+    Ok(Way::Linear {
+        gain_db,
+        limited_by_ceiling: gain_db < want,
+        unchanged,
+    })
+}
+
+/// A group's outcome from its kept pass: each song's output measured from its pass's
+/// block energies and, on the host, its peaks (and its curves when asked).
+fn finish(c: Closing<'_>) -> Result<Outcome> {
+    if let Some(e) = c.failed {
+        return Err(e);
+    }
+    let (gain_db, songs, reached) = c.kept.ok_or_else(|| render_err("no pass was kept"))?;
+    let (limited_by_ceiling, unchanged) = match c.way {
+        Way::Linear {
+            limited_by_ceiling,
+            unchanged,
+            ..
+        } => (limited_by_ceiling, unchanged),
+        Way::Search { .. } => (false, vec![None; songs.len()]),
+    };
+    let target = c.group.target_lufs;
+    let group = target.and(reached);
+    let songs = songs
         .into_par_iter()
-        .zip(members.par_iter().zip(unchanged))
-        .map(|((audio, gr), (m, same))| {
+        .zip(c.group.members.par_iter().zip(unchanged))
+        .map(|(t, (m, same))| {
+            let audio = t
+                .audio
+                .ok_or_else(|| render_err("the kept pass brought no audio back"))?;
             let (output, curves) = if m.curves {
-                let measured = loudness::measure_with_curves(&audio, m.rate)?;
+                let measured = loudness::measure_blocks_with_curves(&audio, m.rate, &t.blocks);
                 (measured.loudness, Some(measured.curves))
             } else if let Some(l) = same {
                 (l, None)
             } else {
-                (loudness::measure(&audio, m.rate)?, None)
+                (loudness::measure_blocks(&audio, &t.blocks), None)
             };
-            let (gr, gr_per_hop) = gr.map_or((None, Vec::new()), |(g, v)| (Some(g), v));
+            let (gr, gr_per_hop) = match t.reduction {
+                Some((g, v)) => (Some(g), if m.curves { v } else { Vec::new() }),
+                None => (None, Vec::new()),
+            };
             Ok(Closed {
                 audio,
+                stages: t.stages,
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
                 output,
@@ -304,20 +536,9 @@ pub fn close(
         .collect::<Result<Vec<_>>>()?;
     Ok(Outcome {
         songs,
-        input_lufs,
+        input_lufs: c.input_lufs,
         gain_db,
         limited_by_ceiling,
-        miss_lu: target_lufs.zip(reached).map(|(t, l)| t - l),
+        miss_lu: target.zip(reached).map(|(t, l)| t - l),
     })
-}
-
-/// The members with their limiters taken out (the linear measurement pass).
-fn without_limiters<'a>(members: &[Member<'a>]) -> Vec<Member<'a>> {
-    members
-        .iter()
-        .map(|m| Member {
-            limiter: None,
-            ..*m
-        })
-        .collect()
 }

@@ -134,9 +134,7 @@ fn run(
         .iter()
         .zip(&states)
         .filter_map(|(step, st)| match (step, st) {
-            (Step::Stage { index, .. }, State::Process(ps)) => {
-                ps.readings().map(|r| (*index, r))
-            }
+            (Step::Stage { index, .. }, State::Process(ps)) => ps.readings().map(|r| (*index, r)),
             _ => None,
         })
         .collect();

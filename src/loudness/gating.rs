@@ -51,7 +51,12 @@ impl Blocks {
     /// Combines the sub-block energies of each channel (`lanes`, from
     /// [`meter::cpu::run`] or its kernel) with the channels' `weights`, for a song of
     /// `frames` frames at `sample_rate`.
-    pub fn from_lanes(lanes: &[&[f32]], weights: &[f64], sample_rate: u32, frames: usize) -> Blocks {
+    pub fn from_lanes(
+        lanes: &[&[f32]],
+        weights: &[f64],
+        sample_rate: u32,
+        frames: usize,
+    ) -> Blocks {
         let sub = meter::sub_block_frames(sample_rate);
         let n = lanes.iter().map(|l| l.len()).min().unwrap_or(0);
         let mut energy = vec![0.0f64; n];
@@ -73,6 +78,12 @@ impl Blocks {
     /// Meters planar audio on the CPU ([`meter::cpu`]; channels in parallel).
     pub fn measure(channels: &[Vec<f32>], sample_rate: u32, weights: &[f64]) -> Blocks {
         use rayon::prelude::*;
+        let frames = channels.first().map_or(0, Vec::len);
+        if let ([l, r], [wl, wr]) = (channels, weights) {
+            // a stereo pair in one loop
+            let [a, b] = meter::cpu::energies_pair(l, r, sample_rate);
+            return Blocks::from_lanes(&[&a, &b], &[*wl, *wr], sample_rate, frames);
+        }
         let lanes: Vec<Vec<f32>> = channels
             .par_iter()
             .zip(weights)
@@ -84,7 +95,6 @@ impl Blocks {
                 }
             })
             .collect();
-        let frames = channels.first().map_or(0, Vec::len);
         let used: Vec<(&[f32], f64)> = lanes
             .iter()
             .zip(weights)

@@ -95,10 +95,13 @@ pub struct SongReport {
     pub manifest_sha256: Option<String>,
     /// the shard that wrote it (`I/N`), when sharded
     pub shard: Option<String>,
-    /// the stages of the song's chain (its Plan) and where each ran; the closing (gain
-    /// into the limiter, loudness) runs on the CPU on either backend
+    /// the stages of the song's chain (its Plan) and where each ran
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<crate::engine::StageRun>,
+    /// the stages of its closing's kept pass (load, gain, limiter, fades, loudness meter)
+    /// and where each ran
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closing_stages: Vec<crate::engine::StageRun>,
     /// the manifest row's columns mixfarm does not read (UPC, notes…), as given
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra: Vec<(String, String)>,
@@ -165,6 +168,7 @@ impl SongReport {
             shard: None,
             extra: t.extra.clone(),
             stages: Vec::new(),
+            closing_stages: Vec::new(),
             curves: None,
         }
     }

@@ -26,7 +26,7 @@ use super::song_tags::output_tags;
 use super::{Delivery, Job};
 use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
-use crate::engine::{self, Closed, Executor, Fades, Member};
+use crate::engine::{self, Closed, Executor, Fades, Member, Outcome};
 use crate::error::{Error, Result};
 use crate::ops::InsertSpec;
 
@@ -189,7 +189,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .collect();
         // every song at the delivery's rate (an album file: the album's one rate)
         let (ok_rated, conv_err) = super::rate::songs_at_rate(album, job, d, &prepared, &need);
-        let mut mastered = master_delivery(album, job, d, &ok_rated);
+        let mut mastered = master_delivery(album, job, d, &ok_rated, ctl.executor);
         for (m, e) in mastered.iter_mut().zip(conv_err) {
             if let Some(e) = e {
                 *m = Some(Err(e));
@@ -225,6 +225,9 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     let c = &job.chain_for(d, t).chain;
                     let i = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
                     r.stages = p.stages.get(i).cloned().unwrap_or_default();
+                }
+                if let Some(Ok((c, _))) = &m {
+                    r.closing_stages = c.stages.clone();
                 }
                 if ctl.stop.load(Ordering::SeqCst) {
                     return None;
@@ -363,34 +366,84 @@ fn master_delivery(
     job: &Job,
     d: &Delivery,
     rated: &[(usize, Option<AtRate<'_>>)],
+    executor: &Mutex<Executor>,
 ) -> Vec<Option<Result<(Closed, String)>>> {
     match job.mode_for(album) {
-        AlbumMode::Track => rated
-            .par_iter()
-            .map(|(k, p)| {
+        AlbumMode::Track => {
+            // every song its own group, all closed together (each pass one batch)
+            let (mut lims, mut errs) = (Vec::new(), Vec::new());
+            for l in rated.iter().map(|(k, p)| {
                 let p = p.as_ref()?;
                 let t = &album.tracks[*k];
-                let target = d.target_lufs + t.gain_offset_db;
-                let run = || -> Result<(Closed, String)> {
-                    let lim =
-                        limiter_for(job.chain_for(d, t).limiter.as_ref(), d.ceiling_dbtp, p.rate)?;
-                    let m = member_of(album, job, *k, p, lim.as_ref(), 0.0);
-                    let mut out = engine::close(&[m], Some(target), d.ceiling_dbtp)?;
-                    let song = out
-                        .songs
-                        .pop()
-                        .ok_or_else(|| Error::input(&t.file, "not mastered"))?;
-                    Ok((
-                        song,
-                        format!(
-                            "track: song gained toward {target:.1} LUFS on its own (target from {})",
-                            d.target_from
-                        ),
-                    ))
-                };
-                Some(run())
-            })
-            .collect(),
+                Some(limiter_for(
+                    job.chain_for(d, t).limiter.as_ref(),
+                    d.ceiling_dbtp,
+                    p.rate,
+                ))
+            }) {
+                match l {
+                    Some(Ok(l)) => {
+                        lims.push(Some(l));
+                        errs.push(None);
+                    }
+                    Some(Err(e)) => {
+                        lims.push(None);
+                        errs.push(Some(e));
+                    }
+                    None => {
+                        lims.push(None);
+                        errs.push(None);
+                    }
+                }
+            }
+            let mut groups = Vec::new();
+            let mut at: Vec<Option<Result<usize>>> = Vec::with_capacity(rated.len());
+            for (((k, p), l), e) in rated.iter().zip(&lims).zip(errs) {
+                at.push(match (p, l, e) {
+                    (_, _, Some(e)) => Some(Err(e)),
+                    (Some(p), Some(l), None) => {
+                        let t = &album.tracks[*k];
+                        groups.push(engine::Group {
+                            members: vec![member_of(album, job, *k, p, l.as_ref(), 0.0)],
+                            target_lufs: Some(d.target_lufs + t.gain_offset_db),
+                            ceiling_dbtp: d.ceiling_dbtp,
+                        });
+                        Some(Ok(groups.len() - 1))
+                    }
+                    _ => None,
+                });
+            }
+            let mut closed: Vec<Option<Result<Outcome>>> = engine::close_all(&groups, executor)
+                .into_iter()
+                .map(Some)
+                .collect();
+            rated
+                .iter()
+                .zip(at)
+                .map(|((k, _), at)| {
+                    let t = &album.tracks[*k];
+                    let g = match at? {
+                        Ok(g) => g,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let target = groups[g].target_lufs.unwrap_or(d.target_lufs);
+                    let out = closed[g].take()?;
+                    Some(out.and_then(|mut out| {
+                        let song = out
+                            .songs
+                            .pop()
+                            .ok_or_else(|| Error::input(&t.file, "not mastered"))?;
+                        Ok((
+                            song,
+                            format!(
+                                "track: song gained toward {target:.1} LUFS on its own (target from {})",
+                                d.target_from
+                            ),
+                        ))
+                    }))
+                })
+                .collect()
+        }
         AlbumMode::Album => {
             let ok: Vec<(usize, &AtRate<'_>)> = rated
                 .iter()
@@ -422,7 +475,19 @@ fn master_delivery(
                         })
                         .collect();
                     let all_limited = lims.iter().all(Option::is_some);
-                    let out = engine::close(&members, Some(d.target_lufs), d.ceiling_dbtp)?;
+                    let group = engine::Group {
+                        members,
+                        target_lufs: Some(d.target_lufs),
+                        ceiling_dbtp: d.ceiling_dbtp,
+                    };
+                    let out = engine::close_all(std::slice::from_ref(&group), executor)
+                        .pop()
+                        .unwrap_or_else(|| {
+                            Err(Error::Render {
+                                song: album.title.clone(),
+                                reason: "nothing closed".into(),
+                            })
+                        })?;
                     if out.input_lufs.is_none() {
                         return Err(Error::Render {
                             song: album.title.clone(),

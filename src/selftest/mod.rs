@@ -70,7 +70,11 @@ fn compare_readings(
         }
         for (x, y) in a.iter().zip(b) {
             let d = (f64::from(*x) - f64::from(*y)).abs();
-            rel = rel.max(if d == 0.0 { 0.0 } else { d / f64::from(y.abs()) });
+            rel = rel.max(if d == 0.0 {
+                0.0
+            } else {
+                d / f64::from(y.abs())
+            });
         }
     }
     let lufs = |l: &Vec<Vec<f32>>| {

@@ -46,20 +46,27 @@ pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]
     for v in x.iter_mut() {
         let mut v0 = *v;
         for (c, st) in sections.iter().zip(state.iter_mut()) {
-            let [ic1, ic2] = *st;
-            let v3 = v0 - ic2;
-            let d1 = madd(c.a2, v3, -(c.c1 * ic1));
-            let d2 = madd(c.a3, v3, c.a2 * ic1);
-            let v1 = ic1 + d1;
-            let v2 = ic2 + d2;
-            let n1 = ic1 + 2.0 * d1;
-            let n2 = ic2 + 2.0 * d2;
-            st[0] = if n1.abs() < FLUSH_BELOW { 0.0 } else { n1 };
-            st[1] = if n2.abs() < FLUSH_BELOW { 0.0 } else { n2 };
-            v0 = madd(c.m2, v2, madd(c.m0, v0, c.m1 * v1));
+            v0 = section_tick(c, st, v0);
         }
         *v = v0;
     }
+}
+
+/// One sample `v0` through one section `c` with state `st` (see [`run_sections_state`]
+/// for the arithmetic); twin of `section_tick` in `shaders/sections.wgsl`.
+#[inline(always)]
+pub fn section_tick(c: &Svf, st: &mut [f32; 2], v0: f32) -> f32 {
+    let [ic1, ic2] = *st;
+    let v3 = v0 - ic2;
+    let d1 = madd(c.a2, v3, -(c.c1 * ic1));
+    let d2 = madd(c.a3, v3, c.a2 * ic1);
+    let v1 = ic1 + d1;
+    let v2 = ic2 + d2;
+    let n1 = ic1 + 2.0 * d1;
+    let n2 = ic2 + 2.0 * d2;
+    st[0] = if n1.abs() < FLUSH_BELOW { 0.0 } else { n1 };
+    st[1] = if n2.abs() < FLUSH_BELOW { 0.0 } else { n2 };
+    madd(c.m2, v2, madd(c.m0, v0, c.m1 * v1))
 }
 
 /// What the EQ carries from one time chunk to the next: per channel, the section states

@@ -100,6 +100,14 @@ impl Section {
             BandKind::Notch => [1.0, -k, 0.0],
             BandKind::AllPass => [1.0, -2.0 * k, 0.0],
         };
+        Svf::new(g, k, m)
+    }
+}
+
+impl Svf {
+    /// The section of prewarped gain `g = tan(π f0 / fs)`, damping `k = 1/Q` and output
+    /// weights `m` = (m0, m1, m2) (coefficients in f64, rounded once to f32).
+    pub fn new(g: f64, k: f64, m: [f64; 3]) -> Svf {
         let a1 = 1.0 / (1.0 + g * (g + k));
         let a2 = g * a1;
         let a3 = g * a2;

@@ -1,14 +1,12 @@
 //! CPU twin of the meter's signal stage ([`super`]): per channel, the K-weighting sections
-//! ([`crate::ops::eq::cpu::run_sections_state`]) and the sum of squares of every sub-block,
-//! in f32, in time order (`acc = y·y + acc`, [`madd`]), carried from one time chunk to the
-//! next in a [`Lane`].
+//! ([`crate::ops::eq::cpu::section_tick`], as the EQ runs them) and the sum of squares of
+//! every sub-block, in f32, in time order (`acc = y·y + acc`, [`madd`]), carried from one
+//! time chunk to the next in a [`Lane`]. A stereo pair runs in one loop ([`run_pair`]: two
+//! independent recursions side by side, each channel's arithmetic unchanged).
 
 use crate::core::arith::madd;
-use crate::ops::eq::cpu::run_sections_state;
+use crate::ops::eq::cpu::section_tick;
 use crate::ops::eq::Svf;
-
-/// Frames filtered at a time (a buffer that stays in the L1 cache).
-const SCRATCH: usize = 1024;
 
 /// What one channel carries from one chunk to the next.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -21,28 +19,73 @@ pub struct Lane {
     pub filled: u32,
 }
 
+/// One sample through the two K-weighting sections.
+#[inline(always)]
+fn k_weight(k: &[Svf; 2], st: &mut [[f32; 2]; 2], v: f32) -> f32 {
+    let [s0, s1] = st;
+    section_tick(&k[1], s1, section_tick(&k[0], s0, v))
+}
+
 /// Runs `x` (the next frames of one channel) through the meter, appending the energy (sum
 /// of squares of the K-weighted samples) of every sub-block of `sub` frames it completes to
 /// `out`. A sub-block left unfinished at the end of `x` continues in the next call.
 pub fn run(k: &[Svf; 2], sub: usize, lane: &mut Lane, x: &[f32], out: &mut Vec<f32>) {
-    let mut buf = [0.0f32; SCRATCH];
-    for piece in x.chunks(SCRATCH) {
-        let y = &mut buf[..piece.len()];
-        y.copy_from_slice(piece);
-        run_sections_state(y, k, &mut lane.sections);
-        let (mut acc, mut filled) = (lane.acc, lane.filled as usize);
-        for &v in y.iter() {
-            acc = madd(v, v, acc);
-            filled += 1;
-            if filled == sub {
-                out.push(acc);
-                acc = 0.0;
-                filled = 0;
-            }
+    let (mut acc, mut filled) = (lane.acc, lane.filled as usize);
+    for &v in x {
+        let y = k_weight(k, &mut lane.sections, v);
+        acc = madd(y, y, acc);
+        filled += 1;
+        if filled == sub {
+            out.push(acc);
+            acc = 0.0;
+            filled = 0;
         }
-        lane.acc = acc;
-        lane.filled = filled as u32;
     }
+    lane.acc = acc;
+    lane.filled = filled as u32;
+}
+
+/// [`run`] on two channels at once (the same frames of each; both lanes at the same point
+/// of their sub-block), each channel's arithmetic as [`run`]'s.
+pub fn run_pair(
+    k: &[Svf; 2],
+    sub: usize,
+    lanes: &mut [Lane],
+    x: [&[f32]; 2],
+    out: &mut [Vec<f32>],
+) {
+    let ([a, b], [oa, ob]) = (lanes, out) else {
+        panic!("run_pair: two lanes and two outputs");
+    };
+    let n = x[0].len().min(x[1].len());
+    let (mut acc_a, mut acc_b, mut filled) = (a.acc, b.acc, a.filled as usize);
+    for (&va, &vb) in x[0][..n].iter().zip(&x[1][..n]) {
+        let ya = k_weight(k, &mut a.sections, va);
+        let yb = k_weight(k, &mut b.sections, vb);
+        acc_a = madd(ya, ya, acc_a);
+        acc_b = madd(yb, yb, acc_b);
+        filled += 1;
+        if filled == sub {
+            oa.push(acc_a);
+            ob.push(acc_b);
+            (acc_a, acc_b, filled) = (0.0, 0.0, 0);
+        }
+    }
+    (a.acc, b.acc) = (acc_a, acc_b);
+    (a.filled, b.filled) = (filled as u32, filled as u32);
+}
+
+/// The sub-block energies of a whole stereo pair at `sample_rate` ([`run_pair`]; an
+/// unfinished last sub-block is left out).
+pub fn energies_pair(l: &[f32], r: &[f32], sample_rate: u32) -> [Vec<f32>; 2] {
+    let k = super::k_weighting(sample_rate);
+    let sub = super::sub_block_frames(sample_rate);
+    let mut out = [
+        Vec::with_capacity(l.len() / sub + 1),
+        Vec::with_capacity(r.len() / sub + 1),
+    ];
+    run_pair(&k, sub, &mut [Lane::default(); 2], [l, r], &mut out);
+    out
 }
 
 /// The sub-block energies of a whole channel at `sample_rate` (an unfinished last
@@ -85,8 +128,18 @@ pub fn process_chunk(m: &super::Meter, st: &mut Stream, x: &[Vec<f32>]) {
     let from = st.lag.saturating_sub(st.pos).min(len);
     let to = (st.lag + m.frames).saturating_sub(st.pos).min(len);
     if from < to {
-        for ((ch, lane), out) in x.iter().zip(&mut st.lanes).zip(&mut st.energies) {
-            run(&m.k, m.sub, lane, &ch[from..to], out);
+        if let [l, r] = x {
+            run_pair(
+                &m.k,
+                m.sub,
+                &mut st.lanes,
+                [&l[from..to], &r[from..to]],
+                &mut st.energies,
+            );
+        } else {
+            for ((ch, lane), out) in x.iter().zip(&mut st.lanes).zip(&mut st.energies) {
+                run(&m.k, m.sub, lane, &ch[from..to], out);
+            }
         }
     }
     st.pos += len;

@@ -22,19 +22,7 @@ use crate::ops::eq::Svf;
 pub fn k_weighting(sample_rate: u32) -> [Svf; 2] {
     let rate = f64::from(sample_rate);
     let svf = |f0: f64, q: f64, m: [f64; 3]| {
-        let g = (std::f64::consts::PI * f0 / rate).tan();
-        let k = 1.0 / q;
-        let a1 = 1.0 / (1.0 + g * (g + k));
-        let a2 = g * a1;
-        let a3 = g * a2;
-        Svf {
-            a1: a1 as f32,
-            a2: a2 as f32,
-            a3: a3 as f32,
-            m0: m[0] as f32,
-            m1: m[1] as f32,
-            m2: m[2] as f32,
-        }
+        Svf::new((std::f64::consts::PI * f0 / rate).tan(), 1.0 / q, m)
     };
     let (f0, g_db, q) = (1681.974450955533, 3.999843853973347, 0.7071752369554196);
     let vh = 10f64.powf(g_db / 20.0);
