@@ -18,8 +18,8 @@
 // hop count (0 without a report). State: the header (frames fed, the song's end, the
 // previous e, the window sum, g, the lowest g, the deque's head and length), the window
 // ring (L + 1), the deque (L + 2 pairs), e (one chunk), per channel the line (H + chunk
-// frames), per channel the half points (chunk frames + 8), then the lowest g of each hop
-// of the report.
+// frames), per channel the half points (chunk frames + 8), then the report: the lag of the
+// input behind the song, per hop the lowest g, per hop the input's oversampled peak.
 const HALF_TAPS: u32 = 1024u;
 const FINE_TAPS: u32 = 16u;
 const FINE_PHASES: u32 = 7u;
@@ -182,11 +182,24 @@ fn limiter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let l1 = line_at(job, p, 1u);
     let half = SPAN / 2u;
     let floor_l2 = -MAX_REDUCTION_L2;
+    // the report (hop 0: none): per hop of the song, the lowest g, then the input's peak
     let trace_hop = coefs[p.taps + HALF_TAPS + FINE_PHASES * FINE_TAPS];
+    let hops = coefs[p.taps + HALF_TAPS + FINE_PHASES * FINE_TAPS + 1u];
+    let tracing = trace_hop > 0u && hops > 0u;
     let trace = half_at(job, p, 2u);
+    let lag = state[trace];
+    let gains_at = trace + 1u;
+    let peaks_at = gains_at + hops;
     for (var i = params.first; i < params.first + params.count; i++) {
         let f = fed + i;
         let e = state_f32(e_base + i);
+        // the input's peak of song frame f − K/2 − lag, from −K/2 to the song's end + K/2
+        // (clamped into the first and the last hop)
+        if tracing && f >= lag && f < end + SPAN {
+            let sf = f - lag;
+            let b = peaks_at + min(select(0u, sf - half, sf >= half) / trace_hop, hops - 1u);
+            set_state_f32(b, max(state_f32(b), e));
+        }
         // the detector frame t = f − K/2: t = −1 seeds the pair max, t ≥ 0 runs the gain
         if f + 1u == half {
             prev_e = e;
@@ -246,8 +259,8 @@ fn limiter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
         }
         if f - p.lat < end {
             min_g = min(min_g, g);
-            if trace_hop > 0u {
-                let b = trace + (f - p.lat) / trace_hop;
+            if tracing && f - p.lat >= lag {
+                let b = gains_at + min((f - p.lat - lag) / trace_hop, hops - 1u);
                 set_state_f32(b, min(state_f32(b), g));
             }
         }

@@ -111,10 +111,15 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness> {
     Ok(figures(&b, true_peak_dbtp, channels))
 }
 
-/// [`measure`] of audio whose block energies were metered already (a Plan's meter stage):
-/// the peaks are measured here.
-pub fn measure_blocks(channels: &[Vec<f32>], blocks: &Blocks) -> Loudness {
-    figures(blocks, true_peak_dbtp(channels), channels)
+/// [`measure`] of audio whose block energies were metered already (a Plan's meter stage),
+/// and its true peak per hop when that was too (any hop: a Plan's true-peak meter, else it
+/// is measured here).
+pub fn measure_blocks(channels: &[Vec<f32>], blocks: &Blocks, peaks: Option<&[f32]>) -> Loudness {
+    let tp = match peaks {
+        Some(p) => 20.0 * f64::from(p.iter().fold(0.0f32, |a, &v| a.max(v))).log10(),
+        None => true_peak_dbtp(channels),
+    };
+    figures(blocks, tp, channels)
 }
 
 fn figures(b: &Blocks, true_peak_dbtp: f64, channels: &[Vec<f32>]) -> Loudness {
@@ -147,15 +152,25 @@ pub struct Measured {
 pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Measured> {
     let weights = weights(channels.len())?;
     let b = Blocks::measure(channels, sample_rate, &weights);
-    Ok(measure_blocks_with_curves(channels, sample_rate, &b))
+    Ok(measure_blocks_with_curves(channels, sample_rate, &b, None))
 }
 
-/// [`measure_with_curves`] of audio whose block energies were metered already.
-pub fn measure_blocks_with_curves(channels: &[Vec<f32>], sample_rate: u32, b: &Blocks) -> Measured {
+/// [`measure_with_curves`] of audio whose block energies were metered already, and its
+/// true peak per hop of [`curves::hop_frames`] when that was too (a Plan's true-peak meter;
+/// else it is measured here).
+pub fn measure_blocks_with_curves(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    b: &Blocks,
+    peaks: Option<&[f32]>,
+) -> Measured {
     let frames = channels.first().map_or(0, |c| c.len());
     let hop = curves::hop_frames(frames, sample_rate);
     let (tp, spectrum) = rayon::join(
-        || crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
+        || match peaks {
+            Some(p) => p.to_vec(),
+            None => crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
+        },
         || crate::ops::match_eq::long_term_spectrum(channels, sample_rate),
     );
     let db = |v: f32| 20.0 * f64::from(v).log10();

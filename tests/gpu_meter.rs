@@ -40,7 +40,7 @@ fn signals() -> Vec<(&'static str, Planar)> {
     };
     let square = |p: usize| {
         (0..n)
-            .map(|i| if (i / p) % 2 == 0 { 1.0 } else { -1.0 })
+            .map(|i| if (i / p).is_multiple_of(2) { 1.0 } else { -1.0 })
             .collect()
     };
     vec![
@@ -221,5 +221,77 @@ fn limiter_report_is_bit_identical_and_matches_the_whole_song_trace() {
             .map(|&v| mixfarm::ops::limiter::reduction_db(v) as f32)
             .collect();
         assert_eq!(hops, per_hop, "{name}: per hop");
+        // its input's true peak per hop: the meters' (`oversample`) bit for bit
+        let tp = mixfarm::ops::oversample::shared().true_peak_per_hop(x, hop);
+        assert_eq!(b[2], tp, "{name}: true peak per hop");
+    }
+}
+
+#[test]
+fn true_peak_meter_passes_the_audio_and_reads_what_the_meters_read() {
+    let Some(g) = gpu("true-peak meter stage") else {
+        return;
+    };
+    let hop = 4_800;
+    let tp = Limiter::true_peak_meter(RATE).reporting(hop, FRAMES);
+    let lim = Limiter::new(-1.0, 50.0, 240, RATE);
+    let sigs = signals();
+    // after a limiter: the meter's input lags the song by the limiter's latency
+    let plans: Vec<Plan> = sigs
+        .iter()
+        .flat_map(|(n, _)| {
+            [
+                plan(n, vec![Processor::Limiter(tp.clone())]),
+                plan(
+                    n,
+                    vec![
+                        Processor::Limiter(lim.clone()),
+                        Processor::Limiter(tp.clone()),
+                    ],
+                ),
+            ]
+        })
+        .collect();
+    let sources: Vec<Sources<'_>> = sigs
+        .iter()
+        .flat_map(|(_, x)| [0, 1].map(|_| Sources::borrowed(std::slice::from_ref(x))))
+        .collect();
+    let jobs: Vec<(&Plan, &Sources<'_>)> = plans.iter().zip(&sources).collect();
+    let on_gpu = Renderer::new(g)
+        .expect("renderer")
+        .run_read(g, &jobs, None, true)
+        .expect("gpu run");
+    for (((p, src), got), k) in jobs.iter().zip(on_gpu).zip(0..) {
+        let (name, x) = &sigs[k / 2];
+        let got = got.expect("song");
+        let cpu = mixfarm::engine::cpu::run_job_read(p, src, true).expect("cpu run");
+        let before: Planar = if k % 2 == 0 {
+            x.clone()
+        } else {
+            let mut y = x.clone();
+            lim.process_cpu(&mut y);
+            y
+        };
+        assert_eq!(
+            cpu.master, before,
+            "{name} #{k}: the meter changed the audio"
+        );
+        assert_eq!(got.master, cpu.master, "{name} #{k}: gpu audio");
+        let peaks = &cpu.readings.last().expect("readings").1[2];
+        let want = mixfarm::ops::oversample::shared().true_peak_per_hop(&before, hop);
+        let db = |v: f32| 20.0 * f64::from(v).log10();
+        println!(
+            "{name} #{k}: true peak {:.3} dBTP (meters {:.3})",
+            db(peaks.iter().fold(0.0, |a: f32, &v| a.max(v))),
+            db(want.iter().fold(0.0, |a: f32, &v| a.max(v)))
+        );
+        assert_eq!(peaks, &want, "{name} #{k}: per hop vs the meters");
+        if g.name().contains("llvmpipe") {
+            assert_eq!(
+                &got.readings.last().unwrap().1[2],
+                peaks,
+                "{name} #{k}: gpu peaks"
+            );
+        }
     }
 }

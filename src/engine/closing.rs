@@ -23,8 +23,6 @@
 
 mod pass;
 
-use std::sync::Mutex;
-
 use rayon::prelude::*;
 
 use crate::core::Planar;
@@ -182,18 +180,16 @@ pub fn close(
     target_lufs: Option<f64>,
     ceiling_dbtp: f64,
 ) -> Result<Outcome> {
-    let ex = Mutex::new(
-        Executor::open(Backend::Cpu).map_err(|reason| Error::Render {
-            song: String::new(),
-            reason,
-        })?,
-    );
+    let mut ex = Executor::open(Backend::Cpu).map_err(|reason| Error::Render {
+        song: String::new(),
+        reason,
+    })?;
     let group = Group {
         members: members.to_vec(),
         target_lufs,
         ceiling_dbtp,
     };
-    close_all(&[group], &ex)
+    close_all(&[group], &mut ex)
         .pop()
         .unwrap_or_else(|| Err(render_err("nothing closed")))
 }
@@ -244,7 +240,7 @@ struct Closing<'a> {
 /// Runs the takes of the groups `who` (`takes(group)` gives each group's) as one batch;
 /// hands each group its songs, or marks it failed.
 fn batch<'a>(
-    ex: &Mutex<Executor>,
+    ex: &mut Executor,
     closings: &mut [Closing<'a>],
     who: &[usize],
     keep: bool,
@@ -268,8 +264,8 @@ fn batch<'a>(
 /// ceilings, every pass of every group as one batch on `ex`; see the module docs. Without
 /// a target the gain only enforces the ceiling on songs without a limiter (a limiter guards
 /// its own song).
-pub fn close_all(groups: &[Group<'_>], ex: &Mutex<Executor>) -> Vec<Result<Outcome>> {
-    let keep_searching = ex.lock().unwrap_or_else(|e| e.into_inner()).backend() == Backend::Cpu;
+pub fn close_all(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> {
+    let keep_searching = ex.backend() == Backend::Cpu;
     let mut closings: Vec<Closing<'_>> = groups
         .iter()
         .map(|g| Closing {
@@ -402,9 +398,9 @@ pub fn close_all(groups: &[Group<'_>], ex: &Mutex<Executor>) -> Vec<Result<Outco
         Way::Search {
             best: Some((g, ..)),
             ..
-        } => takes(c.group, |m| g + m.offset_db, true, true),
+        } => kept_takes(c.group, |m| g + m.offset_db),
         Way::Search { best: None, .. } => Vec::new(),
-        Way::Linear { gain_db, .. } => takes(c.group, |m| gain_db + m.offset_db, true, true),
+        Way::Linear { gain_db, .. } => kept_takes(c.group, |m| gain_db + m.offset_db),
     });
     for (g, songs) in results {
         let c = &mut closings[g];
@@ -439,8 +435,19 @@ fn takes<'a>(
             gain_db: gain(m),
             limit,
             fade,
+            peaks: false,
         })
         .collect()
+}
+
+/// The takes of a group's kept pass: at `gain(member)`, limited, faded, and its output's
+/// true peak metered in the pass.
+fn kept_takes<'a>(group: &'a Group<'a>, gain: impl Fn(&Member<'_>) -> f64) -> Vec<Take<'a>> {
+    let mut t = takes(group, gain, true, true);
+    for t in &mut t {
+        t.peaks = true;
+    }
+    t
 }
 
 /// A group without a search: the one gain (`target − measured`, the linear pass's loudness
@@ -510,13 +517,15 @@ fn finish(c: Closing<'_>) -> Result<Outcome> {
             let audio = t
                 .audio
                 .ok_or_else(|| render_err("the kept pass brought no audio back"))?;
+            let peaks = t.peaks.as_deref();
             let (output, curves) = if m.curves {
-                let measured = loudness::measure_blocks_with_curves(&audio, m.rate, &t.blocks);
+                let measured =
+                    loudness::measure_blocks_with_curves(&audio, m.rate, &t.blocks, peaks);
                 (measured.loudness, Some(measured.curves))
             } else if let Some(l) = same {
                 (l, None)
             } else {
-                (loudness::measure_blocks(&audio, &t.blocks), None)
+                (loudness::measure_blocks(&audio, &t.blocks, peaks), None)
             };
             let (gr, gr_per_hop) = match t.reduction {
                 Some((g, v)) => (Some(g), if m.curves { v } else { Vec::new() }),

@@ -319,6 +319,7 @@ impl Renderer {
     /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master
     /// (none without `masters`: then no audio comes back), what its metering stages read,
     /// and with `tap` the buffer each stage wrote over the whole song.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn run_chunked(
         &self,
         gpu: &Gpu,

@@ -413,10 +413,13 @@ fn master_delivery(
                     _ => None,
                 });
             }
-            let mut closed: Vec<Option<Result<Outcome>>> = engine::close_all(&groups, executor)
-                .into_iter()
-                .map(Some)
-                .collect();
+            let mut closed: Vec<Option<Result<Outcome>>> = engine::close_all(
+                &groups,
+                &mut executor.lock().unwrap_or_else(|e| e.into_inner()),
+            )
+            .into_iter()
+            .map(Some)
+            .collect();
             rated
                 .iter()
                 .zip(at)
@@ -480,14 +483,17 @@ fn master_delivery(
                         target_lufs: Some(d.target_lufs),
                         ceiling_dbtp: d.ceiling_dbtp,
                     };
-                    let out = engine::close_all(std::slice::from_ref(&group), executor)
-                        .pop()
-                        .unwrap_or_else(|| {
-                            Err(Error::Render {
-                                song: album.title.clone(),
-                                reason: "nothing closed".into(),
-                            })
-                        })?;
+                    let out = engine::close_all(
+                        std::slice::from_ref(&group),
+                        &mut executor.lock().unwrap_or_else(|e| e.into_inner()),
+                    )
+                    .pop()
+                    .unwrap_or_else(|| {
+                        Err(Error::Render {
+                            song: album.title.clone(),
+                            reason: "nothing closed".into(),
+                        })
+                    })?;
                     if out.input_lufs.is_none() {
                         return Err(Error::Render {
                             song: album.title.clone(),

@@ -74,7 +74,7 @@ impl Processor {
             Processor::Limiter(l) => {
                 let mut st = limiter::cpu::Stream::new(l, channels);
                 if let Some(r) = l.report {
-                    st.trace_per_hop(r.hop_frames);
+                    st.trace_per_hop(r.hop_frames, r.hops, lag);
                 }
                 ProcStream::Limiter(Box::new(st))
             }

@@ -85,49 +85,93 @@ pub fn prepare(loaded: LoadedSong) -> Result<Prepared> {
     })
 }
 
-/// Closes a rendered master (loudness, closing limiter, fades) and writes it; fills the
-/// report.
-pub fn finish(p: &Prepared, master: Planar, out_dir: &Path, report: &mut SongReport) -> Result<()> {
-    let (plan, d) = (&p.plan, &p.delivery);
-    let song_err = |reason: String| Error::Render {
-        song: plan.name.clone(),
+/// A rendered master at its delivery rate, measured, ready for the closing.
+pub struct Opened {
+    /// the master at the delivery rate
+    pub master: Planar,
+    /// the delivery rate, Hz
+    pub rate: u32,
+    /// its loudness before the closing
+    pub before: crate::loudness::Loudness,
+}
+
+fn song_err(p: &Prepared, reason: String) -> Error {
+    Error::Render {
+        song: p.plan.name.clone(),
         reason,
-    };
+    }
+}
+
+fn with_song(p: &Prepared, e: Error) -> Error {
+    match e {
+        Error::Render { reason, .. } => song_err(p, reason),
+        e => e,
+    }
+}
+
+/// Checks a rendered master, converts it to the delivery rate and measures it.
+pub fn open(p: &Prepared, master: Planar) -> Result<Opened> {
+    let (plan, d) = (&p.plan, &p.delivery);
     if let Some((c, i)) = master
         .iter()
         .enumerate()
         .find_map(|(c, ch)| ch.iter().position(|x| !x.is_finite()).map(|i| (c, i)))
     {
-        return Err(song_err(format!(
-            "the mix produced a non-finite sample (channel {}, frame {i})",
-            c + 1
-        )));
+        return Err(song_err(
+            p,
+            format!(
+                "the mix produced a non-finite sample (channel {}, frame {i})",
+                c + 1
+            ),
+        ));
     }
-    let with_song = |e: Error| match e {
-        Error::Render { reason, .. } => song_err(reason),
-        e => e,
-    };
     // the delivery rate (the [output]'s, else the preset's): converted before the closing
     // limiter, so the ceiling holds at the rate delivered
     let rate = d.delivery_rate_hz;
     let master =
         crate::audio::resample::resample_delivery(&d.scene_path, &master, plan.sample_rate, rate)?;
-    let before = loudness::measure(&master, rate).map_err(with_song)?;
-    let member = Member {
-        audio: &master,
+    let before = loudness::measure(&master, rate).map_err(|e| with_song(p, e))?;
+    Ok(Opened {
+        master,
         rate,
-        limiter: d.limiter.as_ref(),
-        offset_db: 0.0,
-        fades: d.fades,
-        measured: Some(&before),
-        curves: false,
-    };
-    let mut out = engine::close(&[member], d.target_lufs, d.ceiling_dbtp).map_err(with_song)?;
+        before,
+    })
+}
+
+/// The song's closing group: itself alone, toward its delivery's target.
+pub fn group<'a>(p: &'a Prepared, o: &'a Opened) -> engine::Group<'a> {
+    let d = &p.delivery;
+    engine::Group {
+        members: vec![Member {
+            audio: &o.master,
+            rate: o.rate,
+            limiter: d.limiter.as_ref(),
+            offset_db: 0.0,
+            fades: d.fades,
+            measured: Some(&o.before),
+            curves: false,
+        }],
+        target_lufs: d.target_lufs,
+        ceiling_dbtp: d.ceiling_dbtp,
+    }
+}
+
+/// Writes a closed song (`out`: its group's outcome) and fills the report.
+pub fn write(
+    p: &Prepared,
+    o: &Opened,
+    out: Result<engine::Outcome>,
+    out_dir: &Path,
+    report: &mut SongReport,
+) -> Result<()> {
+    let (plan, d) = (&p.plan, &p.delivery);
+    let (rate, before) = (o.rate, o.before);
+    let song_err = |reason: String| song_err(p, reason);
+    let mut out = out.map_err(|e| with_song(p, e))?;
     let song = out
         .songs
         .pop()
         .ok_or_else(|| song_err("nothing closed".into()))?;
-    drop(master);
     let dest = out_dir.join(&d.output_path);
     let tags = Tags::from_metadata(&d.metadata).map_err(song_err)?;
     let bext = d.bwf.then(|| {
@@ -263,7 +307,9 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
             || run_group(&mut executor, &entries),
             || next_group.map(|g| prepare_group(g, opts)),
         );
-        report.songs.extend(finish_group(entries, masters, opts));
+        report
+            .songs
+            .extend(finish_group(entries, masters, opts, &mut executor));
         current = next;
     }
     report.backend = executor.backend();
@@ -296,21 +342,62 @@ fn finish_group(
     entries: Vec<Entry>,
     masters: Vec<Option<Result<Planar>>>,
     opts: &RenderOptions<'_>,
+    executor: &mut Executor,
 ) -> Vec<SongReport> {
-    entries
+    let stopped = engine::stop::stop_requested();
+    // each rendered song at its delivery rate, measured
+    let opened: Vec<(Entry, Option<Result<Opened>>)> = entries
         .into_par_iter()
         .zip(masters)
-        .map(|((mut rep, prepared, t0), master)| {
-            if engine::stop::stop_requested() && matches!(prepared, Ok(Some(_))) {
+        .map(|(e, master)| {
+            let o = match (&e.1, master) {
+                (Ok(Some(p)), Some(Ok(m))) if !stopped => Some(open(p, m)),
+                (Ok(Some(_)), Some(Err(err))) => Some(Err(err)),
+                (Ok(Some(p)), None) if !stopped => {
+                    Some(Err(song_err(p, "the song was not rendered".into())))
+                }
+                _ => None,
+            };
+            (e, o)
+        })
+        .collect();
+    // the closings of every song, as one batch per pass on the run's executor
+    let mut at = Vec::with_capacity(opened.len());
+    let mut groups = Vec::new();
+    for ((_, p, _), o) in &opened {
+        at.push(match (p, o) {
+            (Ok(Some(p)), Some(Ok(o))) => {
+                groups.push(group(p, o));
+                Some(groups.len() - 1)
+            }
+            _ => None,
+        });
+    }
+    let mut closed: Vec<Option<Result<engine::Outcome>>> = engine::close_all(&groups, executor)
+        .into_iter()
+        .map(Some)
+        .collect();
+    drop(groups);
+    let closed: Vec<Option<Result<engine::Outcome>>> = at
+        .into_iter()
+        .map(|g| g.and_then(|g| closed[g].take()))
+        .collect();
+    opened
+        .into_par_iter()
+        .zip(closed)
+        .map(|(((mut rep, prepared, t0), o), out)| {
+            if stopped && matches!(prepared, Ok(Some(_))) {
                 // stopped: songs not yet written are left for the retry (exit 75)
                 return done(SongReport::interrupted(rep.title, rep.scene), opts);
             }
-            let outcome = match (prepared, master) {
-                (Err(e), _) => Err(e),
-                (Ok(None), _) => Ok(()),
-                (Ok(Some(p)), Some(Ok(m))) => finish(&p, m, &opts.out_dir, &mut rep),
-                (Ok(Some(_)), Some(Err(e))) => Err(e),
-                (Ok(Some(_)), None) => Err(Error::Render {
+            let outcome = match (prepared, o, out) {
+                (Err(e), _, _) => Err(e),
+                (Ok(None), _, _) => Ok(()),
+                (Ok(Some(_)), Some(Err(e)), _) => Err(e),
+                (Ok(Some(p)), Some(Ok(o)), Some(out)) => {
+                    write(&p, &o, out, &opts.out_dir, &mut rep)
+                }
+                (Ok(Some(_)), _, _) => Err(Error::Render {
                     song: rep.title.clone(),
                     reason: "the song was not rendered".into(),
                 }),

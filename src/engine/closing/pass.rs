@@ -4,8 +4,6 @@
 //! the run chose, batched across songs, and a pass brings back the meters' block energies
 //! and the limiters' reductions, plus the audio only when asked.
 
-use std::sync::Mutex;
-
 use super::{Fades, Member};
 use crate::core::Planar;
 use crate::engine::{Executor, Sources};
@@ -27,6 +25,8 @@ pub(super) struct Take<'a> {
     pub limit: bool,
     /// with its fades
     pub fade: bool,
+    /// and the true-peak meter after everything (its output's true peak per hop)
+    pub peaks: bool,
 }
 
 /// One song after a pass.
@@ -39,8 +39,17 @@ pub(super) struct Taken {
     /// its limiter's largest gain reduction and the largest per hop of the reports'
     /// curves, dB (no limiter: `None`)
     pub reduction: Option<(f64, Vec<f32>)>,
+    /// its true peak per hop of the reports' curves, linear (when the pass metered it)
+    pub peaks: Option<Vec<f32>>,
     /// the pass's stages and where each ran
     pub stages: Vec<crate::engine::StageRun>,
+}
+
+/// Where a pass's reading stages sit in its Plan.
+struct At {
+    limiter: Option<usize>,
+    meter: usize,
+    peaks: Option<usize>,
 }
 
 /// Sub-sampling of a long fade: at most this many linear segments (the gain is exact at
@@ -66,7 +75,7 @@ impl Fades {
         };
         let mut at: Vec<usize> = Vec::new();
         let mut spread = |from: usize, n: usize| {
-            let steps = n.min(FADE_SEGMENTS).max(1);
+            let steps = n.clamp(1, FADE_SEGMENTS);
             at.extend((0..=steps).map(|j| from + (j * n).div_ceil(steps).min(n)));
         };
         if n_in > 0 {
@@ -83,8 +92,8 @@ impl Fades {
     }
 }
 
-/// The Plan of one song's pass.
-fn plan(t: &Take<'_>, frames: usize) -> Plan {
+/// The Plan of one song's pass, and where its readings come from.
+fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
     let m = t.member;
     let buf = 0;
     let mut stages = vec![Stage::Load {
@@ -103,8 +112,10 @@ fn plan(t: &Take<'_>, frames: usize) -> Plan {
         sidechain: None,
         processor: Box::new(p),
     };
+    let hop = crate::loudness::curves::hop_frames(frames, m.rate);
+    let mut limiter = None;
     if let (true, Some(l)) = (t.limit, m.limiter) {
-        let hop = crate::loudness::curves::hop_frames(frames, m.rate);
+        limiter = Some(stages.len());
         stages.push(process(Processor::Limiter(l.reporting(hop, frames))));
     }
     if let Some(e) = t.fade.then(|| m.fades.envelope(frames)).flatten() {
@@ -113,8 +124,15 @@ fn plan(t: &Take<'_>, frames: usize) -> Plan {
             curves: Box::new([e.clone(), e]),
         });
     }
+    let meter = stages.len();
     stages.push(process(Processor::Meter(Meter::new(m.rate, frames))));
-    Plan {
+    let mut peaks = None;
+    if t.peaks {
+        peaks = Some(stages.len());
+        let tp = limiter::Limiter::true_peak_meter(m.rate).reporting(hop, frames);
+        stages.push(process(Processor::Limiter(tp)));
+    }
+    let plan = Plan {
         name: "closing".into(),
         sample_rate: m.rate,
         frames,
@@ -124,62 +142,70 @@ fn plan(t: &Take<'_>, frames: usize) -> Plan {
         }],
         stages,
         master: buf,
-    }
+    };
+    (
+        plan,
+        At {
+            limiter,
+            meter,
+            peaks,
+        },
+    )
 }
 
 /// Runs one pass of every take as one batch on `ex`; keeps the audio with `keep`.
-pub(super) fn run(ex: &Mutex<Executor>, takes: &[Take<'_>], keep: bool) -> Vec<Result<Taken>> {
+pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Result<Taken>> {
     let frames: Vec<usize> = takes
         .iter()
         .map(|t| t.member.audio.first().map_or(0, Vec::len))
         .collect();
-    let plans: Vec<Plan> = takes
-        .iter()
-        .zip(&frames)
-        .map(|(t, &f)| plan(t, f))
-        .collect();
+    let (plans, ats): (Vec<Plan>, Vec<At>) =
+        takes.iter().zip(&frames).map(|(t, &f)| plan(t, f)).unzip();
     let sources: Vec<Sources<'_>> = takes
         .iter()
         .map(|t| Sources::borrowed(std::slice::from_ref(t.member.audio)))
         .collect();
     let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&sources).collect();
-    let (out, runs) = {
-        let mut ex = ex.lock().unwrap_or_else(|e| e.into_inner());
-        let out = ex.run_read(&jobs, keep);
-        let runs: Vec<_> = plans.iter().map(|p| ex.stage_runs(p)).collect();
-        (out, runs)
-    };
+    let out = ex.run_read(&jobs, keep);
+    let runs: Vec<_> = plans
+        .iter()
+        .zip(&ats)
+        .map(|(p, at)| {
+            let mut runs = ex.stage_runs(p);
+            // the true-peak meter is the limiter's detector: named for what it does here
+            if let Some(r) = at.peaks.and_then(|i| runs.get_mut(i)) {
+                r.op = "true_peak".into();
+            }
+            runs
+        })
+        .collect();
     out.into_iter()
-        .zip(plans.iter().zip(&frames).zip(runs))
-        .map(|(r, ((p, &f), stages))| {
+        .zip(plans.iter().zip(&frames).zip(ats).zip(runs))
+        .map(|(r, (((p, &f), at), stages))| {
             let r = r?;
-            let missing = || Error::Render {
+            let reading = |i: usize| r.readings.iter().find(|(k, _)| *k == i).map(|(_, l)| l);
+            let energies = reading(at.meter).ok_or_else(|| Error::Render {
                 song: String::new(),
                 reason: "the closing's meter read nothing".into(),
-            };
-            let meter_at = p.stages.len() - 1;
-            let energies = r
-                .readings
-                .iter()
-                .find(|(i, _)| *i == meter_at)
-                .ok_or_else(missing)?;
-            let lanes: Vec<&[f32]> = energies.1.iter().map(Vec::as_slice).collect();
+            })?;
+            let lanes: Vec<&[f32]> = energies.iter().map(Vec::as_slice).collect();
             let blocks = Blocks::from_lanes(&lanes, &[1.0, 1.0], p.sample_rate, f);
-            let reduction = r
-                .readings
-                .iter()
-                .find(|(i, _)| *i != meter_at)
-                .map(|(_, l)| {
-                    let low = l.first().and_then(|v| v.first()).copied().unwrap_or(0.0);
-                    let per_hop = l.get(1).map_or_else(Vec::new, |v| {
-                        v.iter().map(|&g| limiter::reduction_db(g) as f32).collect()
-                    });
-                    (limiter::reduction_db(low), per_hop)
+            let reduction = at.limiter.and_then(reading).map(|l| {
+                let low = l.first().and_then(|v| v.first()).copied().unwrap_or(0.0);
+                let per_hop = l.get(1).map_or_else(Vec::new, |v| {
+                    v.iter().map(|&g| limiter::reduction_db(g) as f32).collect()
                 });
+                (limiter::reduction_db(low), per_hop)
+            });
+            let peaks = at
+                .peaks
+                .and_then(reading)
+                .map(|l| l.get(2).cloned().unwrap_or_default());
             Ok(Taken {
                 audio: keep.then_some(r.master),
                 blocks,
                 reduction,
+                peaks,
                 stages,
             })
         })

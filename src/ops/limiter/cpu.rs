@@ -52,9 +52,24 @@ pub struct Stream {
     prev_e: f32,
     pipe: Pipeline,
     min_g: f32,
-    /// with [`Stream::trace_per_hop`]: the hop, frames, and the smallest gain (log2) of the
-    /// song's frames in each hop so far
-    trace: Option<(usize, Vec<f32>)>,
+    /// with [`Stream::trace_per_hop`]: per hop of the song, its smallest gain and its
+    /// input's true peak
+    trace: Option<Trace>,
+}
+
+/// What a tracing limiter keeps per hop of the song (twin of the report area of
+/// `shaders/limiter.wgsl`).
+#[derive(Debug, Clone)]
+struct Trace {
+    /// frames per hop
+    hop: usize,
+    /// frames by which the limiter's input lags the song
+    lag: usize,
+    /// per hop, the smallest gain (log2) of its output frames
+    gain: Vec<f32>,
+    /// per hop, the largest oversampled peak of its input frames, the reconstruction
+    /// before the song counted in the first hop and after it in the last
+    peak: Vec<f32>,
 }
 
 impl Stream {
@@ -81,17 +96,24 @@ impl Stream {
         }
     }
 
-    /// Also keeps the largest gain reduction of every hop of `hop_frames` output frames
-    /// (read with [`Stream::reduction_per_hop_db`]).
-    pub fn trace_per_hop(&mut self, hop_frames: usize) {
-        self.trace = Some((hop_frames.max(1), Vec::new()));
+    /// Also keeps, for each of the `hops` hops of `hop_frames` frames of the song (whose
+    /// frames reach the limiter `lag` frames late), the largest gain reduction and the
+    /// input's true peak (read with [`Stream::reduction_per_hop_db`], [`Stream::readings`]).
+    pub fn trace_per_hop(&mut self, hop_frames: usize, hops: usize, lag: usize) {
+        self.trace = Some(Trace {
+            hop: hop_frames.max(1),
+            lag,
+            gain: vec![0.0; hops],
+            peak: vec![0.0; hops],
+        });
     }
 
     /// Largest gain reduction of each hop so far, dB (≥ 0; empty without
     /// [`Stream::trace_per_hop`]). Its largest element is [`Stream::max_gain_reduction_db`].
     pub fn reduction_per_hop_db(&self) -> Vec<f32> {
-        self.trace.as_ref().map_or_else(Vec::new, |(_, v)| {
-            v.iter()
+        self.trace.as_ref().map_or_else(Vec::new, |t| {
+            t.gain
+                .iter()
                 .map(|&g| (-(g as f64) * DB_PER_L2) as f32)
                 .collect()
         })
@@ -106,11 +128,12 @@ impl Stream {
     }
 
     /// What the stage reports ([`super::Report`]) when it traces: the lowest gain of the
-    /// song (log2), and each hop's; `None` without [`Stream::trace_per_hop`].
+    /// song (log2), each hop's, and each hop's input true peak; `None` without
+    /// [`Stream::trace_per_hop`].
     pub fn readings(&self) -> Option<Vec<Vec<f32>>> {
         self.trace
             .as_ref()
-            .map(|(_, v)| vec![vec![self.min_g], v.clone()])
+            .map(|t| vec![vec![self.min_g], t.gain.clone(), t.peak.clone()])
     }
 
     /// Largest gain reduction applied so far to the song's frames, dB (≥ 0).
@@ -166,6 +189,21 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         // steps 1–2 for frames t = fed + i − K/2: e[t] reads x[t − K/2 + 1 ..= t + K/2]
         let windows = st.line.iter().map(|line| &line[fill + 1 - k..fill + len]);
         detect_block(&lim.taps, windows, &mut e[..len]);
+        if let Some(tr) = st.trace.as_mut().filter(|t| !t.peak.is_empty()) {
+            // the input's peak of song frame s = fed + i − K/2 − lag, from −K/2 to the
+            // song's end + K/2 (clamped into the first and the last hop)
+            let last = tr.peak.len() - 1;
+            let reach = st.end.map(|e| e + k / 2);
+            for (i, &v) in e[..len].iter().enumerate() {
+                let f = st.fed + i;
+                if reach.is_some_and(|r| f >= r + k / 2) || f < tr.lag {
+                    continue;
+                }
+                let s = (f - tr.lag).saturating_sub(k / 2);
+                let b = (s / tr.hop).min(last);
+                tr.peak[b] = tr.peak[b].max(v);
+            }
+        }
         // block index i ↔ frame t = fed + i − K/2 ↔ output frame n = t − L; bounds of the
         // frames t ≥ 0, t in the song (t < end), n ≥ 0, n in the song (`song_bound(s)`: the
         // first i whose frame fed + i − s is past the song)
@@ -203,13 +241,14 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         for &g in &gains[n_first..n_end] {
             st.min_g = st.min_g.min(g);
         }
-        if let Some((hop, v)) = st.trace.as_mut() {
+        if let Some(tr) = st.trace.as_mut().filter(|t| !t.gain.is_empty()) {
+            let last = tr.gain.len() - 1;
             for (j, &g) in gains[n_first..n_end].iter().enumerate() {
-                let b = (fed + n_first + j - lat) / *hop;
-                if b >= v.len() {
-                    v.resize(b + 1, 0.0);
-                }
-                v[b] = v[b].min(g);
+                let Some(n) = (fed + n_first + j - lat).checked_sub(tr.lag) else {
+                    continue;
+                };
+                let b = (n / tr.hop).min(last);
+                tr.gain[b] = tr.gain[b].min(g);
             }
         }
         for g in &mut gains[n_first..len] {
@@ -253,7 +292,7 @@ pub fn process_traced(
     let lat = latency_frames(lim);
     let mut st = Stream::new(lim, channels.len());
     if let Some(h) = hop_frames {
-        st.trace_per_hop(h);
+        st.trace_per_hop(h, frames.div_ceil(h.max(1)), 0);
     }
     process_chunk(lim, &mut st, channels);
     st.end_input();

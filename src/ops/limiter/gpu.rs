@@ -17,8 +17,9 @@ const MIN_GAIN: usize = 5;
 /// SPAN − 1)`, the latency, the interpolator taps, the report's hop and hops (0, 0 without
 /// one); state: the header (the song's end set from the stage's input; word 5 the lowest
 /// gain), the window ring, the hold deque, one chunk of detector values, per channel a line
-/// of `H` + one chunk, per channel one chunk + 8 half points, then the lowest gain of each
-/// hop of the report.
+/// of `H` + one chunk, per channel one chunk + 8 half points, then the report: the lag of
+/// the input behind the song, the lowest gain of each hop, the input's true peak of each
+/// hop.
 pub fn recursive(l: &Limiter) -> Recursive {
     let lat = cpu::latency_frames(l);
     let hist = lat.max(SPAN - 1);
@@ -38,8 +39,8 @@ pub fn recursive(l: &Limiter) -> Recursive {
         op: "limiter",
         words,
         lanes: 1,
-        state_words: trace + hops,
-        init: vec![(1, Init::SongEnd)],
+        state_words: trace + 1 + 2 * hops,
+        init: vec![(1, Init::SongEnd), (trace, Init::Lag { value: 0, step: 1 })],
         readout: l.report.map(|_| Readout {
             lanes: vec![
                 Span {
@@ -47,7 +48,11 @@ pub fn recursive(l: &Limiter) -> Recursive {
                     count: Count::Fixed(1),
                 },
                 Span {
-                    first: trace,
+                    first: trace + 1,
+                    count: Count::Fixed(hops),
+                },
+                Span {
+                    first: trace + 1 + hops,
                     count: Count::Fixed(hops),
                 },
             ],

@@ -100,9 +100,12 @@ pub struct Limiter {
 }
 
 /// What a limiter stage reports (the closing's): its largest gain reduction over the song
-/// and the largest of every hop of `hop_frames` output frames, `hops` of them. Both come
-/// back as the stage's readings (`plan::Readings`) in log2 units of gain (≤ 0): lane 0 the
-/// song's lowest gain, lane 1 each hop's ([`reduction_db`] turns them into dB).
+/// and the largest of every hop of `hop_frames` frames of the song, `hops` of them, and its
+/// input's true peak per hop (the detector's peaks, as [`crate::ops::oversample`]'s
+/// `true_peak_per_hop` reads them: the reconstruction before the song counted in the first
+/// hop, after it in the last). They come back as the stage's readings (`plan::Readings`):
+/// lane 0 the song's lowest gain, lane 1 each hop's, in log2 units of gain (≤ 0,
+/// [`reduction_db`] turns them into dB); lane 2 the peaks (linear).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Report {
     /// frames per hop
@@ -173,6 +176,15 @@ impl Limiter {
             taps: oversample::shared().taps.clone(),
             report: None,
         }
+    }
+
+    /// The true-peak meter of the closing: this limiter's detector, asking no gain
+    /// reduction (the output is the input, delayed), its lookahead `REACH` frames so its
+    /// flush reads the reconstruction after the song; report it with [`Limiter::reporting`].
+    pub fn true_peak_meter(sample_rate: u32) -> Limiter {
+        let mut l = Limiter::new(0.0, 50.0, oversample::REACH as u32, sample_rate);
+        l.params.target_l2 = f32::MAX;
+        l
     }
 
     /// This limiter, reporting its gain reduction over a song of `frames` frames, per hop

@@ -48,7 +48,7 @@ pub fn frames_per_100ms(sample_rate: u32) -> usize {
 pub fn sub_block_frames(sample_rate: u32) -> usize {
     let n = frames_per_100ms(sample_rate);
     let most = (sample_rate as usize / 1000).max(1);
-    (1..=most).rev().find(|d| n % d == 0).unwrap_or(1)
+    (1..=most).rev().find(|d| n.is_multiple_of(*d)).unwrap_or(1)
 }
 
 pub mod gpu;
