@@ -180,15 +180,19 @@ pub fn close(
     target_lufs: Option<f64>,
     ceiling_dbtp: f64,
 ) -> Result<Outcome> {
+    close_group(Group {
+        members: members.to_vec(),
+        target_lufs,
+        ceiling_dbtp,
+    })
+}
+
+/// Closes one group on the CPU executor ([`close_all`]).
+pub fn close_group(group: Group<'_>) -> Result<Outcome> {
     let mut ex = Executor::open(Backend::Cpu).map_err(|reason| Error::Render {
         song: String::new(),
         reason,
     })?;
-    let group = Group {
-        members: members.to_vec(),
-        target_lufs,
-        ceiling_dbtp,
-    };
     close_all(&[group], &mut ex)
         .pop()
         .unwrap_or_else(|| Err(render_err("nothing closed")))

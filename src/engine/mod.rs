@@ -18,7 +18,9 @@ pub mod sources;
 pub mod stop;
 
 pub use backend::{Backend, Executor, Job, StageRun};
-pub use closing::{close, close_all, Closed, Fades, Group, Member, Outcome, DEFAULT_CEILING_DBTP};
+pub use closing::{
+    close, close_all, close_group, Closed, Fades, Group, Member, Outcome, DEFAULT_CEILING_DBTP,
+};
 pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};
 pub use sources::Sources;
 

@@ -338,26 +338,36 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
     out
 }
 
+/// Closes and writes a group's rendered songs. On the GPU the closings of all its songs run
+/// as one batch per pass on the run's executor; on the CPU each song closes and is written
+/// as soon as it can (songs in parallel), so a stop leaves the songs not yet closed for the
+/// retry.
 fn finish_group(
     entries: Vec<Entry>,
     masters: Vec<Option<Result<Planar>>>,
     opts: &RenderOptions<'_>,
     executor: &mut Executor,
 ) -> Vec<SongReport> {
-    let stopped = engine::stop::stop_requested();
+    if executor.backend() == engine::Backend::Cpu {
+        return entries
+            .into_par_iter()
+            .zip(masters)
+            .map(|(e, master)| {
+                let o = open_entry(&e, master);
+                let out = match (&e.1, &o) {
+                    (Ok(Some(p)), Some(Ok(o))) => Some(engine::close_group(group(p, o))),
+                    _ => None,
+                };
+                write_entry(e, o, out, opts)
+            })
+            .collect();
+    }
     // each rendered song at its delivery rate, measured
     let opened: Vec<(Entry, Option<Result<Opened>>)> = entries
         .into_par_iter()
         .zip(masters)
         .map(|(e, master)| {
-            let o = match (&e.1, master) {
-                (Ok(Some(p)), Some(Ok(m))) if !stopped => Some(open(p, m)),
-                (Ok(Some(_)), Some(Err(err))) => Some(Err(err)),
-                (Ok(Some(p)), None) if !stopped => {
-                    Some(Err(song_err(p, "the song was not rendered".into())))
-                }
-                _ => None,
-            };
+            let o = open_entry(&e, master);
             (e, o)
         })
         .collect();
@@ -385,36 +395,56 @@ fn finish_group(
     opened
         .into_par_iter()
         .zip(closed)
-        .map(|(((mut rep, prepared, t0), o), out)| {
-            if stopped && matches!(prepared, Ok(Some(_))) {
-                // stopped: songs not yet written are left for the retry (exit 75)
-                return done(SongReport::interrupted(rep.title, rep.scene), opts);
-            }
-            let outcome = match (prepared, o, out) {
-                (Err(e), _, _) => Err(e),
-                (Ok(None), _, _) => Ok(()),
-                (Ok(Some(_)), Some(Err(e)), _) => Err(e),
-                (Ok(Some(p)), Some(Ok(o)), Some(out)) => {
-                    write(&p, &o, out, &opts.out_dir, &mut rep)
-                }
-                (Ok(Some(_)), _, _) => Err(Error::Render {
-                    song: rep.title.clone(),
-                    reason: "the song was not rendered".into(),
-                }),
-            };
-            let rep = match outcome {
-                Ok(()) => rep.checked(opts.max_reduction_db),
-                Err(e) => SongReport::failed(rep.title.clone(), rep.scene.clone(), &e),
-            };
-            done(
-                SongReport {
-                    render_s: t0.elapsed().as_secs_f64(),
-                    ..rep
-                },
-                opts,
-            )
-        })
+        .map(|((e, o), out)| write_entry(e, o, out, opts))
         .collect()
+}
+
+/// A rendered song at its delivery rate, measured (`None`: nothing to close: skipped, failed
+/// before, or the run is stopping).
+fn open_entry(e: &Entry, master: Option<Result<Planar>>) -> Option<Result<Opened>> {
+    if engine::stop::stop_requested() {
+        return None;
+    }
+    match (&e.1, master) {
+        (Ok(Some(p)), Some(Ok(m))) => Some(open(p, m)),
+        (Ok(Some(_)), Some(Err(err))) => Some(Err(err)),
+        (Ok(Some(p)), None) => Some(Err(song_err(p, "the song was not rendered".into()))),
+        _ => None,
+    }
+}
+
+/// Writes a closed song (or records why it failed) and reports it; a song not yet written
+/// when a stop is requested is left for the retry (exit 75).
+fn write_entry(
+    (mut rep, prepared, t0): Entry,
+    o: Option<Result<Opened>>,
+    out: Option<Result<engine::Outcome>>,
+    opts: &RenderOptions<'_>,
+) -> SongReport {
+    if engine::stop::stop_requested() && matches!(prepared, Ok(Some(_))) {
+        return done(SongReport::interrupted(rep.title, rep.scene), opts);
+    }
+    let outcome = match (prepared, o, out) {
+        (Err(e), _, _) => Err(e),
+        (Ok(None), _, _) => Ok(()),
+        (Ok(Some(_)), Some(Err(e)), _) => Err(e),
+        (Ok(Some(p)), Some(Ok(o)), Some(out)) => write(&p, &o, out, &opts.out_dir, &mut rep),
+        (Ok(Some(_)), _, _) => Err(Error::Render {
+            song: rep.title.clone(),
+            reason: "the song was not rendered".into(),
+        }),
+    };
+    let rep = match outcome {
+        Ok(()) => rep.checked(opts.max_reduction_db),
+        Err(e) => SongReport::failed(rep.title.clone(), rep.scene.clone(), &e),
+    };
+    done(
+        SongReport {
+            render_s: t0.elapsed().as_secs_f64(),
+            ..rep
+        },
+        opts,
+    )
 }
 
 /// An output path claimed twice is an error for the later song; so is one that leads out
