@@ -395,6 +395,30 @@ pub fn close_all(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>
             }
         }
     }
+    // a group the closing leaves as it is (no limiter, no fades, 0 dB on every song) keeps
+    // its input: its songs read as their input measurements said
+    for c in closings.iter_mut().filter(|c| c.failed.is_none()) {
+        if let Way::Linear { unchanged, .. } = &c.way {
+            if unchanged.len() == c.group.members.len() && unchanged.iter().all(Option::is_some) {
+                let songs = c
+                    .group
+                    .members
+                    .iter()
+                    .map(|m| Taken {
+                        audio: Some(m.audio.clone()),
+                        blocks: loudness::Blocks::from_lanes(&[], &[], m.rate, 0),
+                        reduction: None,
+                        peaks: None,
+                        stages: Vec::new(),
+                    })
+                    .collect();
+                let Way::Linear { gain_db, .. } = c.way else {
+                    continue;
+                };
+                c.kept = Some((gain_db, songs, c.input_lufs));
+            }
+        }
+    }
     let finals: Vec<usize> = (0..closings.len())
         .filter(|&g| closings[g].failed.is_none() && closings[g].kept.is_none())
         .collect();

@@ -191,17 +191,29 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         detect_block(&lim.taps, windows, &mut e[..len]);
         if let Some(tr) = st.trace.as_mut().filter(|t| !t.peak.is_empty()) {
             // the input's peak of song frame s = fed + i − K/2 − lag, from −K/2 to the
-            // song's end + K/2 (clamped into the first and the last hop)
+            // song's end + K/2 (clamped into the first and the last hop), a hop at a time
             let last = tr.peak.len() - 1;
-            let reach = st.end.map(|e| e + k / 2);
-            for (i, &v) in e[..len].iter().enumerate() {
-                let f = st.fed + i;
-                if reach.is_some_and(|r| f >= r + k / 2) || f < tr.lag {
-                    continue;
-                }
-                let s = (f - tr.lag).saturating_sub(k / 2);
-                let b = (s / tr.hop).min(last);
-                tr.peak[b] = tr.peak[b].max(v);
+            let lo = tr.lag.saturating_sub(st.fed).min(len);
+            let hi = st
+                .end
+                .map_or(len, |end| (end + k).saturating_sub(st.fed).min(len));
+            let mut i = lo;
+            while i < hi {
+                let sf = st.fed + i - tr.lag;
+                let (b, run) = if sf < k / 2 {
+                    (0, (k / 2 - sf).min(hi - i))
+                } else {
+                    let s = sf - k / 2;
+                    let b = (s / tr.hop).min(last);
+                    let run = if b == last {
+                        hi - i
+                    } else {
+                        ((b + 1) * tr.hop - s).min(hi - i)
+                    };
+                    (b, run)
+                };
+                tr.peak[b] = e[i..i + run].iter().fold(tr.peak[b], |a, &v| a.max(v));
+                i += run;
             }
         }
         // block index i ↔ frame t = fed + i − K/2 ↔ output frame n = t − L; bounds of the
@@ -242,13 +254,19 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
             st.min_g = st.min_g.min(g);
         }
         if let Some(tr) = st.trace.as_mut().filter(|t| !t.gain.is_empty()) {
+            // output frame n = fed + i − latency is song frame n − lag; a hop at a time
             let last = tr.gain.len() - 1;
-            for (j, &g) in gains[n_first..n_end].iter().enumerate() {
-                let Some(n) = (fed + n_first + j - lat).checked_sub(tr.lag) else {
-                    continue;
-                };
+            let mut i = n_first.max((lat + tr.lag).saturating_sub(fed)).min(n_end);
+            while i < n_end {
+                let n = fed + i - lat - tr.lag;
                 let b = (n / tr.hop).min(last);
-                tr.gain[b] = tr.gain[b].min(g);
+                let run = if b == last {
+                    n_end - i
+                } else {
+                    ((b + 1) * tr.hop - n).min(n_end - i)
+                };
+                tr.gain[b] = gains[i..i + run].iter().fold(tr.gain[b], |a, &g| a.min(g));
+                i += run;
             }
         }
         for g in &mut gains[n_first..len] {
