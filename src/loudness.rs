@@ -32,9 +32,9 @@ pub struct Loudness {
     pub integrated_lufs: Option<f64>,
     /// loudness range, LU
     pub loudness_range_lu: Option<f64>,
-    /// maximum momentary loudness (400 ms windows at a one-frame hop), LUFS
+    /// maximum momentary loudness (400 ms windows ending on every ~1 ms sub-block), LUFS
     pub momentary_max_lufs: Option<f64>,
-    /// maximum short-term loudness (3 s windows at a one-frame hop), LUFS
+    /// maximum short-term loudness (3 s windows ending on every ~1 ms sub-block), LUFS
     pub short_term_max_lufs: Option<f64>,
     /// true peak over all channels (16× reconstruction, [`crate::ops::oversample`]), dBTP
     /// (−∞ for silence, JSON `null`)

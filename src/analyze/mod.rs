@@ -32,9 +32,9 @@ pub struct Analysis {
     pub sample_rate: u32,
     /// channels
     pub channels: usize,
-    /// maximum momentary loudness (400 ms windows, one-frame hop), LUFS
+    /// maximum momentary loudness (400 ms windows, ~1 ms hop), LUFS
     pub momentary_max_lufs: Option<f64>,
-    /// maximum short-term loudness (3 s windows, one-frame hop), LUFS
+    /// maximum short-term loudness (3 s windows, ~1 ms hop), LUFS
     pub short_term_max_lufs: Option<f64>,
     /// phase correlation between left and right (−1…1), stereo only
     pub correlation: Option<f64>,
