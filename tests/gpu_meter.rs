@@ -27,17 +27,7 @@ fn signals() -> Vec<(&'static str, Planar)> {
     impulse[0][100] = 1.0;
     impulse[0][65_600] = 1.0;
     impulse[1][3_000] = 1.0;
-    let sweep = |phase: f64| -> Vec<f32> {
-        let (f0, f1, t) = (20.0f64, 20_000.0f64, n as f64 / RATE as f64);
-        let k = (f1 / f0).ln();
-        (0..n)
-            .map(|i| {
-                let s = i as f64 / RATE as f64;
-                let ph = 2.0 * std::f64::consts::PI * f0 * t / k * ((s / t * k).exp() - 1.0);
-                (0.9 * (ph + phase).sin()) as f32
-            })
-            .collect()
-    };
+    let sweep = |phase: f64| gpu_common::sweep(n, RATE, phase);
     let square = |p: usize| {
         (0..n)
             .map(|i| if (i / p).is_multiple_of(2) { 1.0 } else { -1.0 })

@@ -37,18 +37,7 @@ fn signals() -> Vec<(&'static str, Planar)> {
         }
         x
     };
-    let sweep = |phase: f64| -> Vec<f32> {
-        // exponential sine sweep 20 Hz → 20 kHz over the clip
-        let (f0, f1, t) = (20.0f64, 20_000.0f64, n as f64 / RATE as f64);
-        let k = (f1 / f0).ln();
-        (0..n)
-            .map(|i| {
-                let s = i as f64 / RATE as f64;
-                let ph = 2.0 * std::f64::consts::PI * f0 * t / k * ((s / t * k).exp() - 1.0);
-                (0.9 * (ph + phase).sin()) as f32
-            })
-            .collect()
-    };
+    let sweep = |phase: f64| gpu_common::sweep(n, RATE, phase);
     let square = |period: usize| -> Vec<f32> {
         (0..n)
             .map(|i| {

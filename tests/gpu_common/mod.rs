@@ -30,6 +30,20 @@ pub fn noise(seed: u64, len: usize, amp: f32) -> Vec<f32> {
         .collect()
 }
 
+/// An exponential sine sweep 20 Hz → 20 kHz over `len` frames at `rate`, amplitude 0.9,
+/// starting at `phase` radians.
+pub fn sweep(len: usize, rate: u32, phase: f64) -> Vec<f32> {
+    let (f0, f1, t) = (20.0f64, 20_000.0f64, len as f64 / rate as f64);
+    let k = (f1 / f0).ln();
+    (0..len)
+        .map(|i| {
+            let s = i as f64 / rate as f64;
+            let ph = 2.0 * std::f64::consts::PI * f0 * t / k * ((s / t * k).exp() - 1.0);
+            (0.9 * (ph + phase).sin()) as f32
+        })
+        .collect()
+}
+
 /// `max |a - b|` over the common length.
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f64 {
     a.iter()
