@@ -123,42 +123,35 @@ impl Song<'_> {
         self.plan.frames + self.sched.master_delay
     }
 
-    /// What the song's metering stages read: a recursive stage's [`crate::ops::kind::Readout`] from its
-    /// state on the GPU (one read-back per stage), a stage run on the host from its stream.
-    fn readings(&self, gpu: &Gpu, rec_state: &wgpu::Buffer) -> Result<Readings, Error> {
-        let mut out = Readings::new();
-        for ((step, exec), st) in self.sched.steps.iter().zip(&self.execs).zip(&self.states) {
-            let Step::Stage { index, stage, .. } = *step else {
+    /// The song's metering stages whose values stay in the recursive state on the GPU:
+    /// (stage index, its first state word, its readout, its state words).
+    fn readouts(&self) -> Vec<(usize, u32, crate::ops::kind::Readout, usize)> {
+        let mut out = Vec::new();
+        for (step, exec) in self.sched.steps.iter().zip(&self.execs) {
+            let (Step::Stage { index, stage, .. }, Exec::Recursive { state, .. }) = (*step, exec)
+            else {
                 continue;
             };
-            match (exec, st) {
-                (Exec::Recursive { state, .. }, _) => {
-                    let Kind::Recursive { rec, .. } = kind_of(stage) else {
-                        continue;
-                    };
-                    let Some(r) = &rec.readout else { continue };
-                    let at = |w: usize| (*state as u64 + w as u64) * 4;
-                    let mut lanes = Vec::with_capacity(r.lanes.len());
-                    for span in &r.lanes {
-                        let n = match span.count {
-                            Count::Fixed(n) => n,
-                            Count::Word(w) => gpu.read::<u32>(rec_state, at(w), 1)?[0] as usize,
-                        };
-                        let n = n.min(rec.state_words.saturating_sub(span.first));
-                        let v: Vec<f32> = gpu.read(rec_state, at(span.first), n)?;
-                        lanes.push(v);
-                    }
-                    out.push((index, lanes));
+            if let Kind::Recursive { rec, .. } = kind_of(stage) {
+                if let Some(r) = rec.readout {
+                    out.push((index, *state, r, rec.state_words));
                 }
-                (Exec::Host, State::Process(ps)) => {
-                    if let Some(r) = ps.readings() {
-                        out.push((index, r));
-                    }
-                }
-                _ => {}
             }
         }
-        Ok(out)
+        out
+    }
+
+    /// What the song's metering stages run on the host read (their streams).
+    fn host_readings(&self) -> Readings {
+        let mut out = Readings::new();
+        for ((step, exec), st) in self.sched.steps.iter().zip(&self.execs).zip(&self.states) {
+            if let (Step::Stage { index, .. }, Exec::Host, State::Process(ps)) = (*step, exec, st) {
+                if let Some(r) = ps.readings() {
+                    out.push((index, r));
+                }
+            }
+        }
+        out
     }
     /// Element offset of channel `c` of buffer `b`.
     pub(super) fn chan(&self, b: usize, c: usize) -> u64 {
@@ -606,11 +599,22 @@ impl Renderer {
                 }
             }
             submit(gpu, enc, prof.as_deref_mut())?;
-            for s in songs.iter_mut() {
-                if start >= s.total() || !masters {
-                    continue;
-                }
-                let m = read_stereo(gpu, &audio, s.chan(s.plan.master, 0) as u32, C)?;
+            // every song's master chunk in one read-back
+            let due: Vec<usize> = (0..songs.len())
+                .filter(|&k| masters && start < songs[k].total())
+                .collect();
+            let spans: Vec<(u64, usize)> = due
+                .iter()
+                .map(|&k| {
+                    (
+                        songs[k].chan(songs[k].plan.master, 0) * 4,
+                        PLAN_CHANNELS * C,
+                    )
+                })
+                .collect();
+            for (&k, v) in due.iter().zip(gpu.read_many::<f32>(&audio, &spans)?) {
+                let s = &mut songs[k];
+                let m: Planar = v.chunks(C).map(<[f32]>::to_vec).collect();
                 keep_song_frames(
                     &mut s.master,
                     &m,
@@ -622,13 +626,66 @@ impl Renderer {
             start += C;
             t += 1;
         }
-        let mut done = Vec::with_capacity(songs.len());
-        for s in songs {
-            let readings = s.readings(gpu, &rec_state)?;
-            done.push((s.job, s.failed.map_or(Ok(s.master), Err), s.taps, readings));
-        }
-        Ok(done)
+        let readings = read_readouts(gpu, &rec_state, &songs)?;
+        Ok(songs
+            .into_iter()
+            .zip(readings)
+            .map(|(s, r)| (s.job, s.failed.map_or(Ok(s.master), Err), s.taps, r))
+            .collect())
     }
+}
+
+/// What every song's metering stages read: the readouts kept in the recursive state on
+/// the GPU in two read-backs for the whole batch (the counts, then the values), then those
+/// of the stages run on the host.
+fn read_readouts(
+    gpu: &Gpu,
+    rec_state: &wgpu::Buffer,
+    songs: &[Song<'_>],
+) -> Result<Vec<Readings>, Error> {
+    let outs: Vec<_> = songs.iter().map(Song::readouts).collect();
+    let word = |state: u32, w: usize| (state as u64 + w as u64) * 4;
+    // the counts the stages wrote
+    let mut count_spans = Vec::new();
+    for (_, state, r, _) in outs.iter().flatten() {
+        for span in &r.lanes {
+            if let Count::Word(w) = span.count {
+                count_spans.push((word(*state, w), 1));
+            }
+        }
+    }
+    let mut counts = gpu
+        .read_many::<u32>(rec_state, &count_spans)?
+        .into_iter()
+        .map(|v| v.first().copied().unwrap_or(0) as usize);
+    let mut value_spans = Vec::new();
+    for (_, state, r, words) in outs.iter().flatten() {
+        for span in &r.lanes {
+            let n = match span.count {
+                Count::Fixed(n) => n,
+                Count::Word(_) => counts.next().unwrap_or(0),
+            };
+            let n = n.min(words.saturating_sub(span.first));
+            value_spans.push((word(*state, span.first), n));
+        }
+    }
+    let mut values = gpu.read_many::<f32>(rec_state, &value_spans)?.into_iter();
+    Ok(outs
+        .iter()
+        .zip(songs)
+        .map(|(o, s)| {
+            let mut r: Readings = o
+                .iter()
+                .map(|(index, _, ro, _)| {
+                    let lanes = ro.lanes.iter().map(|_| values.next().unwrap_or_default());
+                    (*index, lanes.collect())
+                })
+                .collect();
+            r.extend(s.host_readings());
+            r.sort_by_key(|(i, _)| *i);
+            r
+        })
+        .collect())
 }
 
 /// This chunk of every song's sources, `[song][source][channel][C]` (mono on both

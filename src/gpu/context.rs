@@ -375,6 +375,62 @@ impl Gpu {
         Ok(out)
     }
 
+    /// Copies several spans of `buf` back to the host in one submission: span `(offset,
+    /// count)` is `count` values of `T` from byte `offset` (a multiple of 4). One staging
+    /// buffer, one wait, whatever the number of spans.
+    pub fn read_many<T: bytemuck::Pod>(
+        &self,
+        buf: &wgpu::Buffer,
+        spans: &[(u64, usize)],
+    ) -> Result<Vec<Vec<T>>, Error> {
+        let size_of = std::mem::size_of::<T>() as u64;
+        let align = wgpu::COPY_BUFFER_ALIGNMENT;
+        let mut at = Vec::with_capacity(spans.len());
+        let mut total = 0u64;
+        for &(_, n) in spans {
+            at.push(total);
+            total += (n as u64 * size_of).next_multiple_of(align);
+        }
+        if total == 0 {
+            return Ok(spans.iter().map(|_| Vec::new()).collect());
+        }
+        use wgpu::BufferUsages as U;
+        let staging = self.buffer("readback", total, U::MAP_READ | U::COPY_DST)?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        for (&(offset, n), &to) in spans.iter().zip(&at) {
+            let bytes = (n as u64 * size_of).next_multiple_of(align);
+            if bytes > 0 {
+                enc.copy_buffer_to_buffer(buf, offset, &staging, to, bytes);
+            }
+        }
+        self.queue.submit([enc.finish()]);
+        let slice = staging.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        match rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(gpu_err(format!("read-back failed: {e}"), true)),
+            Err(_) => return Err(gpu_err("read-back never completed", true)),
+        }
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| gpu_err(format!("read-back map: {e}"), true))?;
+        let out = spans
+            .iter()
+            .zip(&at)
+            .map(|(&(_, n), &to)| {
+                let from = to as usize;
+                bytemuck::cast_slice(&view[from..from + n * size_of as usize]).to_vec()
+            })
+            .collect();
+        drop(view);
+        staging.unmap();
+        Ok(out)
+    }
+
     /// Compiles a WGSL compute pipeline (layout inferred from the shader) under a validation
     /// error scope.
     pub fn pipeline(
