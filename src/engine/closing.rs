@@ -268,7 +268,32 @@ fn batch<'a>(
 /// ceilings, every pass of every group as one batch on `ex`; see the module docs. Without
 /// a target the gain only enforces the ceiling on songs without a limiter (a limiter guards
 /// its own song).
+///
+/// On the CPU, where a pass keeps every song's audio (the closest pass so far and the
+/// current one), groups are closed a few songs at a time (about two per thread), so the
+/// host holds what it held when songs closed one by one; on the GPU a pass brings back no
+/// audio and every group runs in one batch.
 pub fn close_all(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> {
+    if ex.backend() != Backend::Cpu {
+        return close_batch(groups, ex);
+    }
+    let most = (2 * rayon::current_num_threads()).max(2);
+    let mut out = Vec::with_capacity(groups.len());
+    let mut from = 0;
+    while from < groups.len() {
+        let (mut to, mut songs) = (from, 0);
+        while to < groups.len() && (to == from || songs + groups[to].members.len() <= most) {
+            songs += groups[to].members.len();
+            to += 1;
+        }
+        out.extend(close_batch(&groups[from..to], ex));
+        from = to;
+    }
+    out
+}
+
+/// [`close_all`] for one batch of groups.
+fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> {
     let keep_searching = ex.backend() == Backend::Cpu;
     let mut closings: Vec<Closing<'_>> = groups
         .iter()
