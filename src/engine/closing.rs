@@ -13,13 +13,15 @@
 //! ([`crate::loudness::Curves`]) come out with it.
 //!
 //! Every pass is a batch of Plans on the run's executor ([`pass`]: load the master, gain,
-//! limiter, fades, loudness meter), so the closing runs on the backend the run chose,
-//! batched across the songs of every group closed together ([`close_all`]: `master` closes
-//! all of a delivery's groups at once, each searching its own gain). A pass brings back the
-//! meters' block energies and the limiters' reductions; the audio comes back from the pass
-//! that is kept (on the GPU the kept pass runs once more with its audio). What stays on the
-//! host: the gating ([`crate::loudness::gating`]), the true-peak and sample-peak meters of
-//! the inputs without a limiter and of the finished songs, and the long-term spectrum.
+//! limiter, fades, loudness meter; the kept pass on the GPU also the true-peak meter), so
+//! the closing runs on the backend the run chose, batched across the songs of every group
+//! closed together ([`close_all`]: `master` closes all of a delivery's groups at once, each
+//! searching its own gain; on the CPU a few songs at a time). A pass brings back the meters'
+//! block energies and the limiters' reductions; the audio comes back from the pass that is
+//! kept (on the GPU the kept pass runs once more with its audio and its true peak). What
+//! stays on the host: the gating ([`crate::loudness::gating`]), the true peak of songs
+//! without a limiter (their headroom) and, on the CPU, of the finished songs, the sample
+//! peak and the long-term spectrum. A group the closing leaves as it is takes no pass.
 
 mod pass;
 

@@ -1,8 +1,9 @@
 //! One pass of the closing as Plans on the run's [`Executor`]: every song of a batch of
 //! groups loaded from its master, gained, through its limiter (reporting its gain
-//! reduction), faded and metered ([`crate::ops::meter`]): the closing runs on the backend
-//! the run chose, batched across songs, and a pass brings back the meters' block energies
-//! and the limiters' reductions, plus the audio only when asked.
+//! reduction), faded and metered ([`crate::ops::meter`]), and when asked through the
+//! true-peak meter ([`limiter::Limiter::true_peak_meter`]): the closing runs on the backend
+//! the run chose, batched across songs, and a pass brings back the meters' block energies,
+//! the limiters' reductions and peaks, plus the audio only when asked.
 
 use super::{Fades, Member};
 use crate::core::Planar;
