@@ -153,6 +153,7 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
     let normalise = |m: Planar| -> Result<(Planar, Option<f64>)> {
         let member = crate::engine::Member {
             audio: &m,
+            chain: None,
             rate: plan.sample_rate,
             limiter: d.limiter.as_ref(),
             offset_db: 0.0,

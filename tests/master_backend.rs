@@ -62,7 +62,11 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
          a2.wav,Two,Art,Alpha,2,QZMF52600002\n\
          b1.wav,Three,Art,Beta,1,QZMF52600003\n",
     );
-    let runs: [(&str, Vec<&str>); 2] = [
+    // with --sequence (or a delivery at another rate than the songs': cd) the chains run
+    // ahead of the closing; without it, at the songs' own rate (48 kHz: broadcast,
+    // streaming, apple), every closing pass runs the chain on the GPU first (nothing comes
+    // back between)
+    let runs: [(&str, Vec<&str>); 4] = [
         (
             "album",
             vec![
@@ -93,12 +97,40 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
                 "--sequence",
             ],
         ),
+        (
+            "album, chains in the closing",
+            vec![
+                "--deliver",
+                "streaming,apple",
+                "--album-mode",
+                "album",
+                "--format",
+                "flac24,wav16",
+                "--fade-out",
+                "0.3",
+                "--reference",
+                "REF",
+            ],
+        ),
+        (
+            "track, chains in the closing",
+            vec![
+                "--deliver",
+                "broadcast,streaming",
+                "--album-mode",
+                "track",
+                "--format",
+                "wav24,flac16",
+                "--fade-in",
+                "0.2",
+            ],
+        ),
     ];
     let reference = d.join("ref.wav");
     for (name, extra) in runs {
         let mut files = Vec::new();
         for backend in ["cpu", "gpu"] {
-            let out = d.join(format!("{name}-{backend}"));
+            let out = d.join(format!("{}-{backend}", name.replace([' ', ','], "_")));
             let mut args = vec![
                 "--manifest",
                 m.to_str().unwrap(),
@@ -116,14 +148,15 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
             assert_eq!(code, 0, "{name} on {backend}: {err}");
             if backend == "gpu" {
                 assert!(err.contains("gpu backend"), "{name}: not on the GPU: {err}");
-                gpu_stages_only(&out);
+                gpu_stages_only(&out, !extra.contains(&"--sequence"));
             }
             files.push((out.clone(), deliverables(&out)));
         }
         let ((cpu_dir, cpu), (gpu_dir, gpu)) = (&files[0], &files[1]);
         assert_eq!(cpu, gpu, "{name}: the two backends wrote different files");
         // 3 songs × 2 deliveries × 2 formats, 2 albums × 2 deliveries × 2 formats × (audio + cue)
-        assert_eq!(cpu.len(), 12 + 16, "{name}: {cpu:?}");
+        let albums = if extra.contains(&"--sequence") { 16 } else { 0 };
+        assert_eq!(cpu.len(), 12 + albums, "{name}: {cpu:?}");
         for f in cpu {
             let (a, b) = (
                 std::fs::read(cpu_dir.join(f)).unwrap(),
@@ -143,8 +176,9 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
 }
 
 /// Every song's sidecar lists the stages of its chain and of its closing (gain, limiter,
-/// loudness meter), each run on the GPU (issue 11).
-fn gpu_stages_only(out: &Path) {
+/// loudness meter), each run on the GPU (issue 11); with `chain_in_closing`, the closing's
+/// pass ran the chain itself (its stages lead the closing's).
+fn gpu_stages_only(out: &Path, chain_in_closing: bool) {
     let mut songs = 0;
     for f in tree_files(out) {
         let text = std::fs::read_to_string(out.join(&f)).unwrap_or_default();
@@ -169,6 +203,12 @@ fn gpu_stages_only(out: &Path) {
         let ops: Vec<&str> = closing.iter().filter_map(|s| s["op"].as_str()).collect();
         assert!(
             ops.contains(&"limiter") && ops.contains(&"meter"),
+            "{}: closing {ops:?}",
+            f.display()
+        );
+        assert_eq!(
+            ops.contains(&"multiband"),
+            chain_in_closing,
             "{}: closing {ops:?}",
             f.display()
         );

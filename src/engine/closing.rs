@@ -93,11 +93,24 @@ impl Fades {
     }
 }
 
+/// A song whose master is not rendered ahead of the closing: every closing pass runs its
+/// chain's Plan (single-buffer, its master on buffer `plan.master`) over its sources,
+/// then the closing's stages, so nothing comes back between the chain and the closing.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainSource<'a> {
+    /// the song's chain Plan
+    pub plan: &'a crate::plan::Plan,
+    /// its sources
+    pub sources: &'a [Planar],
+}
+
 /// One song going into the closing.
 #[derive(Debug, Clone, Copy)]
 pub struct Member<'a> {
-    /// the song's rendered master (before any loudness gain)
+    /// the song's rendered master (before any loudness gain); empty with [`Member::chain`]
     pub audio: &'a Planar,
+    /// the chain that renders the master inside every pass, instead of `audio`
+    pub chain: Option<ChainSource<'a>>,
     /// its sample rate
     pub rate: u32,
     /// its closing limiter (ceiling already set), if it has one
@@ -112,6 +125,14 @@ pub struct Member<'a> {
     /// keep the finished song's meters over time and the limiter's gain reduction per hop
     /// ([`Closed::curves`], for the reports; the spectrum costs one more FFT pass)
     pub curves: bool,
+}
+
+impl Member<'_> {
+    /// Frames of the song's master.
+    pub fn frames(&self) -> usize {
+        self.chain
+            .map_or_else(|| self.audio.first().map_or(0, Vec::len), |c| c.plan.frames)
+    }
 }
 
 /// One song out of the closing.
@@ -237,6 +258,9 @@ enum Way {
 struct Closing<'a> {
     group: &'a Group<'a>,
     input_lufs: Option<f64>,
+    /// per song rendered by its chain in the passes and without a limiter: its master's
+    /// true peak, dBTP, from the input pass (its headroom)
+    input_tp: Vec<Option<f64>>,
     way: Way,
     /// the kept pass: its gain and songs (with their audio), and the loudness reached
     kept: Option<(f64, Vec<Taken>, Option<f64>)>,
@@ -302,6 +326,7 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
         .map(|g| Closing {
             group: g,
             input_lufs: None,
+            input_tp: Vec::new(),
             way: Way::Linear {
                 gain_db: 0.0,
                 limited_by_ceiling: false,
@@ -324,9 +349,21 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
         })
         .collect();
     for (g, songs) in batch(ex, &mut closings, &need, false, |c| {
-        takes(c.group, |_| 0.0, false, false)
+        let mut t = takes(c.group, |_| 0.0, false, false);
+        // a master rendered in the pass is not on the host: its true peak comes from it
+        for t in &mut t {
+            t.peaks = t.member.chain.is_some() && t.member.limiter.is_none();
+        }
+        t
     }) {
         closings[g].input_lufs = integrated(&songs);
+        closings[g].input_tp = songs
+            .iter()
+            .map(|t| {
+                let peak = t.peaks.as_ref()?.iter().fold(0.0f32, |a, &v| a.max(v));
+                Some(20.0 * f64::from(peak).log10())
+            })
+            .collect();
     }
     // 2. how each group closes
     let linear_pass: Vec<usize> = (0..closings.len())
@@ -362,7 +399,7 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
                     done: false,
                 };
             }
-            (target, l0) => match linear(c.group, target, l0, linear_l[g]) {
+            (target, l0) => match linear(c.group, target, l0, linear_l[g], &c.input_tp) {
                 Ok(way) => c.way = way,
                 Err(e) => c.failed = Some(e),
             },
@@ -513,6 +550,7 @@ fn linear(
     target: Option<f64>,
     l0: Option<f64>,
     at_0db: Option<Option<f64>>,
+    input_tp: &[Option<f64>],
 ) -> Result<Way> {
     let members = &group.members;
     let want = match (target, l0, at_0db) {
@@ -521,19 +559,24 @@ fn linear(
         _ => 0.0,
     };
     // the full measurement of each song without a limiter: its true peak sets the
-    // headroom, and a song the closing leaves as it is reads the same afterwards
+    // headroom, and a song the closing leaves as it is reads the same afterwards (a song
+    // rendered in the passes: its true peak from the input pass)
     let inputs: Vec<Option<Loudness>> = members
         .par_iter()
-        .map(|m| match (m.limiter, m.measured) {
-            (Some(_), _) => Ok(None),
-            (None, Some(l)) => Ok(Some(*l)),
-            (None, None) => loudness::measure(m.audio, m.rate).map(Some),
+        .map(|m| match (m.limiter, m.measured, m.chain) {
+            (Some(_), _, _) | (None, None, Some(_)) => Ok(None),
+            (None, Some(l), _) => Ok(Some(*l)),
+            (None, None, None) => loudness::measure(m.audio, m.rate).map(Some),
         })
         .collect::<Result<_>>()?;
-    let headroom = inputs
-        .iter()
-        .zip(members)
-        .filter_map(|(l, m)| l.map(|l| group.ceiling_dbtp - (l.true_peak_dbtp + m.offset_db)))
+    let tp = |i: usize| {
+        inputs[i]
+            .map(|l| l.true_peak_dbtp)
+            .or_else(|| input_tp.get(i).copied().flatten())
+    };
+    let headroom = (0..members.len())
+        .filter(|&i| members[i].limiter.is_none())
+        .map(|i| group.ceiling_dbtp - (tp(i).unwrap_or(f64::NEG_INFINITY) + members[i].offset_db))
         .fold(f64::INFINITY, f64::min);
     let gain_db = want.min(headroom);
     let unchanged = inputs

@@ -15,10 +15,13 @@ use crate::error::{Error, Result};
 
 /// A song's chain output for one delivery, at the delivery's rate.
 pub(super) struct AtRate<'a> {
-    /// the audio (borrowed when no conversion was needed)
+    /// the audio (borrowed when no conversion was needed; empty when the chain runs inside
+    /// the closing's passes, `chain`)
     pub audio: Cow<'a, Planar>,
     /// its sample rate, Hz
     pub rate: u32,
+    /// the chain's Plan and sources, when its output was not rendered ahead of the closing
+    pub chain: Option<crate::engine::ChainSource<'a>>,
 }
 
 /// The rate delivery `d` writes an album's songs at (their own `rates`): the delivery's,
@@ -32,16 +35,29 @@ pub(super) fn album_rate(d: &Delivery, job: &Job, rates: impl Iterator<Item = u3
 /// The output of chain `chain` of `p` at `rate` (`None`: the song's own rate).
 pub(super) fn at_rate<'a>(p: &'a Prepared, chain: usize, rate: Option<u32>) -> Result<AtRate<'a>> {
     let audio = &p.chains[chain].1;
+    if let Some((_, plan)) = p.plans.get(chain) {
+        // not rendered ahead: the closing runs the chain (only at the song's own rate)
+        return Ok(AtRate {
+            audio: Cow::Borrowed(audio),
+            rate: p.rate,
+            chain: Some(crate::engine::ChainSource {
+                plan,
+                sources: &p.sources,
+            }),
+        });
+    }
     match rate {
         Some(r) if r != p.rate => Ok(AtRate {
             audio: Cow::Owned(crate::audio::resample::resample_delivery(
                 &p.path, audio, p.rate, r,
             )?),
             rate: r,
+            chain: None,
         }),
         _ => Ok(AtRate {
             audio: Cow::Borrowed(audio),
             rate: p.rate,
+            chain: None,
         }),
     }
 }

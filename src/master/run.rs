@@ -174,7 +174,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         result.interrupted = true;
         return result;
     }
-    let prepared = run_chains(prepared, ctl.executor);
+    let prepared = run_chains(prepared, ctl.executor, job);
 
     for (di, d) in job.deliveries.iter().enumerate() {
         for r in done.iter_mut().filter_map(|row| row[di].take()) {
@@ -284,11 +284,25 @@ fn skipped(mut r: SongReport, ctl: &Ctl<'_>) -> SongReport {
 }
 
 /// Runs the Plans of every prepared song as one batch on the executor and keeps each
-/// chain's output; a song whose Plan failed fails with that error.
+/// chain's output; a song whose Plan failed fails with that error. On the GPU, a song that
+/// every delivery writes at its own rate is not rendered here: its chain Plans and sources
+/// stay with it (`Prepared::plans`) and every closing pass runs the chain on the GPU
+/// before the closing's stages, so nothing comes back between them.
 fn run_chains(
     prepared: Vec<(usize, Result<Prepared>)>,
     executor: &Mutex<Executor>,
+    job: &Job,
 ) -> Vec<(usize, Result<Prepared>)> {
+    let mut ex = executor.lock().unwrap_or_else(|e| e.into_inner());
+    let on_gpu = ex.backend() == engine::Backend::Gpu;
+    let in_closing = |p: &Prepared| {
+        on_gpu
+            && !job.sequence
+            && job
+                .deliveries
+                .iter()
+                .all(|d| d.sample_rate_hz.is_none_or(|r| r == p.rate))
+    };
     let ok: Vec<&Prepared> = prepared
         .iter()
         .filter_map(|(_, p)| p.as_ref().ok())
@@ -300,23 +314,39 @@ fn run_chains(
     let jobs: Vec<engine::Job<'_>> = ok
         .iter()
         .zip(&sources)
+        .filter(|(p, _)| !in_closing(p))
         .flat_map(|(p, s)| p.plans.iter().map(move |(_, plan)| (plan, s)))
         .collect();
-    let mut ex = executor.lock().unwrap_or_else(|e| e.into_inner());
-    let mut runs = jobs
-        .iter()
-        .map(|(plan, _)| ex.stage_runs(plan))
-        .collect::<Vec<_>>()
-        .into_iter();
     let mut outs = ex.run(&jobs).into_iter();
+    let runs: Vec<Vec<Vec<engine::StageRun>>> = ok
+        .iter()
+        .map(|p| {
+            p.plans
+                .iter()
+                .map(|(_, plan)| ex.stage_runs(plan))
+                .collect()
+        })
+        .collect();
+    let keep: Vec<bool> = ok.iter().map(|p| in_closing(p)).collect();
     drop(ex);
     drop(jobs);
     drop(sources);
     drop(ok);
+    let mut runs = runs.into_iter().zip(keep);
     prepared
         .into_iter()
         .map(|(k, p)| {
             let p = p.and_then(|mut p| {
+                let (stages, keep) = runs.next().unwrap_or_default();
+                p.stages = stages;
+                if keep {
+                    p.chains = p
+                        .plans
+                        .iter()
+                        .map(|(c, _)| (c.clone(), crate::core::Planar::new()))
+                        .collect();
+                    return Ok(p);
+                }
                 let plans = std::mem::take(&mut p.plans);
                 for (chain, _) in plans {
                     let out = outs.next().unwrap_or_else(|| {
@@ -325,7 +355,6 @@ fn run_chains(
                             reason: "the engine returned fewer results than Plans".into(),
                         })
                     });
-                    p.stages.push(runs.next().unwrap_or_default());
                     p.chains.push((chain, out?));
                 }
                 p.sources = Vec::new();
@@ -350,6 +379,7 @@ fn member_of<'a>(
     let (fade_in_s, fade_out_s) = fades_of(t, job);
     Member {
         audio: &a.audio,
+        chain: a.chain,
         rate: a.rate,
         limiter,
         offset_db,

@@ -144,6 +144,7 @@ pub fn group<'a>(p: &'a Prepared, o: &'a Opened) -> engine::Group<'a> {
     engine::Group {
         members: vec![Member {
             audio: &o.master,
+            chain: None,
             rate: o.rate,
             limiter: d.limiter.as_ref(),
             offset_db: 0.0,

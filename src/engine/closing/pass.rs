@@ -93,14 +93,26 @@ impl Fades {
     }
 }
 
-/// The Plan of one song's pass, and where its readings come from.
+/// The Plan of one song's pass, and where its readings come from: the song's master loaded
+/// (or rendered by its chain, [`super::ChainSource`]), then the closing's stages.
 fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
     let m = t.member;
-    let buf = 0;
-    let mut stages = vec![Stage::Load {
-        dst: buf,
-        source: 0,
-    }];
+    let (mut stages, n_buffers, sources, buf) = match m.chain {
+        Some(c) => (
+            c.plan.stages.clone(),
+            c.plan.n_buffers,
+            c.plan.sources.clone(),
+            c.plan.master,
+        ),
+        None => (
+            vec![Stage::Load { dst: 0, source: 0 }],
+            1,
+            vec![Source {
+                path: "the song's master".into(),
+            }],
+            0,
+        ),
+    };
     if t.gain_db != 0.0 {
         let g = crate::ops::gain::db_to_linear(t.gain_db) as f32;
         stages.push(Stage::Gain {
@@ -137,10 +149,8 @@ fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
         name: "closing".into(),
         sample_rate: m.rate,
         frames,
-        n_buffers: 1,
-        sources: vec![Source {
-            path: "the song's master".into(),
-        }],
+        n_buffers,
+        sources,
         stages,
         master: buf,
     };
@@ -156,15 +166,15 @@ fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
 
 /// Runs one pass of every take as one batch on `ex`; keeps the audio with `keep`.
 pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Result<Taken>> {
-    let frames: Vec<usize> = takes
-        .iter()
-        .map(|t| t.member.audio.first().map_or(0, Vec::len))
-        .collect();
+    let frames: Vec<usize> = takes.iter().map(|t| t.member.frames()).collect();
     let (plans, ats): (Vec<Plan>, Vec<At>) =
         takes.iter().zip(&frames).map(|(t, &f)| plan(t, f)).unzip();
     let sources: Vec<Sources<'_>> = takes
         .iter()
-        .map(|t| Sources::borrowed(std::slice::from_ref(t.member.audio)))
+        .map(|t| match t.member.chain {
+            Some(c) => Sources::borrowed(c.sources),
+            None => Sources::borrowed(std::slice::from_ref(t.member.audio)),
+        })
         .collect();
     let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&sources).collect();
     let out = ex.run_read(&jobs, keep);
