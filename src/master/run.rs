@@ -295,14 +295,19 @@ fn run_chains(
 ) -> Vec<(usize, Result<Prepared>)> {
     let mut ex = executor.lock().unwrap_or_else(|e| e.into_inner());
     let on_gpu = ex.backend() == engine::Backend::Gpu;
-    let in_closing = |p: &Prepared| {
-        on_gpu
-            && !job.sequence
-            && job
-                .deliveries
-                .iter()
-                .all(|d| d.sample_rate_hz.is_none_or(|r| r == p.rate))
-    };
+    // the rate each delivery writes the album at (`None`: each song its own), as
+    // `rate::songs_at_rate` decides it
+    let rates: Vec<u32> = prepared
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok().map(|p| p.rate))
+        .collect();
+    let album_rates: Vec<Option<u32>> = job
+        .deliveries
+        .iter()
+        .map(|d| super::rate::album_rate(d, job, rates.iter().copied()))
+        .collect();
+    let in_closing =
+        |p: &Prepared| on_gpu && album_rates.iter().all(|r| r.is_none_or(|r| r == p.rate));
     let ok: Vec<&Prepared> = prepared
         .iter()
         .filter_map(|(_, p)| p.as_ref().ok())
