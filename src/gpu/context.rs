@@ -338,41 +338,17 @@ impl Gpu {
     }
 
     /// Copies `count` values of `T` starting at byte `offset` of `buf` back to the host
-    /// (submits a copy and waits).
+    /// (submits a copy and waits; [`Gpu::read_many`] with one span).
     pub fn read<T: bytemuck::Pod>(
         &self,
         buf: &wgpu::Buffer,
         offset: u64,
         count: usize,
     ) -> Result<Vec<T>, Error> {
-        let size = (count * std::mem::size_of::<T>()) as u64;
-        if size == 0 {
-            return Ok(Vec::new());
-        }
-        let padded = size.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        use wgpu::BufferUsages as U;
-        let staging = self.buffer("readback", padded, U::MAP_READ | U::COPY_DST)?;
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(buf, offset, &staging, 0, padded);
-        self.queue.submit([enc.finish()]);
-        let slice = staging.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait()?;
-        match rx.recv() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(gpu_err(format!("read-back failed: {e}"), true)),
-            Err(_) => return Err(gpu_err("read-back never completed", true)),
-        }
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| gpu_err(format!("read-back map: {e}"), true))?;
-        let out: Vec<T> = bytemuck::cast_slice(&view[..size as usize]).to_vec();
-        drop(view);
-        staging.unmap();
-        Ok(out)
+        Ok(self
+            .read_many(buf, &[(offset, count)])?
+            .pop()
+            .unwrap_or_default())
     }
 
     /// Copies several spans of `buf` back to the host in one submission: span `(offset,
