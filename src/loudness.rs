@@ -222,14 +222,3 @@ pub struct Normalisation {
     /// largest gain reduction of the mastering limiter, dB (`None`: no limiter)
     pub limiter_reduction_db: Option<f64>,
 }
-
-/// Multiplies every channel by `gain_db`.
-pub fn apply_gain(channels: &mut [Vec<f32>], gain_db: f64) {
-    if gain_db == 0.0 {
-        return; // × 1.0 changes no sample
-    }
-    let g = crate::ops::gain::db_to_linear(gain_db) as f32;
-    for ch in channels {
-        crate::ops::gain::cpu::apply(ch, g);
-    }
-}

@@ -161,7 +161,11 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
             measured: None,
             curves: false,
         };
-        let mut out = crate::engine::close(&[member], d.target_lufs, d.ceiling_dbtp)?;
+        let mut out = crate::engine::close_group(crate::engine::Group {
+            members: vec![member],
+            target_lufs: d.target_lufs,
+            ceiling_dbtp: d.ceiling_dbtp,
+        })?;
         let song = out.songs.pop().ok_or_else(|| Error::Render {
             song: plan.name.clone(),
             reason: "nothing closed".into(),

@@ -187,29 +187,6 @@ pub struct Group<'a> {
     pub ceiling_dbtp: f64,
 }
 
-/// Integrated loudness of songs taken together (all their gating blocks), LUFS; `None`
-/// when undefined (silence, shorter than 400 ms). Metered on the host.
-pub fn group_lufs(songs: &[(&Planar, u32)]) -> Result<Option<f64>> {
-    let gating: Vec<Gating> = songs
-        .par_iter()
-        .map(|(x, r)| loudness::gating(x, *r))
-        .collect::<Result<_>>()?;
-    Ok(Gating::integrated_multiple(&gating))
-}
-
-/// Closes one group on the CPU executor ([`close_all`]).
-pub fn close(
-    members: &[Member<'_>],
-    target_lufs: Option<f64>,
-    ceiling_dbtp: f64,
-) -> Result<Outcome> {
-    close_group(Group {
-        members: members.to_vec(),
-        target_lufs,
-        ceiling_dbtp,
-    })
-}
-
 /// Closes one group on the CPU executor ([`close_all`]).
 pub fn close_group(group: Group<'_>) -> Result<Outcome> {
     let mut ex = Executor::open(Backend::Cpu).map_err(|reason| Error::Render {
