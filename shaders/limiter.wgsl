@@ -3,7 +3,7 @@
 // the same order:
 //   limiter_feed    (one thread per song x frame) appends the chunk's input to the line;
 //   limiter_half    (one thread per song x frame) the 2× stage's half points (HALF_TAPS
-//                   taps, summed in index order), both channels;
+//                   symmetric taps, summed folded in index order), both channels;
 //   limiter_detect  (one thread per song x frame) the oversampled peak e of the frame
 //                   `K/2` behind it, both channels: from the nine half points and eight
 //                   samples around it, the seven phases of the 8× stage (FINE_TAPS taps),
@@ -62,11 +62,12 @@ fn half_at(job: RecJob, p: Lim, c: u32) -> u32 {
     return line_at(job, p, 2u) + c * (job.frames + 8u);
 }
 
-// The 2× stage at line position w: HALF_TAPS taps summed in index order.
+// The 2× stage at line position w: its HALF_TAPS symmetric taps summed folded in index
+// order, acc += h_j·(x_j + x_{HALF_TAPS−1−j}) for j < HALF_TAPS/2.
 fn half_point(p: Lim, w: u32) -> f32 {
     var acc = 0.0f;
-    for (var jj = 0u; jj < HALF_TAPS; jj++) {
-        acc += coef_f32(p.taps + jj) * state_f32(w + jj);
+    for (var jj = 0u; jj < HALF_TAPS / 2u; jj++) {
+        acc += coef_f32(p.taps + jj) * (state_f32(w + jj) + state_f32(w + HALF_TAPS - 1u - jj));
     }
     return acc;
 }

@@ -49,6 +49,8 @@ pub(super) struct Taken {
 /// Where a pass's reading stages sit in its Plan.
 struct At {
     limiter: Option<usize>,
+    /// a fade stage follows the limiter
+    faded: bool,
     meter: usize,
     peaks: Option<usize>,
 }
@@ -131,7 +133,9 @@ fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
         limiter = Some(stages.len());
         stages.push(process(Processor::Limiter(l.reporting(hop, frames))));
     }
-    if let Some(e) = t.fade.then(|| m.fades.envelope(frames)).flatten() {
+    let fades = t.fade.then(|| m.fades.envelope(frames)).flatten();
+    let faded = fades.is_some();
+    if let Some(e) = fades {
         stages.push(Stage::Envelope {
             buf,
             curves: Box::new([e.clone(), e]),
@@ -158,6 +162,7 @@ fn plan(t: &Take<'_>, frames: usize) -> (Plan, At) {
         plan,
         At {
             limiter,
+            faded,
             meter,
             peaks,
         },
@@ -208,9 +213,16 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
                 });
                 (limiter::reduction_db(low), per_hop)
             });
+            // the output's true peak per hop: the true-peak meter's, else the limiter's input
+            // peaks when nothing changed its input after them (it reduced nothing, so it
+            // multiplied every frame by exactly 1, and no fade followed)
+            let untouched = at.limiter.filter(|_| !at.faded).and_then(reading).filter(|l| {
+                l.first().and_then(|v| v.first()).is_some_and(|&g| g == 0.0)
+            });
             let peaks = at
                 .peaks
                 .and_then(reading)
+                .or(untouched)
                 .map(|l| l.get(2).cloned().unwrap_or_default());
             Ok(Taken {
                 audio: keep.then_some(r.master),
