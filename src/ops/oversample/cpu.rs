@@ -1,6 +1,6 @@
 //! CPU twin of the true-peak interpolator of [`super`]: block-wise, the taps of every stage
-//! and phase summed in index order (`acc += h·x`, no fused multiply-add), many points side
-//! by side in registers.
+//! and phase summed in index order (`acc += h·x`, no fused multiply-add; the symmetric 2×
+//! stage folded, `acc += h_j·(x_j + x_{n−1−j})`), many points side by side in registers.
 
 use super::{FINE_TAPS, HALF_TAPS, REACH, SPAN};
 use crate::core::arith::madd;
@@ -51,6 +51,38 @@ unsafe fn peak_block_avx512(taps: &[f32], window: &[f32], out: &mut [f32]) {
     peak_block_with::<{ 4 * LANES }>(taps, window, out)
 }
 
+/// `acc[k] = Σ_j h[j]·(x[k + j] + x[k + n − 1 − j])` for `k < acc.len()`, `j < h.len()`, in
+/// index order of `j`, `B` points at a time: a symmetric FIR of `n = 2·h.len()` taps whose
+/// first half is `h`, folded (each pair of samples added, then weighted).
+#[inline(always)]
+fn fir_folded_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
+    let (n, last) = (acc.len(), 2 * h.len() - 1);
+    let mut k = 0;
+    while k + B <= n {
+        let mut a = [0.0f32; B];
+        for (j, &hj) in h.iter().enumerate() {
+            let xs: &[f32; B] = x[k + j..k + j + B].try_into().unwrap();
+            let ys: &[f32; B] = x[k + last - j..k + last - j + B].try_into().unwrap();
+            for ((av, &xv), &yv) in a.iter_mut().zip(xs).zip(ys) {
+                *av = madd(hj, xv + yv, *av);
+            }
+        }
+        acc[k..k + B].copy_from_slice(&a);
+        k = if k + B < n && k + 2 * B > n {
+            n - B // the last B points, some again (the same sums: the same values)
+        } else {
+            k + B
+        };
+    }
+    for (i, av) in acc[k..].iter_mut().enumerate() {
+        let mut a = 0.0f32;
+        for (j, &hj) in h.iter().enumerate() {
+            a = madd(hj, x[k + i + j] + x[k + i + last - j], a);
+        }
+        *av = a;
+    }
+}
+
 /// `acc[k] = Σ_j h[j]·x[k + j]` for `k < acc.len()`, in index order of `j`, `B` points at
 /// a time.
 #[inline(always)]
@@ -66,7 +98,11 @@ fn fir_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
             }
         }
         acc[k..k + B].copy_from_slice(&a);
-        k += B;
+        k = if k + B < n && k + 2 * B > n {
+            n - B // the last B points, some again (the same sums: the same values)
+        } else {
+            k + B
+        };
     }
     for (i, av) in acc[k..].iter_mut().enumerate() {
         let mut a = 0.0f32;
@@ -87,7 +123,7 @@ fn peak_block_with<const B: usize>(taps: &[f32], window: &[f32], out: &mut [f32]
     let n = len + FINE_TAPS / 2;
     let mut odd = [0.0f32; BLOCK_FRAMES + FINE_TAPS / 2];
     let odd = &mut odd[..n];
-    fir_into::<B>(half, window, odd);
+    fir_folded_into::<B>(&half[..HALF_TAPS / 2], window, odd);
     let mut u = [0.0f32; U_LEN];
     let u = &mut u[..2 * n];
     for (i, (pair, &o)) in u.chunks_exact_mut(2).zip(odd.iter()).enumerate() {
