@@ -4,7 +4,6 @@
 //! Files are written to a temporary name in the destination folder and renamed into place,
 //! so an interrupted render never leaves a truncated file under the final name.
 
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::flac::{encode_flac, verify_flac};
@@ -21,6 +20,12 @@ impl DitherRng {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
         DitherRng(crate::core::SplitMix64::new(seed))
+    }
+
+    /// The generator of `seed` as it stands after `samples` samples were dithered (two
+    /// draws each), so a song can be quantised in pieces side by side.
+    pub fn after_samples(seed: u64, samples: u64) -> Self {
+        DitherRng(crate::core::SplitMix64::after(seed, 2 * samples))
     }
 
     /// Next uniform value in `[0, 1)`.
@@ -179,8 +184,11 @@ pub fn write_wav_atomic(
     })
 }
 
-/// hound writes `pcm` to `path` (a plain RIFF/WAVE file: `fmt ` and `data` only).
+/// Writes `pcm` to `path` as a plain RIFF/WAVE file (`fmt ` and `data` only), the bytes
+/// hound writes: hound's header (for no samples, its sizes then set), then the samples
+/// little-endian (16- and 24-bit integers, 32-bit float), packed side by side.
 fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<()> {
+    use std::io::Write;
     let spec = hound::WavSpec {
         channels: pcm.channels() as u16,
         sample_rate,
@@ -190,22 +198,57 @@ fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<
             Pcm::Int { .. } => hound::SampleFormat::Int,
         },
     };
-    let file = std::fs::File::create(path)?;
-    let mut w = hound::WavWriter::new(BufWriter::new(file), spec)?;
+    let mut header = std::io::Cursor::new(Vec::new());
+    hound::WavWriter::new(&mut header, spec)?.finalize()?;
+    let mut header = header.into_inner();
+    let data = wav_data(pcm)?;
+    let too_big = || hound::Error::TooWide;
+    let data_len = u32::try_from(data.len()).map_err(|_| too_big())?;
+    let riff_len = u32::try_from(header.len() - 8 + data.len()).map_err(|_| too_big())?;
+    let n = header.len();
+    header[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    header[n - 4..].copy_from_slice(&data_len.to_le_bytes());
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(&header)?;
+    file.write_all(&data)?;
+    file.flush()?;
+    Ok(())
+}
+
+/// The `data` chunk's bytes of `pcm`: each sample little-endian in its bytes (a 24-bit one in
+/// three), in parallel pieces; an integer outside its bit depth is refused, as hound does.
+fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 16;
+    let (bytes, n) = match pcm {
+        Pcm::Int { bits, samples, .. } => ((*bits as usize).div_ceil(8), samples.len()),
+        Pcm::Float { samples, .. } => (4, samples.len()),
+    };
+    let mut data = vec![0u8; n * bytes];
     match pcm {
-        Pcm::Float { samples, .. } => {
-            for &x in samples {
-                w.write_sample(x)?;
+        Pcm::Float { samples, .. } => data
+            .par_chunks_mut(PIECE * 4)
+            .zip(samples.par_chunks(PIECE))
+            .for_each(|(d, s)| {
+                for (d, v) in d.chunks_exact_mut(4).zip(s) {
+                    d.copy_from_slice(&v.to_le_bytes());
+                }
+            }),
+        Pcm::Int { bits, samples, .. } => {
+            let (lo, hi) = (-(1i32 << (bits - 1)), (1i32 << (bits - 1)) - 1);
+            if samples.par_iter().any(|&v| v < lo || v > hi) {
+                return Err(hound::Error::TooWide);
             }
-        }
-        Pcm::Int { samples, .. } => {
-            for &x in samples {
-                w.write_sample(x)?;
-            }
+            data.par_chunks_mut(PIECE * bytes)
+                .zip(samples.par_chunks(PIECE))
+                .for_each(|(d, s)| {
+                    for (d, v) in d.chunks_exact_mut(bytes).zip(s) {
+                        d.copy_from_slice(&v.to_le_bytes()[..bytes]);
+                    }
+                });
         }
     }
-    w.flush()?;
-    w.finalize()
+    Ok(data)
 }
 
 /// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte

@@ -43,12 +43,27 @@ impl Pcm {
                 samples: interleaved.collect(),
             }
         } else {
+            // in pieces side by side, each from the dither generator where the previous
+            // piece left it: the integers of one pass in interleaved order
+            use rayon::prelude::*;
+            const PIECE_FRAMES: usize = 1 << 15;
             let bits = format.bits();
-            let mut rng = DitherRng::new(dither_seed);
+            let mut samples = vec![0i32; frames * channels];
+            samples
+                .par_chunks_mut(PIECE_FRAMES * channels.max(1))
+                .enumerate()
+                .for_each(|(k, out)| {
+                    let first = k * PIECE_FRAMES;
+                    let mut rng = DitherRng::after_samples(dither_seed, (first * channels) as u64);
+                    for (i, o) in out.iter_mut().enumerate() {
+                        let (f, c) = (first + i / channels, i % channels);
+                        *o = quantize(x[c][f], bits, &mut rng);
+                    }
+                });
             Pcm::Int {
                 bits,
                 channels,
-                samples: interleaved.map(|v| quantize(v, bits, &mut rng)).collect(),
+                samples,
             }
         }
     }

@@ -18,6 +18,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// The generator `seed` after `draws` draws (the state is a counter: no draw is made).
+    pub fn after(seed: u64, draws: u64) -> Self {
+        SplitMix64(seed.wrapping_add(draws.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+    }
+
     /// Next raw 64-bit value.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

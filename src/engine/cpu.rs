@@ -96,6 +96,9 @@ fn run(
         for ch in bufs.iter_mut().flatten() {
             ch.fill(0.0);
         }
+        if start < frames {
+            sources.prefetch(start, c);
+        }
         for (step, st) in sched.steps.iter().zip(states.iter_mut()) {
             match *step {
                 Step::Align { buf, .. } => {

@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use rayon::prelude::*;
+
 use crate::audio::stream::SourceStream;
 use crate::core::Planar;
 use crate::error::Result;
@@ -15,7 +17,14 @@ pub struct Sources<'a> {
 
 enum Feed<'a> {
     Borrowed(&'a Planar),
-    Stream(Box<Mutex<SourceStream>>),
+    Stream(Box<Mutex<Streamed>>),
+}
+
+/// A stream and the chunk [`Sources::prefetch`] read ahead from it: its first frame and
+/// what the read gave.
+struct Streamed {
+    stream: SourceStream,
+    ahead: Option<(usize, Result<Planar>)>,
 }
 
 impl<'a> Sources<'a> {
@@ -31,7 +40,12 @@ impl<'a> Sources<'a> {
         Sources {
             feeds: s
                 .into_iter()
-                .map(|s| Feed::Stream(Box::new(Mutex::new(s))))
+                .map(|stream| {
+                    Feed::Stream(Box::new(Mutex::new(Streamed {
+                        stream,
+                        ahead: None,
+                    })))
+                })
                 .collect(),
         }
     }
@@ -50,7 +64,7 @@ impl<'a> Sources<'a> {
     pub fn channels(&self, k: usize) -> usize {
         match &self.feeds[k] {
             Feed::Borrowed(p) => p.len(),
-            Feed::Stream(s) => lock(s).channels(),
+            Feed::Stream(s) => lock(s).stream.channels(),
         }
     }
 
@@ -58,7 +72,7 @@ impl<'a> Sources<'a> {
     pub fn frames(&self, k: usize) -> usize {
         match &self.feeds[k] {
             Feed::Borrowed(p) => frames(p),
-            Feed::Stream(s) => lock(s).frames(),
+            Feed::Stream(s) => lock(s).stream.frames(),
         }
     }
 
@@ -69,13 +83,52 @@ impl<'a> Sources<'a> {
     pub fn read(&self, k: usize, start: usize, out: &mut [Vec<f32>]) -> Result<()> {
         match &self.feeds[k] {
             Feed::Borrowed(p) => copy_from(p, start, out),
-            Feed::Stream(s) => return lock(s).read(start, out),
+            Feed::Stream(s) => {
+                let mut s = lock(s);
+                return match s.ahead.take() {
+                    Some((at, got)) if at == start && got.as_ref().is_ok_and(|g| fits(g, out)) => {
+                        for (o, g) in out.iter_mut().zip(got?) {
+                            *o = g;
+                        }
+                        Ok(())
+                    }
+                    _ => s.stream.read(start, out),
+                };
+            }
         }
         Ok(())
     }
+
+    /// Reads the chunk of frames `start .. start + frames` of every streamed source ahead,
+    /// the sources side by side (decoding is the costly part of reading a stem), for the
+    /// [`Sources::read`] that asks for it next; with fewer than two streams it does nothing.
+    pub fn prefetch(&self, start: usize, frames: usize) {
+        let streams: Vec<&Mutex<Streamed>> = self
+            .feeds
+            .iter()
+            .filter_map(|f| match f {
+                Feed::Stream(s) => Some(&**s),
+                Feed::Borrowed(_) => None,
+            })
+            .collect();
+        if streams.len() < 2 {
+            return;
+        }
+        streams.par_iter().for_each(|s| {
+            let mut s = lock(s);
+            let mut chunk = vec![vec![0.0f32; frames]; s.stream.channels()];
+            let got = s.stream.read(start, &mut chunk).map(|()| chunk);
+            s.ahead = Some((start, got));
+        });
+    }
 }
 
-fn lock(s: &Mutex<SourceStream>) -> std::sync::MutexGuard<'_, SourceStream> {
+/// A chunk read ahead has the shape a read asks for.
+fn fits(got: &Planar, out: &[Vec<f32>]) -> bool {
+    got.len() >= out.len() && out.iter().zip(got).all(|(o, g)| o.len() == g.len())
+}
+
+fn lock<T>(s: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 

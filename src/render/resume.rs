@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -36,9 +37,13 @@ pub fn inputs_hash(s: &LoadedSong) -> Result<String> {
     let scene = std::fs::read(&s.path).map_err(|e| Error::io(&s.path, e))?;
     parts.push(crate::core::hash::sha256_hex(&scene));
     parts.push(s.title());
-    for f in &v.files {
-        parts.push(crate::core::hash::file_sha256(f)?);
-    }
+    // the stems hashed side by side, joined in their order
+    let stems: Vec<String> = v
+        .files
+        .par_iter()
+        .map(|f| crate::core::hash::file_sha256(f))
+        .collect::<Result<_>>()?;
+    parts.extend(stems);
     Ok(crate::core::hash::text_sha256(&parts.join("\n")))
 }
 

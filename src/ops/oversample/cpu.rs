@@ -4,6 +4,7 @@
 
 use super::{FINE_TAPS, HALF_TAPS, REACH, SPAN};
 use crate::core::arith::madd;
+use rayon::prelude::*;
 
 /// Frames per block (scratch size; does not change the result).
 pub const BLOCK_FRAMES: usize = 1024;
@@ -152,13 +153,19 @@ fn peak_block_with<const B: usize>(taps: &[f32], window: &[f32], out: &mut [f32]
 
 /// True peak of planar audio, linear: the largest sample or interpolated point over every
 /// channel, the reconstruction taken from `REACH` frames before the first sample to `REACH`
-/// after the last (silence outside the audio), so ringing at abrupt edges counts.
+/// after the last (silence outside the audio), so ringing at abrupt edges counts. The
+/// channels are measured side by side (a largest value does not depend on the order).
 pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
-    let mut peak = 0.0f32;
-    for_each_peak_block(taps, channels, |_, e| {
-        peak = e.iter().fold(peak, |m, &v| m.max(v));
-    });
-    peak
+    channels
+        .par_iter()
+        .map(|ch| {
+            let mut peak = 0.0f32;
+            for_each_peak_block(taps, ch, |_, e| {
+                peak = e.iter().fold(peak, |m, &v| m.max(v));
+            });
+            peak
+        })
+        .reduce(|| 0.0, f32::max)
 }
 
 /// The same reconstruction as [`true_peak`], kept per hop of `hop_frames` frames: element
@@ -168,40 +175,52 @@ pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
 pub fn true_peak_per_hop(taps: &[f32], channels: &[Vec<f32>], hop_frames: usize) -> Vec<f32> {
     let frames = channels.iter().map(Vec::len).max().unwrap_or(0);
     let hop = hop_frames.max(1);
-    let mut out = vec![0.0f32; frames.div_ceil(hop)];
-    if out.is_empty() {
-        return out;
+    let hops = frames.div_ceil(hop);
+    if hops == 0 {
+        return Vec::new();
     }
-    let last = out.len() - 1;
-    for_each_peak_block(taps, channels, |first, e| {
-        for (i, &v) in e.iter().enumerate() {
-            let t = (first + i as isize).max(0) as usize;
-            let b = (t / hop).min(last);
-            out[b] = out[b].max(v);
-        }
-    });
-    out
+    let last = hops - 1;
+    channels
+        .par_iter()
+        .map(|ch| {
+            let mut out = vec![0.0f32; hops];
+            for_each_peak_block(taps, ch, |first, e| {
+                for (i, &v) in e.iter().enumerate() {
+                    let t = (first + i as isize).max(0) as usize;
+                    let b = (t / hop).min(last);
+                    out[b] = out[b].max(v);
+                }
+            });
+            out
+        })
+        .reduce(
+            || vec![0.0f32; hops],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x = x.max(y);
+                }
+                a
+            },
+        )
 }
 
-/// Calls `f(first_frame, peaks)` for every block of every channel: `peaks[i]` is the
+/// Calls `f(first_frame, peaks)` for every block of channel `ch`: `peaks[i]` is the
 /// oversampled peak of frame `first_frame + i`, frames running from `−REACH` to
 /// `len + REACH` (silence outside the audio).
-fn for_each_peak_block(taps: &[f32], channels: &[Vec<f32>], mut f: impl FnMut(isize, &[f32])) {
+fn for_each_peak_block(taps: &[f32], ch: &[f32], mut f: impl FnMut(isize, &[f32])) {
     let mut e = [0.0f32; BLOCK_FRAMES];
-    for ch in channels {
-        // padded[i] = x[i − SPAN]; frame t ∈ [−REACH, len + REACH) reads
-        // padded[t + REACH + 1 ..= t + REACH + SPAN]
-        let mut padded = vec![0.0f32; ch.len() + 2 * SPAN];
-        padded[SPAN..SPAN + ch.len()].copy_from_slice(ch);
-        let frames = ch.len() + 2 * REACH;
-        let mut start = 0;
-        while start < frames {
-            let len = BLOCK_FRAMES.min(frames - start);
-            let e = &mut e[..len];
-            e.fill(0.0);
-            peak_block(taps, &padded[start + 1..start + len + SPAN], e);
-            f(start as isize - REACH as isize, e);
-            start += len;
-        }
+    // padded[i] = x[i − SPAN]; frame t ∈ [−REACH, len + REACH) reads
+    // padded[t + REACH + 1 ..= t + REACH + SPAN]
+    let mut padded = vec![0.0f32; ch.len() + 2 * SPAN];
+    padded[SPAN..SPAN + ch.len()].copy_from_slice(ch);
+    let frames = ch.len() + 2 * REACH;
+    let mut start = 0;
+    while start < frames {
+        let len = BLOCK_FRAMES.min(frames - start);
+        let e = &mut e[..len];
+        e.fill(0.0);
+        peak_block(taps, &padded[start + 1..start + len + SPAN], e);
+        f(start as isize - REACH as isize, e);
+        start += len;
     }
 }
