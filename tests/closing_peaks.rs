@@ -14,7 +14,12 @@ use mixfarm::ops::oversample;
 
 const RATE: u32 = 44_100;
 
-fn close(audio: &Vec<Vec<f32>>, limiter: &Limiter, target: f64, fades: Fades) -> mixfarm::engine::Closed {
+fn close(
+    audio: &Vec<Vec<f32>>,
+    limiter: &Limiter,
+    target: f64,
+    fades: Fades,
+) -> mixfarm::engine::Closed {
     let member = Member {
         audio,
         chain: None,
@@ -38,8 +43,14 @@ fn close(audio: &Vec<Vec<f32>>, limiter: &Limiter, target: f64, fades: Fades) ->
 fn the_output_true_peak_is_the_meters_reading_of_the_finished_audio() {
     let frames = 3 * RATE as usize;
     let audio = vec![
-        music_like(frames, RATE, 11).iter().map(|v| v * 0.2).collect::<Vec<f32>>(),
-        music_like(frames, RATE, 12).iter().map(|v| v * 0.2).collect(),
+        music_like(frames, RATE, 11)
+            .iter()
+            .map(|v| v * 0.2)
+            .collect::<Vec<f32>>(),
+        music_like(frames, RATE, 12)
+            .iter()
+            .map(|v| v * 0.2)
+            .collect(),
     ];
     let limiter = Limiter::new(-1.0, 100.0, (0.005 * f64::from(RATE)) as u32, RATE);
     let l0 = loudness::integrated(&audio, RATE).unwrap().unwrap();
@@ -47,7 +58,11 @@ fn the_output_true_peak_is_the_meters_reading_of_the_finished_audio() {
     let fades = Fades::from_seconds(0.5, 1.0, RATE);
     eprintln!("input: {l0:.2} LUFS, {tp0:.2} dBTP");
     for (what, target, fades) in [
-        ("idle limiter", l0 + (-3.0 - tp0).min(0.0) - 1.0, Fades::default()),
+        (
+            "idle limiter",
+            l0 + (-3.0 - tp0).min(0.0) - 1.0,
+            Fades::default(),
+        ),
         ("working limiter", l0 + 1.0 - tp0, Fades::default()),
         ("idle limiter, fades", l0 - 3.0 - tp0.max(0.0), fades),
     ] {
@@ -66,6 +81,10 @@ fn the_output_true_peak_is_the_meters_reading_of_the_finished_audio() {
         );
         assert_eq!(c.output.true_peak_dbtp, tp, "{what}");
         assert_eq!(c.curves.unwrap().true_peak_dbtp, want, "{what}");
-        assert_eq!(gr == 0.0, what.starts_with("idle"), "{what}: reduction {gr}");
+        assert_eq!(
+            gr == 0.0,
+            what.starts_with("idle"),
+            "{what}: reduction {gr}"
+        );
     }
 }

@@ -216,9 +216,11 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
             // the output's true peak per hop: the true-peak meter's, else the limiter's input
             // peaks when nothing changed its input after them (it reduced nothing, so it
             // multiplied every frame by exactly 1, and no fade followed)
-            let untouched = at.limiter.filter(|_| !at.faded).and_then(reading).filter(|l| {
-                l.first().and_then(|v| v.first()).is_some_and(|&g| g == 0.0)
-            });
+            let untouched = at
+                .limiter
+                .filter(|_| !at.faded)
+                .and_then(reading)
+                .filter(|l| l.first().and_then(|v| v.first()).is_some_and(|&g| g == 0.0));
             let peaks = at
                 .peaks
                 .and_then(reading)
