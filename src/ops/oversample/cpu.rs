@@ -209,17 +209,32 @@ pub fn true_peak_per_hop(taps: &[f32], channels: &[Vec<f32>], hop_frames: usize)
 /// `len + REACH` (silence outside the audio).
 fn for_each_peak_block(taps: &[f32], ch: &[f32], mut f: impl FnMut(isize, &[f32])) {
     let mut e = [0.0f32; BLOCK_FRAMES];
-    // padded[i] = x[i − SPAN]; frame t ∈ [−REACH, len + REACH) reads
-    // padded[t + REACH + 1 ..= t + REACH + SPAN]
-    let mut padded = vec![0.0f32; ch.len() + 2 * SPAN];
-    padded[SPAN..SPAN + ch.len()].copy_from_slice(ch);
+    // frame t ∈ [−REACH, len + REACH) reads x[t − REACH + 1 ..= t + REACH]: a block of
+    // frames from stream frame `start` = t + REACH reads x[start + 1 − SPAN .. start + len];
+    // read in place inside the song, from a zero-padded copy at its edges
+    let mut edge = vec![0.0f32; BLOCK_FRAMES + SPAN - 1];
     let frames = ch.len() + 2 * REACH;
     let mut start = 0;
     while start < frames {
         let len = BLOCK_FRAMES.min(frames - start);
         let e = &mut e[..len];
         e.fill(0.0);
-        peak_block(taps, &padded[start + 1..start + len + SPAN], e);
+        let (lo, hi) = (start as isize + 1 - SPAN as isize, start + len);
+        let window = if lo >= 0 && hi <= ch.len() {
+            &ch[lo as usize..hi]
+        } else {
+            let w = &mut edge[..len + SPAN - 1];
+            for (i, v) in w.iter_mut().enumerate() {
+                let x = lo + i as isize;
+                *v = if x >= 0 && (x as usize) < ch.len() {
+                    ch[x as usize]
+                } else {
+                    0.0
+                };
+            }
+            &edge[..len + SPAN - 1]
+        };
+        peak_block(taps, window, e);
         f(start as isize - REACH as isize, e);
         start += len;
     }
