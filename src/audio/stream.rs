@@ -125,14 +125,15 @@ impl Open {
         let mut packet: Planar = Vec::new();
         while !self.done && self.ready[0].len() < n {
             packet.iter_mut().for_each(Vec::clear);
-            if self.dec.next_into(&mut packet)? {
-                match &mut self.rs {
-                    Some(rs) => rs.push(&packet, &mut self.ready)?,
-                    None => {
-                        for (r, p) in self.ready.iter_mut().zip(&packet) {
-                            r.extend_from_slice(p);
-                        }
-                    }
+            // at the file's rate the packet goes straight to `ready`
+            let into = if self.rs.is_some() {
+                &mut packet
+            } else {
+                &mut self.ready
+            };
+            if self.dec.next_into(into)? {
+                if let Some(rs) = &mut self.rs {
+                    rs.push(&packet, &mut self.ready)?;
                 }
             } else {
                 if let Some(rs) = &mut self.rs {
