@@ -97,3 +97,37 @@ fn wav_files_are_the_bytes_hound_writes() {
         }
     }
 }
+
+#[test]
+fn quantising_rounds_half_away_from_zero_as_f64_round() {
+    // the dither is drawn the same way; what differs is only how the sum is rounded, so
+    // compare with f64::round on the same draws, across the range and at the ties
+    for bits in [16u32, 24] {
+        let scale = (1i64 << (bits - 1)) as f64;
+        let mut a = DitherRng::new(9);
+        let mut b = DitherRng::new(9);
+        let mut xs: Vec<f32> = (0..20_000)
+            .map(|i| ((i as f32) * 0.000_173).sin() * 1.2)
+            .collect();
+        xs.extend([
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            2.0,
+            -2.0,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ]);
+        xs.extend((0..64).map(|k| (k as f32 - 32.0 + 0.5) / scale as f32));
+        for &x in &xs {
+            let want = (f64::from(x) * scale + b.tpdf())
+                .round()
+                .clamp(-scale, scale - 1.0) as i32;
+            assert_eq!(quantize(x, bits, &mut a), want, "{x} at {bits} bits");
+        }
+    }
+}

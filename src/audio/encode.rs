@@ -42,8 +42,18 @@ impl DitherRng {
 /// Quantises `x` (full scale ±1) to a `bits`-bit integer with TPDF dither.
 pub fn quantize(x: f32, bits: u32, rng: &mut DitherRng) -> i32 {
     let scale = (1i64 << (bits - 1)) as f64;
-    let v = (f64::from(x) * scale + rng.tpdf()).round();
-    v.clamp(-scale, scale - 1.0) as i32
+    let v = f64::from(x) * scale + rng.tpdf();
+    if v.is_nan() {
+        return 0;
+    }
+    // `v.round()` (half away from zero) clamped to the bit depth, without branches on the
+    // (random) fraction and without the libm call `round` is on baseline x86-64: clamped
+    // first (the same integer after the final clamp), truncated, stepped by the fraction
+    let c = v.clamp(-scale - 1.0, scale);
+    let t = c as i64;
+    let f = c - t as f64;
+    let r = t + i64::from(f >= 0.5) - i64::from(f <= -0.5);
+    r.clamp(-(scale as i64), scale as i64 - 1) as i32
 }
 
 /// A temporary path beside `dest` (same folder, so the final rename is atomic).
@@ -241,9 +251,23 @@ fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
             }
             data.par_chunks_mut(PIECE * bytes)
                 .zip(samples.par_chunks(PIECE))
-                .for_each(|(d, s)| {
-                    for (d, v) in d.chunks_exact_mut(bytes).zip(s) {
-                        d.copy_from_slice(&v.to_le_bytes()[..bytes]);
+                .for_each(|(d, s)| match bytes {
+                    3 => {
+                        for (d, &v) in d.chunks_exact_mut(3).zip(s) {
+                            d[0] = v as u8;
+                            d[1] = (v >> 8) as u8;
+                            d[2] = (v >> 16) as u8;
+                        }
+                    }
+                    2 => {
+                        for (d, &v) in d.chunks_exact_mut(2).zip(s) {
+                            d.copy_from_slice(&(v as i16).to_le_bytes());
+                        }
+                    }
+                    _ => {
+                        for (d, v) in d.chunks_exact_mut(bytes).zip(s) {
+                            d.copy_from_slice(&v.to_le_bytes()[..bytes]);
+                        }
                     }
                 });
         }

@@ -55,9 +55,10 @@ impl Pcm {
                 .for_each(|(k, out)| {
                     let first = k * PIECE_FRAMES;
                     let mut rng = DitherRng::after_samples(dither_seed, (first * channels) as u64);
-                    for (i, o) in out.iter_mut().enumerate() {
-                        let (f, c) = (first + i / channels, i % channels);
-                        *o = quantize(x[c][f], bits, &mut rng);
+                    for (f, frame) in out.chunks_exact_mut(channels).enumerate() {
+                        for (o, ch) in frame.iter_mut().zip(x) {
+                            *o = quantize(ch[first + f], bits, &mut rng);
+                        }
                     }
                 });
             Pcm::Int {

@@ -1,6 +1,6 @@
 //! `render --skip-existing`: after a song's file is written, a sidecar `<file>.json` beside
 //! it records the hash of what made it (the scene file, every stem's bytes, the mixfarm
-//! version). A later run with `--skip-existing` skips a song whose output and sidecar are on
+//! version: SHA-256 over those parts, each stem's part its BLAKE3). A later run with `--skip-existing` skips a song whose output and sidecar are on
 //! disk with the same hash, so a Slurm task or a Kubernetes pod that was killed picks up where
 //! it stopped; anything changed (a stem, the scene, the version) renders again.
 
@@ -15,7 +15,7 @@ use crate::scene::LoadedSong;
 /// What the sidecar holds.
 #[derive(Serialize, Deserialize)]
 struct Sidecar {
-    /// SHA-256 over the mixfarm version, the scene file and every stem
+    /// SHA-256 over the mixfarm version, the scene file's SHA-256 and every stem's BLAKE3
     inputs_sha256: String,
     /// the file written
     output: PathBuf,
@@ -30,7 +30,8 @@ fn sidecar_of(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
-/// Hash of what makes song `s`: the mixfarm version, its scene file and its stems' bytes.
+/// Hash of what makes song `s`: the mixfarm version, its scene file and its stems' bytes
+/// (each stem's BLAKE3).
 pub fn inputs_hash(s: &LoadedSong) -> Result<String> {
     let v = crate::scene::compile::validate(s)?;
     let mut parts = vec![crate::VERSION.to_string()];
@@ -41,7 +42,7 @@ pub fn inputs_hash(s: &LoadedSong) -> Result<String> {
     let stems: Vec<String> = v
         .files
         .par_iter()
-        .map(|f| crate::core::hash::file_sha256(f))
+        .map(|f| crate::core::hash::file_blake3(f))
         .collect::<Result<_>>()?;
     parts.extend(stems);
     Ok(crate::core::hash::text_sha256(&parts.join("\n")))
