@@ -304,6 +304,17 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
             break;
         }
         let next_group = groups.next();
+        if executor.backend() == engine::Backend::Cpu {
+            // on the CPU every song runs through on its own (mix, closing, writing), the
+            // songs side by side: no song waits for the others between the steps
+            let (songs, next) = rayon::join(
+                || run_songs_cpu(entries, opts),
+                || next_group.map(|g| prepare_group(g, opts)),
+            );
+            report.songs.extend(songs);
+            current = next;
+            continue;
+        }
         let (masters, next) = rayon::join(
             || run_group(&mut executor, &entries),
             || next_group.map(|g| prepare_group(g, opts)),
@@ -317,6 +328,29 @@ pub fn render_batch(scene_paths: &[PathBuf], opts: &RenderOptions<'_>) -> BatchR
     report.note = executor.note.take();
     report.wall_s = start.elapsed().as_secs_f64();
     report
+}
+
+/// The CPU path of a group: each song mixed, closed and written as soon as it can (songs in
+/// parallel), so a stop leaves the songs not yet written for the retry.
+fn run_songs_cpu(entries: Vec<Entry>, opts: &RenderOptions<'_>) -> Vec<SongReport> {
+    entries
+        .into_par_iter()
+        .map(|e| {
+            let master = match &e.1 {
+                Ok(Some(p)) if !engine::stop::stop_requested() => {
+                    Some(engine::cpu::run_job(&p.plan, &p.sources))
+                }
+                Ok(Some(_)) => Some(Err(Error::Interrupted)),
+                _ => None,
+            };
+            let o = open_entry(&e, master);
+            let out = match (&e.1, &o) {
+                (Ok(Some(p)), Some(Ok(o))) => Some(engine::close_group(group(p, o))),
+                _ => None,
+            };
+            write_entry(e, o, out, opts)
+        })
+        .collect()
 }
 
 /// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before.
@@ -339,30 +373,14 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
     out
 }
 
-/// Closes and writes a group's rendered songs. On the GPU the closings of all its songs run
-/// as one batch per pass on the run's executor; on the CPU each song closes and is written
-/// as soon as it can (songs in parallel), so a stop leaves the songs not yet closed for the
-/// retry.
+/// Closes and writes a group's songs rendered on the GPU: the closings of all its songs run
+/// as one batch per pass on the run's executor (the CPU path is [`run_songs_cpu`]).
 fn finish_group(
     entries: Vec<Entry>,
     masters: Vec<Option<Result<Planar>>>,
     opts: &RenderOptions<'_>,
     executor: &mut Executor,
 ) -> Vec<SongReport> {
-    if executor.backend() == engine::Backend::Cpu {
-        return entries
-            .into_par_iter()
-            .zip(masters)
-            .map(|(e, master)| {
-                let o = open_entry(&e, master);
-                let out = match (&e.1, &o) {
-                    (Ok(Some(p)), Some(Ok(o))) => Some(engine::close_group(group(p, o))),
-                    _ => None,
-                };
-                write_entry(e, o, out, opts)
-            })
-            .collect();
-    }
     // each rendered song at its delivery rate, measured
     let opened: Vec<(Entry, Option<Result<Opened>>)> = entries
         .into_par_iter()
