@@ -6,8 +6,9 @@
 // Parameter words: sub-block frames, sub-blocks per lane, then a1 a2 a3 m0 m1 m2 of the
 // shelf and of the high-pass. State: the song's [start, end) in the input frames, then per
 // lane: [ic1, ic2] of each section, the sum in progress (f32), its frames, the input frames
-// seen, the energies written, then one word per sub-block.
-const METER_LANE_HEADER: u32 = 8u;
+// seen, the energies written, the largest |sample| of the song (f32), then one word per
+// sub-block.
+const METER_LANE_HEADER: u32 = 9u;
 
 @compute @workgroup_size(64)
 fn meter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -28,9 +29,11 @@ fn meter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     var filled = state[st + 5u];
     var pos = state[st + 6u];
     var count = state[st + 7u];
+    var peak = state_f32(st + 8u);
     for (var i = params.first; i < params.first + params.count; i++) {
         if pos >= start && pos < end {
             var v = audio[x + i];
+            peak = max(peak, abs(v));
             v = section_tick(v, k, st);
             v = section_tick(v, k + 6u, st + 2u);
             acc = v * v + acc;
@@ -48,4 +51,5 @@ fn meter(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     state[st + 5u] = filled;
     state[st + 6u] = pos;
     state[st + 7u] = count;
+    set_state_f32(st + 8u, peak);
 }

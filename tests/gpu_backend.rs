@@ -103,6 +103,44 @@ fn gpu_render_matches_cpu_render() {
         gpu.songs.iter().map(|s| &s.error).collect::<Vec<_>>()
     );
     assert_eq!(gpu.backend, Backend::Gpu);
+    // on the GPU each mix runs inside its closing's passes (nothing comes back between
+    // them): the kept pass lists the mix's stages, every one on the GPU; its measurement
+    // of the mix and of the output equals the CPU path's, which closes the rendered mix
+    for (c, g) in cpu.songs.iter().zip(&gpu.songs) {
+        let ops = |r: &mixfarm::render::SongReport| {
+            r.closing_stages
+                .iter()
+                .map(|s| format!("{}:{}", s.op, s.backend))
+                .collect::<Vec<_>>()
+        };
+        println!(
+            "{}: cpu closing {:?}\n    gpu closing {:?}",
+            g.title,
+            ops(c),
+            ops(g)
+        );
+        assert!(
+            g.closing_stages.iter().any(|s| s.op == "mix"),
+            "{}",
+            g.title
+        );
+        assert!(
+            g.closing_stages.iter().all(|s| s.backend == "gpu"),
+            "{}",
+            g.title
+        );
+        assert!(
+            !c.closing_stages.iter().any(|s| s.op == "mix"),
+            "{}",
+            c.title
+        );
+        assert_eq!(c.mix_loudness, g.mix_loudness, "{}", g.title);
+        assert_eq!(c.output_loudness, g.output_loudness, "{}", g.title);
+        assert_eq!(
+            c.normalisation.as_ref().map(|n| n.gain_db),
+            g.normalisation.as_ref().map(|n| n.gain_db)
+        );
+    }
     for name in ["s1", "s2", "s3"] {
         let (a, _) = read_wav(&d.join(format!("cpu/{name}.wav")));
         let (b, _) = read_wav(&d.join(format!("gpu/{name}.wav")));

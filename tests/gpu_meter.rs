@@ -111,7 +111,16 @@ fn meter_stage_is_bit_identical_on_both_executors() {
         let meter_stage = p.stages.len() - 1;
         assert_eq!(got.readings.len(), 1, "{}", p.name);
         assert_eq!(got.readings[0].0, meter_stage);
-        let (g_lanes, c_lanes) = (&got.readings[0].1, &cpu.readings[0].1);
+        let (g_all, c_all) = (&got.readings[0].1, &cpu.readings[0].1);
+        // the readings: each channel's energies, then each channel's sample peak
+        assert_eq!((g_all.len(), c_all.len()), (4, 4), "{}", p.name);
+        let (g_lanes, c_lanes) = (&g_all[..2], &c_all[..2]);
+        for (l, (a, b)) in g_all[2..].iter().zip(&c_all[2..]).enumerate() {
+            let want = cpu.master[l].iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+            println!("{} lane {l}: sample peak gpu {a:?} cpu {b:?}", p.name);
+            assert_eq!(a[0].to_bits(), b[0].to_bits(), "{} lane {l}: peak", p.name);
+            assert_eq!(b[0], want, "{} lane {l}: peak vs the audio's", p.name);
+        }
         for (l, (a, b)) in g_lanes.iter().zip(c_lanes).enumerate() {
             assert_eq!(a.len(), FRAMES / sub, "{} lane {l}", p.name);
             let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());

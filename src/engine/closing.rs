@@ -96,12 +96,30 @@ impl Fades {
 /// A song whose master is not rendered ahead of the closing: every closing pass runs its
 /// chain's Plan (single-buffer, its master on buffer `plan.master`) over its sources,
 /// then the closing's stages, so nothing comes back between the chain and the closing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ChainSource<'a> {
     /// the song's chain Plan
     pub plan: &'a crate::plan::Plan,
     /// its sources
-    pub sources: &'a [Planar],
+    pub sources: ChainFeed<'a>,
+}
+
+/// Where a [`ChainSource`]'s sources come from: audio in memory (`master`'s decoded
+/// sources), or streams read again from the start in every pass (`render`'s stems).
+#[derive(Clone, Copy)]
+pub enum ChainFeed<'a> {
+    /// decoded audio
+    Audio(&'a [Planar]),
+    /// streamed sources
+    Streams(&'a crate::engine::Sources<'a>),
+}
+
+impl std::fmt::Debug for ChainSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainSource")
+            .field("plan", &self.plan.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One song going into the closing.
@@ -148,6 +166,9 @@ pub struct Closed {
     pub limiter_reduction_db: Option<f64>,
     /// loudness of the finished audio
     pub output: Loudness,
+    /// loudness of the song's master before the closing, when the closing measured it
+    /// (a master rendered by its chain inside the passes)
+    pub input: Option<Loudness>,
     /// the meters of the finished audio over time, and its spectrum (`None` unless the
     /// member asked for them)
     pub curves: Option<loudness::Curves>,
@@ -238,6 +259,9 @@ struct Closing<'a> {
     /// per song rendered by its chain in the passes and without a limiter: its master's
     /// true peak, dBTP, from the input pass (its headroom)
     input_tp: Vec<Option<f64>>,
+    /// per song rendered by its chain in the passes: its master's loudness, from the input
+    /// pass
+    inputs: Vec<Option<Loudness>>,
     way: Way,
     /// the kept pass: its gain and songs (with their audio), and the loudness reached
     kept: Option<(f64, Vec<Taken>, Option<f64>)>,
@@ -304,6 +328,7 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
             group: g,
             input_lufs: None,
             input_tp: Vec::new(),
+            inputs: Vec::new(),
             way: Way::Linear {
                 gain_db: 0.0,
                 limited_by_ceiling: false,
@@ -327,18 +352,35 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
         .collect();
     for (g, songs) in batch(ex, &mut closings, &need, false, |c| {
         let mut t = takes(c.group, |_| 0.0, false, false);
-        // a master rendered in the pass is not on the host: its true peak comes from it
+        // a master rendered in the pass is not on the host: it is measured in the pass
         for t in &mut t {
-            t.peaks = t.member.chain.is_some() && t.member.limiter.is_none();
+            t.peaks = t.member.chain.is_some();
         }
         t
     }) {
+        if songs
+            .iter()
+            .any(|t| t.blocks.energy().iter().any(|e| !e.is_finite()))
+        {
+            closings[g].failed = Some(render_err("the mix produced a non-finite sample"));
+            continue;
+        }
+        closings[g].inputs = songs
+            .iter()
+            .zip(&groups[g].members)
+            .map(|(t, m)| {
+                let peak = t.peaks.as_ref()?.iter().fold(0.0f32, |a, &v| a.max(v));
+                m.chain
+                    .map(|_| loudness::measure_read(&t.blocks, peak, t.sample_peak))
+            })
+            .collect();
         closings[g].input_lufs = integrated(&songs);
         closings[g].input_tp = songs
             .iter()
-            .map(|t| {
+            .zip(&groups[g].members)
+            .map(|(t, m)| {
                 let peak = t.peaks.as_ref()?.iter().fold(0.0f32, |a, &v| a.max(v));
-                Some(20.0 * f64::from(peak).log10())
+                m.limiter.is_none().then(|| 20.0 * f64::from(peak).log10())
             })
             .collect();
     }
@@ -448,6 +490,7 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
                     .map(|m| Taken {
                         audio: Some(m.audio.clone()),
                         blocks: loudness::Blocks::from_lanes(&[], &[], m.rate, 0),
+                        sample_peak: 0.0,
                         reduction: None,
                         peaks: None,
                         stages: Vec::new(),
@@ -585,10 +628,13 @@ fn finish(c: Closing<'_>) -> Result<Outcome> {
     };
     let target = c.group.target_lufs;
     let group = target.and(reached);
+    let mut inputs = c.inputs;
+    inputs.resize(songs.len(), None);
     let songs = songs
         .into_par_iter()
         .zip(c.group.members.par_iter().zip(unchanged))
-        .map(|(t, (m, same))| {
+        .zip(inputs)
+        .map(|((t, (m, same)), input)| {
             let audio = t
                 .audio
                 .ok_or_else(|| render_err("the kept pass brought no audio back"))?;
@@ -612,6 +658,7 @@ fn finish(c: Closing<'_>) -> Result<Outcome> {
                 gain_db: gain_db + m.offset_db,
                 limiter_reduction_db: gr,
                 output,
+                input,
                 curves,
                 limiter_reduction_per_hop_db: gr_per_hop,
                 group_lufs: group,

@@ -19,7 +19,7 @@ pub mod stop;
 
 pub use backend::{Backend, Executor, Job, StageRun};
 pub use closing::{
-    close_all, close_group, ChainSource, Closed, Fades, Group, Member, Outcome,
+    close_all, close_group, ChainFeed, ChainSource, Closed, Fades, Group, Member, Outcome,
     DEFAULT_CEILING_DBTP,
 };
 pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};

@@ -48,6 +48,11 @@ pub struct Blocks {
 }
 
 impl Blocks {
+    /// The weighted energy of every sub-block.
+    pub fn energy(&self) -> &[f64] {
+        &self.energy
+    }
+
     /// Combines the sub-block energies of each channel (`lanes`, from
     /// [`meter::cpu::run`] or its kernel) with the channels' `weights`, for a song of
     /// `frames` frames at `sample_rate`.

@@ -42,7 +42,7 @@ pub(super) fn at_rate<'a>(p: &'a Prepared, chain: usize, rate: Option<u32>) -> R
             rate: p.rate,
             chain: Some(crate::engine::ChainSource {
                 plan,
-                sources: &p.sources,
+                sources: crate::engine::closing::ChainFeed::Audio(&p.sources),
             }),
         });
     }

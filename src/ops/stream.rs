@@ -35,11 +35,18 @@ pub enum ProcStream {
 
 impl ProcStream {
     /// What a stage read over the song for the host (`plan::Readings`): a meter's energies
-    /// per channel, a reporting limiter's gains ([`super::limiter::Report`]); `None` for
+    /// per channel, then its sample peak per channel (one value each), a reporting limiter's
+    /// gains ([`super::limiter::Report`]); `None` for
     /// the other processors.
     pub fn readings(&self) -> Option<Vec<Vec<f32>>> {
         match self {
-            ProcStream::Meter(m) => Some(m.energies.clone()),
+            ProcStream::Meter(m) => Some(
+                m.energies
+                    .iter()
+                    .cloned()
+                    .chain(m.peaks.iter().map(|&p| vec![p]))
+                    .collect(),
+            ),
             ProcStream::Limiter(l) => l.readings(),
             _ => None,
         }

@@ -210,6 +210,7 @@ pub fn write(
         limiter_reduction_db: song.limiter_reduction_db,
     });
     report.output_loudness = Some(song.output);
+    report.closing_stages = song.stages;
     report.target_lufs = d.target_lufs;
     Ok(())
 }
@@ -353,7 +354,14 @@ fn run_songs_cpu(entries: Vec<Entry>, opts: &RenderOptions<'_>) -> Vec<SongRepor
         .collect()
 }
 
-/// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before.
+/// Whether a prepared song's mix runs inside its closing's passes on the GPU (its delivery
+/// keeps the mix's rate): then nothing comes back between the mix and the closing.
+fn mix_in_closing(p: &Prepared) -> bool {
+    p.delivery.delivery_rate_hz == p.plan.sample_rate
+}
+
+/// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before
+/// or its mix runs inside its closing ([`mix_in_closing`]).
 fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Planar>>> {
     let jobs: Vec<(usize, engine::Job<'_>)> = entries
         .iter()
@@ -362,6 +370,7 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
             p.as_ref()
                 .ok()
                 .and_then(Option::as_ref)
+                .filter(|p| !mix_in_closing(p))
                 .map(|p| (i, (&p.plan, &p.sources)))
         })
         .collect();
@@ -373,30 +382,79 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
     out
 }
 
-/// Closes and writes a group's songs rendered on the GPU: the closings of all its songs run
-/// as one batch per pass on the run's executor (the CPU path is [`run_songs_cpu`]).
+/// A GPU song going into the closing: rendered ahead and opened, or mixed inside it.
+enum Ready {
+    /// rendered, at its delivery rate, measured (or why not)
+    Opened(Result<Opened>),
+    /// its mix runs inside the closing's passes
+    Inside,
+    /// nothing to close: skipped, failed before, or the run is stopping
+    Nothing,
+}
+
+/// No audio: the master of a song mixed inside its closing.
+static NO_AUDIO: Planar = Vec::new();
+
+/// The closing group of a song mixed inside its closing's passes: its Plan over its stems,
+/// streamed again from the start in every pass.
+fn group_inside(p: &Prepared) -> engine::Group<'_> {
+    let d = &p.delivery;
+    engine::Group {
+        members: vec![Member {
+            audio: &NO_AUDIO,
+            chain: Some(engine::ChainSource {
+                plan: &p.plan,
+                sources: engine::ChainFeed::Streams(&p.sources),
+            }),
+            rate: p.plan.sample_rate,
+            limiter: d.limiter.as_ref(),
+            offset_db: 0.0,
+            fades: d.fades,
+            measured: None,
+            curves: false,
+        }],
+        target_lufs: d.target_lufs,
+        ceiling_dbtp: d.ceiling_dbtp,
+    }
+}
+
+/// Closes and writes a group's songs on the GPU: the closings of all its songs run as one
+/// batch per pass on the run's executor, the mix of a song at its delivery rate inside its
+/// closing's passes (the CPU path is [`run_songs_cpu`]).
 fn finish_group(
     entries: Vec<Entry>,
     masters: Vec<Option<Result<Planar>>>,
     opts: &RenderOptions<'_>,
     executor: &mut Executor,
 ) -> Vec<SongReport> {
-    // each rendered song at its delivery rate, measured
-    let opened: Vec<(Entry, Option<Result<Opened>>)> = entries
+    // each song rendered ahead at its delivery rate, measured; or mixed inside the closing
+    let ready: Vec<(Entry, Ready)> = entries
         .into_par_iter()
         .zip(masters)
         .map(|(e, master)| {
-            let o = open_entry(&e, master);
-            (e, o)
+            let r = match (&e.1, master) {
+                (Ok(Some(p)), None) if mix_in_closing(p) && !engine::stop::stop_requested() => {
+                    Ready::Inside
+                }
+                (_, master) => match open_entry(&e, master) {
+                    Some(o) => Ready::Opened(o),
+                    None => Ready::Nothing,
+                },
+            };
+            (e, r)
         })
         .collect();
     // the closings of every song, as one batch per pass on the run's executor
-    let mut at = Vec::with_capacity(opened.len());
+    let mut at = Vec::with_capacity(ready.len());
     let mut groups = Vec::new();
-    for ((_, p, _), o) in &opened {
-        at.push(match (p, o) {
-            (Ok(Some(p)), Some(Ok(o))) => {
+    for ((_, p, _), r) in &ready {
+        at.push(match (p, r) {
+            (Ok(Some(p)), Ready::Opened(Ok(o))) => {
                 groups.push(group(p, o));
+                Some(groups.len() - 1)
+            }
+            (Ok(Some(p)), Ready::Inside) => {
+                groups.push(group_inside(p));
                 Some(groups.len() - 1)
             }
             _ => None,
@@ -411,11 +469,47 @@ fn finish_group(
         .into_iter()
         .map(|g| g.and_then(|g| closed[g].take()))
         .collect();
-    opened
+    ready
         .into_par_iter()
         .zip(closed)
-        .map(|((e, o), out)| write_entry(e, o, out, opts))
+        .map(|((e, r), out)| match (r, out) {
+            (Ready::Opened(o), out) => write_entry(e, Some(o), out, opts),
+            (Ready::Nothing, out) => write_entry(e, None, out, opts),
+            // a song mixed inside a closing that failed: the closing's error
+            (Ready::Inside, Some(Err(err))) => {
+                let o = match &e.1 {
+                    Ok(Some(p)) => Some(Err(with_song(p, err))),
+                    _ => None,
+                };
+                write_entry(e, o, None, opts)
+            }
+            // measured in the closing's first pass
+            (Ready::Inside, out) => {
+                let o = opened_inside(&e, out.as_ref());
+                write_entry(e, o, out, opts)
+            }
+        })
         .collect()
+}
+
+/// What [`open`] gives for a song mixed inside its closing: no audio, its mix's rate, and
+/// its mix's loudness as the closing measured it.
+fn opened_inside(e: &Entry, out: Option<&Result<engine::Outcome>>) -> Option<Result<Opened>> {
+    let Ok(Some(p)) = &e.1 else {
+        return None;
+    };
+    let before = match out {
+        Some(Ok(o)) => o.songs.first().and_then(|s| s.input),
+        Some(Err(_)) | None => None,
+    };
+    Some(match before {
+        Some(before) => Ok(Opened {
+            master: Vec::new(),
+            rate: p.plan.sample_rate,
+            before,
+        }),
+        None => Err(song_err(p, "the closing did not measure the mix".into())),
+    })
 }
 
 /// A rendered song at its delivery rate, measured (`None`: nothing to close: skipped, failed

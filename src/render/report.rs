@@ -41,6 +41,9 @@ pub struct SongReport {
     pub render_s: f64,
     /// not rendered again: its output was up to date (`--skip-existing`)
     pub skipped: bool,
+    /// the stages of the closing's pass that made the output and where each ran (with the
+    /// mix's own stages first when the mix ran inside the closing, on the GPU)
+    pub closing_stages: Vec<crate::engine::StageRun>,
 }
 
 impl SongReport {
@@ -60,6 +63,7 @@ impl SongReport {
             warnings: Vec::new(),
             render_s: 0.0,
             skipped: false,
+            closing_stages: Vec::new(),
         }
     }
 

@@ -78,7 +78,8 @@ fn compare_readings(
         }
     }
     let lufs = |l: &Vec<Vec<f32>>| {
-        let lanes: Vec<&[f32]> = l.iter().map(Vec::as_slice).collect();
+        // the energies of both channels (the sample peaks follow them)
+        let lanes: Vec<&[f32]> = l.iter().take(2).map(Vec::as_slice).collect();
         crate::loudness::Blocks::from_lanes(&lanes, &[1.0, 1.0], RATE, frames)
             .gating()
             .integrated()

@@ -5,7 +5,7 @@
 //! the run chose, batched across songs, and a pass brings back the meters' block energies,
 //! the limiters' reductions and peaks, plus the audio only when asked.
 
-use super::{Fades, Member};
+use super::{ChainFeed, ChainSource, Fades, Member};
 use crate::core::Planar;
 use crate::engine::{Executor, Sources};
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::loudness::Blocks;
 use crate::ops::envelope::Envelope;
 use crate::ops::meter::Meter;
 use crate::ops::{limiter, Processor};
-use crate::plan::{Plan, Source, Stage};
+use crate::plan::{Plan, Source, Stage, PLAN_CHANNELS};
 
 /// What one song goes through in a pass.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,8 @@ pub(super) struct Taken {
     pub audio: Option<Planar>,
     /// its meter's sub-block energies
     pub blocks: Blocks,
+    /// its largest |sample| (the meter's), linear
+    pub sample_peak: f32,
     /// its limiter's largest gain reduction and the largest per hop of the reports'
     /// curves, dB (no limiter: `None`)
     pub reduction: Option<(f64, Vec<f32>)>,
@@ -174,14 +176,38 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
     let frames: Vec<usize> = takes.iter().map(|t| t.member.frames()).collect();
     let (plans, ats): (Vec<Plan>, Vec<At>) =
         takes.iter().zip(&frames).map(|(t, &f)| plan(t, f)).unzip();
-    let sources: Vec<Sources<'_>> = takes
+    let owned: Vec<Option<Sources<'_>>> = takes
         .iter()
         .map(|t| match t.member.chain {
-            Some(c) => Sources::borrowed(c.sources),
-            None => Sources::borrowed(std::slice::from_ref(t.member.audio)),
+            Some(ChainSource {
+                sources: ChainFeed::Streams(_),
+                ..
+            }) => None,
+            Some(ChainSource {
+                sources: ChainFeed::Audio(a),
+                ..
+            }) => Some(Sources::borrowed(a)),
+            None => Some(Sources::borrowed(std::slice::from_ref(t.member.audio))),
         })
         .collect();
-    let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&sources).collect();
+    let jobs: Vec<crate::engine::Job<'_>> = plans
+        .iter()
+        .zip(takes.iter().zip(&owned))
+        .map(|(p, (t, o))| {
+            let s = match (o, t.member.chain) {
+                (Some(s), _) => s,
+                (
+                    None,
+                    Some(ChainSource {
+                        sources: ChainFeed::Streams(s),
+                        ..
+                    }),
+                ) => s,
+                (None, _) => unreachable!("a take without sources of its own streams them"),
+            };
+            (p, s)
+        })
+        .collect();
     let out = ex.run_read(&jobs, keep);
     let runs: Vec<_> = plans
         .iter()
@@ -204,7 +230,10 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
                 song: String::new(),
                 reason: "the closing's meter read nothing".into(),
             })?;
+            // the meter's readings: each channel's energies, then each one's sample peak
+            let (energies, sample_peaks) = energies.split_at(PLAN_CHANNELS.min(energies.len()));
             let lanes: Vec<&[f32]> = energies.iter().map(Vec::as_slice).collect();
+            let sample_peak = sample_peaks.iter().flatten().fold(0.0f32, |m, &v| m.max(v));
             let blocks = Blocks::from_lanes(&lanes, &[1.0, 1.0], p.sample_rate, f);
             let reduction = at.limiter.and_then(reading).map(|l| {
                 let low = l.first().and_then(|v| v.first()).copied().unwrap_or(0.0);
@@ -229,6 +258,7 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
             Ok(Taken {
                 audio: keep.then_some(r.master),
                 blocks,
+                sample_peak,
                 reduction,
                 peaks,
                 stages,

@@ -99,7 +99,8 @@ pub fn energies(x: &[f32], sample_rate: u32) -> Vec<f32> {
 }
 
 /// The meter's state as a Plan stage: one [`Lane`] per channel, the stream frame it has
-/// reached, where the song starts in its input, and the energies read so far.
+/// reached, where the song starts in its input, and what it read so far: the energies and
+/// the sample peak.
 #[derive(Debug, Clone)]
 pub struct Stream {
     lanes: Vec<Lane>,
@@ -107,6 +108,8 @@ pub struct Stream {
     lag: usize,
     /// per channel, the energies of the sub-blocks completed so far
     pub energies: Vec<Vec<f32>>,
+    /// per channel, the largest |sample| of the song so far (before the K-weighting)
+    pub peaks: Vec<f32>,
 }
 
 impl Stream {
@@ -117,17 +120,21 @@ impl Stream {
             pos: 0,
             lag,
             energies: vec![Vec::new(); channels],
+            peaks: vec![0.0; channels],
         }
     }
 }
 
 /// Meters the next chunk `x` (left as it is): its frames that are song frames
-/// `0..m.frames`.
+/// `0..m.frames` (their energies, and their largest |sample| per channel).
 pub fn process_chunk(m: &super::Meter, st: &mut Stream, x: &[Vec<f32>]) {
     let len = x.first().map_or(0, Vec::len);
     let from = st.lag.saturating_sub(st.pos).min(len);
     let to = (st.lag + m.frames).saturating_sub(st.pos).min(len);
     if from < to {
+        for (ch, peak) in x.iter().zip(&mut st.peaks) {
+            *peak = ch[from..to].iter().fold(*peak, |m, &v| m.max(v.abs()));
+        }
         if let [l, r] = x {
             run_pair(
                 &m.k,

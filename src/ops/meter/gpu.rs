@@ -1,6 +1,6 @@
 //! GPU twin of [`super::cpu::Stream`]: `shaders/meter.wgsl`, a recursive stage
 //! (`gpu::recursive`) of one lane per channel whose state keeps the energies it reads
-//! ([`Readout`]).
+//! ([`Readout`]): the energies, then the sample peak, of each lane.
 
 use super::Meter;
 use crate::ops::eq::gpu::section_words;
@@ -12,8 +12,12 @@ use crate::plan::PLAN_CHANNELS;
 const SHARED: usize = 2;
 /// Words of a lane before its energies (`METER_LANE_HEADER` in the shader): the two
 /// sections' `[ic1, ic2]`, the sum in progress, its frames, the input frames seen, the
-/// energies written.
-pub const LANE_HEADER: usize = 8;
+/// energies written, the largest |sample|.
+pub const LANE_HEADER: usize = 9;
+/// Where in a lane the count of energies written is.
+const COUNT_WORD: usize = 7;
+/// Where in a lane the largest |sample| is.
+const PEAK_WORD: usize = 8;
 
 /// The stage: sub-block frames, sub-blocks per lane, the two sections' words; state: the
 /// song's span, then per lane its header and one word per sub-block of the song.
@@ -28,15 +32,20 @@ pub fn recursive(m: &Meter) -> Recursive {
         lanes: PLAN_CHANNELS,
         state_words: SHARED + PLAN_CHANNELS * lane,
         init: vec![(0, Init::Lag { value: 0, step: 1 }), (1, Init::SongEnd)],
+        // the energies of each lane, then the sample peak of each (the CPU twin's order)
         readout: Some(Readout {
             lanes: (0..PLAN_CHANNELS)
                 .map(|l| {
                     let at = SHARED + l * lane;
                     Span {
                         first: at + LANE_HEADER,
-                        count: Count::Word(at + LANE_HEADER - 1),
+                        count: Count::Word(at + COUNT_WORD),
                     }
                 })
+                .chain((0..PLAN_CHANNELS).map(|l| Span {
+                    first: SHARED + l * lane + PEAK_WORD,
+                    count: Count::Fixed(1),
+                }))
                 .collect(),
         }),
     }
