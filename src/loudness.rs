@@ -45,6 +45,21 @@ pub struct Loudness {
     pub sample_peak_dbfs: f64,
 }
 
+impl Loudness {
+    /// Figures not measured yet (undefined loudness, NaN levels): a placeholder until a
+    /// Plan's meters read them.
+    pub fn unmeasured() -> Loudness {
+        Loudness {
+            integrated_lufs: None,
+            loudness_range_lu: None,
+            momentary_max_lufs: None,
+            short_term_max_lufs: None,
+            true_peak_dbtp: f64::NAN,
+            sample_peak_dbfs: f64::NAN,
+        }
+    }
+}
+
 /// Reads a level written by serde_json, which writes −∞ (silence) as `null`.
 fn null_as_silence<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
     let v: Option<f64> = serde::Deserialize::deserialize(d)?;
@@ -178,6 +193,17 @@ pub fn measure_blocks_with_curves(
     b: &Blocks,
     peaks: Option<&[f32]>,
 ) -> Measured {
+    measure_blocks_with_curves_and_spectrum(channels, sample_rate, b, peaks, None)
+}
+
+/// [`measure_blocks_with_curves`], with the long-term spectrum when it was taken already.
+pub fn measure_blocks_with_curves_and_spectrum(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    b: &Blocks,
+    peaks: Option<&[f32]>,
+    spectrum: Option<crate::ops::match_eq::Spectrum>,
+) -> Measured {
     let frames = channels.first().map_or(0, |c| c.len());
     let hop = curves::hop_frames(frames, sample_rate);
     let (tp, spectrum) = rayon::join(
@@ -185,7 +211,10 @@ pub fn measure_blocks_with_curves(
             Some(p) => p.to_vec(),
             None => crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
         },
-        || crate::ops::match_eq::long_term_spectrum(channels, sample_rate),
+        || {
+            spectrum
+                .unwrap_or_else(|| crate::ops::match_eq::long_term_spectrum(channels, sample_rate))
+        },
     );
     let db = |v: f32| 20.0 * f64::from(v).log10();
     let w = b.windows(Some(hop));

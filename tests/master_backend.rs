@@ -167,11 +167,43 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
                 f.display()
             );
         }
+        let metered = same_input_figures(cpu_dir, gpu_dir);
         println!(
-            "{name}: {} files, byte-identical on both backends",
+            "{name}: {} files, byte-identical on both backends; {metered} songs' input figures \
+             and curves (metered on the GPU) equal the CPU's",
             cpu.len()
         );
     }
+}
+
+/// Every song's input figures and meters over time (on the GPU backend metered on the GPU,
+/// in one batch per album) are the CPU backend's exactly; returns how many songs.
+fn same_input_figures(cpu_dir: &Path, gpu_dir: &Path) -> usize {
+    let mut songs = 0;
+    for f in tree_files(cpu_dir) {
+        let text = std::fs::read_to_string(cpu_dir.join(&f)).unwrap_or_default();
+        if f.extension().is_none_or(|e| e != "json") || !text.contains("\"settings_hash\"") {
+            continue;
+        }
+        let a: serde_json::Value = serde_json::from_str(&text).expect("sidecar JSON");
+        let b: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(gpu_dir.join(&f)).expect("the GPU run's sidecar"),
+        )
+        .expect("sidecar JSON");
+        if !a["input_loudness"].is_object() {
+            continue; // an album file's sidecar
+        }
+        assert_eq!(a["input_loudness"], b["input_loudness"], "{}", f.display());
+        assert_eq!(
+            a["curves"]["input"],
+            b["curves"]["input"],
+            "{}",
+            f.display()
+        );
+        songs += 1;
+    }
+    assert!(songs >= 6, "{}: {songs} sidecars", cpu_dir.display());
+    songs
 }
 
 /// Every song's sidecar lists the stages of its chain and of its closing (gain, limiter,

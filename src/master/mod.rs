@@ -17,6 +17,7 @@ mod delivery;
 mod folders;
 pub mod formats;
 mod guard;
+mod input_meter;
 mod job;
 pub mod manifest;
 pub mod merge;

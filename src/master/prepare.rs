@@ -34,15 +34,21 @@ pub(super) struct Prepared {
     /// where each chain's stages ran, in `chains`' order
     pub(super) stages: Vec<Vec<crate::engine::StageRun>>,
     pub(super) seconds: f64,
+    /// the input's long-term spectrum while its loudness is still to be metered on the
+    /// run's executor ([`super::input_meter`]); `None` once `input` holds it
+    pub(super) input_pending: Option<crate::ops::match_eq::Spectrum>,
 }
 
 /// Decodes track `t` (mono becomes centred stereo), measures it and compiles one Plan per
 /// chain of `chains` (match EQ, then the chain); stops early with [`Error::Interrupted`].
+/// With `meter_on_host` false only its spectrum is taken here: its loudness and true peak
+/// are metered on the run's executor afterwards ([`super::input_meter`]).
 pub(super) fn prepare_song(
     t: &Track,
     chains: &[&[InsertSpec]],
     job: &Job,
     stop: &AtomicBool,
+    meter_on_host: bool,
 ) -> Result<Prepared> {
     if stop.load(Ordering::SeqCst) {
         return Err(Error::Interrupted);
@@ -57,15 +63,26 @@ pub(super) fn prepare_song(
     if x.len() == 1 {
         x.push(x[0].clone()); // centred mono
     }
-    let measured = loudness::measure_with_curves(&x, d.sample_rate)
-        .map_err(|e| Error::input(path, e.to_string()))?;
+    let (input, input_curves, spectrum) = if meter_on_host {
+        let m = loudness::measure_with_curves(&x, d.sample_rate)
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        (m.loudness, m.curves, m.spectrum)
+    } else {
+        loudness::weights(x.len()).map_err(|e| Error::input(path, e.to_string()))?;
+        let s = crate::ops::match_eq::long_term_spectrum(&x, d.sample_rate);
+        (
+            loudness::Loudness::unmeasured(),
+            loudness::Curves::default(),
+            s,
+        )
+    };
     let mut curves = SongCurves {
-        input: measured.curves,
+        input: input_curves,
         ..SongCurves::default()
     };
     let (match_eq, match_note) = match &job.reference {
         Some(r) => {
-            let (eq, note, curve) = r.match_eq(&measured.spectrum, d.sample_rate);
+            let (eq, note, curve) = r.match_eq(&spectrum, d.sample_rate);
             curves.reference_spectrum = Some(Bands::new(&r.spectrum.band_hz, &r.spectrum.level_db));
             curves.match_curve = Some(Bands::new(&curve.band_hz, &curve.gain_db));
             (eq, Some(note))
@@ -110,7 +127,7 @@ pub(super) fn prepare_song(
     Ok(Prepared {
         path: path.clone(),
         rate: d.sample_rate,
-        input: measured.loudness,
+        input,
         curves,
         match_eq: match_note,
         sources: vec![x],
@@ -118,5 +135,6 @@ pub(super) fn prepare_song(
         chains: Vec::new(),
         stages: Vec::new(),
         seconds: t0.elapsed().as_secs_f64(),
+        input_pending: (!meter_on_host).then_some(spectrum),
     })
 }

@@ -148,8 +148,13 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         .iter()
         .map(|row| row.iter().map(Option::is_some).collect())
         .collect();
-    // Decode and run each song's distinct chains once.
-    let prepared: Vec<(usize, Result<Prepared>)> = todo
+    // Decode and run each song's distinct chains once; on the GPU the inputs are metered
+    // there, all songs in one batch
+    let meter_on_host = {
+        let ex = ctl.executor.lock().unwrap_or_else(|e| e.into_inner());
+        ex.backend() != engine::Backend::Gpu
+    };
+    let mut prepared: Vec<(usize, Result<Prepared>)> = todo
         .par_iter()
         .map(|&k| {
             let t = &album.tracks[k];
@@ -161,7 +166,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                 }
             }
             let r = match &hashes[k] {
-                Ok(_) => prepare_song(t, &chains, job, ctl.stop),
+                Ok(_) => prepare_song(t, &chains, job, ctl.stop, meter_on_host),
                 Err(e) => Err(super::precheck::unreadable(job.manifest.as_deref(), t, e)),
             };
             (k, r)
@@ -174,6 +179,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         result.interrupted = true;
         return result;
     }
+    super::input_meter::measure_inputs(&mut prepared, ctl.executor);
     let prepared = run_chains(prepared, ctl.executor, job);
 
     for (di, d) in job.deliveries.iter().enumerate() {
