@@ -52,66 +52,79 @@ unsafe fn peak_block_avx512(taps: &[f32], window: &[f32], out: &mut [f32]) {
     peak_block_with::<{ 4 * LANES }>(taps, window, out)
 }
 
-/// `acc[k] = Σ_j h[j]·(x[k + j] + x[k + n − 1 − j])` for `k < acc.len()`, `j < h.len()`, in
-/// index order of `j`, `B` points at a time: a symmetric FIR of `n = 2·h.len()` taps whose
-/// first half is `h`, folded (each pair of samples added, then weighted).
+/// Fills `acc` with `point(k)` for every `k`, `B` points at a time with `block(k)` (points
+/// `k .. k + B`); the last `B` points as one more block, some of them again (the same sums:
+/// the same values); one by one only when `acc` is shorter than `B`.
 #[inline(always)]
-fn fir_folded_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
-    let (n, last) = (acc.len(), 2 * h.len() - 1);
+fn in_blocks<const B: usize>(
+    acc: &mut [f32],
+    block: impl Fn(usize) -> [f32; B],
+    point: impl Fn(usize) -> f32,
+) {
+    let n = acc.len();
     let mut k = 0;
     while k + B <= n {
-        let mut a = [0.0f32; B];
-        for (j, &hj) in h.iter().enumerate() {
-            let xs: &[f32; B] = x[k + j..k + j + B].try_into().unwrap();
-            let ys: &[f32; B] = x[k + last - j..k + last - j + B].try_into().unwrap();
-            for ((av, &xv), &yv) in a.iter_mut().zip(xs).zip(ys) {
-                *av = madd(hj, xv + yv, *av);
-            }
-        }
-        acc[k..k + B].copy_from_slice(&a);
+        acc[k..k + B].copy_from_slice(&block(k));
         k = if k + B < n && k + 2 * B > n {
-            n - B // the last B points, some again (the same sums: the same values)
+            n - B
         } else {
             k + B
         };
     }
     for (i, av) in acc[k..].iter_mut().enumerate() {
-        let mut a = 0.0f32;
-        for (j, &hj) in h.iter().enumerate() {
-            a = madd(hj, x[k + i + j] + x[k + i + last - j], a);
-        }
-        *av = a;
+        *av = point(k + i);
     }
+}
+
+/// `acc[k] = Σ_j h[j]·(x[k + j] + x[k + n − 1 − j])` for `k < acc.len()`, `j < h.len()`, in
+/// index order of `j`, `B` points at a time: a symmetric FIR of `n = 2·h.len()` taps whose
+/// first half is `h`, folded (each pair of samples added, then weighted).
+#[inline(always)]
+fn fir_folded_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
+    let last = 2 * h.len() - 1;
+    in_blocks::<B>(
+        acc,
+        |k| {
+            let mut a = [0.0f32; B];
+            for (j, &hj) in h.iter().enumerate() {
+                let xs: &[f32; B] = x[k + j..k + j + B].try_into().unwrap();
+                let ys: &[f32; B] = x[k + last - j..k + last - j + B].try_into().unwrap();
+                for ((av, &xv), &yv) in a.iter_mut().zip(xs).zip(ys) {
+                    *av = madd(hj, xv + yv, *av);
+                }
+            }
+            a
+        },
+        |k| {
+            h.iter()
+                .enumerate()
+                .fold(0.0f32, |a, (j, &hj)| madd(hj, x[k + j] + x[k + last - j], a))
+        },
+    );
 }
 
 /// `acc[k] = Σ_j h[j]·x[k + j]` for `k < acc.len()`, in index order of `j`, `B` points at
 /// a time.
 #[inline(always)]
 fn fir_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
-    let n = acc.len();
-    let mut k = 0;
-    while k + B <= n {
-        let mut a = [0.0f32; B];
-        for (j, &hj) in h.iter().enumerate() {
-            let xs: &[f32; B] = x[k + j..k + j + B].try_into().unwrap();
-            for (av, &xv) in a.iter_mut().zip(xs) {
-                *av = madd(hj, xv, *av);
+    in_blocks::<B>(
+        acc,
+        |k| {
+            let mut a = [0.0f32; B];
+            for (j, &hj) in h.iter().enumerate() {
+                let xs: &[f32; B] = x[k + j..k + j + B].try_into().unwrap();
+                for (av, &xv) in a.iter_mut().zip(xs) {
+                    *av = madd(hj, xv, *av);
+                }
             }
-        }
-        acc[k..k + B].copy_from_slice(&a);
-        k = if k + B < n && k + 2 * B > n {
-            n - B // the last B points, some again (the same sums: the same values)
-        } else {
-            k + B
-        };
-    }
-    for (i, av) in acc[k..].iter_mut().enumerate() {
-        let mut a = 0.0f32;
-        for (j, &hj) in h.iter().enumerate() {
-            a = madd(hj, x[k + i + j], a);
-        }
-        *av = a;
-    }
+            a
+        },
+        |k| {
+            h.iter()
+                .enumerate()
+                .fold(0.0f32, |a, (j, &hj)| madd(hj, x[k + j], a))
+        },
+    );
 }
 
 #[inline(always)]
