@@ -96,9 +96,9 @@ fn fir_folded_into<const B: usize>(h: &[f32], x: &[f32], acc: &mut [f32]) {
             a
         },
         |k| {
-            h.iter()
-                .enumerate()
-                .fold(0.0f32, |a, (j, &hj)| madd(hj, x[k + j] + x[k + last - j], a))
+            h.iter().enumerate().fold(0.0f32, |a, (j, &hj)| {
+                madd(hj, x[k + j] + x[k + last - j], a)
+            })
         },
     );
 }
