@@ -131,3 +131,61 @@ fn quantising_rounds_half_away_from_zero_as_f64_round() {
         }
     }
 }
+
+#[test]
+fn tagged_wav_files_are_what_lofty_writes_into_the_file() {
+    // mixfarm builds a tagged WAV (pad byte, bext chunk, LIST/INFO and id3 chunks) in memory
+    // and writes it once: the bytes must be those of writing the plain file and then adding
+    // each part to the file on disk (lofty saving into the file)
+    use mixfarm::audio::{bext, encode::write_audio_with, tags};
+    let t = common::tempdir();
+    let tagset = tags::Tags {
+        title: Some("Straße at Night".into()),
+        artist: Some("The Mixfarm Band".into()),
+        album: Some("Night Drive".into()),
+        track_number: Some(3),
+        track_total: Some(12),
+        isrc: Some("QZMF52600003".into()),
+        date: Some("2026".into()),
+        ..tags::Tags::default()
+    };
+    let body = b"mixfarm bext body, odd length".to_vec();
+    for (channels, frames, format) in [
+        (1usize, 1001usize, OutputFormat::Wav24), // odd data chunk: a pad byte
+        (2, 4097, OutputFormat::Wav16),
+        (2, 500, OutputFormat::Wav32f),
+    ] {
+        let x = signal(channels, frames);
+        let pcm = Pcm::from_planar(&x, format, 3);
+        for with_bext in [false, true] {
+            let ours = t.path().join("ours.wav");
+            let b = with_bext.then_some(body.as_slice());
+            write_audio_with(&ours, &pcm, 44_100, format, &tagset, b).expect("writes");
+            let theirs = t.path().join("theirs.wav");
+            write_wav(&theirs, &x, 44_100, format, 3).expect("writes");
+            let mut bytes = std::fs::read(&theirs).unwrap();
+            if bytes.len() % 2 == 1 {
+                bytes.push(0);
+                let riff = (bytes.len() as u32 - 8).to_le_bytes();
+                bytes[4..8].copy_from_slice(&riff);
+                std::fs::write(&theirs, &bytes).unwrap();
+            }
+            if let Some(b) = b {
+                bext::insert_before_data(&theirs, b).unwrap();
+            }
+            tags::write_tags(&theirs, false, &tagset).unwrap();
+            let (a, b) = (
+                std::fs::read(&ours).unwrap(),
+                std::fs::read(&theirs).unwrap(),
+            );
+            eprintln!(
+                "{channels} ch, {frames} frames, {format}, bext {with_bext}: {} bytes",
+                a.len()
+            );
+            assert!(
+                a == b,
+                "{channels} ch, {frames} frames, {format}, bext {with_bext}: differs"
+            );
+        }
+    }
+}

@@ -93,6 +93,12 @@ impl Bext {
 /// fixes the RIFF size.
 pub fn insert_before_data(path: &Path, body: &[u8]) -> Result<(), String> {
     let mut b = std::fs::read(path).map_err(|e| e.to_string())?;
+    insert_before_data_in(&mut b, body)?;
+    std::fs::write(path, &b).map_err(|e| e.to_string())
+}
+
+/// [`insert_before_data`] for a WAV file held in memory (`b`: the whole file).
+pub fn insert_before_data_in(b: &mut Vec<u8>, body: &[u8]) -> Result<(), String> {
     if b.len() < 12 || &b[..4] != b"RIFF" || &b[8..12] != b"WAVE" {
         return Err("not a RIFF/WAVE file".into());
     }
@@ -116,5 +122,5 @@ pub fn insert_before_data(path: &Path, body: &[u8]) -> Result<(), String> {
     b.splice(data_at..data_at, chunk);
     let riff = u32::try_from(b.len() - 8).map_err(|_| "WAV file over 4 GiB".to_string())?;
     b[4..8].copy_from_slice(&riff.to_le_bytes());
-    std::fs::write(path, &b).map_err(|e| e.to_string())
+    Ok(())
 }

@@ -183,22 +183,23 @@ pub fn write_wav_atomic(
             return super::rf64::write_rf64(tmp, pcm, sample_rate, &chunks)
                 .map_err(|e| out_err(e.to_string()));
         }
-        write_wav_samples(tmp, pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
+        // the whole file in memory (samples, pad byte, bext, tags), written once
+        let mut bytes = wav_bytes(pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
         if !tags.is_empty() || bext.is_some() {
-            pad_data_chunk(tmp)?;
+            pad_data_chunk(&mut bytes).map_err(&out_err)?;
         }
         if let Some(b) = bext {
-            super::bext::insert_before_data(tmp, b).map_err(&out_err)?;
+            super::bext::insert_before_data_in(&mut bytes, b).map_err(&out_err)?;
         }
-        write_tags(tmp, false, tags).map_err(&out_err)
+        super::tags::write_wav_tags_in(&mut bytes, tags).map_err(&out_err)?;
+        std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
     })
 }
 
-/// Writes `pcm` to `path` as a plain RIFF/WAVE file (`fmt ` and `data` only), the bytes
-/// hound writes: hound's header (for no samples, its sizes then set), then the samples
-/// little-endian (16- and 24-bit integers, 32-bit float), packed side by side.
-fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<()> {
-    use std::io::Write;
+/// `pcm` as a plain RIFF/WAVE file (`fmt ` and `data` only), the bytes hound writes:
+/// hound's header (for no samples, its sizes then set), then the samples little-endian
+/// (16- and 24-bit integers, 32-bit float), packed side by side.
+fn wav_bytes(pcm: &Pcm, sample_rate: u32) -> hound::Result<Vec<u8>> {
     let spec = hound::WavSpec {
         channels: pcm.channels() as u16,
         sample_rate,
@@ -210,19 +211,16 @@ fn write_wav_samples(path: &Path, pcm: &Pcm, sample_rate: u32) -> hound::Result<
     };
     let mut header = std::io::Cursor::new(Vec::new());
     hound::WavWriter::new(&mut header, spec)?.finalize()?;
-    let mut header = header.into_inner();
+    let mut bytes = header.into_inner();
     let data = wav_data(pcm)?;
     let too_big = || hound::Error::TooWide;
     let data_len = u32::try_from(data.len()).map_err(|_| too_big())?;
-    let riff_len = u32::try_from(header.len() - 8 + data.len()).map_err(|_| too_big())?;
-    let n = header.len();
-    header[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    header[n - 4..].copy_from_slice(&data_len.to_le_bytes());
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(&header)?;
-    file.write_all(&data)?;
-    file.flush()?;
-    Ok(())
+    let riff_len = u32::try_from(bytes.len() - 8 + data.len()).map_err(|_| too_big())?;
+    let n = bytes.len();
+    bytes[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    bytes[n - 4..].copy_from_slice(&data_len.to_le_bytes());
+    bytes.extend_from_slice(&data);
+    Ok(bytes)
 }
 
 /// The `data` chunk's bytes of `pcm`: each sample little-endian in its bytes (a 24-bit one in
@@ -277,26 +275,15 @@ fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
 
 /// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte
 /// and fixes the RIFF size, so chunks added after it start at an even offset.
-fn pad_data_chunk(path: &Path) -> Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    let io = |e| Error::io(path, e);
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(io)?;
-    let len = f.seek(SeekFrom::End(0)).map_err(io)?;
-    if len % 2 == 0 {
+fn pad_data_chunk(bytes: &mut Vec<u8>) -> std::result::Result<(), String> {
+    if bytes.len() % 2 == 0 {
         return Ok(());
     }
-    f.write_all(&[0]).map_err(io)?;
-    let riff_size = u32::try_from(len + 1 - 8).map_err(|_| Error::Output {
-        path: path.to_path_buf(),
-        reason: "WAV file over 4 GiB".into(),
-    })?;
-    f.seek(SeekFrom::Start(4)).map_err(io)?;
-    f.write_all(&riff_size.to_le_bytes()).map_err(io)?;
-    f.flush().map_err(io)
+    bytes.push(0);
+    let riff_size =
+        u32::try_from(bytes.len() - 8).map_err(|_| "WAV file over 4 GiB".to_string())?;
+    bytes[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    Ok(())
 }
 
 /// A stable 64-bit hash (FNV-1a) used to derive dither seeds from song identities.

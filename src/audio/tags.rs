@@ -278,3 +278,26 @@ pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
         .save_to_path(path, opts)
         .map_err(|x| e("ID3v2", x))
 }
+
+/// [`write_tags`] for a WAV file held in memory (`bytes`: the whole file), so a tagged WAV
+/// is written to disk once: the same chunks lofty writes into a file.
+pub fn write_wav_tags_in(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String> {
+    use std::io::{Cursor, Seek};
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let opts = WriteOptions::default();
+    let e = |what: &str, e: lofty::error::FileEncodingError| format!("writing {what}: {e}");
+    let mut file = Cursor::new(std::mem::take(bytes));
+    let done = RiffInfoList::from(to_lofty(tags, TagType::RiffInfo))
+        .save_to(&mut file, opts)
+        .map_err(|x| e("RIFF INFO", x))
+        .and_then(|()| file.rewind().map_err(|x| x.to_string()))
+        .and_then(|()| {
+            to_id3v2(tags)
+                .save_to(&mut file, opts)
+                .map_err(|x| e("ID3v2", x))
+        });
+    *bytes = file.into_inner();
+    done
+}
