@@ -276,7 +276,7 @@ fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
 /// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte
 /// and fixes the RIFF size, so chunks added after it start at an even offset.
 fn pad_data_chunk(bytes: &mut Vec<u8>) -> std::result::Result<(), String> {
-    if bytes.len() % 2 == 0 {
+    if bytes.len().is_multiple_of(2) {
         return Ok(());
     }
     bytes.push(0);
