@@ -73,6 +73,37 @@ gain_db = -1.0
     )
 }
 
+/// A scene of one stereo stem with a master chain, toward a target under a ceiling.
+fn one_stem_scene(d: &std::path::Path, name: &str, seconds: f64, seed: u64) -> std::path::PathBuf {
+    let n = (seconds * f64::from(RATE)) as usize;
+    write_f32(
+        &d.join(format!("{name}-a.wav")),
+        &[music_like(n, RATE, seed), music_like(n, RATE, seed + 1)],
+        RATE,
+    );
+    write_text(
+        d,
+        &format!("{name}.toml"),
+        &format!(
+            r#"sample_rate = 48000
+fade_out_s = 0.4
+[output]
+file = "{name}.wav"
+format = "wav32f"
+[master]
+target_lufs = -14.0
+ceiling_dbtp = -1.0
+chain = [ {{ type = "compressor", threshold_db = -20.0, ratio = 3.0, attack_ms = 10.0, release_ms = 120.0 }} ]
+[[track]]
+name = "a"
+file = "{name}-a.wav"
+gain_db = -2.0
+automation.pan = [[0.0, -0.5], [1.0, 0.5]]
+"#
+        ),
+    )
+}
+
 #[test]
 fn gpu_render_matches_cpu_render() {
     if mixfarm::gpu::Gpu::for_tests("gpu_render_matches_cpu_render").is_none() {
@@ -80,7 +111,9 @@ fn gpu_render_matches_cpu_render() {
     }
     let dir = tempdir();
     let d = dir.path();
-    // s4 delivers at 44.1 kHz: its mix is rendered ahead and converted on the host
+    // s4 delivers at 44.1 kHz: its mix is rendered ahead and converted on the host; s5 has
+    // one stereo stem: its mix runs inside its closing (the stems are no more than the
+    // master); s1–s3 (three stems, four channels) are rendered once and read back
     let s4 = scene(d, "s4", 1.0, 40);
     let text = std::fs::read_to_string(&s4).unwrap();
     std::fs::write(
@@ -93,6 +126,7 @@ fn gpu_render_matches_cpu_render() {
         scene(d, "s2", 1.0, 20),
         scene(d, "s3", 2.0, 30),
         s4,
+        one_stem_scene(d, "s5", 1.5, 50),
     ];
     let opts = |o: &str, b| RenderOptions {
         out_dir: d.join(o),
@@ -112,9 +146,10 @@ fn gpu_render_matches_cpu_render() {
         gpu.songs.iter().map(|s| &s.error).collect::<Vec<_>>()
     );
     assert_eq!(gpu.backend, Backend::Gpu);
-    // on the GPU each mix runs inside its closing's passes (nothing comes back between
-    // them): the kept pass lists the mix's stages, every one on the GPU; its measurement
-    // of the mix and of the output equals the CPU path's, which closes the rendered mix
+    // on the GPU a one-stem mix runs inside its closing's passes (nothing comes back
+    // between them): its kept pass lists the mix's stages; every closing stage runs on the
+    // GPU; the measurement of the mix and of the output equals the CPU path's, which closes
+    // the rendered mix
     for (c, g) in cpu.songs.iter().zip(&gpu.songs) {
         let ops = |r: &mixfarm::render::SongReport| {
             r.closing_stages
@@ -128,7 +163,7 @@ fn gpu_render_matches_cpu_render() {
             ops(c),
             ops(g)
         );
-        let inside = g.title != "s4";
+        let inside = g.title == "s5";
         assert_eq!(
             g.closing_stages.iter().any(|s| s.op == "mix"),
             inside,
@@ -152,7 +187,7 @@ fn gpu_render_matches_cpu_render() {
             g.normalisation.as_ref().map(|n| n.gain_db)
         );
     }
-    for name in ["s1", "s2", "s3", "s4"] {
+    for name in ["s1", "s2", "s3", "s4", "s5"] {
         let (a, _) = read_wav(&d.join(format!("cpu/{name}.wav")));
         let (b, _) = read_wav(&d.join(format!("gpu/{name}.wav")));
         let e = mixfarm::verify::diff(&a, &b);

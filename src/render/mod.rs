@@ -354,10 +354,15 @@ fn run_songs_cpu(entries: Vec<Entry>, opts: &RenderOptions<'_>) -> Vec<SongRepor
         .collect()
 }
 
-/// Whether a prepared song's mix runs inside its closing's passes on the GPU (its delivery
-/// keeps the mix's rate): then nothing comes back between the mix and the closing.
+/// Whether a prepared song's mix runs inside its closing's passes on the GPU: then nothing
+/// comes back between the mix and the closing. Every pass (the mix's measurement, the gain
+/// search's, the kept one) then decodes and uploads the stems again, so it does when that
+/// costs no more than the master it spares: the delivery keeps the mix's rate and the
+/// stems hold no more channels than the master (one stereo stem, or two mono). A mix of
+/// more stems is rendered once, read back, and its master uploaded for each pass.
 fn mix_in_closing(p: &Prepared) -> bool {
-    p.delivery.delivery_rate_hz == p.plan.sample_rate
+    let channels: usize = (0..p.sources.len()).map(|k| p.sources.channels(k)).sum();
+    p.delivery.delivery_rate_hz == p.plan.sample_rate && channels <= crate::plan::PLAN_CHANNELS
 }
 
 /// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before
