@@ -52,6 +52,27 @@ pub fn run_sections_state(x: &mut [f32], sections: &[Svf], state: &mut [[f32; 2]
     }
 }
 
+/// [`run_sections_state`] on a stereo pair in one loop: two independent recursions side by
+/// side (each channel's arithmetic unchanged), so one core overlaps their latencies.
+pub fn run_sections_pair(
+    [l, r]: [&mut [f32]; 2],
+    sections: &[Svf],
+    [sl, sr]: [&mut [[f32; 2]]; 2],
+) {
+    assert!(
+        sl.len() == sections.len() && sr.len() == sections.len(),
+        "one state per section"
+    );
+    for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+        let (mut va, mut vb) = (*a, *b);
+        for ((c, sa), sb) in sections.iter().zip(sl.iter_mut()).zip(sr.iter_mut()) {
+            va = section_tick(c, sa, va);
+            vb = section_tick(c, sb, vb);
+        }
+        (*a, *b) = (va, vb);
+    }
+}
+
 /// One sample `v0` through one section `c` with state `st` (see [`run_sections_state`]
 /// for the arithmetic); twin of `section_tick` in `shaders/sections.wgsl`.
 #[inline(always)]
@@ -108,8 +129,9 @@ pub fn latency_frames(eq: &Eq) -> usize {
     }
 }
 
-/// Processes the next chunk in place (channels in parallel for the sections, one after the
-/// other for the convolution, which parallelises inside). Linear phase: every channel a
+/// Processes the next chunk in place (a stereo pair in one loop, other layouts channel by
+/// channel in parallel, for the sections; one channel after the other for the convolution,
+/// which parallelises inside). Linear phase: every channel a
 /// multiple of [`convolve::BLOCK_FRAMES`] frames, output the causal convolution (lagging
 /// by [`latency_frames`]); minimum phase: any length.
 pub fn process_chunk(eq: &Eq, st: &mut Stream, x: &mut [Vec<f32>]) {
@@ -120,6 +142,14 @@ pub fn process_chunk(eq: &Eq, st: &mut Stream, x: &mut [Vec<f32>]) {
     );
     match eq {
         Eq::MinimumPhase { sections } => {
+            if let ([l, r], [ChannelState::Sections(sl), ChannelState::Sections(sr)]) =
+                (&mut x[..], &mut st.channels[..])
+            {
+                if l.len() == r.len() {
+                    run_sections_pair([l, r], sections, [sl, sr]);
+                    return;
+                }
+            }
             x.par_iter_mut()
                 .zip(st.channels.par_iter_mut())
                 .for_each(|(ch, state)| match state {
