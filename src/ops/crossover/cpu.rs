@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::Crossover;
 use crate::ops::convolve;
-use crate::ops::eq::cpu::run_sections_state;
+use crate::ops::eq::cpu::{run_sections_state, run_sections_two};
 use crate::plan::Planar;
 
 /// What the crossover carries from one time chunk to the next, per channel: the states of
@@ -116,8 +116,11 @@ fn split_channel_chunk(
             rest.copy_from_slice(x);
             for (i, band) in below.iter_mut().enumerate() {
                 band.copy_from_slice(rest);
-                run_sections_state(band, &low[i], &mut low_st[i]);
-                run_sections_state(rest, &high[i], &mut high_st[i]);
+                // the band's low-pass and the rest's high-pass: independent, side by side
+                run_sections_two(
+                    (band, &low[i], &mut low_st[i]),
+                    (rest, &high[i], &mut high_st[i]),
+                );
                 run_sections_state(band, &all_pass[i + 1..], &mut ap_st[i]);
             }
         }

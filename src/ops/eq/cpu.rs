@@ -59,17 +59,32 @@ pub fn run_sections_pair(
     sections: &[Svf],
     [sl, sr]: [&mut [[f32; 2]]; 2],
 ) {
+    run_sections_two((l, sections, sl), (r, sections, sr));
+}
+
+/// Two independent [`run_sections_state`] runs (each its own signal, sections and states)
+/// in one loop when their signals and section counts match, else one after the other: the
+/// same arithmetic either way.
+pub fn run_sections_two(
+    (a, ca, sa): (&mut [f32], &[Svf], &mut [[f32; 2]]),
+    (b, cb, sb): (&mut [f32], &[Svf], &mut [[f32; 2]]),
+) {
     assert!(
-        sl.len() == sections.len() && sr.len() == sections.len(),
+        sa.len() == ca.len() && sb.len() == cb.len(),
         "one state per section"
     );
-    for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-        let (mut va, mut vb) = (*a, *b);
-        for ((c, sa), sb) in sections.iter().zip(sl.iter_mut()).zip(sr.iter_mut()) {
-            va = section_tick(c, sa, va);
-            vb = section_tick(c, sb, vb);
+    if a.len() != b.len() || ca.len() != cb.len() {
+        run_sections_state(a, ca, sa);
+        run_sections_state(b, cb, sb);
+        return;
+    }
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let (mut va, mut vb) = (*x, *y);
+        for (((c, d), s), t) in ca.iter().zip(cb).zip(sa.iter_mut()).zip(sb.iter_mut()) {
+            va = section_tick(c, s, va);
+            vb = section_tick(d, t, vb);
         }
-        (*a, *b) = (va, vb);
+        (*x, *y) = (va, vb);
     }
 }
 
