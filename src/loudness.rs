@@ -140,18 +140,19 @@ pub fn measure_blocks(channels: &[Vec<f32>], blocks: &Blocks, peaks: Option<&[f3
 /// The figures of audio a Plan metered without bringing it back: its meter's sub-block
 /// energies and sample peak, and its true peak, both linear.
 pub fn measure_read(blocks: &Blocks, true_peak: f32, sample_peak: f32) -> Loudness {
-    let win = blocks.windows(None);
-    Loudness {
-        integrated_lufs: blocks.gating().integrated(),
-        loudness_range_lu: blocks.loudness_range(),
-        momentary_max_lufs: win.momentary_max_lufs,
-        short_term_max_lufs: win.short_term_max_lufs,
-        true_peak_dbtp: 20.0 * f64::from(true_peak).log10(),
-        sample_peak_dbfs: 20.0 * f64::from(sample_peak).log10(),
-    }
+    from_blocks(
+        blocks,
+        20.0 * f64::from(true_peak).log10(),
+        20.0 * f64::from(sample_peak).log10(),
+    )
 }
 
 fn figures(b: &Blocks, true_peak_dbtp: f64, channels: &[Vec<f32>]) -> Loudness {
+    from_blocks(b, true_peak_dbtp, sample_peak_dbfs(channels))
+}
+
+/// The figures from the gating blocks and the two peaks.
+fn from_blocks(b: &Blocks, true_peak_dbtp: f64, sample_peak_dbfs: f64) -> Loudness {
     let win = b.windows(None);
     Loudness {
         integrated_lufs: b.gating().integrated(),
@@ -159,7 +160,7 @@ fn figures(b: &Blocks, true_peak_dbtp: f64, channels: &[Vec<f32>]) -> Loudness {
         momentary_max_lufs: win.momentary_max_lufs,
         short_term_max_lufs: win.short_term_max_lufs,
         true_peak_dbtp,
-        sample_peak_dbfs: sample_peak_dbfs(channels),
+        sample_peak_dbfs,
     }
 }
 

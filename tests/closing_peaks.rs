@@ -88,3 +88,29 @@ fn the_output_true_peak_is_the_meters_reading_of_the_finished_audio() {
         );
     }
 }
+
+#[test]
+fn a_master_holding_a_non_finite_sample_fails_its_closing() {
+    let frames = RATE as usize;
+    let mut audio = vec![music_like(frames, RATE, 21), music_like(frames, RATE, 22)];
+    audio[1][frames / 2] = f32::NAN;
+    let limiter = Limiter::new(-1.0, 100.0, (0.005 * f64::from(RATE)) as u32, RATE);
+    let member = Member {
+        audio: &audio,
+        chain: None,
+        rate: RATE,
+        limiter: Some(&limiter),
+        offset_db: 0.0,
+        fades: Fades::default(),
+        measured: None,
+        curves: false,
+    };
+    let group = Group {
+        members: vec![member],
+        target_lufs: Some(-14.0),
+        ceiling_dbtp: -1.0,
+    };
+    let err = close_group(group).expect_err("a NaN cannot be closed");
+    eprintln!("{err}");
+    assert!(err.to_string().contains("non-finite sample"), "{err}");
+}

@@ -211,28 +211,28 @@ fn wav_bytes(pcm: &Pcm, sample_rate: u32) -> hound::Result<Vec<u8>> {
     };
     let mut header = std::io::Cursor::new(Vec::new());
     hound::WavWriter::new(&mut header, spec)?.finalize()?;
-    let mut bytes = header.into_inner();
-    let data = wav_data(pcm)?;
-    let too_big = || hound::Error::TooWide;
-    let data_len = u32::try_from(data.len()).map_err(|_| too_big())?;
-    let riff_len = u32::try_from(bytes.len() - 8 + data.len()).map_err(|_| too_big())?;
-    let n = bytes.len();
-    bytes[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    bytes[n - 4..].copy_from_slice(&data_len.to_le_bytes());
-    bytes.extend_from_slice(&data);
-    Ok(bytes)
-}
-
-/// The `data` chunk's bytes of `pcm`: each sample little-endian in its bytes (a 24-bit one in
-/// three), in parallel pieces; an integer outside its bit depth is refused, as hound does.
-fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
-    use rayon::prelude::*;
-    const PIECE: usize = 1 << 16;
-    let (bytes, n) = match pcm {
+    let mut file = header.into_inner();
+    let n = file.len();
+    let (bytes, samples) = match pcm {
         Pcm::Int { bits, samples, .. } => ((*bits as usize).div_ceil(8), samples.len()),
         Pcm::Float { samples, .. } => (4, samples.len()),
     };
-    let mut data = vec![0u8; n * bytes];
+    let too_big = || hound::Error::TooWide;
+    let data_len = u32::try_from(samples * bytes).map_err(|_| too_big())?;
+    let riff_len = u32::try_from(n - 8 + samples * bytes).map_err(|_| too_big())?;
+    file[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    file[n - 4..].copy_from_slice(&data_len.to_le_bytes());
+    file.resize(n + samples * bytes, 0);
+    wav_data(pcm, bytes, &mut file[n..])?;
+    Ok(file)
+}
+
+/// Writes the `data` chunk's bytes of `pcm` into `data`: each sample little-endian in its
+/// `bytes` bytes (a 24-bit one in three), in parallel pieces; an integer outside its bit
+/// depth is refused, as hound does.
+fn wav_data(pcm: &Pcm, bytes: usize, data: &mut [u8]) -> hound::Result<()> {
+    use rayon::prelude::*;
+    const PIECE: usize = 1 << 16;
     match pcm {
         Pcm::Float { samples, .. } => data
             .par_chunks_mut(PIECE * 4)
@@ -270,7 +270,7 @@ fn wav_data(pcm: &Pcm) -> hound::Result<Vec<u8>> {
                 });
         }
     }
-    Ok(data)
+    Ok(())
 }
 
 /// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte

@@ -256,11 +256,8 @@ enum Way {
 struct Closing<'a> {
     group: &'a Group<'a>,
     input_lufs: Option<f64>,
-    /// per song rendered by its chain in the passes and without a limiter: its master's
-    /// true peak, dBTP, from the input pass (its headroom)
-    input_tp: Vec<Option<f64>>,
     /// per song rendered by its chain in the passes: its master's loudness, from the input
-    /// pass
+    /// pass (a song without a limiter: its true peak is its headroom)
     inputs: Vec<Option<Loudness>>,
     way: Way,
     /// the kept pass: its gain and songs (with their audio), and the loudness reached
@@ -327,7 +324,6 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
         .map(|g| Closing {
             group: g,
             input_lufs: None,
-            input_tp: Vec::new(),
             inputs: Vec::new(),
             way: Way::Linear {
                 gain_db: 0.0,
@@ -362,7 +358,9 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
             .iter()
             .any(|t| t.blocks.energy().iter().any(|e| !e.is_finite()))
         {
-            closings[g].failed = Some(render_err("the mix produced a non-finite sample"));
+            closings[g].failed = Some(render_err(
+                "the master to close holds a non-finite sample (the mix or the chain made it)",
+            ));
             continue;
         }
         closings[g].inputs = songs
@@ -375,14 +373,6 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
             })
             .collect();
         closings[g].input_lufs = integrated(&songs);
-        closings[g].input_tp = songs
-            .iter()
-            .zip(&groups[g].members)
-            .map(|(t, m)| {
-                let peak = t.peaks.as_ref()?.iter().fold(0.0f32, |a, &v| a.max(v));
-                m.limiter.is_none().then(|| 20.0 * f64::from(peak).log10())
-            })
-            .collect();
     }
     // 2. how each group closes
     let linear_pass: Vec<usize> = (0..closings.len())
@@ -418,7 +408,7 @@ fn close_batch(groups: &[Group<'_>], ex: &mut Executor) -> Vec<Result<Outcome>> 
                     done: false,
                 };
             }
-            (target, l0) => match linear(c.group, target, l0, linear_l[g], &c.input_tp) {
+            (target, l0) => match linear(c.group, target, l0, linear_l[g], &c.inputs) {
                 Ok(way) => c.way = way,
                 Err(e) => c.failed = Some(e),
             },
@@ -570,7 +560,7 @@ fn linear(
     target: Option<f64>,
     l0: Option<f64>,
     at_0db: Option<Option<f64>>,
-    input_tp: &[Option<f64>],
+    measured_in_pass: &[Option<Loudness>],
 ) -> Result<Way> {
     let members = &group.members;
     let want = match (target, l0, at_0db) {
@@ -591,8 +581,8 @@ fn linear(
         .collect::<Result<_>>()?;
     let tp = |i: usize| {
         inputs[i]
+            .or_else(|| measured_in_pass.get(i).copied().flatten())
             .map(|l| l.true_peak_dbtp)
-            .or_else(|| input_tp.get(i).copied().flatten())
     };
     let headroom = (0..members.len())
         .filter(|&i| members[i].limiter.is_none())

@@ -86,8 +86,10 @@ impl<'a> Sources<'a> {
             Feed::Stream(s) => {
                 let mut s = lock(s);
                 return match s.ahead.take() {
-                    Some((at, got)) if at == start && got.as_ref().is_ok_and(|g| fits(g, out)) => {
-                        for (o, g) in out.iter_mut().zip(got?) {
+                    // read ahead: its samples, or the reason the read failed
+                    Some((at, Err(e))) if at == start => Err(e),
+                    Some((at, Ok(got))) if at == start && fits(&got, out) => {
+                        for (o, g) in out.iter_mut().zip(got) {
                             *o = g;
                         }
                         Ok(())

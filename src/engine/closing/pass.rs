@@ -5,7 +5,7 @@
 //! the run chose, batched across songs, and a pass brings back the meters' block energies,
 //! the limiters' reductions and peaks, plus the audio only when asked.
 
-use super::{ChainFeed, ChainSource, Fades, Member};
+use super::{ChainFeed, Fades, Member};
 use crate::core::Planar;
 use crate::engine::{Executor, Sources};
 use crate::error::{Error, Result};
@@ -176,36 +176,23 @@ pub(super) fn run(ex: &mut Executor, takes: &[Take<'_>], keep: bool) -> Vec<Resu
     let frames: Vec<usize> = takes.iter().map(|t| t.member.frames()).collect();
     let (plans, ats): (Vec<Plan>, Vec<At>) =
         takes.iter().zip(&frames).map(|(t, &f)| plan(t, f)).unzip();
-    let owned: Vec<Option<Sources<'_>>> = takes
+    // a take lends its audio (the master, or a chain's decoded sources) as sources of the
+    // pass, or its chain streams its own
+    let lent: Vec<Option<Sources<'_>>> = takes
         .iter()
-        .map(|t| match t.member.chain {
-            Some(ChainSource {
-                sources: ChainFeed::Streams(_),
-                ..
-            }) => None,
-            Some(ChainSource {
-                sources: ChainFeed::Audio(a),
-                ..
-            }) => Some(Sources::borrowed(a)),
+        .map(|t| match t.member.chain.map(|c| c.sources) {
+            Some(ChainFeed::Streams(_)) => None,
+            Some(ChainFeed::Audio(a)) => Some(Sources::borrowed(a)),
             None => Some(Sources::borrowed(std::slice::from_ref(t.member.audio))),
         })
         .collect();
     let jobs: Vec<crate::engine::Job<'_>> = plans
         .iter()
-        .zip(takes.iter().zip(&owned))
-        .map(|(p, (t, o))| {
-            let s = match (o, t.member.chain) {
-                (Some(s), _) => s,
-                (
-                    None,
-                    Some(ChainSource {
-                        sources: ChainFeed::Streams(s),
-                        ..
-                    }),
-                ) => s,
-                (None, _) => unreachable!("a take without sources of its own streams them"),
-            };
-            (p, s)
+        .zip(takes.iter().zip(&lent))
+        .map(|(p, (t, l))| match (l, t.member.chain.map(|c| c.sources)) {
+            (Some(s), _) => (p, s),
+            (None, Some(ChainFeed::Streams(s))) => (p, s),
+            (None, _) => unreachable!("only a streaming chain lends no sources"),
         })
         .collect();
     let out = ex.run_read(&jobs, keep);
