@@ -1,7 +1,9 @@
 //! True-peak oversampling: the one band-limited interpolator of mixfarm, used by the
 //! limiter's detector ([`crate::ops::limiter`]) and by every true-peak meter
 //! ([`crate::loudness::measure`], hence `analyze`, reports, sidecars and logs), so the
-//! limiter sees exactly what the meters report. CPU twin in [`cpu`]; its kernel is the limiter's detector in `shaders/limiter.wgsl` (`limiter_half`, `limiter_detect`), which the true-peak meter stage runs too.
+//! limiter sees exactly what the meters report. CPU twin in [`cpu`]; its kernel is the
+//! limiter's detector in `shaders/limiter.wgsl` (`limiter_half`, `limiter_detect`), which
+//! the true-peak meter stage runs too.
 //!
 //! Two stages, both Kaiser-windowed sincs designed on the host in f64 ([`design`]) and
 //! rounded to f32 once:
