@@ -1,16 +1,15 @@
 //! `mixfarm master` and `mixfarm plan` as commands: the checks before any work (inputs,
 //! what `--out` holds: [`super::guard`]), `--dry-run`, shard selection, the signal watch,
-//! the progress bar, the album loop on the engine's executor (`--jobs` threads), and the
+//! the progress bar, the album loop ([`super::albums`], `--jobs` threads), and the
 //! summary (`--quiet`, `--verbose`, `--json`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use super::{
-    guard, job, load_catalog, manifest, precheck, run_album, shard, Album, Catalog, Ctl,
-    MasterArgs, SongReport, Status, Summary, AUDIO_EXTENSIONS,
+    guard, job, load_catalog, manifest, precheck, shard, Album, Catalog, Ctl, MasterArgs,
+    SongReport, Status, Summary, AUDIO_EXTENSIONS,
 };
 
 /// The albums of `cat` on `shard` (all of them when not sharded).
@@ -51,6 +50,11 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         if !args.quiet {
             eprintln!("{m}");
         }
+    };
+    // the worker threads first, so that the global pool is the one of `--jobs`
+    let workers = match super::albums::Workers::new(args.jobs) {
+        Ok(w) => w,
+        Err(m) => return usage(m),
     };
     let cat = match load_catalog(&args) {
         Ok(c) => c,
@@ -127,13 +131,6 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
     if let Some(b) = args.memory_budget {
         crate::engine::budget::set(b);
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.map_or(0, usize::from))
-        .build()
-    {
-        Ok(p) => p,
-        Err(e) => return usage(format!("cannot start worker threads: {e}")),
-    };
     let executor = match crate::engine::Executor::open(args.backend) {
         Ok(x) => Mutex::new(x),
         Err(m) => return usage(m),
@@ -192,30 +189,24 @@ pub fn master_cmd(args: MasterArgs) -> ExitCode {
         ..Summary::default()
     };
     let mut sequences = Vec::new();
-    pool.install(|| {
-        for a in &albums {
-            if stop.load(Ordering::SeqCst) {
-                summary.interrupted = true;
-                break;
-            }
-            let r = run_album(a, &job, &ctl);
-            summary.add(r.songs);
-            for s in &r.sequences {
-                if let Some(e) = &s.error {
-                    eprintln!("FAILED  {e}");
-                    summary.album_files_failed += 1;
-                    summary
-                        .failures
-                        .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
-                }
-            }
-            sequences.extend(r.sequences);
-            if r.interrupted {
-                summary.interrupted = true;
-                break;
+    let all = super::albums::run_albums(&albums, &job, &ctl, &workers, |r| {
+        summary.add(r.songs);
+        for s in &r.sequences {
+            if let Some(e) = &s.error {
+                eprintln!("FAILED  {e}");
+                summary.album_files_failed += 1;
+                summary
+                    .failures
+                    .push((PathBuf::from(&s.album), s.delivery.clone(), e.clone()));
             }
         }
+        sequences.extend(r.sequences);
+        if r.interrupted {
+            summary.interrupted = true;
+        }
+        !r.interrupted
     });
+    summary.interrupted |= !all;
     summary.sequences = sequences;
     if let Some(bar) = &bar {
         bar.finish();

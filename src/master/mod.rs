@@ -11,6 +11,7 @@
 //! (`DIR/summary.json` + `.csv`, or `DIR/reports/shard-I-of-N.*` for one shard).
 
 mod album;
+mod albums;
 mod args;
 mod cmd;
 mod delivery;
