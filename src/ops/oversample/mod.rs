@@ -29,6 +29,7 @@
 //! channel.
 
 pub mod cpu;
+pub mod screen;
 
 /// Oversampling factor (2 × 8).
 pub const FACTOR: usize = 16;
@@ -116,14 +117,16 @@ impl Default for Oversampler {
 }
 
 impl Oversampler {
-    /// True peak of planar audio, linear (0 for silence): see [`cpu::true_peak`].
+    /// True peak of planar audio, linear (0 for silence): [`cpu::true_peak`]'s value,
+    /// computed by [`screen::true_peak`].
     pub fn true_peak(&self, channels: &[Vec<f32>]) -> f32 {
-        cpu::true_peak(&self.taps, channels)
+        screen::true_peak(&self.taps, channels)
     }
 
-    /// True peak per hop of `hop_frames` frames, linear: see [`cpu::true_peak_per_hop`].
+    /// True peak per hop of `hop_frames` frames, linear: [`cpu::true_peak_per_hop`]'s
+    /// values, computed by [`screen::true_peak_per_hop`].
     pub fn true_peak_per_hop(&self, channels: &[Vec<f32>], hop_frames: usize) -> Vec<f32> {
-        cpu::true_peak_per_hop(&self.taps, channels, hop_frames)
+        screen::true_peak_per_hop(&self.taps, channels, hop_frames)
     }
 }
 
