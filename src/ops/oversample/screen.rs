@@ -16,7 +16,8 @@
 //! 3. **Compute exactly** ([`super::cpu::peak_block`]) first the group of each hop with the
 //!    highest bound, then every group whose bound exceeds the smallest exact peak of the hops
 //!    it touches; the others cannot raise any hop's largest value, which is therefore the
-//!    one every point gives. A channel holding a non-finite sample is computed everywhere.
+//!    one every point gives. A channel holding a non-finite sample (or one beyond 10³⁰) is
+//!    computed everywhere.
 //!
 //! On programme material most groups are skipped, where the bound sits under the peak; a
 //! signal of white noise at full band bounds loosely and is computed nearly everywhere
@@ -254,7 +255,8 @@ fn channel(
     let groups = span.div_ceil(GROUP);
     let hop_of = |t: isize| ((t.max(0) as usize) / hop).min(hops - 1);
     let mut done = vec![false; groups];
-    if !ch.iter().all(|v| v.is_finite()) {
+    // (so huge that a second difference could overflow: the same)
+    if !ch.iter().all(|v| v.abs() < 1e30) {
         let all: Vec<usize> = (0..groups).collect();
         let n = exact_groups(taps, ch, span, &all, &mut done, &mut out, hop_of);
         return (n, out);
@@ -355,7 +357,7 @@ fn channel(
         .filter(|&g| !done[g])
         .filter(|&g| {
             let thr = group_hops(g).map(|h| out[h]).fold(f32::INFINITY, f32::min);
-            !(bound[g] <= thr)
+            bound[g] > thr
         })
         .collect();
     let m = exact_groups(taps, ch, span, &needed, &mut done, &mut out, hop_of);
