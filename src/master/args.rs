@@ -104,8 +104,8 @@ pub struct MasterArgs {
     /// is one); `--adapter NAME` picks the adapter
     #[arg(long, value_enum, default_value_t = crate::engine::Backend::Auto)]
     pub backend: crate::engine::Backend,
-    /// memory one GPU batch may take (4G, 512M…; default: a quarter of the machine's
-    /// memory, 512M to 8G)
+    /// memory one GPU batch may take, and whether two albums may be in memory at once
+    /// (4G, 512M…; default: a quarter of the machine's memory, 512M to 8G)
     #[arg(long, value_parser = crate::engine::budget::parse)]
     pub memory_budget: Option<u64>,
     /// also write DIR/report.html: the catalog overview with a page of charts per song and
