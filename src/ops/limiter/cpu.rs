@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use super::{Limiter, LimiterParams, MAX_REDUCTION_L2, Q_PER_L2};
 use crate::ops::loglin::{exp2_approx, floor_i32, flush_denormal, log2_approx, DB_PER_L2};
 use crate::ops::oversample::cpu::{peak_block, BLOCK_FRAMES};
+use crate::ops::oversample::screen::with_screen;
 use crate::ops::oversample::SPAN;
 
 /// What a limiter run did, for reports.
@@ -23,14 +24,68 @@ pub struct LimiterReport {
     pub max_gain_reduction_db: f64,
 }
 
-/// Oversampled stereo-linked peak per frame, `e[t]` (see [`super`] step 1), for the frames
-/// of one block. `windows` holds, per channel, `x[t₀ − K/2 + 1 .. t₀ + len + K/2]`
-/// (`len + K − 1` samples, `t₀` the block's first frame, silence outside the song).
-fn detect_block<'a>(taps: &[f32], windows: impl Iterator<Item = &'a [f32]>, out: &mut [f32]) {
-    out.fill(0.0);
-    for window in windows {
-        peak_block(taps, window, out);
+/// Oversampled stereo-linked peak per frame, `e[t]` (see [`super`] step 1), for the `frames`
+/// frames of the next chunk `x`, screened ([`crate::ops::oversample::screen`]): the exact
+/// value wherever it can matter, 0 where it cannot — under the level that asks for no gain
+/// (`2^T·(1 − 2⁻¹⁰)`, under which `log2_approx` reads below `T`: the required gain is 0
+/// either way, and the pair maximum of a neighbour above that level is that neighbour) and,
+/// when the stream traces, under its hop's largest peak. With `every_point`, every frame
+/// exact (the twin as written, for tests).
+/// Returns the peaks and the frames computed.
+fn detect_chunk(lim: &Limiter, st: &Stream, x: &[Vec<f32>], frames: usize) -> (Vec<f32>, usize) {
+    let k = SPAN;
+    // per channel: the K − 1 input frames before the chunk (the end of the line), then it
+    let bufs: Vec<Vec<f32>> = st
+        .line
+        .iter()
+        .zip(x)
+        .map(|(line, ch)| {
+            let mut b = Vec::with_capacity(frames + k - 1);
+            b.extend_from_slice(&line[st.fill + 1 - k..st.fill]);
+            if st.end.is_some() {
+                b.resize(frames + k - 1, 0.0);
+            } else {
+                b.extend_from_slice(&ch[..frames]);
+            }
+            b
+        })
+        .collect();
+    let mut e = vec![0.0f32; frames];
+    if st.every_point {
+        for (i, out) in e.chunks_mut(BLOCK_FRAMES).enumerate() {
+            let a = i * BLOCK_FRAMES;
+            for b in &bufs {
+                peak_block(&lim.taps, &b[a..a + out.len() + k - 1], out);
+            }
+        }
+        return (e, frames);
     }
+    let windows: Vec<&[f32]> = bufs.iter().map(Vec::as_slice).collect();
+    let quiet = (2f64.powf(f64::from(lim.params.target_l2)) * (1.0 - 1.0 / 1024.0)) as f32;
+    let n = with_screen(&lim.taps, |screen| {
+        match st.trace.as_ref().filter(|t| !t.peak.is_empty()) {
+            Some(tr) => {
+                // the hop of chunk frame i, as the trace counts it (see `process_chunk`)
+                let (fed, last, end) = (st.fed, tr.peak.len() - 1, st.end);
+                let hop_of = |i: usize| {
+                    let fi = fed + i;
+                    if fi < tr.lag || end.is_some_and(|end| fi >= end + k) {
+                        return None;
+                    }
+                    let sf = fi - tr.lag;
+                    Some(if sf < k / 2 {
+                        0
+                    } else {
+                        ((sf - k / 2) / tr.hop).min(last)
+                    })
+                };
+                let mut maxima = tr.peak.clone();
+                screen.block(&windows, &mut e, quiet, &hop_of, &mut maxima)
+            }
+            None => screen.block(&windows, &mut e, quiet, &|_| None, &mut []),
+        }
+    });
+    (e, n)
 }
 
 /// What the limiter carries from one time chunk to the next: per channel the input history
@@ -55,6 +110,10 @@ pub struct Stream {
     /// with [`Stream::trace_per_hop`]: per hop of the song, its smallest gain and its
     /// input's true peak
     trace: Option<Trace>,
+    /// every detector point computed (no screen), [`Stream::every_point`]
+    every_point: bool,
+    /// frames whose detector points were computed so far ([`Stream::computed_share`])
+    computed: usize,
 }
 
 /// What a tracing limiter keeps per hop of the song (twin of the report area of
@@ -93,7 +152,23 @@ impl Stream {
             },
             min_g: 0.0,
             trace: None,
+            every_point: false,
+            computed: 0,
         }
+    }
+
+    /// The share of the frames fed so far whose detector points were computed (1 with
+    /// [`Stream::every_point`]; what the screen skipped is the rest).
+    pub fn computed_share(&self) -> f64 {
+        self.computed as f64 / self.fed.max(1) as f64
+    }
+
+    /// This stream with every point of the detector computed, as the kernel does (the
+    /// screen skips those that cannot change the output or the report: the same values;
+    /// for tests that show it).
+    pub fn every_point(mut self) -> Stream {
+        self.every_point = true;
+        self
     }
 
     /// Also keeps, for each of the `hops` hops of `hop_frames` frames of the song (whose
@@ -164,6 +239,8 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
     let lat = latency_frames(lim);
     let q_scale = Q_PER_L2 as f32;
     let floor_l2 = -(MAX_REDUCTION_L2 as f32);
+    let (e_chunk, computed) = detect_chunk(lim, st, x, frames);
+    st.computed += computed;
     let mut e = [0.0f32; BLOCK_FRAMES];
     let mut q = [0i32; BLOCK_FRAMES];
     let mut gains = [0.0f32; BLOCK_FRAMES];
@@ -187,8 +264,7 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
             }
         }
         // steps 1–2 for frames t = fed + i − K/2: e[t] reads x[t − K/2 + 1 ..= t + K/2]
-        let windows = st.line.iter().map(|line| &line[fill + 1 - k..fill + len]);
-        detect_block(&lim.taps, windows, &mut e[..len]);
+        e[..len].copy_from_slice(&e_chunk[start..start + len]);
         if let Some(tr) = st.trace.as_mut().filter(|t| !t.peak.is_empty()) {
             // the input's peak of song frame s = fed + i − K/2 − lag, from −K/2 to the
             // song's end + K/2 (clamped into the first and the last hop), a hop at a time

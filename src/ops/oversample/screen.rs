@@ -1,27 +1,31 @@
-//! The true-peak meter on the CPU, screened: bit for bit the values of
-//! [`super::cpu::true_peak_per_hop`] (every point of the 16× grid, the twin of the kernel),
-//! computing those points only where they can change a hop's largest value.
+//! The true-peak detector on the CPU, screened: bit for bit the values of the twin that
+//! computes every point of the 16× grid ([`super::cpu::peak_block`], the kernel's twin),
+//! computing those points only where they can matter. The host's true-peak meters
+//! ([`true_peak_per_hop`], [`true_peak`]) and the limiter's twin
+//! ([`crate::ops::limiter::cpu`]) run it through [`Screen::block`]:
 //!
-//! 1. **Estimate** every half point `x̂(t + ½)` with one FFT convolution (realfft, f32,
-//!    overlap-save, [`FFT_N`] points, [`HALF_POINTS`] per transform), and bound the estimate's
-//!    distance to the twin's f32 sum: `E = 2·10⁻⁴·‖frame‖₂ + 1.3·10⁻⁴·max|frame|` over the
-//!    transform's input frame (the FFT's normwise error, ≈ 1.5·10⁻⁵·‖frame‖₂ in theory, with
-//!    ×13 to spare; the folded f32 sum's worst case, `γ₅₁₄·Σ|h|·max|x|`, doubled).
+//! 1. **Estimate** every half point `x̂(t + ½)` of a block with FFT convolutions (realfft,
+//!    f32, overlap-save, [`FFT_N`] points, [`HALF_POINTS`] per transform), and bound each
+//!    estimate's distance to the twin's f32 sum: `E = 2·10⁻⁴·‖frame‖₂ + 1.3·10⁻⁴·max|frame|`
+//!    over the transform's input frame (the FFT's normwise error, ≈ 1.5·10⁻⁵·‖frame‖₂ in
+//!    theory, ×13 to spare, measured 10⁴ times under it; the folded f32 sum's worst case,
+//!    `γ₅₁₄·Σ|h|·max|x|`, doubled).
 //! 2. **Bound** each group of [`GROUP`] frames: every 8× point is `Σ g_j·u_j` over 16 values
 //!    of the 2× sequence `u` (samples and half points); written as the linear interpolation
 //!    of its two middle values plus the rest in second differences `Δ²u`,
 //!    `|Σ g u| ≤ max|u|·(1 + |A| + 2|B|) + K·max|Δ²u|` ([`Bounds`]: `A`, `B`, `K` from the
-//!    taps, in f64), evaluated on the estimates, plus `C·E` for their error
-//!    (`C = Σ|g|`) and the sums' rounding, over the group and its neighbours.
-//! 3. **Compute exactly** ([`super::cpu::peak_block`]) first the group of each hop with the
-//!    highest bound, then every group whose bound exceeds the smallest exact peak of the hops
-//!    it touches; the others cannot raise any hop's largest value, which is therefore the
-//!    one every point gives. A channel holding a non-finite sample (or one beyond 10³⁰) is
+//!    taps, in f64), evaluated on the estimates over every value the group's points read,
+//!    plus `C·E` for their error (`C = Σ|g|`) and the sums' rounding.
+//! 3. **Compute exactly** ([`super::cpu::peak_block`]) first, in each hop, the group of the
+//!    largest `|u|`, then every group whose bound exceeds the caller's threshold (the
+//!    limiter's: the level under which it asks no gain) or the largest exact peak so far of
+//!    a hop it counts in; the others hold 0. No group left out can change a gain or raise a
+//!    hop's largest value. A block holding a non-finite sample (or one beyond 10³⁰) is
 //!    computed everywhere.
 //!
-//! On programme material most groups are skipped, where the bound sits under the peak; a
-//! signal of white noise at full band bounds loosely and is computed nearly everywhere
-//! (no slower than the twin). `tests/true_peak_screen.rs` checks the identity with the twin.
+//! On programme most groups are skipped, where the bound sits under the peak; full-band
+//! noise bounds loosely and is computed nearly everywhere (no slower than the twin).
+//! `tests/true_peak_screen.rs` checks the identity with the twin.
 
 use std::sync::Arc;
 
@@ -38,8 +42,10 @@ pub const FFT_N: usize = 4096;
 pub const HALF_POINTS: usize = FFT_N - HALF_TAPS;
 /// Frames per bounded group.
 pub const GROUP: usize = 256;
-/// Frames a group's points read beyond it on either side (in frames of `u`'s pairs).
+/// Frames a group's points read beyond it on either side (`u` values 2 per frame).
 const MARGIN: usize = FINE_TAPS / 4;
+/// Frames of a meter's block (its scratch; does not change any value).
+const METER_BLOCK: usize = 1 << 16;
 
 /// The constants of step 2, from the 8× taps (f32, as the twin uses them), in f64.
 #[derive(Debug, Clone, Copy)]
@@ -137,7 +143,8 @@ impl Estimator {
     }
 
     /// Estimates `half[m]` for `m = m0 .. m0 + out.len()` (`out.len() ≤ HALF_POINTS`) of
-    /// channel `x` (silence outside it) and returns the bound `E` of its error.
+    /// `x` (silence outside it; `half[m]` reads `x[m − 511 ..= m + 512]`) and returns the
+    /// bound `E` of its error.
     fn block(&self, x: &[f32], m0: isize, out: &mut [f32]) -> f32 {
         // half[m] = Σ_j h_j·x[m + j − 511]: the causal convolution y = h * x at m + 512;
         // y[n0 + k − 1023] is the circular result's k-th point for k ≥ 1023
@@ -169,26 +176,206 @@ impl Estimator {
     }
 }
 
-/// The largest `|u|` and `|Δ²u|` of some frames of a group.
-#[derive(Debug, Clone, Copy, Default)]
-struct Stats {
-    /// over the group's frames
-    all: (f32, f32),
-    /// over its first [`MARGIN`] frames
-    head: (f32, f32),
-    /// over its last [`MARGIN`] frames
-    tail: (f32, f32),
-    /// the error bound of the estimates it and its neighbours' edges read
-    e: f32,
+/// The screened detector: the taps, the estimator and the bound's constants.
+pub struct Screen<'a> {
+    taps: &'a [f32],
+    est: Estimator,
+    bounds: Bounds,
 }
 
-trait Max2 {
-    fn max2(self, mu: f32, md: f32) -> Self;
+/// Where a frame of a block counts: the hop whose largest peak it may raise (`None`: none).
+pub type HopOf<'a> = &'a (dyn Fn(usize) -> Option<usize> + Sync);
+
+impl<'a> Screen<'a> {
+    /// The screen of `taps` ([`super::design`]'s layout in f32).
+    pub fn new(taps: &'a [f32]) -> Screen<'a> {
+        Screen {
+            taps,
+            est: Estimator::new(&taps[..HALF_TAPS]),
+            bounds: Bounds::of(&taps[HALF_TAPS..]),
+        }
+    }
+
+    /// The detector's peaks of a block of `out.len()` frames, the largest over the channels:
+    /// `windows[c]` holds `x_c[t₀ − REACH + 1 .. t₀ + len + REACH]` (`len + SPAN − 1`
+    /// samples, `t₀` the block's first frame), as [`super::cpu::peak_block`] reads it.
+    /// `out[i]` receives that function's value for every frame of the groups computed (see
+    /// the module), 0 for the others: a group is left out when its bound is at most
+    /// `threshold` and at most `maxima[h]` for every hop `h = hop_of(i)` of its frames.
+    /// `maxima` is raised with the values computed. Returns the frames computed.
+    pub fn block(
+        &self,
+        windows: &[&[f32]],
+        out: &mut [f32],
+        threshold: f32,
+        hop_of: HopOf<'_>,
+        maxima: &mut [f32],
+    ) -> usize {
+        let len = out.len();
+        out.fill(0.0);
+        let groups = len.div_ceil(GROUP);
+        let range = |g: usize| g * GROUP..((g + 1) * GROUP).min(len);
+        let all: Vec<usize> = (0..groups).collect();
+        if !windows.iter().all(|w| w.iter().all(|v| v.abs() < 1e30)) {
+            return self.exact(windows, &all, out, hop_of, maxima);
+        }
+        let (own, bound) = self.bounds(windows, len);
+        // each group's hops (a hop index grows with the frame)
+        let hops: Vec<Option<(usize, usize)>> = all
+            .par_iter()
+            .map(|&g| {
+                range(g).filter_map(hop_of).fold(None, |a, h| match a {
+                    None => Some((h, h)),
+                    Some((lo, hi)) => Some((lo.min(h), hi.max(h))),
+                })
+            })
+            .collect();
+        // the likeliest holder of each hop's peak first
+        let mut best: Vec<(usize, usize)> = Vec::new(); // (hop, group)
+        for (g, hr) in hops.iter().enumerate() {
+            let Some((lo, hi)) = *hr else { continue };
+            for h in lo..=hi {
+                match best.last_mut() {
+                    Some((bh, bg)) if *bh == h => {
+                        if own[*bg] < own[g] {
+                            *bg = g;
+                        }
+                    }
+                    _ => best.push((h, g)),
+                }
+            }
+        }
+        let mut first: Vec<usize> = best.into_iter().map(|(_, g)| g).collect();
+        first.sort_unstable();
+        first.dedup();
+        let mut done = vec![false; groups];
+        for &g in &first {
+            done[g] = true;
+        }
+        let mut n = self.exact(windows, &first, out, hop_of, maxima);
+        let needed: Vec<usize> = all
+            .into_iter()
+            .filter(|&g| !done[g])
+            .filter(|&g| {
+                let low = hops[g].map_or(f32::INFINITY, |(lo, hi)| {
+                    maxima[lo..=hi].iter().fold(f32::INFINITY, |m, &v| m.min(v))
+                });
+                bound[g] > threshold.min(low)
+            })
+            .collect();
+        n += self.exact(windows, &needed, out, hop_of, maxima);
+        n
+    }
+
+    /// Per group of a block: the largest `|u|` of its own frames, and the bound of its points.
+    fn bounds(&self, windows: &[&[f32]], len: usize) -> (Vec<f32>, Vec<f32>) {
+        let b = &self.bounds;
+        let groups = len.div_ceil(GROUP);
+        let (mut own, mut bound) = (vec![0.0f32; groups], vec![0.0f32; groups]);
+        for w in windows {
+            // frame t of the block (0-based) is window sample t + REACH − 1; half points of
+            // frames −MARGIN .. len + MARGIN (each reads window samples t − 4 .. t + 1027)
+            let x_at = |t: isize| w[(t + REACH as isize - 1) as usize];
+            let n_half = len + 2 * MARGIN;
+            let mut half = vec![0.0f32; n_half];
+            let m0 = -(MARGIN as isize) + REACH as isize - 1; // in window samples
+            let errs: Vec<f32> = half
+                .par_chunks_mut(HALF_POINTS)
+                .enumerate()
+                .map(|(k, out)| self.est.block(w, m0 + (k * HALF_POINTS) as isize, out))
+                .collect();
+            let h_at = |t: isize| half[(t + MARGIN as isize) as usize];
+            let e_at = |t: isize| errs[(t + MARGIN as isize) as usize / HALF_POINTS];
+            let per: Vec<(f32, f32)> = (0..groups)
+                .into_par_iter()
+                .map(|g| {
+                    let a = (g * GROUP) as isize;
+                    let z = ((g + 1) * GROUP).min(len) as isize;
+                    let m = MARGIN as isize;
+                    let mut own = 0.0f32;
+                    for t in a..z {
+                        own = own.max(x_at(t).abs()).max(h_at(t).abs());
+                    }
+                    // every value its points read: x[a − 4 ..= z + 3], x̂[a − 4 ..= z + 3];
+                    // second differences centred on them, inside the 16 values
+                    let (mut mu, mut md) = (0.0f32, 0.0f32);
+                    for t in a - m..z + m {
+                        let (xt, ht, xn) = (x_at(t), h_at(t), x_at(t + 1));
+                        mu = mu.max(xt.abs()).max(ht.abs());
+                        md = md.max((xt - 2.0 * ht + xn).abs());
+                        if t > a - m {
+                            md = md.max((h_at(t - 1) - 2.0 * xt + ht).abs());
+                        }
+                    }
+                    mu = mu.max(x_at(z + m).abs());
+                    let e = e_at(a - m).max(e_at(z + m - 1));
+                    let (mu, md, e) = (f64::from(mu), f64::from(md), f64::from(e));
+                    let v = mu * (1.0 + b.ab) + b.k * md + b.c * e + 1e-5 * (mu + e);
+                    (own, (v * (1.0 + 1e-4)) as f32)
+                })
+                .collect();
+            for (g, (o, v)) in per.into_iter().enumerate() {
+                own[g] = own[g].max(o);
+                bound[g] = bound[g].max(v);
+            }
+        }
+        (own, bound)
+    }
+
+    /// Computes the groups `list` (ascending) of a block exactly, runs of neighbouring
+    /// groups together, into `out` (the largest over the channels), raising `maxima`;
+    /// returns the frames computed.
+    fn exact(
+        &self,
+        windows: &[&[f32]],
+        list: &[usize],
+        out: &mut [f32],
+        hop_of: HopOf<'_>,
+        maxima: &mut [f32],
+    ) -> usize {
+        let len = out.len();
+        let per_run = BLOCK_FRAMES / GROUP;
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &g in list {
+            match runs.last_mut() {
+                Some((s, e)) if *e == g && g - *s < per_run => *e = g + 1,
+                _ => runs.push((g, g + 1)),
+            }
+        }
+        let results: Vec<(usize, Vec<f32>)> = runs
+            .par_iter()
+            .map(|&(s, e)| {
+                let (a, z) = (s * GROUP, (e * GROUP).min(len));
+                let mut v = vec![0.0f32; z - a];
+                for w in windows {
+                    peak_block(self.taps, &w[a..z + SPAN - 1], &mut v);
+                }
+                (a, v)
+            })
+            .collect();
+        let mut n = 0;
+        for (a, v) in results {
+            n += v.len();
+            for (i, &p) in v.iter().enumerate() {
+                out[a + i] = p;
+                if let Some(h) = hop_of(a + i) {
+                    maxima[h] = maxima[h].max(p);
+                }
+            }
+        }
+        n
+    }
 }
 
-impl Max2 for (f32, f32) {
-    fn max2(self, mu: f32, md: f32) -> Self {
-        (self.0.max(mu), self.1.max(md))
+/// Runs `f` with the screen of `taps`: the one made once per process for the shared
+/// interpolator ([`super::shared`]), else one made here.
+pub fn with_screen<R>(taps: &[f32], f: impl FnOnce(&Screen<'_>) -> R) -> R {
+    static SHARED: std::sync::OnceLock<Screen<'static>> = std::sync::OnceLock::new();
+    let shared = &super::shared().taps;
+    if taps == shared.as_slice() {
+        f(SHARED.get_or_init(|| Screen::new(shared)))
+    } else {
+        f(&Screen::new(taps))
     }
 }
 
@@ -209,12 +396,14 @@ pub fn true_peak_per_hop_counted(
     if hops == 0 {
         return (0.0, Vec::new());
     }
-    let est = Estimator::new(&taps[..HALF_TAPS]);
-    let bounds = Bounds::of(&taps[HALF_TAPS..]);
+    with_screen(taps, |screen| per_hop(screen, channels, hop, hops))
+}
+
+fn per_hop(screen: &Screen<'_>, channels: &[Vec<f32>], hop: usize, hops: usize) -> (f64, Vec<f32>) {
     let (computed, total, peaks) = channels
         .par_iter()
         .map(|ch| {
-            let (n, peaks) = channel(taps, &est, &bounds, ch, hop, hops);
+            let (n, peaks) = channel(screen, ch, hop, hops);
             (n, ch.len() + 2 * REACH, peaks)
         })
         .reduce(
@@ -238,182 +427,35 @@ pub fn true_peak(taps: &[f32], channels: &[Vec<f32>]) -> f32 {
 }
 
 /// One channel's largest point per hop (frames from `−REACH` to `len + REACH`, those before
-/// the song in hop 0, after it in the last), and how many frames it computed.
-fn channel(
-    taps: &[f32],
-    est: &Estimator,
-    b: &Bounds,
-    ch: &[f32],
-    hop: usize,
-    hops: usize,
-) -> (usize, Vec<f32>) {
-    let mut out = vec![0.0f32; hops];
-    let span = ch.len() + 2 * REACH; // frames t = i − REACH, i < span
-    if ch.is_empty() {
-        return (0, out);
-    }
-    let groups = span.div_ceil(GROUP);
-    let hop_of = |t: isize| ((t.max(0) as usize) / hop).min(hops - 1);
-    let mut done = vec![false; groups];
-    // (so huge that a second difference could overflow: the same)
-    if !ch.iter().all(|v| v.abs() < 1e30) {
-        let all: Vec<usize> = (0..groups).collect();
-        let n = exact_groups(taps, ch, span, &all, &mut done, &mut out, hop_of);
-        return (n, out);
-    }
-    // step 1: estimates of half[t] for t = −REACH − MARGIN .. (i = t + REACH + MARGIN)
-    let n_est = span + 2 * MARGIN;
-    let mut half = vec![0.0f32; n_est];
-    let errs: Vec<f32> = half
-        .par_chunks_mut(HALF_POINTS)
-        .enumerate()
-        .map(|(k, out)| {
-            let m0 = (k * HALF_POINTS) as isize - (REACH + MARGIN) as isize;
-            est.block(ch, m0, out)
-        })
-        .collect();
-    let x_at = |t: isize| -> f32 {
-        if t >= 0 && (t as usize) < ch.len() {
-            ch[t as usize]
-        } else {
-            0.0
-        }
-    };
-    let h_at = |t: isize| -> f32 {
-        let i = t + (REACH + MARGIN) as isize;
-        if i >= 0 && (i as usize) < n_est {
-            half[i as usize]
-        } else {
-            0.0
-        }
-    };
-    // step 2: per group, the largest |u| and |Δ²u| of its frames, and its error bound
-    let stats: Vec<Stats> = (0..groups)
-        .into_par_iter()
-        .map(|g| {
-            let a = (g * GROUP) as isize - REACH as isize;
-            let end = (a + GROUP as isize).min(span as isize - REACH as isize);
-            let mut st = Stats::default();
-            let mut prev_h = h_at(a - 1);
-            for t in a..end {
-                let (xt, ht, xn) = (x_at(t), h_at(t), x_at(t + 1));
-                let mu = xt.abs().max(ht.abs());
-                let md = (prev_h - 2.0 * xt + ht)
-                    .abs()
-                    .max((xt - 2.0 * ht + xn).abs());
-                st.all = st.all.max2(mu, md);
-                if t - a < MARGIN as isize {
-                    st.head = st.head.max2(mu, md);
-                }
-                if end - t <= MARGIN as isize {
-                    st.tail = st.tail.max2(mu, md);
-                }
-                prev_h = ht;
+/// the song in hop 0, after it in the last), block by block, and the frames computed.
+fn channel(screen: &Screen<'_>, ch: &[f32], hop: usize, hops: usize) -> (usize, Vec<f32>) {
+    let mut maxima = vec![0.0f32; hops];
+    let span = ch.len() + 2 * REACH;
+    let (mut n, mut start) = (0, 0);
+    let mut window = Vec::new();
+    let mut out = Vec::new();
+    while start < span {
+        let len = METER_BLOCK.min(span - start);
+        // block frame i is frame t = start + i − REACH; it reads x[t − REACH + 1 ..]
+        let lo = start as isize - 2 * REACH as isize + 1;
+        window.clear();
+        window.extend((0..len + SPAN - 1).map(|k| {
+            let i = lo + k as isize;
+            if i >= 0 && (i as usize) < ch.len() {
+                ch[i as usize]
+            } else {
+                0.0
             }
-            let blk = |t: isize| {
-                let i = (t + (REACH + MARGIN) as isize).clamp(0, n_est as isize - 1) as usize;
-                errs[i / HALF_POINTS]
-            };
-            st.e = blk(a - MARGIN as isize).max(blk(end + MARGIN as isize));
-            st
-        })
-        .collect();
-    // a group's points read MARGIN frames into its neighbours: their edges count
-    let bound: Vec<f32> = (0..groups)
-        .map(|g| {
-            let mut m = stats[g].all;
-            if g > 0 {
-                m = m.max2(stats[g - 1].tail.0, stats[g - 1].tail.1);
-            }
-            if g + 1 < groups {
-                m = m.max2(stats[g + 1].head.0, stats[g + 1].head.1);
-            }
-            let (mu, md, e) = (f64::from(m.0), f64::from(m.1), f64::from(stats[g].e));
-            let v = mu * (1.0 + b.ab) + b.k * md + b.c * e + 1e-5 * (mu + e);
-            (v * (1.0 + 1e-4)) as f32
-        })
-        .collect();
-    // step 3
-    let group_hops = |g: usize| {
-        let a = (g * GROUP) as isize - REACH as isize;
-        let last = (a + GROUP as isize).min(span as isize - REACH as isize) - 1;
-        hop_of(a)..=hop_of(last)
-    };
-    let mut best: Vec<Option<usize>> = vec![None; hops];
-    // the likeliest holder of each hop's peak: the group of the largest |u|
-    for (g, st) in stats.iter().enumerate() {
-        let v = st.all.0;
-        for h in group_hops(g) {
-            if best[h].is_none_or(|o| stats[o].all.0 < v) {
-                best[h] = Some(g);
-            }
-        }
+        }));
+        out.resize(len, 0.0);
+        let hop_of = |i: usize| {
+            let t = (start + i) as isize - REACH as isize;
+            Some(((t.max(0) as usize) / hop).min(hops - 1))
+        };
+        n += screen.block(&[&window], &mut out, f32::INFINITY, &hop_of, &mut maxima);
+        start += len;
     }
-    let mut first: Vec<usize> = best.into_iter().flatten().collect();
-    first.sort_unstable();
-    first.dedup();
-    let n = exact_groups(taps, ch, span, &first, &mut done, &mut out, hop_of);
-    let needed: Vec<usize> = (0..groups)
-        .filter(|&g| !done[g])
-        .filter(|&g| {
-            let thr = group_hops(g).map(|h| out[h]).fold(f32::INFINITY, f32::min);
-            bound[g] > thr
-        })
-        .collect();
-    let m = exact_groups(taps, ch, span, &needed, &mut done, &mut out, hop_of);
-    (n + m, out)
-}
-
-/// Computes the groups `list` (ascending) exactly, runs of neighbouring groups together,
-/// and raises each hop's largest value with their points; returns the frames computed.
-fn exact_groups(
-    taps: &[f32],
-    ch: &[f32],
-    span: usize,
-    list: &[usize],
-    done: &mut [bool],
-    out: &mut [f32],
-    hop_of: impl Fn(isize) -> usize + Sync,
-) -> usize {
-    // runs of consecutive groups, at most a detector block of frames each
-    let per_run = BLOCK_FRAMES / GROUP;
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for &g in list {
-        done[g] = true;
-        match runs.last_mut() {
-            Some((s, e)) if *e == g && g - *s < per_run => *e = g + 1,
-            _ => runs.push((g, g + 1)),
-        }
-    }
-    let results: Vec<(isize, Vec<f32>)> = runs
-        .par_iter()
-        .map(|&(s, e)| {
-            let a = (s * GROUP) as isize - REACH as isize;
-            let end = ((e * GROUP).min(span)) as isize - REACH as isize;
-            let len = (end - a) as usize;
-            // frame t reads x[t − REACH + 1 ..= t + REACH]
-            let lo = a + 1 - REACH as isize;
-            let mut window = vec![0.0f32; len + SPAN - 1];
-            for (k, v) in window.iter_mut().enumerate() {
-                let i = lo + k as isize;
-                if i >= 0 && (i as usize) < ch.len() {
-                    *v = ch[i as usize];
-                }
-            }
-            let mut e = vec![0.0f32; len];
-            peak_block(taps, &window, &mut e);
-            (a, e)
-        })
-        .collect();
-    let mut n = 0;
-    for (a, e) in results {
-        n += e.len();
-        for (i, &v) in e.iter().enumerate() {
-            let h = hop_of(a + i as isize);
-            out[h] = out[h].max(v);
-        }
-    }
-    n
+    (n, maxima)
 }
 
 #[cfg(test)]
