@@ -123,6 +123,9 @@ fn screened_meter_skips_most_of_programme() {
     }
 }
 
+/// A limiter's output, readings and share of frames computed.
+type Limited = (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>, f64);
+
 /// Streams `x` through a limiter in chunks of `chunk` frames (then its flush), tracing per
 /// hop; returns the output and the readings.
 fn limit(
@@ -131,7 +134,7 @@ fn limit(
     chunk: usize,
     hop: usize,
     every_point: bool,
-) -> (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>, f64) {
+) -> Limited {
     let frames = x[0].len();
     let mut st = limiter::cpu::Stream::new(lim, x.len());
     if every_point {
