@@ -128,13 +128,7 @@ type Limited = (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>, f64);
 
 /// Streams `x` through a limiter in chunks of `chunk` frames (then its flush), tracing per
 /// hop; returns the output and the readings.
-fn limit(
-    lim: &Limiter,
-    x: &[Vec<f32>],
-    chunk: usize,
-    hop: usize,
-    every_point: bool,
-) -> Limited {
+fn limit(lim: &Limiter, x: &[Vec<f32>], chunk: usize, hop: usize, every_point: bool) -> Limited {
     let frames = x[0].len();
     let mut st = limiter::cpu::Stream::new(lim, x.len());
     if every_point {

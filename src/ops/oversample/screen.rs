@@ -176,6 +176,41 @@ impl Estimator {
     }
 }
 
+/// Lanes of the maxima below (one AVX-512 register; the compiler vectorises the loops).
+const LANES: usize = 16;
+
+/// The largest `|v|` of `v` (finite values), 0 for none.
+fn max_abs(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let mut chunks = v.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            let y = x.abs();
+            *a = if y > *a { y } else { *a };
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |m, x| m.max(x.abs()));
+    acc.iter().fold(tail, |m, &x| m.max(x))
+}
+
+/// The largest `|a_i − 2·b_i + c_i|` (finite values, equal lengths), 0 for none.
+fn max_abs_d2(a: &[f32], b: &[f32], c: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let n = a.len().min(b.len()).min(c.len());
+    let full = n - n % LANES;
+    for i in (0..full).step_by(LANES) {
+        for (j, m) in acc.iter_mut().enumerate() {
+            let y = (a[i + j] - 2.0 * b[i + j] + c[i + j]).abs();
+            *m = if y > *m { y } else { *m };
+        }
+    }
+    let tail = (full..n).fold(0.0f32, |m, i| m.max((a[i] - 2.0 * b[i] + c[i]).abs()));
+    acc.iter().fold(tail, |m, &x| m.max(x))
+}
+
 /// The screened detector: the taps, the estimator and the bound's constants.
 pub struct Screen<'a> {
     taps: &'a [f32],
@@ -183,7 +218,8 @@ pub struct Screen<'a> {
     bounds: Bounds,
 }
 
-/// Where a frame of a block counts: the hop whose largest peak it may raise (`None`: none).
+/// Where a frame of a block counts: the hop whose largest peak it may raise (`None`: none);
+/// non-decreasing over the frames that count, which form one run.
 pub type HopOf<'a> = &'a (dyn Fn(usize) -> Option<usize> + Sync);
 
 impl<'a> Screen<'a> {
@@ -224,10 +260,16 @@ impl<'a> Screen<'a> {
         let hops: Vec<Option<(usize, usize)>> = all
             .par_iter()
             .map(|&g| {
-                range(g).filter_map(hop_of).fold(None, |a, h| match a {
-                    None => Some((h, h)),
-                    Some((lo, hi)) => Some((lo.min(h), hi.max(h))),
-                })
+                // a hop grows with the frame and frames count in one run: the ends tell,
+                // unless an end does not count
+                let r = range(g);
+                match (hop_of(r.start), hop_of(r.end - 1)) {
+                    (Some(lo), Some(hi)) => Some((lo, hi)),
+                    _ => r.filter_map(hop_of).fold(None, |a, h| match a {
+                        None => Some((h, h)),
+                        Some((lo, hi)) => Some((lo.min(h), hi.max(h))),
+                    }),
+                }
             })
             .collect();
         // the likeliest holder of each hop's peak first
@@ -275,7 +317,6 @@ impl<'a> Screen<'a> {
         for w in windows {
             // frame t of the block (0-based) is window sample t + REACH − 1; half points of
             // frames −MARGIN .. len + MARGIN (each reads window samples t − 4 .. t + 1027)
-            let x_at = |t: isize| w[(t + REACH as isize - 1) as usize];
             let n_half = len + 2 * MARGIN;
             let mut half = vec![0.0f32; n_half];
             let m0 = -(MARGIN as isize) + REACH as isize - 1; // in window samples
@@ -284,31 +325,27 @@ impl<'a> Screen<'a> {
                 .enumerate()
                 .map(|(k, out)| self.est.block(w, m0 + (k * HALF_POINTS) as isize, out))
                 .collect();
-            let h_at = |t: isize| half[(t + MARGIN as isize) as usize];
-            let e_at = |t: isize| errs[(t + MARGIN as isize) as usize / HALF_POINTS];
+            // frames −MARGIN ..= len + MARGIN: xs[i] = x[i − MARGIN], hs[i] = x̂[i − MARGIN]
+            let xs = &w[REACH - 1 - MARGIN..REACH + len + MARGIN];
+            let hs = &half[..];
+            let e_at = |t: usize| errs[t / HALF_POINTS];
             let per: Vec<(f32, f32)> = (0..groups)
                 .into_par_iter()
                 .map(|g| {
-                    let a = (g * GROUP) as isize;
-                    let z = ((g + 1) * GROUP).min(len) as isize;
-                    let m = MARGIN as isize;
-                    let mut own = 0.0f32;
-                    for t in a..z {
-                        own = own.max(x_at(t).abs()).max(h_at(t).abs());
-                    }
-                    // every value its points read: x[a − 4 ..= z + 3], x̂[a − 4 ..= z + 3];
-                    // second differences centred on them, inside the 16 values
-                    let (mut mu, mut md) = (0.0f32, 0.0f32);
-                    for t in a - m..z + m {
-                        let (xt, ht, xn) = (x_at(t), h_at(t), x_at(t + 1));
-                        mu = mu.max(xt.abs()).max(ht.abs());
-                        md = md.max((xt - 2.0 * ht + xn).abs());
-                        if t > a - m {
-                            md = md.max((h_at(t - 1) - 2.0 * xt + ht).abs());
-                        }
-                    }
-                    mu = mu.max(x_at(z + m).abs());
-                    let e = e_at(a - m).max(e_at(z + m - 1));
+                    let (a, z) = (g * GROUP, ((g + 1) * GROUP).min(len));
+                    let m = MARGIN;
+                    // its own frames a .. z are i = a + m .. z + m
+                    let own = max_abs(&xs[a + m..z + m]).max(max_abs(&hs[a + m..z + m]));
+                    // every value its points read: x[a − 4 ..= z + 4], x̂[a − 4 ..= z + 3];
+                    // second differences centred on them, inside the 16 values: odd
+                    // positions x[t] − 2x̂[t] + x[t + 1] for t = a − 4 ..= z + 3, even ones
+                    // x̂[t − 1] − 2x[t] + x̂[t] for t = a − 3 ..= z + 3
+                    let mu = max_abs(&xs[a..z + 2 * m + 1]).max(max_abs(&hs[a..z + 2 * m]));
+                    let n = z + 2 * m - a;
+                    let odd = max_abs_d2(&xs[a..a + n], &hs[a..a + n], &xs[a + 1..a + 1 + n]);
+                    let even = max_abs_d2(&hs[a..a + n - 1], &xs[a + 1..a + n], &hs[a + 1..a + n]);
+                    let md = odd.max(even);
+                    let e = e_at(a).max(e_at(z + 2 * m - 1));
                     let (mu, md, e) = (f64::from(mu), f64::from(md), f64::from(e));
                     let v = mu * (1.0 + b.ab) + b.k * md + b.c * e + 1e-5 * (mu + e);
                     (own, (v * (1.0 + 1e-4)) as f32)
@@ -439,14 +476,15 @@ fn channel(screen: &Screen<'_>, ch: &[f32], hop: usize, hops: usize) -> (usize, 
         // block frame i is frame t = start + i − REACH; it reads x[t − REACH + 1 ..]
         let lo = start as isize - 2 * REACH as isize + 1;
         window.clear();
-        window.extend((0..len + SPAN - 1).map(|k| {
-            let i = lo + k as isize;
-            if i >= 0 && (i as usize) < ch.len() {
-                ch[i as usize]
-            } else {
-                0.0
-            }
-        }));
+        window.resize(len + SPAN - 1, 0.0);
+        let (from, to) = (
+            lo.max(0) as usize,
+            ((lo + window.len() as isize).max(0) as usize).min(ch.len()),
+        );
+        if from < to {
+            let at = (from as isize - lo) as usize;
+            window[at..at + to - from].copy_from_slice(&ch[from..to]);
+        }
         out.resize(len, 0.0);
         let hop_of = |i: usize| {
             let t = (start + i) as isize - REACH as isize;
