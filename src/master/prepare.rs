@@ -31,6 +31,9 @@ pub(super) struct Prepared {
     pub(super) plans: Vec<(Vec<InsertSpec>, Plan)>,
     /// one output per distinct chain, in the order of `plans` (filled by the engine)
     pub(super) chains: Vec<(Vec<InsertSpec>, Planar)>,
+    /// each chain output's loudness, metered in the chain's own pass (`None`: not metered
+    /// there), in `chains`' order
+    pub(super) chain_loudness: Vec<Option<Loudness>>,
     /// where each chain's stages ran, in `chains`' order
     pub(super) stages: Vec<Vec<crate::engine::StageRun>>,
     pub(super) seconds: f64,
@@ -133,6 +136,7 @@ pub(super) fn prepare_song(
         sources: vec![x],
         plans,
         chains: Vec::new(),
+        chain_loudness: Vec::new(),
         stages: Vec::new(),
         seconds: t0.elapsed().as_secs_f64(),
         input_pending: (!meter_on_host).then_some(spectrum),

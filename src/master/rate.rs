@@ -22,6 +22,8 @@ pub(super) struct AtRate<'a> {
     pub rate: u32,
     /// the chain's Plan and sources, when its output was not rendered ahead of the closing
     pub chain: Option<crate::engine::ChainSource<'a>>,
+    /// the audio's loudness, when the chain's pass metered it and nothing changed it since
+    pub measured: Option<&'a crate::loudness::Loudness>,
 }
 
 /// The rate delivery `d` writes an album's songs at (their own `rates`): the delivery's,
@@ -44,6 +46,7 @@ pub(super) fn at_rate<'a>(p: &'a Prepared, chain: usize, rate: Option<u32>) -> R
                 plan,
                 sources: crate::engine::closing::ChainFeed::Audio(&p.sources),
             }),
+            measured: None,
         });
     }
     match rate {
@@ -53,11 +56,13 @@ pub(super) fn at_rate<'a>(p: &'a Prepared, chain: usize, rate: Option<u32>) -> R
             )?),
             rate: r,
             chain: None,
+            measured: None,
         }),
         _ => Ok(AtRate {
             audio: Cow::Borrowed(audio),
             rate: p.rate,
             chain: None,
+            measured: p.chain_loudness.get(chain).and_then(Option::as_ref),
         }),
     }
 }

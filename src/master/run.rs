@@ -28,7 +28,10 @@ use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
 use crate::engine::{self, Closed, Executor, Fades, Member, Outcome};
 use crate::error::{Error, Result};
-use crate::ops::InsertSpec;
+use crate::loudness::{self, Blocks, Loudness};
+use crate::ops::meter::Meter;
+use crate::ops::{InsertSpec, Processor};
+use crate::plan::{Plan, Rendered, Stage, PLAN_CHANNELS};
 
 /// How a run is steered from outside: the stop flag (SIGTERM) and a per-song callback.
 pub struct Ctl<'a> {
@@ -322,13 +325,26 @@ fn run_chains(
         .iter()
         .map(|p| engine::Sources::borrowed(&p.sources))
         .collect();
+    // each chain's Plan with a loudness meter on its output, so the closing need not read
+    // that output again to measure it
+    let metered: Vec<(Plan, usize)> = ok
+        .iter()
+        .filter(|p| !in_closing(p))
+        .flat_map(|p| p.plans.iter().map(|(_, plan)| metered(plan)))
+        .collect();
     let jobs: Vec<engine::Job<'_>> = ok
         .iter()
         .zip(&sources)
         .filter(|(p, _)| !in_closing(p))
-        .flat_map(|(p, s)| p.plans.iter().map(move |(_, plan)| (plan, s)))
+        .flat_map(|(p, s)| p.plans.iter().map(move |_| s))
+        .zip(&metered)
+        .map(|(s, (plan, _))| (plan, s))
         .collect();
-    let mut outs = ex.run(&jobs).into_iter();
+    let mut outs = ex.run_read(&jobs, true).into_iter().zip(
+        metered
+            .iter()
+            .map(|(plan, meter)| (plan.sample_rate, plan.frames, *meter)),
+    );
     let runs: Vec<Vec<Vec<engine::StageRun>>> = ok
         .iter()
         .map(|p| {
@@ -360,13 +376,15 @@ fn run_chains(
                 }
                 let plans = std::mem::take(&mut p.plans);
                 for (chain, _) in plans {
-                    let out = outs.next().unwrap_or_else(|| {
-                        Err(Error::Render {
+                    let (out, (rate, frames, meter)) =
+                        outs.next().ok_or_else(|| Error::Render {
                             song: String::new(),
                             reason: "the engine returned fewer results than Plans".into(),
-                        })
-                    });
-                    p.chains.push((chain, out?));
+                        })?;
+                    let out = out?;
+                    p.chain_loudness
+                        .push(chain_loudness(&out, rate, frames, meter));
+                    p.chains.push((chain, out.master));
                 }
                 p.sources = Vec::new();
                 Ok(p)
@@ -374,6 +392,40 @@ fn run_chains(
             (k, p)
         })
         .collect()
+}
+
+/// `plan` with a loudness meter on its master after its stages, and that stage's index.
+fn metered(plan: &Plan) -> (Plan, usize) {
+    let mut p = plan.clone();
+    let meter = p.stages.len();
+    p.stages.push(Stage::Process {
+        buf: p.master,
+        sidechain: None,
+        processor: Box::new(Processor::Meter(Meter::new(p.sample_rate, p.frames))),
+    });
+    (p, meter)
+}
+
+/// The loudness of a chain's output from its pass's meter (stage `meter`) and the audio,
+/// as `loudness::measure` reads it; `None` when the meter read nothing or a non-finite
+/// energy (the closing measures it then, and says why it cannot close it).
+fn chain_loudness(r: &Rendered, rate: u32, frames: usize, meter: usize) -> Option<Loudness> {
+    let lanes = r
+        .readings
+        .iter()
+        .find(|(k, _)| *k == meter)
+        .map(|(_, l)| l)?;
+    // the meter's readings: each channel's energies, then each one's sample peak
+    let energies: Vec<&[f32]> = lanes
+        .iter()
+        .take(PLAN_CHANNELS)
+        .map(Vec::as_slice)
+        .collect();
+    let blocks = Blocks::from_lanes(&energies, &[1.0, 1.0], rate, frames);
+    if blocks.energy().iter().any(|e| !e.is_finite()) {
+        return None;
+    }
+    Some(loudness::measure_blocks(&r.master, &blocks, None))
 }
 
 /// Track `k` of `album` (its chain output `a` at the delivery's rate) going into the
@@ -395,7 +447,7 @@ fn member_of<'a>(
         limiter,
         offset_db,
         fades: Fades::from_seconds(fade_in_s, fade_out_s, a.rate),
-        measured: None,
+        measured: a.measured,
         curves: true,
     }
 }
