@@ -144,6 +144,15 @@ fn peak_block_with<const B: usize>(taps: &[f32], window: &[f32], out: &mut [f32]
         pair[0] = window[i + HALF_TAPS / 2 - 1];
         pair[1] = o;
     }
+    fine_stage::<B>(fine, u, out);
+}
+
+/// Stage 2 of [`peak_block_with`]: raises `out[i]` (`len` frames) with the largest `|u|` of
+/// frame `t₀ + i`'s two 2× values and its 14 points of the 8× stage, `u` (`2·(len +
+/// FINE_TAPS/2)` values) the 2× sequence from frame `t₀ − FINE_TAPS/4` on.
+#[inline(always)]
+fn fine_stage<const B: usize>(fine: &[f32], u: &[f32], out: &mut [f32]) {
+    let len = out.len();
     // the 2× points of frame t₀ + i are u[2i + FINE_TAPS/2] (the sample) and the next
     let mut v = [0.0f32; 2 * BLOCK_FRAMES];
     let v = &mut v[..2 * len];
@@ -162,6 +171,30 @@ fn peak_block_with<const B: usize>(taps: &[f32], window: &[f32], out: &mut [f32]
     for (o, pair) in out.iter_mut().zip(v.chunks_exact(2)) {
         *o = o.max(pair[0]).max(pair[1]);
     }
+}
+
+/// [`fine_stage`] on a 2× sequence given (the screen's estimates,
+/// [`super::screen`]): raises `out[i]` (`len ≤ BLOCK_FRAMES` frames) with frame `t₀ + i`'s
+/// 16 points as the interpolator's 8× stage reads them from `u`, the 2× sequence from frame
+/// `t₀ − FINE_TAPS/4` on (`2·(len + FINE_TAPS/2)` values: sample, half point, …).
+pub fn fine_block(taps: &[f32], u: &[f32], out: &mut [f32]) {
+    debug_assert!(out.len() <= BLOCK_FRAMES && u.len() >= 2 * (out.len() + FINE_TAPS / 2));
+    let fine = &taps[HALF_TAPS..];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above)
+            unsafe { fine_block_avx512(fine, u, out) };
+            return;
+        }
+    }
+    fine_stage::<LANES>(fine, u, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fine_block_avx512(fine: &[f32], u: &[f32], out: &mut [f32]) {
+    fine_stage::<{ 4 * LANES }>(fine, u, out)
 }
 
 /// True peak of planar audio, linear: the largest sample or interpolated point over every

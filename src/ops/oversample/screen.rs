@@ -16,15 +16,17 @@
 //!    `|Σ g u| ≤ max|u|·(1 + |A| + 2|B|) + K·max|Δ²u|` ([`Bounds`]: `A`, `B`, `K` from the
 //!    taps, in f64), evaluated on the estimates over every value the group's points read,
 //!    plus `C·E` for their error (`C = Σ|g|`) and the sums' rounding.
-//! 3. **Compute exactly** ([`super::cpu::peak_block`]) first, in each hop, the group of the
-//!    largest `|u|`, then every group whose bound exceeds the caller's threshold (the
+//! 3. **Bound again** a group whose first bound does not clear the caller's threshold (the
 //!    limiter's: the level under which it asks no gain) or the largest exact peak so far of
-//!    a hop it counts in; the others hold 0. No group left out can change a gain or raise a
-//!    hop's largest value. A block holding a non-finite sample (or one beyond 10³⁰) is
-//!    computed everywhere.
+//!    a hop it counts in: its 16 points per frame computed from the estimates by the 8×
+//!    stage, each within `C·E` (and both sums' rounding) of the exact one.
+//! 4. **Compute exactly** ([`super::cpu::peak_block`]) first, in each hop, the group of the
+//!    largest `|u|`, then every group whose second bound does not clear; the others hold 0.
+//!    No group left out can change a gain or raise a hop's largest value. A block holding a
+//!    non-finite sample (or one beyond 10³⁰) is computed everywhere.
 //!
-//! On programme most groups are skipped, where the bound sits under the peak; full-band
-//! noise bounds loosely and is computed nearly everywhere (no slower than the twin).
+//! On programme most groups are skipped by the first bound; full-band noise needs the second
+//! one (a third of the twin's cost where it runs).
 //! `tests/true_peak_screen.rs` checks the identity with the twin.
 
 use std::sync::Arc;
@@ -211,6 +213,19 @@ fn max_abs_d2(a: &[f32], b: &[f32], c: &[f32]) -> f32 {
     acc.iter().fold(tail, |m, &x| m.max(x))
 }
 
+/// What [`Screen::bounds`] finds in a block.
+struct Bounded {
+    /// per group, the largest `|u|` of its own frames
+    own: Vec<f32>,
+    /// per group, the largest `|u|` its points read
+    mu: Vec<f32>,
+    /// per group, the first bound of its points
+    bound: Vec<f32>,
+    /// per channel, the half points' estimates (frames `−MARGIN ..`) and the error bound
+    /// of each transform's
+    est: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
 /// The screened detector: the taps, the estimator and the bound's constants.
 pub struct Screen<'a> {
     taps: &'a [f32],
@@ -255,7 +270,8 @@ impl<'a> Screen<'a> {
         if !windows.iter().all(|w| w.iter().all(|v| v.abs() < 1e30)) {
             return self.exact(windows, &all, out, hop_of, maxima);
         }
-        let (own, bound) = self.bounds(windows, len);
+        let bd = self.bounds(windows, len);
+        let (own, bound) = (&bd.own, &bd.bound);
         // each group's hops (a hop index grows with the frame)
         let hops: Vec<Option<(usize, usize)>> = all
             .par_iter()
@@ -295,25 +311,32 @@ impl<'a> Screen<'a> {
             done[g] = true;
         }
         let mut n = self.exact(windows, &first, out, hop_of, maxima);
+        let limit = |g: usize| {
+            let low = hops[g].map_or(f32::INFINITY, |(lo, hi)| {
+                maxima[lo..=hi].iter().fold(f32::INFINITY, |m, &v| m.min(v))
+            });
+            threshold.min(low)
+        };
         let needed: Vec<usize> = all
-            .into_iter()
-            .filter(|&g| !done[g])
-            .filter(|&g| {
-                let low = hops[g].map_or(f32::INFINITY, |(lo, hi)| {
-                    maxima[lo..=hi].iter().fold(f32::INFINITY, |m, &v| m.min(v))
-                });
-                bound[g] > threshold.min(low)
-            })
+            .into_par_iter()
+            .filter(|&g| !done[g] && bound[g] > limit(g))
+            .filter(|&g| self.refined(windows, &bd, g, len) > limit(g))
             .collect();
         n += self.exact(windows, &needed, out, hop_of, maxima);
         n
     }
 
-    /// Per group of a block: the largest `|u|` of its own frames, and the bound of its points.
-    fn bounds(&self, windows: &[&[f32]], len: usize) -> (Vec<f32>, Vec<f32>) {
+    /// Per group of a block: the largest `|u|` of its own frames and of all it reads, and the
+    /// bound of its points; per channel, the estimates and their error bounds.
+    fn bounds(&self, windows: &[&[f32]], len: usize) -> Bounded {
         let b = &self.bounds;
         let groups = len.div_ceil(GROUP);
-        let (mut own, mut bound) = (vec![0.0f32; groups], vec![0.0f32; groups]);
+        let mut r = Bounded {
+            own: vec![0.0; groups],
+            mu: vec![0.0; groups],
+            bound: vec![0.0; groups],
+            est: Vec::with_capacity(windows.len()),
+        };
         for w in windows {
             // frame t of the block (0-based) is window sample t + REACH − 1; half points of
             // frames −MARGIN .. len + MARGIN (each reads window samples t − 4 .. t + 1027)
@@ -329,7 +352,7 @@ impl<'a> Screen<'a> {
             let xs = &w[REACH - 1 - MARGIN..REACH + len + MARGIN];
             let hs = &half[..];
             let e_at = |t: usize| errs[t / HALF_POINTS];
-            let per: Vec<(f32, f32)> = (0..groups)
+            let per: Vec<(f32, f32, f32)> = (0..groups)
                 .into_par_iter()
                 .map(|g| {
                     let (a, z) = (g * GROUP, ((g + 1) * GROUP).min(len));
@@ -346,17 +369,48 @@ impl<'a> Screen<'a> {
                     let even = max_abs_d2(&hs[a..a + n - 1], &xs[a + 1..a + n], &hs[a + 1..a + n]);
                     let md = odd.max(even);
                     let e = e_at(a).max(e_at(z + 2 * m - 1));
-                    let (mu, md, e) = (f64::from(mu), f64::from(md), f64::from(e));
+                    let (mu32, mu, md, e) = (mu, f64::from(mu), f64::from(md), f64::from(e));
                     let v = mu * (1.0 + b.ab) + b.k * md + b.c * e + 1e-5 * (mu + e);
-                    (own, (v * (1.0 + 1e-4)) as f32)
+                    (own, mu32, (v * (1.0 + 1e-4)) as f32)
                 })
                 .collect();
-            for (g, (o, v)) in per.into_iter().enumerate() {
-                own[g] = own[g].max(o);
-                bound[g] = bound[g].max(v);
+            for (g, (o, mu, v)) in per.into_iter().enumerate() {
+                r.own[g] = r.own[g].max(o);
+                r.mu[g] = r.mu[g].max(mu);
+                r.bound[g] = r.bound[g].max(v);
             }
+            r.est.push((half, errs));
         }
-        (own, bound)
+        r
+    }
+
+    /// The second bound of group `g` (frames `a .. z`), for a group whose first bound does
+    /// not clear it: its 16 points per frame computed from the estimates by the 8× stage
+    /// ([`super::cpu::fine_block`]), each within `C·E` of the exact point (the 8× taps'
+    /// absolute sum times the estimates' error), plus both sums' rounding
+    /// (`γ₁₆·C·max|u|` each, within `10⁻⁵·(max|u| + E)`); the largest over the channels.
+    fn refined(&self, windows: &[&[f32]], r: &Bounded, g: usize, len: usize) -> f32 {
+        let (a, z) = (g * GROUP, ((g + 1) * GROUP).min(len));
+        let b = &self.bounds;
+        let mut worst = 0.0f32;
+        for (w, (half, errs)) in windows.iter().zip(&r.est) {
+            // the 2× sequence from frame a − MARGIN to z + MARGIN: xs[i] = x[i − MARGIN]
+            let xs = &w[REACH - 1 - MARGIN..REACH + len + MARGIN];
+            let mut u = [0.0f32; 2 * (GROUP + 2 * MARGIN)];
+            let u = &mut u[..2 * (z - a + 2 * MARGIN)];
+            for (i, pair) in u.chunks_exact_mut(2).enumerate() {
+                pair[0] = xs[a + i];
+                pair[1] = half[a + i];
+            }
+            let mut approx = [0.0f32; GROUP];
+            let approx = &mut approx[..z - a];
+            super::cpu::fine_block(self.taps, u, approx);
+            let m = f64::from(approx.iter().fold(0.0f32, |m, &v| m.max(v)));
+            let e = f64::from(errs[a / HALF_POINTS].max(errs[(z + 2 * MARGIN - 1) / HALF_POINTS]));
+            let v = m + b.c * e + 1e-5 * (f64::from(r.mu[g]) + e);
+            worst = worst.max((v * (1.0 + 1e-4)) as f32);
+        }
+        worst
     }
 
     /// Computes the groups `list` (ascending) of a block exactly, runs of neighbouring
