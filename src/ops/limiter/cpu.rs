@@ -3,10 +3,13 @@
 //! frames of a song, the state carried in a [`Stream`]; its output lags the input by
 //! [`latency_frames`] = `L + SPAN/2` (lookahead of the gain pipeline plus that of
 //! the detector's FIR). [`process`] (the whole song, time-aligned) is one chunk plus the
-//! flush, with the lag dropped. Per block of up to [`BLOCK_FRAMES`] frames: the detector pass
-//! (block-wise, vectorisable, over a contiguous window of the input history), one sequential
-//! pass for hold / window sum / release / gain, then the gain pass. [`process_traced`]
-//! also keeps the largest gain reduction of every hop (for the reports' plot over time).
+//! flush, with the lag dropped. The detector runs over the whole chunk first (the input
+//! history and the chunk as one window), screened
+//! ([`crate::ops::oversample::screen`]: the kernel's points exactly wherever they can change
+//! a gain or the traced peaks, 0 elsewhere; [`Stream::every_point`] computes them all);
+//! then per block of up to [`BLOCK_FRAMES`] frames one sequential pass for hold / window
+//! sum / release / gain, then the gain pass. [`process_traced`] also keeps the largest gain
+//! reduction of every hop (for the reports' plot over time).
 
 use crate::core::arith::madd;
 use std::collections::VecDeque;

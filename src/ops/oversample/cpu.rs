@@ -173,7 +173,7 @@ fn fine_stage<const B: usize>(fine: &[f32], u: &[f32], out: &mut [f32]) {
     }
 }
 
-/// [`fine_stage`] on a 2× sequence given (the screen's estimates,
+/// The 8× stage of [`peak_block`] on a 2× sequence given (the screen's estimates,
 /// [`super::screen`]): raises `out[i]` (`len ≤ BLOCK_FRAMES` frames) with frame `t₀ + i`'s
 /// 16 points as the interpolator's 8× stage reads them from `u`, the 2× sequence from frame
 /// `t₀ − FINE_TAPS/4` on (`2·(len + FINE_TAPS/2)` values: sample, half point, …).
