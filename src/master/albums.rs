@@ -77,7 +77,8 @@ pub fn may_overlap(a: u64, b: u64, budget: u64) -> bool {
 /// or `ctl.stop` is set (the album still running is finished and handed over), and then
 /// returns false (true when every album was started). On the CPU
 /// each of the two albums in flight has its own executor (nothing to share); a GPU
-/// executor is shared, one Plan batch at a time.
+/// executor is shared, one Plan batch at a time (and then albums overlap only on the global
+/// pool, where their threads wait off the workers).
 pub fn run_albums(
     albums: &[Album],
     job: &Job,
@@ -97,6 +98,9 @@ pub fn run_albums(
         ..*ctl
     };
     let budget = crate::engine::budget::get();
+    // on a pool of its own an album's thread sits on a worker, where another album's could
+    // run nested under it: it must never wait there for the executor the other one holds
+    let shared_wait = matches!(workers, Workers::Own(_)) && spare.is_none();
     std::thread::scope(|s| {
         let join = |h: ScopedJoinHandle<'_, AlbumResult>| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
@@ -109,7 +113,9 @@ pub fn run_albums(
                 break;
             }
             let bytes = input_bytes(a);
-            if let Some((h, _)) = running.take_if(|(_, b)| !may_overlap(*b, bytes, budget)) {
+            if let Some((h, _)) =
+                running.take_if(|(_, b)| shared_wait || !may_overlap(*b, bytes, budget))
+            {
                 if !done(join(h)) {
                     return false;
                 }
