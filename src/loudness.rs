@@ -137,6 +137,12 @@ pub fn measure_blocks(channels: &[Vec<f32>], blocks: &Blocks, peaks: Option<&[f3
     figures(blocks, tp, channels)
 }
 
+/// [`measure_blocks`] without the true peak (NaN: not taken), for a caller that does not
+/// read it.
+pub fn measure_blocks_without_true_peak(channels: &[Vec<f32>], blocks: &Blocks) -> Loudness {
+    figures(blocks, f64::NAN, channels)
+}
+
 /// The figures of audio a Plan metered without bringing it back: its meter's sub-block
 /// energies and sample peak, and its true peak, both linear.
 pub fn measure_read(blocks: &Blocks, true_peak: f32, sample_peak: f32) -> Loudness {

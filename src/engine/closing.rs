@@ -138,7 +138,8 @@ pub struct Member<'a> {
     /// its fades
     pub fades: Fades,
     /// the full loudness of `audio`, when the caller measured it already (its integrated
-    /// loudness and true peak are then not measured again)
+    /// loudness and true peak are then not measured again; a true peak left NaN is taken
+    /// where the closing needs it)
     pub measured: Option<&'a Loudness>,
     /// keep the finished song's meters over time and the limiter's gain reduction per hop
     /// ([`Closed::curves`], for the reports; the spectrum costs one more FFT pass)
@@ -575,6 +576,11 @@ fn linear(
         .par_iter()
         .map(|m| match (m.limiter, m.measured, m.chain) {
             (Some(_), _, _) | (None, None, Some(_)) => Ok(None),
+            // a measurement that left the true peak out (NaN) takes it now
+            (None, Some(l), _) if l.true_peak_dbtp.is_nan() => Ok(Some(Loudness {
+                true_peak_dbtp: loudness::true_peak_dbtp(m.audio),
+                ..*l
+            })),
             (None, Some(l), _) => Ok(Some(*l)),
             (None, None, None) => loudness::measure(m.audio, m.rate).map(Some),
         })

@@ -152,15 +152,14 @@ impl Estimator {
         // y[n0 + k − 1023] is the circular result's k-th point for k ≥ 1023
         let first = m0 + HALF_TAPS as isize / 2 - (HALF_TAPS as isize - 1);
         let mut frame = vec![0.0f32; FFT_N];
-        let (mut sq, mut mx) = (0.0f64, 0.0f32);
-        for (k, v) in frame.iter_mut().take(FFT_N - 1).enumerate() {
-            let i = first + k as isize;
-            if i >= 0 && (i as usize) < x.len() {
-                *v = x[i as usize];
-                sq += f64::from(*v) * f64::from(*v);
-                mx = mx.max(v.abs());
-            }
+        // frame[k] = x[first + k] for k < FFT_N − 1 where that is inside x
+        let lo = (-first).clamp(0, FFT_N as isize - 1) as usize;
+        let hi = (x.len() as isize - first).clamp(lo as isize, FFT_N as isize - 1) as usize;
+        if lo < hi {
+            let from = (first + lo as isize) as usize;
+            frame[lo..hi].copy_from_slice(&x[from..from + hi - lo]);
         }
+        let (sq, mx) = (sum_sq(&frame[lo..hi]), max_abs(&frame[lo..hi]));
         let mut spec = self.fwd.make_output_vec();
         self.fwd
             .process(&mut frame, &mut spec)
@@ -196,6 +195,19 @@ fn max_abs(v: &[f32]) -> f32 {
         .iter()
         .fold(0.0f32, |m, x| m.max(x.abs()));
     acc.iter().fold(tail, |m, &x| m.max(x))
+}
+
+/// `Σ v²` in f64 (the estimate's error bound reads its square root).
+fn sum_sq(v: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f64::from(x) * f64::from(x);
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+    acc.iter().sum::<f64>() + tail
 }
 
 /// The largest `|a_i − 2·b_i + c_i|` (finite values, equal lengths), 0 for none.
