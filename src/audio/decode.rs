@@ -284,7 +284,14 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
 pub fn decode_up_to(path: &Path, max_channels: usize) -> Result<Decoded> {
     let mut d = Decoder::open_up_to(path, max_channels)?;
     let mut channels: Planar = Vec::new();
-    while d.next_into(&mut channels)? {}
+    if d.next_into(&mut channels)? {
+        // the length the header gives, reserved once (a bogus one costs only address space)
+        let whole = d.header_frames.map_or(0, |n| n.min(1 << 28) as usize);
+        for c in &mut channels {
+            c.reserve(whole.saturating_sub(c.len()));
+        }
+        while d.next_into(&mut channels)? {}
+    }
     Ok(Decoded {
         channels,
         sample_rate: d.sample_rate(),
