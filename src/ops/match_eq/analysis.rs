@@ -91,11 +91,18 @@ pub fn welch_power(x: &[Vec<f32>], n: usize) -> Vec<f64> {
             for &start in chunk {
                 for ch in x {
                     let avail = ch.len().saturating_sub(start).min(n);
-                    time.fill(0.0);
-                    for (i, t) in time.iter_mut().enumerate().take(avail) {
-                        let v = f64::from(ch[start + i]);
-                        *t = if v.is_finite() { v * window[i] } else { 0.0 };
+                    let seg = &ch[start.min(ch.len())..][..avail];
+                    let frame = time[..avail].iter_mut().zip(seg).zip(&window);
+                    if seg.iter().all(|v| v.is_finite()) {
+                        for ((t, &v), &w) in frame {
+                            *t = f64::from(v) * w;
+                        }
+                    } else {
+                        for ((t, &v), &w) in frame {
+                            *t = if v.is_finite() { f64::from(v) * w } else { 0.0 };
+                        }
                     }
+                    time[avail..].fill(0.0);
                     // Sizes match the plan by construction: the call cannot fail.
                     fft.process_with_scratch(&mut time, &mut freq, &mut scratch)
                         .expect("f64 FFT buffer sizes");
