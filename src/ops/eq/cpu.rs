@@ -78,6 +78,28 @@ pub fn run_sections_two(
         run_sections_state(b, cb, sb);
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { two_avx2((a, ca, sa), (b, cb, sb)) };
+    }
+    two((a, ca, sa), (b, cb, sb));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn two_avx2(
+    a: (&mut [f32], &[Svf], &mut [[f32; 2]]),
+    b: (&mut [f32], &[Svf], &mut [[f32; 2]]),
+) {
+    two(a, b);
+}
+
+#[inline(always)]
+fn two(
+    (a, ca, sa): (&mut [f32], &[Svf], &mut [[f32; 2]]),
+    (b, cb, sb): (&mut [f32], &[Svf], &mut [[f32; 2]]),
+) {
     for (x, y) in a.iter_mut().zip(b.iter_mut()) {
         let (mut va, mut vb) = (*x, *y);
         for (((c, d), s), t) in ca.iter().zip(cb).zip(sa.iter_mut()).zip(sb.iter_mut()) {

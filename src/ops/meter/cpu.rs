@@ -54,6 +54,28 @@ pub fn run_pair(
     x: [&[f32]; 2],
     out: &mut [Vec<f32>],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { pair_avx2(k, sub, lanes, x, out) };
+    }
+    pair(k, sub, lanes, x, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pair_avx2(
+    k: &[Svf; 2],
+    sub: usize,
+    lanes: &mut [Lane],
+    x: [&[f32]; 2],
+    out: &mut [Vec<f32>],
+) {
+    pair(k, sub, lanes, x, out);
+}
+
+#[inline(always)]
+fn pair(k: &[Svf; 2], sub: usize, lanes: &mut [Lane], x: [&[f32]; 2], out: &mut [Vec<f32>]) {
     let ([a, b], [oa, ob]) = (lanes, out) else {
         panic!("run_pair: two lanes and two outputs");
     };
