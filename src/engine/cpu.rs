@@ -1,8 +1,10 @@
 //! The CPU executor: walks a Plan in fixed time chunks of [`CHUNK_FRAMES`] with every stage's
 //! state carried from one chunk to the next ([`super::schedule`]: lookahead processors run
 //! causally, buffers are lined up before they meet), each operator's `cpu.rs` doing the
-//! work. A song's working memory is its buffers × one chunk, whatever its length; only the
-//! master it returns grows with the song. The output equals the whole-song result bit for
+//! work. With a second thread in the pool, a song's steps run as a two-part pipeline over
+//! consecutive chunks (see [`run`]), so a song alone keeps two cores busy. A song's working
+//! memory is its buffers × one chunk (two chunks when pipelined), whatever its length; only
+//! the master it returns grows with the song. The output equals the whole-song result bit for
 //! bit (every buffer is silent outside the song, as a whole-song buffer holds only the song).
 
 use crate::error::Result;
@@ -70,36 +72,29 @@ impl State {
     }
 }
 
-fn run(
-    plan: &Plan,
-    sources: &Sources<'_>,
-    tap: bool,
-    keep_master: bool,
-) -> Result<(Rendered, Vec<Planar>)> {
-    plan.check(sources)?;
-    let sched = schedule(plan);
-    let frames = plan.frames;
-    let total = frames + sched.master_delay;
-    let c = CHUNK_FRAMES;
-    let mut bufs: Vec<Planar> = vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers];
-    let mut states: Vec<State> = sched.steps.iter().map(|s| State::new(s, frames)).collect();
-    let mut master: Planar = (0..PLAN_CHANNELS)
-        .map(|_| Vec::with_capacity(if keep_master { frames } else { 0 }))
-        .collect();
-    let mut taps: Vec<Planar> = if tap {
-        vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
-    } else {
-        Vec::new()
-    };
-    let mut start = 0;
-    while start < total {
-        for ch in bufs.iter_mut().flatten() {
-            ch.fill(0.0);
-        }
-        if start < frames {
-            sources.prefetch(start, c);
-        }
-        for (step, st) in sched.steps.iter().zip(states.iter_mut()) {
+/// What every chunk of one run reads.
+struct Walk<'p, 's> {
+    plan: &'p Plan,
+    sources: &'p Sources<'s>,
+    steps: &'p [Step<'p>],
+    frames: usize,
+}
+
+impl Walk<'_, '_> {
+    /// Runs steps `first..` (`states` theirs) on `bufs`, the chunk at stream frame
+    /// `start`; with `taps`, keeps each stage's output; with `cost`, adds each step's time.
+    fn steps(
+        &self,
+        first: usize,
+        states: &mut [State],
+        bufs: &mut [Planar],
+        start: usize,
+        mut taps: Option<&mut Vec<Planar>>,
+        mut cost: Option<&mut [std::time::Duration]>,
+    ) -> Result<()> {
+        let steps = &self.steps[first..first + states.len()];
+        for (k, (step, st)) in steps.iter().zip(states.iter_mut()).enumerate() {
+            let t0 = cost.is_some().then(std::time::Instant::now);
             match *step {
                 Step::Align { buf, .. } => {
                     if let State::Align(line) = st {
@@ -112,25 +107,160 @@ fn run(
                     lag,
                     lag_after,
                 } => {
-                    run_stage(plan, stage, &mut bufs, sources, st, start, lag)?;
+                    run_stage(self.plan, stage, bufs, self.sources, st, start, lag)?;
                     let t = stage.target();
-                    silence_outside_song(&mut bufs[t], start, lag_after, frames);
-                    if tap {
-                        keep_song_frames(&mut taps[index], &bufs[t], start, lag_after, frames);
+                    silence_outside_song(&mut bufs[t], start, lag_after, self.frames);
+                    if let Some(taps) = taps.as_deref_mut() {
+                        keep_song_frames(&mut taps[index], &bufs[t], start, lag_after, self.frames);
                     }
                 }
             }
+            if let (Some(c), Some(t0)) = (cost.as_deref_mut(), t0) {
+                c[k] += t0.elapsed();
+            }
         }
+        Ok(())
+    }
+}
+
+/// Zeroes every buffer of a chunk.
+fn clear(bufs: &mut [Planar]) {
+    for ch in bufs.iter_mut().flatten() {
+        ch.fill(0.0);
+    }
+}
+
+/// Where to cut the steps (costs `cost`) into a first and a second part of about equal
+/// cost, the first holding at least `min` steps: the first part runs on chunk `i + 1`
+/// while the second runs on chunk `i`.
+fn cut(cost: &[std::time::Duration], min: usize) -> usize {
+    let total: std::time::Duration = cost.iter().sum();
+    let mut before: std::time::Duration = cost[..min].iter().sum();
+    let mut best = (before.max(total - before), min);
+    for (k, c) in cost.iter().enumerate().skip(min) {
+        before += *c;
+        let worst = before.max(total - before);
+        if worst < best.0 {
+            best = (worst, k + 1);
+        }
+    }
+    best.1
+}
+
+/// Walks the Plan chunk by chunk. Where the thread pool has a second thread and the song
+/// more than two chunks, the steps are cut in two parts of about equal cost (timed on the
+/// first chunk; every `Load` in the first part) that run as a two-stage pipeline: the first
+/// part on chunk `i + 1` while the second finishes chunk `i`, each on its own copy of the
+/// buffers. Every step still sees its chunks in order with its own state, so the output
+/// does not depend on the cut: a song alone keeps two cores busy.
+fn run(
+    plan: &Plan,
+    sources: &Sources<'_>,
+    tap: bool,
+    keep_master: bool,
+) -> Result<(Rendered, Vec<Planar>)> {
+    plan.check(sources)?;
+    let sched = schedule(plan);
+    let frames = plan.frames;
+    let total = frames + sched.master_delay;
+    let c = CHUNK_FRAMES;
+    let new_bufs = || -> Vec<Planar> { vec![vec![vec![0.0f32; c]; PLAN_CHANNELS]; plan.n_buffers] };
+    let mut bufs = new_bufs();
+    let mut states: Vec<State> = sched.steps.iter().map(|s| State::new(s, frames)).collect();
+    let mut master: Planar = (0..PLAN_CHANNELS)
+        .map(|_| Vec::with_capacity(if keep_master { frames } else { 0 }))
+        .collect();
+    let mut taps: Vec<Planar> = if tap {
+        vec![vec![Vec::new(); PLAN_CHANNELS]; plan.stages.len()]
+    } else {
+        Vec::new()
+    };
+    let walk = Walk {
+        plan,
+        sources,
+        steps: &sched.steps,
+        frames,
+    };
+    let keep = |master: &mut Planar, bufs: &[Planar], start: usize| {
         if keep_master {
             keep_song_frames(
-                &mut master,
+                master,
                 &bufs[plan.master],
                 start,
                 sched.master_delay,
                 frames,
             );
         }
+    };
+    let pipelined = !tap && rayon::current_num_threads() > 1 && total > 2 * c;
+    let mut cost = vec![std::time::Duration::ZERO; sched.steps.len()];
+    let mut start = 0;
+    while start < total && !(pipelined && start > 0) {
+        clear(&mut bufs);
+        if start < frames {
+            sources.prefetch(start, c);
+        }
+        let taps = tap.then_some(&mut taps);
+        walk.steps(
+            0,
+            &mut states,
+            &mut bufs,
+            start,
+            taps,
+            pipelined.then_some(&mut cost[..]),
+        )?;
+        keep(&mut master, &bufs, start);
         start += c;
+    }
+    if start < total {
+        // every source is read (and read ahead) by the first part, so each stream is
+        // read in order
+        let loads = sched
+            .steps
+            .iter()
+            .rposition(|s| {
+                matches!(
+                    s,
+                    Step::Stage {
+                        stage: Stage::Load { .. },
+                        ..
+                    }
+                )
+            })
+            .map_or(0, |k| k + 1);
+        let at = cut(&cost, loads);
+        let (first, second) = states.split_at_mut(at);
+        let mut other = new_bufs();
+        // `bufs` takes the next chunk's first part; `other` holds the chunk whose second
+        // part is due (none before the loop: the first chunk ran whole)
+        let mut due: Option<usize> = None;
+        loop {
+            let next = (start < total).then_some(start);
+            if next.is_none() && due.is_none() {
+                break;
+            }
+            std::mem::swap(&mut bufs, &mut other);
+            let (ra, rb) = rayon::join(
+                || -> Result<()> {
+                    let Some(s) = next else { return Ok(()) };
+                    clear(&mut other);
+                    if s < frames {
+                        sources.prefetch(s, c);
+                    }
+                    walk.steps(0, first, &mut other, s, None, None)
+                },
+                || -> Result<()> {
+                    let Some(s) = due else { return Ok(()) };
+                    walk.steps(at, second, &mut bufs, s, None, None)?;
+                    keep(&mut master, &bufs, s);
+                    Ok(())
+                },
+            );
+            ra?;
+            rb?;
+            due = next;
+            start += c;
+        }
     }
     let readings: Readings = sched
         .steps
