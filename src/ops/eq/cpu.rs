@@ -63,8 +63,9 @@ pub fn run_sections_pair(
 }
 
 /// Two independent [`run_sections_state`] runs (each its own signal, sections and states)
-/// in one loop when their signals and section counts match, else one after the other: the
-/// same arithmetic either way.
+/// in one loop when their signals and section counts match (3 to 8 sections: as one
+/// vector skewed in time, [`super::skewed`]), else one after the other: the same arithmetic
+/// either way.
 pub fn run_sections_two(
     (a, ca, sa): (&mut [f32], &[Svf], &mut [[f32; 2]]),
     (b, cb, sb): (&mut [f32], &[Svf], &mut [[f32; 2]]),
@@ -100,6 +101,19 @@ fn two(
     (a, ca, sa): (&mut [f32], &[Svf], &mut [[f32; 2]]),
     (b, cb, sb): (&mut [f32], &[Svf], &mut [[f32; 2]]),
 ) {
+    // 3 to 8 sections: one skewed vector of 2 lanes per section (same arithmetic; with
+    // fewer, one section's own recursion is the bound either way)
+    macro_rules! skewed {
+        ($(($s:literal, $l:literal))*) => {
+            match ca.len() {
+                $($s if a.len() >= 2 * $s => {
+                    return super::skewed::run::<$s, $l>((a, ca, sa), (b, cb, sb));
+                })*
+                _ => {}
+            }
+        };
+    }
+    skewed!((3, 6)(4, 8)(5, 10)(6, 12)(7, 14)(8, 16));
     for (x, y) in a.iter_mut().zip(b.iter_mut()) {
         let (mut va, mut vb) = (*x, *y);
         for (((c, d), s), t) in ca.iter().zip(cb).zip(sa.iter_mut()).zip(sb.iter_mut()) {

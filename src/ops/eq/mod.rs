@@ -22,6 +22,7 @@
 pub mod cpu;
 pub mod design;
 pub mod gpu;
+pub(crate) mod skewed;
 
 use serde::{Deserialize, Serialize};
 

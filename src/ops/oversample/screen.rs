@@ -206,7 +206,11 @@ fn sum_sq(v: &[f32]) -> f64 {
             *a += f64::from(x) * f64::from(x);
         }
     }
-    let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
     acc.iter().sum::<f64>() + tail
 }
 
