@@ -187,8 +187,34 @@ pub struct Measured {
 /// spectrum runs beside them on the audio in memory.
 pub fn measure_with_curves(channels: &[Vec<f32>], sample_rate: u32) -> Result<Measured> {
     let weights = weights(channels.len())?;
-    let b = Blocks::measure(channels, sample_rate, &weights);
-    Ok(measure_blocks_with_curves(channels, sample_rate, &b, None))
+    // the meter, the true peak and the spectrum side by side (each its own pass)
+    let (b, (tp, spectrum)) = rayon::join(
+        || Blocks::measure(channels, sample_rate, &weights),
+        || peaks_and_spectrum(channels, sample_rate, None, None),
+    );
+    Ok(assemble(channels, sample_rate, &b, tp, spectrum))
+}
+
+/// The true peak per hop of [`curves::hop_frames`] (`peaks` when a Plan metered it) and the
+/// long-term spectrum (`spectrum` when taken already), the two side by side.
+fn peaks_and_spectrum(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    peaks: Option<&[f32]>,
+    spectrum: Option<crate::ops::match_eq::Spectrum>,
+) -> (Vec<f32>, crate::ops::match_eq::Spectrum) {
+    let frames = channels.first().map_or(0, |c| c.len());
+    let hop = curves::hop_frames(frames, sample_rate);
+    rayon::join(
+        || match peaks {
+            Some(p) => p.to_vec(),
+            None => crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
+        },
+        || {
+            spectrum
+                .unwrap_or_else(|| crate::ops::match_eq::long_term_spectrum(channels, sample_rate))
+        },
+    )
 }
 
 /// [`measure_with_curves`] of audio whose block energies were metered already, and its
@@ -211,18 +237,21 @@ pub fn measure_blocks_with_curves_and_spectrum(
     peaks: Option<&[f32]>,
     spectrum: Option<crate::ops::match_eq::Spectrum>,
 ) -> Measured {
+    let (tp, spectrum) = peaks_and_spectrum(channels, sample_rate, peaks, spectrum);
+    assemble(channels, sample_rate, b, tp, spectrum)
+}
+
+/// The figures and curves from the block energies `b`, the true peak per hop `tp` and the
+/// spectrum.
+fn assemble(
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    b: &Blocks,
+    tp: Vec<f32>,
+    spectrum: crate::ops::match_eq::Spectrum,
+) -> Measured {
     let frames = channels.first().map_or(0, |c| c.len());
     let hop = curves::hop_frames(frames, sample_rate);
-    let (tp, spectrum) = rayon::join(
-        || match peaks {
-            Some(p) => p.to_vec(),
-            None => crate::ops::oversample::shared().true_peak_per_hop(channels, hop),
-        },
-        || {
-            spectrum
-                .unwrap_or_else(|| crate::ops::match_eq::long_term_spectrum(channels, sample_rate))
-        },
-    );
     let db = |v: f32| 20.0 * f64::from(v).log10();
     let w = b.windows(Some(hop));
     let gating = b.gating();
