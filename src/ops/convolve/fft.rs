@@ -198,7 +198,9 @@ impl RealFft {
         }
         for k in 1..h {
             let w = tw[k];
-            for l in 0..count {
+            // every lane at once, then stored per transform
+            let (mut xr, mut xi) = ([0.0f32; LANES], [0.0f32; LANES]);
+            for l in 0..LANES {
                 // a = z[k], b = conj(z[h - k]), e = (a + b)·0.5, d = (a − b)·0.5,
                 // o = d / i = (d.y, −d.x), x = e + cmul(w, o)
                 let (ar, ai) = (zr[k][l], zi[k][l]);
@@ -207,7 +209,11 @@ impl RealFft {
                 let (dr, di) = ((ar - br) * 0.5, (ai - bi) * 0.5);
                 let (or, oi) = (di, -dr);
                 let (cr, ci) = (madd(w[0], or, -(w[1] * oi)), madd(w[0], oi, w[1] * or));
-                spectra[l * bins + k] = [er + cr, ei + ci];
+                xr[l] = er + cr;
+                xi[l] = ei + ci;
+            }
+            for l in 0..count {
+                spectra[l * bins + k] = [xr[l], xi[l]];
             }
         }
     }
