@@ -313,11 +313,17 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         if let Some(i) = (k / 2 - 1).checked_sub(fed).filter(|&i| i < len) {
             prev_e = e[i];
         }
-        for (qt, &en) in q[t_first..t_end].iter_mut().zip(&e[t_first..t_end]) {
-            let peak = prev_e.max(en);
-            prev_e = en;
-            let r = (p.target_l2 - log2_approx(peak)).min(0.0).max(floor_l2);
-            *qt = floor_i32(r * q_scale);
+        // each frame's pair max with the frame before (a slice one behind: it vectorises)
+        let required = |peak: f32| {
+            floor_i32((p.target_l2 - log2_approx(peak)).min(0.0).max(floor_l2) * q_scale)
+        };
+        if t_first < t_end {
+            q[t_first] = required(prev_e.max(e[t_first]));
+            let (cur, before) = (&e[t_first + 1..t_end], &e[t_first..t_end - 1]);
+            for ((qt, &en), &ep) in q[t_first + 1..t_end].iter_mut().zip(cur).zip(before) {
+                *qt = required(ep.max(en));
+            }
+            prev_e = e[t_end - 1];
         }
         st.prev_e = prev_e;
         // steps 3–5 in shifted time t = n + L: the pipeline starts at n = −L (the input
