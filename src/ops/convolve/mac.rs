@@ -1,8 +1,8 @@
 //! The engine's complex multiply-accumulate Y_k = Σ_p X_{k−p} · H_p on the CPU, in the
 //! chunk-major record layout of [`super::cpu`]: bins in chunks of [`LANES`], one record
-//! `[re × LANES, im × LANES]` per (chunk, spectrum). The accumulators of four output
-//! blocks live in registers while p runs 0 .. P-1 in ascending order (each H_p record is
-//! loaded once for all four); the arithmetic per (k, bin, p) is exactly the spec's (see the
+//! `[re × LANES, im × LANES]` per (chunk, spectrum). The accumulators of eight (or four, or
+//! one) output blocks live in registers while p runs 0 .. P-1 in ascending order (each H_p
+//! record is loaded once for all of them); the arithmetic per (k, bin, p) is exactly the spec's (see the
 //! parent module). On x86-64 the loop is compiled for AVX-512F or AVX when the CPU has them
 //! (no FMA: results are bit-identical to the SSE2 build).
 
@@ -76,6 +76,10 @@ fn mac_tile_avx(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [Rec
 #[inline(always)]
 fn mac_tile_generic(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [Record]) {
     let mut i = 0;
+    while i + 8 <= y.len() {
+        mac_blocks::<8>(ka + i, j0, xs, hs, &mut y[i..i + 8]);
+        i += 8;
+    }
     while i + 4 <= y.len() {
         mac_blocks::<4>(ka + i, j0, xs, hs, &mut y[i..i + 4]);
         i += 4;
