@@ -77,6 +77,10 @@ enum Command {
         /// HTML page
         #[arg(long)]
         html: Option<PathBuf>,
+        /// where the meters run: `cpu` on the host, file by file; `gpu` / `auto` as Plans on
+        /// that executor, 8 files a batch (the same figures bit for bit)
+        #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+        backend: Backend,
     },
     /// Build DIR/report.html (and the song and album pages) again from a master run's
     /// sidecars.
@@ -239,12 +243,14 @@ pub fn run() -> ExitCode {
             album,
             csv,
             html,
+            backend,
         } => {
             let opts = crate::analyze::cmd::Options {
                 json,
                 album,
                 csv,
                 html,
+                backend,
             };
             crate::analyze::cmd::analyze_cmd(&files, &opts)
         }

@@ -18,6 +18,7 @@
 
 pub mod curves;
 pub mod gating;
+pub mod metering;
 
 pub use curves::{Bands, Curves};
 pub use gating::{Blocks, Gating};

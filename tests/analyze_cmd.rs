@@ -114,3 +114,66 @@ fn folders_album_loudness_csv_and_html() {
     assert_eq!(open.len(), 1);
     assert_eq!(elements(open[0].1, "svg", "class=\"chart\"").len(), 3);
 }
+
+mod gpu_common;
+
+/// `analyze --backend gpu` meters mono and stereo files as Plans on the GPU executor (a
+/// batch of files at once) and prints what `--backend cpu` prints, byte for byte: figures,
+/// album loudness and CSV; a 5.1 file (metered on the host either way) and a broken file
+/// (its error, the others reported) in the same batch. Skips without an adapter unless
+/// `MIXFARM_REQUIRE_GPU=1`.
+#[test]
+fn gpu_backend_prints_the_cpu_figures() {
+    if gpu_common::gpu("analyze --backend gpu").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("album");
+    std::fs::create_dir(&dir).unwrap();
+    let music = |n: usize, seed: u64| common::music_like(n, RATE, seed);
+    common::write_f32(
+        &dir.join("01 stereo.wav"),
+        &[music(70_000, 1), music(70_000, 2)],
+        RATE,
+    );
+    common::write_f32(&dir.join("02 mono.wav"), &[music(50_000, 3)], RATE);
+    let six: Vec<Vec<f32>> = (0..6).map(|c| music(40_000, 10 + c)).collect();
+    common::write_f32(&dir.join("03 surround.wav"), &six, RATE);
+    std::fs::write(dir.join("04 broken.wav"), b"RIFF not really a wav").unwrap();
+    let quiet: Vec<f32> = music(30_000, 5).iter().map(|v| v * 0.01).collect();
+    common::write_f32(&dir.join("05 quiet.wav"), &[quiet.clone(), quiet], RATE);
+    let run = |backend: &str, album: bool| {
+        let csv = tmp.path().join(format!("{backend}-{album}.csv"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mixfarm"));
+        cmd.env("XDG_RUNTIME_DIR", tmp.path())
+            .arg("analyze")
+            .arg(&dir)
+            .args(["--json", "--backend", backend, "--csv"])
+            .arg(&csv);
+        if album {
+            cmd.arg("--album");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "one file is broken: exit 1");
+        (out.stdout, std::fs::read_to_string(&csv).unwrap())
+    };
+    for album in [false, true] {
+        let (cpu, cpu_csv) = run("cpu", album);
+        let (gpu, gpu_csv) = run("gpu", album);
+        let v: Value = serde_json::from_slice(&cpu).unwrap();
+        let files = if album { &v["files"] } else { &v };
+        assert_eq!(files.as_array().unwrap().len(), 5, "every file reported");
+        assert!(files[3]["error"].is_string(), "the broken file's error");
+        assert!(
+            files[1]["analysis"]["integrated_lufs"].as_f64().is_some(),
+            "mono metered"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&cpu),
+            String::from_utf8_lossy(&gpu),
+            "--album {album}: the GPU's figures are the CPU's"
+        );
+        assert_eq!(cpu_csv, gpu_csv, "--album {album}: CSV");
+        println!("analyze --album {album}: gpu and cpu print the same bytes");
+    }
+}

@@ -2,7 +2,9 @@
 //! folder's audio files (file-name order) and each file given; `--album` adds each folder's
 //! loudness taken as one album (loose files together as one more), from the meters that
 //! measured the files; `--csv` writes one row per file; `--html` draws each file's panels
-//! (loudness and true peak over time, spectrum) from the same meters.
+//! (loudness and true peak over time, spectrum) from the same meters. `--backend gpu|auto`
+//! meters the files as Plans on that executor, [`ON_EXECUTOR`] files a batch
+//! ([`super::analyze_files_on`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use crate::report::html::{esc, num, num_cell, page};
 use crate::report::song::{panels, Panel};
 
 /// Options of `mixfarm analyze`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// print JSON instead of a table
     pub json: bool,
@@ -24,7 +26,13 @@ pub struct Options {
     pub csv: Option<PathBuf>,
     /// write the HTML panels here
     pub html: Option<PathBuf>,
+    /// where the meters run: `Cpu` file by file on the host, else as Plans on that
+    /// executor, [`ON_EXECUTOR`] files a batch
+    pub backend: crate::engine::Backend,
 }
+
+/// Files metered in one batch on an executor (decoded together first).
+pub const ON_EXECUTOR: usize = 8;
 
 /// One input file with its group (the folder given, or "files" for loose files).
 struct Input {
@@ -297,8 +305,34 @@ pub fn analyze_cmd(inputs: &[PathBuf], opts: &Options) -> ExitCode {
     let full = opts.album || opts.html.is_some();
     let mut done: Vec<Result<Done, String>> = Vec::with_capacity(inputs.len());
     let mut json = Vec::new();
-    for i in &inputs {
-        let r = if full {
+    let mut executor = match opts.backend {
+        crate::engine::Backend::Cpu => None,
+        b => match crate::engine::Executor::open(b) {
+            Ok(ex) => Some(ex),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut batch: std::collections::VecDeque<crate::Result<super::FileAnalysis>> =
+        std::collections::VecDeque::new();
+    for (k, i) in inputs.iter().enumerate() {
+        if let (Some(ex), true) = (executor.as_mut(), batch.is_empty()) {
+            let paths: Vec<&Path> = inputs[k..]
+                .iter()
+                .take(ON_EXECUTOR)
+                .map(|i| i.path.as_path())
+                .collect();
+            batch.extend(super::analyze_files_on(ex, &paths));
+        }
+        let r = if let Some(f) = batch.pop_front() {
+            f.map(|f| Done {
+                analysis: f.analysis,
+                curves: opts.html.is_some().then_some(f.curves),
+                gating: opts.album.then_some(f.gating),
+            })
+        } else if full {
             analyze_file_with_curves(&i.path).map(|f| Done {
                 analysis: f.analysis,
                 curves: opts.html.is_some().then_some(f.curves),

@@ -84,9 +84,85 @@ pub struct FileAnalysis {
 /// Decodes and analyses a file with the curves of [`loudness::measure_with_curves`].
 pub fn analyze_file_with_curves(path: &Path) -> Result<FileAnalysis> {
     let d = crate::audio::decode::decode_up_to(path, SURROUND_CHANNELS)?;
-    let m = loudness::measure_with_curves(&d.channels, d.sample_rate)?;
+    host_analysis(&d.channels, d.sample_rate)
+}
+
+/// Decodes `paths` and analyses them on `executor`: each mono or stereo file through the
+/// loudness meter as a Plan ([`loudness::metering`]; the files of a call in one batch, so on
+/// the GPU backend the meters run there), others (up to 5.1) on the host. The figures equal
+/// [`analyze_file_with_curves`]'s bit for bit.
+pub fn analyze_files_on(
+    executor: &mut crate::engine::Executor,
+    paths: &[&Path],
+) -> Vec<Result<FileAnalysis>> {
+    use rayon::prelude::*;
+    let decoded: Vec<Result<crate::audio::decode::Decoded>> = paths
+        .par_iter()
+        .map(|p| crate::audio::decode::decode_up_to(p, SURROUND_CHANNELS))
+        .collect();
+    // the Plan's sources: one file each (the decoded channels moved in)
+    let mut sources: Vec<Option<(u32, Vec<crate::plan::Planar>)>> = Vec::new();
+    let mut out: Vec<Option<Result<FileAnalysis>>> = Vec::new();
+    for d in decoded {
+        match d {
+            Ok(d) if (1..=crate::plan::PLAN_CHANNELS).contains(&d.channels.len()) => {
+                sources.push(Some((d.sample_rate, vec![d.channels])));
+                out.push(None);
+            }
+            Ok(d) => {
+                sources.push(None);
+                out.push(Some(host_analysis(&d.channels, d.sample_rate)));
+            }
+            Err(e) => {
+                sources.push(None);
+                out.push(Some(Err(e)));
+            }
+        }
+    }
+    let plans: Vec<(usize, crate::plan::Plan)> = sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let (rate, x) = s.as_ref()?;
+            let frames = x[0].first().map_or(0, Vec::len);
+            Some((i, loudness::metering::plan(paths[i], *rate, frames)))
+        })
+        .collect();
+    let feeds: Vec<crate::engine::Sources<'_>> = plans
+        .iter()
+        .filter_map(|(i, _)| sources[*i].as_ref())
+        .map(|(_, x)| crate::engine::Sources::borrowed(x))
+        .collect();
+    let jobs: Vec<crate::engine::Job<'_>> = plans.iter().map(|(_, p)| p).zip(&feeds).collect();
+    let read = executor.run_read(&jobs, false);
+    for ((i, _), r) in plans.iter().zip(read) {
+        let Some((rate, x)) = sources[*i].as_ref() else {
+            continue;
+        };
+        let x = &x[0];
+        out[*i] = Some(r.and_then(|r| {
+            let m = loudness::metering::measured(x, *rate, &r, None)
+                .map_err(|why| crate::Error::input(paths[*i], format!("metering: {why}")))?;
+            Ok(FileAnalysis {
+                analysis: figures(x, *rate, &m.loudness),
+                curves: m.curves,
+                gating: m.gating,
+            })
+        }));
+    }
+    out.into_iter()
+        .zip(paths)
+        .map(|(o, p)| {
+            o.unwrap_or_else(|| Err(crate::Error::input(p, "the executor returned no reading")))
+        })
+        .collect()
+}
+
+/// [`analyze_file_with_curves`]'s figures of decoded audio, on the host.
+fn host_analysis(x: &[Vec<f32>], rate: u32) -> Result<FileAnalysis> {
+    let m = loudness::measure_with_curves(x, rate)?;
     Ok(FileAnalysis {
-        analysis: figures(&d.channels, d.sample_rate, &m.loudness),
+        analysis: figures(x, rate, &m.loudness),
         curves: m.curves,
         gating: m.gating,
     })
