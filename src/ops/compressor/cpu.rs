@@ -145,6 +145,28 @@ pub fn process(p: &CompressorParams, channels: &mut [Vec<f32>], key: Option<&[Ve
 /// From detector inputs (`level`: peak amplitude or mean square) to linear gains, advancing
 /// `state`. Sequential parts: the mean-square one-pole and the ballistics.
 pub fn gains_block(p: &CompressorParams, state: &mut State, level: &mut [f32], gain: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { gains_block_avx2(p, state, level, gain) };
+    }
+    gains(p, state, level, gain);
+}
+
+/// [`gains`] compiled for AVX2 (no FMA: the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gains_block_avx2(
+    p: &CompressorParams,
+    state: &mut State,
+    level: &mut [f32],
+    gain: &mut [f32],
+) {
+    gains(p, state, level, gain);
+}
+
+#[inline(always)]
+fn gains(p: &CompressorParams, state: &mut State, level: &mut [f32], gain: &mut [f32]) {
     if p.detector == 0 {
         for v in level.iter_mut() {
             *v = log2_approx(*v);

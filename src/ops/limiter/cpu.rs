@@ -232,6 +232,23 @@ pub fn latency_frames(lim: &Limiter) -> usize {
 /// the output delayed by [`latency_frames`] (the first output frames are the silence before
 /// the song).
 pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { process_chunk_avx2(lim, st, x) };
+    }
+    chunk(lim, st, x);
+}
+
+/// [`chunk`] compiled for AVX2 (no FMA: the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn process_chunk_avx2(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
+    chunk(lim, st, x);
+}
+
+#[inline(always)]
+fn chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
     let frames = x.iter().map(|c| c.len()).min().unwrap_or(0);
     if frames == 0 {
         return;
