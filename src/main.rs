@@ -12,8 +12,8 @@ fn main() -> ExitCode {
 /// (`munmap`, or trimming the heap), so each song's whole-song buffers (decoded source,
 /// master, encoded file) come back as fresh pages that fault in, one by one, when written.
 /// Raised limits keep freed memory in the process for the next song: blocks up to 32 MiB
-/// (glibc's largest threshold: a 48 kHz channel of 2.9 min in f32) come from the heap, and
-/// the heap is not trimmed below 1 GiB of free space.
+/// (glibc's largest threshold: a 48 kHz channel of 2.9 min in f32) come from the heap, the
+/// heap grows 64 MiB beyond each request, and it is not trimmed below 1 GiB of free space.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets the allocator's parameters; called before any other thread

@@ -120,7 +120,8 @@ mod gpu_common;
 /// `analyze --backend gpu` meters mono and stereo files as Plans on the GPU executor (a
 /// batch of files at once) and prints what `--backend cpu` prints, byte for byte: figures,
 /// album loudness and CSV; a 5.1 file (metered on the host either way) and a broken file
-/// (its error, the others reported) in the same batch. Skips without an adapter unless
+/// (its error, the others reported) in the same batch. The batch on a GPU executor gives
+/// the host's figures, curves and gating. Skips without an adapter unless
 /// `MIXFARM_REQUIRE_GPU=1`.
 #[test]
 fn gpu_backend_prints_the_cpu_figures() {
@@ -175,5 +176,30 @@ fn gpu_backend_prints_the_cpu_figures() {
         );
         assert_eq!(cpu_csv, gpu_csv, "--album {album}: CSV");
         println!("analyze --album {album}: gpu and cpu print the same bytes");
+    }
+    // the batch itself on a GPU executor: the host's figures, curves and gating blocks
+    let mut ex = mixfarm::engine::Executor::open(mixfarm::engine::Backend::Gpu).unwrap();
+    assert_eq!(
+        ex.backend(),
+        mixfarm::engine::Backend::Gpu,
+        "a GPU executor"
+    );
+    let names = ["01 stereo.wav", "02 mono.wav", "05 quiet.wav"];
+    let paths: Vec<std::path::PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    for (p, got) in paths
+        .iter()
+        .zip(mixfarm::analyze::analyze_files_on(&mut ex, &refs))
+    {
+        let got = got.unwrap();
+        let want = mixfarm::analyze::analyze_file_with_curves(p).unwrap();
+        assert_eq!(got.analysis, want.analysis, "{}: figures", p.display());
+        assert_eq!(got.curves, want.curves, "{}: curves", p.display());
+        assert_eq!(
+            got.gating.integrated(),
+            want.gating.integrated(),
+            "{}: gating",
+            p.display()
+        );
     }
 }

@@ -209,3 +209,59 @@ fn a_garbage_file_fails_alone() {
     let (code, _) = master(&[s(&good), "--out", s(&out), "--format", "mp3"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_chain_without_a_limiter_stops_at_the_ceiling() {
+    // track mode, a chain without a limiter and a target the song cannot reach under the
+    // ceiling: the one gain stops where the song's true peak meets the ceiling, so the
+    // output peaks at the ceiling (float output: no dither) and reads under the target
+    let t = tempdir();
+    let n = 4 * RATE as usize;
+    let quiet_with_clicks = |seed: u64| -> Vec<f32> {
+        let mut x: Vec<f32> = music_like(n, RATE, seed).iter().map(|v| v * 0.1).collect();
+        for k in 1..4 {
+            x[k * n / 4] = 0.8;
+        }
+        x
+    };
+    let a = t.path().join("peaky.wav");
+    write_f32(&a, &[quiet_with_clicks(11), quiet_with_clicks(12)], RATE);
+    let preset = common::write_text(
+        t.path(),
+        "open.toml",
+        "target_lufs = -6.0\nceiling_dbtp = -1.0\n[[chain]]\ntype = \"trim\"\ngain_db = 0.0\n",
+    );
+    let out = t.path().join("out");
+    let (code, _) = master(&[
+        s(&a),
+        "--out",
+        s(&out),
+        "--preset",
+        s(&preset),
+        "--format",
+        "wav32f",
+    ]);
+    assert_eq!(code, 0);
+    let input = mixfarm::analyze::analyze_file(&a).unwrap();
+    let o = mixfarm::analyze::analyze_file(&out.join("open/Singles/peaky.wav")).unwrap();
+    let l = o.integrated_lufs.unwrap();
+    eprintln!(
+        "in {:.3} LUFS {:.3} dBTP, out {l:.3} LUFS {:.4} dBTP",
+        input.integrated_lufs.unwrap(),
+        input.true_peak_dbtp,
+        o.true_peak_dbtp
+    );
+    assert!(
+        input.integrated_lufs.unwrap() - input.true_peak_dbtp < -6.0 - -1.0,
+        "the test song cannot reach -6 LUFS under -1 dBTP"
+    );
+    assert!(
+        (o.true_peak_dbtp + 1.0).abs() < 0.01,
+        "output true peak {} dBTP, the ceiling is -1",
+        o.true_peak_dbtp
+    );
+    assert!(
+        l < -6.0 - 0.5,
+        "held under the target by the ceiling: {l} LUFS"
+    );
+}

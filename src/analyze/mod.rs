@@ -100,45 +100,34 @@ pub fn analyze_files_on(
         .par_iter()
         .map(|p| crate::audio::decode::decode_up_to(p, SURROUND_CHANNELS))
         .collect();
-    // the Plan's sources: one file each (the decoded channels moved in)
-    let mut sources: Vec<Option<(u32, Vec<crate::plan::Planar>)>> = Vec::new();
-    let mut out: Vec<Option<Result<FileAnalysis>>> = Vec::new();
-    for d in decoded {
-        match d {
-            Ok(d) if (1..=crate::plan::PLAN_CHANNELS).contains(&d.channels.len()) => {
-                sources.push(Some((d.sample_rate, vec![d.channels])));
-                out.push(None);
-            }
-            Ok(d) => {
-                sources.push(None);
-                out.push(Some(host_analysis(&d.channels, d.sample_rate)));
-            }
-            Err(e) => {
-                sources.push(None);
-                out.push(Some(Err(e)));
-            }
-        }
-    }
-    let plans: Vec<(usize, crate::plan::Plan)> = sources
-        .iter()
+    // the files metered as Plans: index, rate, the Plan's one source (channels moved in)
+    let mut metered: Vec<(usize, u32, Vec<crate::plan::Planar>)> = Vec::new();
+    let mut out: Vec<Option<Result<FileAnalysis>>> = decoded
+        .into_iter()
         .enumerate()
-        .filter_map(|(i, s)| {
-            let (rate, x) = s.as_ref()?;
-            let frames = x[0].first().map_or(0, Vec::len);
-            Some((i, loudness::metering::plan(paths[i], *rate, frames)))
+        .map(|(i, d)| match d {
+            Ok(d) if (1..=crate::plan::PLAN_CHANNELS).contains(&d.channels.len()) => {
+                metered.push((i, d.sample_rate, vec![d.channels]));
+                None
+            }
+            Ok(d) => Some(host_analysis(&d.channels, d.sample_rate)),
+            Err(e) => Some(Err(e)),
         })
         .collect();
-    let feeds: Vec<crate::engine::Sources<'_>> = plans
+    let plans: Vec<crate::plan::Plan> = metered
         .iter()
-        .filter_map(|(i, _)| sources[*i].as_ref())
-        .map(|(_, x)| crate::engine::Sources::borrowed(x))
+        .map(|(i, rate, x)| {
+            let frames = x[0].first().map_or(0, Vec::len);
+            loudness::metering::plan(paths[*i], *rate, frames)
+        })
         .collect();
-    let jobs: Vec<crate::engine::Job<'_>> = plans.iter().map(|(_, p)| p).zip(&feeds).collect();
+    let feeds: Vec<crate::engine::Sources<'_>> = metered
+        .iter()
+        .map(|(_, _, x)| crate::engine::Sources::borrowed(x))
+        .collect();
+    let jobs: Vec<crate::engine::Job<'_>> = plans.iter().zip(&feeds).collect();
     let read = executor.run_read(&jobs, false);
-    for ((i, _), r) in plans.iter().zip(read) {
-        let Some((rate, x)) = sources[*i].as_ref() else {
-            continue;
-        };
+    for ((i, rate, x), r) in metered.iter().zip(read) {
         let x = &x[0];
         out[*i] = Some(r.and_then(|r| {
             let m = loudness::metering::measured(x, *rate, &r, None)

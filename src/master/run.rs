@@ -340,10 +340,6 @@ fn run_chains(
         .zip(&metered)
         .map(|(s, (plan, _))| (plan, s))
         .collect();
-    // a chain output's true peak is read only for a delivery without a closing limiter
-    // (its headroom); when every chain closes with one it is not taken
-    let true_peak = job.deliveries.iter().any(|d| d.chain.limiter.is_none())
-        || job.presets.values().any(|c| c.limiter.is_none());
     let mut outs = ex.run_read(&jobs, true).into_iter().zip(
         metered
             .iter()
@@ -387,7 +383,7 @@ fn run_chains(
                         })?;
                     let out = out?;
                     p.chain_loudness
-                        .push(chain_loudness(&out, rate, frames, meter, true_peak));
+                        .push(chain_loudness(&out, rate, frames, meter));
                     p.chains.push((chain, out.master));
                 }
                 p.sources = Vec::new();
@@ -411,16 +407,11 @@ fn metered(plan: &Plan) -> (Plan, usize) {
 }
 
 /// The loudness of a chain's output from its pass's meter (stage `meter`) and the audio,
-/// as `loudness::measure` reads it (without `true_peak`, its true peak left NaN: not
-/// taken); `None` when the meter read nothing or a non-finite energy (the closing measures
-/// it then, and says why it cannot close it).
-fn chain_loudness(
-    r: &Rendered,
-    rate: u32,
-    frames: usize,
-    meter: usize,
-    true_peak: bool,
-) -> Option<Loudness> {
+/// as `loudness::measure` reads it but for the true peak, left NaN: only a delivery without
+/// a closing limiter reads it (its headroom), and the closing takes it there; `None` when
+/// the meter read nothing or a non-finite energy (the closing measures it then, and says
+/// why it cannot close it).
+fn chain_loudness(r: &Rendered, rate: u32, frames: usize, meter: usize) -> Option<Loudness> {
     let lanes = r
         .readings
         .iter()
@@ -436,11 +427,9 @@ fn chain_loudness(
     if blocks.energy().iter().any(|e| !e.is_finite()) {
         return None;
     }
-    Some(if true_peak {
-        loudness::measure_blocks(&r.master, &blocks, None)
-    } else {
-        loudness::measure_blocks_without_true_peak(&r.master, &blocks)
-    })
+    Some(loudness::measure_blocks_without_true_peak(
+        &r.master, &blocks,
+    ))
 }
 
 /// Track `k` of `album` (its chain output `a` at the delivery's rate) going into the

@@ -2,8 +2,8 @@
 //! chunk-major record layout of [`super::cpu`]: bins in chunks of [`LANES`], one record
 //! `[re × LANES, im × LANES]` per (chunk, spectrum). The accumulators of eight (or four, or
 //! one) output blocks live in registers while p runs 0 .. P-1 in ascending order (each H_p
-//! record is loaded once for all of them); the arithmetic per (k, bin, p) is exactly the spec's (see the
-//! parent module). On x86-64 the loop is compiled for AVX-512F or AVX when the CPU has them
+//! record is loaded once for all of them); the arithmetic per (k, bin, p) is exactly the
+//! spec's (see the parent module). On x86-64 the loop is compiled for AVX-512F or AVX when the CPU has them
 //! (no FMA: results are bit-identical to the SSE2 build).
 
 use super::BINS;
