@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::core::Planar;
 use crate::error::{Error, Result};
 use crate::gpu::render::Renderer;
-use crate::gpu::{Gpu, GpuOptions};
+use crate::gpu::{Gpu, GpuOptions, Kept};
 use crate::plan::{Plan, Rendered};
 
 use super::sources::Sources;
@@ -137,6 +137,47 @@ impl Executor {
             .collect()
     }
 
+    /// [`Executor::run`], keeping the master of each job `on_gpu` marks on the GPU
+    /// ([`Kept::Gpu`]) for a later Plan to load ([`Sources::resident`]) where the GPU runs
+    /// the work and the kept masters fit its memory budget; elsewhere (the CPU, a song the
+    /// GPU refused under `auto`, past the budget) the master comes back to the host as
+    /// [`Executor::run`] gives it.
+    pub fn run_kept(&mut self, jobs: &[Job<'_>], on_gpu: &[bool]) -> Vec<Result<Kept>> {
+        let on_gpu = match (&self.gpu, &self.lost) {
+            (Some((gpu, renderer)), None) if !jobs.is_empty() => {
+                Some(renderer.run_kept(gpu, jobs, on_gpu))
+            }
+            _ => None,
+        };
+        match on_gpu {
+            Some(Ok(out)) => {
+                let mut out: Vec<Result<Kept>> =
+                    out.into_iter().map(|r| r.map(|(k, _)| k)).collect();
+                if self.requested == Backend::Auto {
+                    // as in `run_read`: a song the GPU refused renders on the CPU
+                    let refused: Vec<usize> = (0..out.len())
+                        .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
+                        .collect();
+                    let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
+                    for (i, r) in refused.into_iter().zip(run_cpu(&again, true)) {
+                        out[i] = r.map(|r| Kept::Host(r.master));
+                    }
+                }
+                out
+            }
+            Some(Err(e)) => self
+                .failed(e, jobs, true)
+                .into_iter()
+                .map(|r| r.map(|r| Kept::Host(r.master)))
+                .collect(),
+            None => self
+                .run(jobs)
+                .into_iter()
+                .map(|r| r.map(Kept::Host))
+                .collect(),
+        }
+    }
+
     /// [`Executor::run`], also returning what each song's metering stages read; without
     /// `masters` no audio is kept (the masters are empty), only the readings.
     pub fn run_read(&mut self, jobs: &[Job<'_>], masters: bool) -> Vec<Result<Rendered>> {
@@ -163,20 +204,24 @@ impl Executor {
                 out
             }
             Ok(out) => out,
-            Err(e) if self.requested == Backend::Auto => {
-                self.note = Some(format!("{e}; the rest rendered on the CPU"));
-                self.gpu = None;
-                run_cpu(jobs, masters)
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                self.note = Some(format!("{reason}; the songs not yet rendered were not"));
-                self.gpu = None;
-                let out = jobs.iter().map(|_| Err(lost(&reason))).collect();
-                self.lost = Some(reason);
-                out
-            }
+            Err(e) => self.failed(e, jobs, masters),
         }
+    }
+
+    /// What a GPU failure `e` means for `jobs` (see the module docs): under `auto` they
+    /// and everything after run on the CPU; under `gpu` they fail, retryable, and so does
+    /// everything after.
+    fn failed(&mut self, e: Error, jobs: &[Job<'_>], masters: bool) -> Vec<Result<Rendered>> {
+        self.gpu = None;
+        if self.requested == Backend::Auto {
+            self.note = Some(format!("{e}; the rest rendered on the CPU"));
+            return run_cpu(jobs, masters);
+        }
+        let reason = e.to_string();
+        self.note = Some(format!("{reason}; the songs not yet rendered were not"));
+        let out = jobs.iter().map(|_| Err(lost(&reason))).collect();
+        self.lost = Some(reason);
+        out
     }
 }
 

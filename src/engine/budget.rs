@@ -1,5 +1,6 @@
 //! `--memory-budget`: how much memory one GPU batch (songs × one time chunk: chunk buffers,
-//! source chunks, convolution state) may take. Sizes are written `4G`, `512M`, `64K` or in
+//! source chunks, convolution state) may take, and the masters one run keeps on the GPU
+//! for a later Plan together ([`crate::gpu::Resident`]). Sizes are written `4G`, `512M`, `64K` or in
 //! bytes; the default comes from the machine ([`default_bytes`]). The CLI sets it once per
 //! process ([`set`]); [`super::Executor::open`] gives it to the GPU executor, which packs
 //! songs into batches within it and within the adapter's binding limits.

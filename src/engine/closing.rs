@@ -105,12 +105,13 @@ pub struct ChainSource<'a> {
 }
 
 /// Where a [`ChainSource`]'s sources come from: audio in memory (`master`'s decoded
-/// sources), or streams read again from the start in every pass (`render`'s stems).
+/// sources), or sources read again from the start in every pass (`render`'s stems,
+/// streamed from disk, or its mix kept on the GPU: [`crate::gpu::Resident`]).
 #[derive(Clone, Copy)]
 pub enum ChainFeed<'a> {
     /// decoded audio
     Audio(&'a [Planar]),
-    /// streamed sources
+    /// sources read chunk by chunk (streamed stems, a mix kept on the GPU)
     Streams(&'a crate::engine::Sources<'a>),
 }
 

@@ -1,6 +1,8 @@
 //! A job's sources as the executors see them: read one chunk at a time, in order
 //! ([`Sources::read`]). Scenes stream their stems from disk ([`SourceStream`]: decoded and
-//! resampled as the chunks are needed); `master`, benches and tests lend audio already in memory.
+//! resampled as the chunks are needed); `master`, benches and tests lend audio already in memory;
+//! a master kept on the GPU by an earlier run ([`crate::gpu::Resident`]) is read there, on
+//! the device, by the GPU executor.
 
 use std::sync::Mutex;
 
@@ -8,7 +10,8 @@ use rayon::prelude::*;
 
 use crate::audio::stream::SourceStream;
 use crate::core::Planar;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::gpu::Resident;
 
 /// The sources of one job (index = `Stage::Load::source`).
 pub struct Sources<'a> {
@@ -18,6 +21,7 @@ pub struct Sources<'a> {
 enum Feed<'a> {
     Borrowed(&'a Planar),
     Stream(Box<Mutex<Streamed>>),
+    Resident(Resident),
 }
 
 /// A stream and the chunk [`Sources::prefetch`] read ahead from it: its first frame and
@@ -50,6 +54,22 @@ impl<'a> Sources<'a> {
         }
     }
 
+    /// One source: a master kept on the GPU (stereo), read on the device by the GPU
+    /// executor; the host cannot read it ([`Sources::read`] fails, retryable).
+    pub fn resident(r: Resident) -> Sources<'static> {
+        Sources {
+            feeds: vec![Feed::Resident(r)],
+        }
+    }
+
+    /// Source `k` when it is a master kept on the GPU.
+    pub(crate) fn resident_of(&self, k: usize) -> Option<&Resident> {
+        match &self.feeds[k] {
+            Feed::Resident(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// Number of sources.
     pub fn len(&self) -> usize {
         self.feeds.len()
@@ -65,6 +85,7 @@ impl<'a> Sources<'a> {
         match &self.feeds[k] {
             Feed::Borrowed(p) => p.len(),
             Feed::Stream(s) => lock(s).stream.channels(),
+            Feed::Resident(_) => crate::plan::PLAN_CHANNELS,
         }
     }
 
@@ -73,16 +94,24 @@ impl<'a> Sources<'a> {
         match &self.feeds[k] {
             Feed::Borrowed(p) => frames(p),
             Feed::Stream(s) => lock(s).stream.frames(),
+            Feed::Resident(r) => r.frames(),
         }
     }
 
     /// Fills `out` (one `Vec` per channel of source `k`, each one chunk long) with frames
     /// `start..` of source `k`, zeros past its end. Read in order; an earlier `start` than
     /// the last read reopens a streamed file. A file found bad here (truncated, NaN) fails
-    /// with its path and the reason.
+    /// with its path and the reason. A master kept on the GPU is not read here: only the
+    /// GPU executor reads it, on the device.
     pub fn read(&self, k: usize, start: usize, out: &mut [Vec<f32>]) -> Result<()> {
         match &self.feeds[k] {
             Feed::Borrowed(p) => copy_from(p, start, out),
+            Feed::Resident(_) => {
+                return Err(Error::Gpu {
+                    reason: "the master was kept on the GPU, which no longer runs this work".into(),
+                    retryable: true,
+                })
+            }
             Feed::Stream(s) => {
                 let mut s = lock(s);
                 return match s.ahead.take() {
@@ -110,7 +139,7 @@ impl<'a> Sources<'a> {
             .iter()
             .filter_map(|f| match f {
                 Feed::Stream(s) => Some(&**s),
-                Feed::Borrowed(_) => None,
+                Feed::Borrowed(_) | Feed::Resident(_) => None,
             })
             .collect();
         if streams.len() < 2 {

@@ -6,7 +6,9 @@
 //! processors' state ([`super::recursive`]) stay on the GPU between chunks; envelope curves
 //! (uploaded per chunk) and the streams of stages the per-stage switch sends to the CPU stay
 //! on the host. Each step is matched on its stage kind ([`crate::ops::kind`]). Only the
-//! masters' chunks come back at the end of each chunk.
+//! masters' chunks come back at the end of each chunk, or, for a master kept on the GPU
+//! ([`super::resident`]), are copied on the device into its whole-song buffer; a source
+//! kept on the GPU by an earlier run is copied on the device into the source chunks.
 
 use crate::engine::cpu::{keep_song_frames, outside_song, State, CHUNK_FRAMES};
 use crate::engine::schedule::{schedule, Schedule, Step};
@@ -21,6 +23,7 @@ use crate::gpu::pools::{PoolPlan, Slot};
 use crate::gpu::readback::{read_stereo, submit};
 use crate::gpu::recursive::{self, RecJob, RECURSIVE};
 use crate::gpu::render::Renderer;
+use crate::gpu::resident::{Keep, Resident};
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::convolve::BINS;
 use crate::ops::envelope::gpu::push_job;
@@ -98,8 +101,9 @@ impl RecAlloc {
 pub(super) type SongResult = Result<Planar, Error>;
 
 /// One song of a batch, done: its job index, its master (or why it failed), the buffers
-/// each stage wrote (when tapped) and what its metering stages read.
-pub(super) type Done = (usize, SongResult, Vec<Planar>, Readings);
+/// each stage wrote (when tapped), what its metering stages read, and its master when it
+/// was kept on the GPU.
+pub(super) type Done = (usize, SongResult, Vec<Planar>, Readings, Option<Resident>);
 
 /// One song of a batch.
 pub(super) struct Song<'a> {
@@ -112,6 +116,8 @@ pub(super) struct Song<'a> {
     pub(super) execs: Vec<Exec>,
     pub(super) states: Vec<State>,
     master: Planar,
+    /// the whole-song buffer its master is kept in on the GPU, instead of `master`
+    resident: Option<wgpu::Buffer>,
     taps: Vec<Planar>,
     /// element offset of its buffer 0 in the audio buffer; of its source 0 in the sources
     pub(super) base: u64,
@@ -310,8 +316,9 @@ impl Renderer {
     }
 
     /// Renders the songs `batch` of `jobs` chunk by chunk; returns each song's master
-    /// (none without `masters`: then no audio comes back), what its metering stages read,
-    /// and with `tap` the buffer each stage wrote over the whole song.
+    /// where `keep[job]` says (back on the host, in a buffer on the GPU, or nowhere: then
+    /// no audio comes back), what its metering stages read, and with `tap` the buffer each
+    /// stage wrote over the whole song.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn run_chunked(
         &self,
@@ -321,7 +328,7 @@ impl Renderer {
         kernels: &RunKernels,
         mut prof: Option<&mut Profiler>,
         tap: bool,
-        masters: bool,
+        keep: &[Keep],
     ) -> Result<Vec<Done>, Error> {
         let limit = gpu.max_binding_bytes();
         let mut pools = PoolPlan::new(limit);
@@ -355,6 +362,14 @@ impl Renderer {
                 })
                 .collect();
             let stages = if tap { plan.stages.len() } else { 0 };
+            let resident = match keep[j] {
+                Keep::Gpu => Some(gpu.buffer(
+                    "kept master",
+                    Resident::bytes_for(plan.frames),
+                    wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+                )?),
+                Keep::Host | Keep::Nothing => None,
+            };
             songs.push(Song {
                 job: j,
                 plan,
@@ -364,8 +379,12 @@ impl Renderer {
                 execs,
                 states,
                 master: (0..PLAN_CHANNELS)
-                    .map(|_| Vec::with_capacity(plan.frames))
+                    .map(|_| match keep[j] {
+                        Keep::Host => Vec::with_capacity(plan.frames),
+                        Keep::Gpu | Keep::Nothing => Vec::new(),
+                    })
                     .collect(),
+                resident,
                 taps: vec![vec![Vec::new(); PLAN_CHANNELS]; stages],
                 base: audio_len,
                 src_base: src_len,
@@ -396,6 +415,7 @@ impl Renderer {
             gpu.write(&sources_buf, 0, &flat);
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             enc.clear_buffer(&audio, 0, None);
+            copy_resident_sources(&mut enc, &songs, &sources_buf, start);
             for i in 0..steps {
                 let (mut loads, mut gains, mut envs, mut segs, mut mixes) =
                     (vec![], vec![], vec![], vec![], vec![]);
@@ -598,10 +618,11 @@ impl Renderer {
                     tap_step(gpu, &audio, &mut songs, &mut enc, i, start)?;
                 }
             }
+            keep_resident_masters(&mut enc, &audio, &songs, start);
             submit(gpu, enc, prof.as_deref_mut())?;
             // every song's master chunk in one read-back
             let due: Vec<usize> = (0..songs.len())
-                .filter(|&k| masters && start < songs[k].total())
+                .filter(|&k| keep[songs[k].job] == Keep::Host && start < songs[k].total())
                 .collect();
             let spans: Vec<(u64, usize)> = due
                 .iter()
@@ -630,7 +651,10 @@ impl Renderer {
         Ok(songs
             .into_iter()
             .zip(readings)
-            .map(|(s, r)| (s.job, s.failed.map_or(Ok(s.master), Err), s.taps, r))
+            .map(|(s, r)| {
+                let kept = s.resident.map(|b| Resident::new(b, s.plan.frames));
+                (s.job, s.failed.map_or(Ok(s.master), Err), s.taps, r, kept)
+            })
             .collect())
     }
 }
@@ -691,11 +715,16 @@ fn read_readouts(
 /// This chunk of every song's sources, `[song][source][channel][C]` (mono on both
 /// channels), zeros past each source's end.
 /// A song whose source fails to read keeps rendering silence there and fails at the end.
+/// Sources kept on the GPU are left out: [`copy_resident_sources`] copies them on the
+/// device.
 fn source_chunks(songs: &mut [Song<'_>], len: usize, start: usize) -> Vec<f32> {
     let mut flat = vec![0.0f32; len];
     let mut chunk: Planar = Vec::new();
     for s in songs.iter_mut() {
         for k in 0..s.sources.len() {
+            if s.sources.resident_of(k).is_some() {
+                continue;
+            }
             let n_ch = s.sources.channels(k);
             chunk.resize(n_ch, Vec::new());
             chunk.iter_mut().for_each(|ch| ch.resize(C, 0.0));
@@ -716,6 +745,63 @@ fn source_chunks(songs: &mut [Song<'_>], len: usize, start: usize) -> Vec<f32> {
         }
     }
     flat
+}
+
+/// Copies this chunk of every source kept on the GPU into the source chunks, on the
+/// device, where [`source_chunks`] would have written it (zeros past the song: the
+/// chunks start cleared).
+fn copy_resident_sources(
+    enc: &mut wgpu::CommandEncoder,
+    songs: &[Song<'_>],
+    sources_buf: &wgpu::Buffer,
+    start: usize,
+) {
+    for s in songs.iter().filter(|s| s.failed.is_none()) {
+        for k in 0..s.sources.len() {
+            let Some(r) = s.sources.resident_of(k) else {
+                continue;
+            };
+            let n = r.frames().min(s.plan.frames).saturating_sub(start).min(C);
+            if n == 0 {
+                continue;
+            }
+            for ch in 0..PLAN_CHANNELS {
+                let o = (s.src_base as usize + (k * PLAN_CHANNELS + ch) * C) as u64 * 4;
+                enc.copy_buffer_to_buffer(
+                    &r.buffer,
+                    r.offset(ch, start),
+                    sources_buf,
+                    o,
+                    n as u64 * 4,
+                );
+            }
+        }
+    }
+}
+
+/// Copies the song frames of this chunk of every master kept on the GPU into its
+/// whole-song buffer (the frames `keep_song_frames` keeps on the host).
+fn keep_resident_masters(
+    enc: &mut wgpu::CommandEncoder,
+    audio: &wgpu::Buffer,
+    songs: &[Song<'_>],
+    start: usize,
+) {
+    for s in songs {
+        let Some(buf) = &s.resident else { continue };
+        let (lag, frames) = (s.sched.master_delay, s.plan.frames);
+        let from = lag.saturating_sub(start).min(C);
+        let to = (frames + lag).saturating_sub(start).min(C);
+        if from >= to {
+            continue;
+        }
+        let first = start + from - lag;
+        for c in 0..PLAN_CHANNELS {
+            let src = (s.chan(s.plan.master, c) + from as u64) * 4;
+            let dst = ((c * frames + first) * 4) as u64;
+            enc.copy_buffer_to_buffer(audio, src, buf, dst, ((to - from) * 4) as u64);
+        }
+    }
 }
 
 /// Reads back the buffer step `i` of the (single) song wrote and keeps its song frames.

@@ -1,8 +1,9 @@
 //! The GPU backend: a headless wgpu context ([`context`]), the batched FFT ([`fft`]), the
 //! optional timestamp [`profiler`] and the batched Plan executor ([`render`]: songs in time
-//! chunks, [`chunked`]; streaming convolution, [`conv_stream`]; host steps, [`host`]). Operator
-//! kernels live in `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`, or,
-//! for the registered elementwise operators, in [`elementwise_ops`].
+//! chunks, [`chunked`]; streaming convolution, [`conv_stream`]; host steps, [`host`];
+//! masters kept on the device between runs, [`resident`]). Operator kernels live in
+//! `shaders/<name>.wgsl` with their dispatch code in `ops/<name>/gpu.rs`, or, for the
+//! registered elementwise operators, in [`elementwise_ops`].
 
 pub mod chunked;
 pub mod context;
@@ -18,9 +19,11 @@ pub mod profiler;
 pub mod readback;
 pub mod recursive;
 pub mod render;
+pub mod resident;
 
 pub use context::{list_adapters, AdapterReport, Gpu, GpuOptions};
 pub use profiler::Profiler;
+pub use resident::{Keep, Kept, Resident};
 
 /// Threads per workgroup of the 1-D element-wise kernels (gain, envelope, mix, load).
 pub const WORKGROUP_THREADS: u32 = 256;

@@ -9,13 +9,15 @@
 //! processors with their state on the GPU ([`super::recursive`]). Nothing returns to the host
 //! between GPU stages except for a stage the per-stage switch ([`CpuStages`]) sends to the
 //! CPU (its CPU stream runs on the chunk after a read-back, [`super::host`]). Only the
-//! masters' chunks come back.
+//! masters' chunks come back, unless a run keeps them on the GPU for a later Plan
+//! ([`Renderer::run_kept`], [`super::resident`]).
 
 use crate::error::Error;
 use crate::gpu::conv_stream::ConvStream;
 use crate::gpu::elementwise_ops::ElementwiseGpu;
 use crate::gpu::load::LoadGpu;
 use crate::gpu::recursive::RecursiveGpu;
+use crate::gpu::resident::{Keep, Kept, Resident};
 use crate::gpu::{Gpu, Profiler};
 use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
@@ -91,6 +93,12 @@ pub struct Renderer {
     pub cpu_stages: CpuStages,
 }
 
+/// A song's master as [`Renderer::run_kept`] kept it, and what its metering stages read.
+pub type KeptRun = (Kept, crate::plan::Readings);
+
+/// A song rendered, and its master when it was kept on the GPU.
+type RunKept = (Rendered, Option<Resident>);
+
 /// Renders every song; see [`Renderer::run`].
 pub fn run_plans(gpu: &Gpu, jobs: &[Job<'_>]) -> Result<Vec<Result<Planar, Error>>, Error> {
     Renderer::new(gpu)?.run(gpu, jobs, None)
@@ -152,10 +160,62 @@ impl Renderer {
         &self,
         gpu: &Gpu,
         jobs: &[Job<'_>],
-        mut prof: Option<&mut Profiler>,
+        prof: Option<&mut Profiler>,
         masters: bool,
     ) -> Result<Vec<Result<Rendered, Error>>, Error> {
-        let mut results: Vec<Option<Result<Rendered, Error>>> =
+        let keep = vec![if masters { Keep::Host } else { Keep::Nothing }; jobs.len()];
+        Ok(self
+            .run_keep(gpu, jobs, prof, &keep)?
+            .into_iter()
+            .map(|r| r.map(|(r, _)| r))
+            .collect())
+    }
+
+    /// Renders every song and keeps the master of each job `on_gpu` marks on the GPU
+    /// ([`Resident`]) for a later Plan to load, as long as the kept masters fit the memory
+    /// budget together and each fits one buffer; the other masters come back to the host.
+    /// With each master, what the song's metering stages read.
+    pub fn run_kept(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        on_gpu: &[bool],
+    ) -> Result<Vec<Result<KeptRun, Error>>, Error> {
+        let mut room = self.budget(gpu);
+        let keep: Vec<Keep> = jobs
+            .iter()
+            .zip(on_gpu.iter().chain(std::iter::repeat(&false)))
+            .map(|((plan, _), &want)| {
+                let bytes = Resident::bytes_for(plan.frames);
+                if want && bytes <= room && bytes <= gpu.limits.max_buffer_size {
+                    room -= bytes;
+                    Keep::Gpu
+                } else {
+                    Keep::Host
+                }
+            })
+            .collect();
+        Ok(self
+            .run_keep(gpu, jobs, None, &keep)?
+            .into_iter()
+            .map(|r| {
+                r.map(|(r, kept)| {
+                    let m = kept.map_or(Kept::Host(r.master), Kept::Gpu);
+                    (m, r.readings)
+                })
+            })
+            .collect())
+    }
+
+    /// Renders every song, each master where `keep` says.
+    fn run_keep(
+        &self,
+        gpu: &Gpu,
+        jobs: &[Job<'_>],
+        mut prof: Option<&mut Profiler>,
+        keep: &[Keep],
+    ) -> Result<Vec<Result<RunKept, Error>>, Error> {
+        let mut results: Vec<Option<Result<RunKept, Error>>> =
             (0..jobs.len()).map(|_| None).collect();
         let kernels = self.upload_kernels(gpu, jobs)?;
         let (batches, refused) = self.batches(gpu, jobs, &kernels);
@@ -164,10 +224,10 @@ impl Renderer {
         }
         for batch in &batches {
             let p = prof.as_deref_mut();
-            for (i, master, _, readings) in
-                self.run_chunked(gpu, jobs, batch, &kernels, p, false, masters)?
+            for (i, master, _, readings, kept) in
+                self.run_chunked(gpu, jobs, batch, &kernels, p, false, keep)?
             {
-                results[i] = Some(master.map(|master| Rendered { master, readings }));
+                results[i] = Some(master.map(|master| (Rendered { master, readings }, kept)));
             }
         }
         Ok(results
@@ -192,10 +252,10 @@ impl Renderer {
         if let Some((_, e)) = refused.pop() {
             return Err(e);
         }
-        let mut out = self.run_chunked(gpu, &[job], &[0], &kernels, None, true, true)?;
+        let mut out = self.run_chunked(gpu, &[job], &[0], &kernels, None, true, &[Keep::Host])?;
         match out.pop() {
-            Some((_, Err(e), _, _)) => Err(e),
-            Some((_, Ok(_), taps, _)) => Ok(taps),
+            Some((_, Err(e), _, _, _)) => Err(e),
+            Some((_, Ok(_), taps, _, _)) => Ok(taps),
             None => Ok(Vec::new()),
         }
     }

@@ -23,6 +23,7 @@ use crate::audio::tags::Tags;
 use crate::core::Planar;
 use crate::engine::{self, Executor, Member, Sources};
 use crate::error::{Error, Result};
+use crate::gpu::{Kept, Resident};
 use crate::loudness::{self, Normalisation};
 use crate::plan::Plan;
 use crate::scene::compile::{self, SceneDelivery, SourceInfo};
@@ -93,6 +94,9 @@ pub struct Opened {
     pub rate: u32,
     /// its loudness before the closing
     pub before: crate::loudness::Loudness,
+    /// where the mix was held between the mix and the closing: `"gpu"` (mixed inside the
+    /// closing, or kept in GPU memory) or `"host"`
+    pub held_on: &'static str,
 }
 
 fn song_err(p: &Prepared, reason: String) -> Error {
@@ -135,6 +139,7 @@ pub fn open(p: &Prepared, master: Planar) -> Result<Opened> {
         master,
         rate,
         before,
+        held_on: "host",
     })
 }
 
@@ -211,6 +216,7 @@ pub fn write(
     });
     report.output_loudness = Some(song.output);
     report.closing_stages = song.stages;
+    report.mix_held_on = o.held_on.to_string();
     report.target_lufs = d.target_lufs;
     Ok(())
 }
@@ -366,8 +372,10 @@ fn mix_in_closing(p: &Prepared) -> bool {
 }
 
 /// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before
-/// or its mix runs inside its closing ([`mix_in_closing`]).
-fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Planar>>> {
+/// or its mix runs inside its closing ([`mix_in_closing`]). A mix the delivery takes at its
+/// own rate is kept on the GPU for its closing (within the memory budget); one converted to
+/// another rate comes back to the host, which converts it.
+fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Kept>>> {
     let jobs: Vec<(usize, engine::Job<'_>)> = entries
         .iter()
         .enumerate()
@@ -379,20 +387,30 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Pl
                 .map(|p| (i, (&p.plan, &p.sources)))
         })
         .collect();
-    let results = executor.run(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>());
-    let mut out: Vec<Option<Result<Planar>>> = (0..entries.len()).map(|_| None).collect();
+    let on_gpu: Vec<bool> = jobs
+        .iter()
+        .map(|(i, _)| {
+            let p = entries[*i].1.as_ref().ok().and_then(Option::as_ref);
+            p.is_some_and(|p| p.delivery.delivery_rate_hz == p.plan.sample_rate)
+        })
+        .collect();
+    let results = executor.run_kept(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>(), &on_gpu);
+    let mut out: Vec<Option<Result<Kept>>> = (0..entries.len()).map(|_| None).collect();
     for ((i, _), r) in jobs.into_iter().zip(results) {
         out[i] = Some(r);
     }
     out
 }
 
-/// A GPU song going into the closing: rendered ahead and opened, or mixed inside it.
+/// A GPU song going into the closing: rendered ahead and opened, kept on the GPU, or mixed
+/// inside it.
 enum Ready {
     /// rendered, at its delivery rate, measured (or why not)
     Opened(Result<Opened>),
     /// its mix runs inside the closing's passes
     Inside,
+    /// its mix was kept on the GPU: every closing pass loads it there
+    Kept(Held),
     /// nothing to close: skipped, failed before, or the run is stopping
     Nothing,
 }
@@ -400,16 +418,44 @@ enum Ready {
 /// No audio: the master of a song mixed inside its closing.
 static NO_AUDIO: Planar = Vec::new();
 
-/// The closing group of a song mixed inside its closing's passes: its Plan over its stems,
-/// streamed again from the start in every pass.
-fn group_inside(p: &Prepared) -> engine::Group<'_> {
+/// A song's mix kept on the GPU, as the closing's passes load it: a Plan that loads it,
+/// and the kept master as its one source.
+struct Held {
+    plan: Plan,
+    sources: Sources<'static>,
+}
+
+impl Held {
+    fn new(p: &Prepared, kept: Resident) -> Held {
+        Held {
+            plan: Plan {
+                name: p.plan.name.clone(),
+                sample_rate: p.plan.sample_rate,
+                frames: kept.frames(),
+                n_buffers: 1,
+                sources: vec![crate::plan::Source {
+                    path: "the mix, kept on the GPU".into(),
+                }],
+                stages: vec![crate::plan::Stage::Load { dst: 0, source: 0 }],
+                master: 0,
+            },
+            sources: Sources::resident(kept),
+        }
+    }
+}
+
+/// The closing group of a song mixed inside its closing's passes (its Plan over its stems,
+/// streamed again from the start in every pass), or whose mix every pass loads from the
+/// GPU (`held`).
+fn group_inside<'a>(p: &'a Prepared, held: Option<&'a Held>) -> engine::Group<'a> {
     let d = &p.delivery;
+    let (plan, sources) = held.map_or((&p.plan, &p.sources), |h| (&h.plan, &h.sources));
     engine::Group {
         members: vec![Member {
             audio: &NO_AUDIO,
             chain: Some(engine::ChainSource {
-                plan: &p.plan,
-                sources: engine::ChainFeed::Streams(&p.sources),
+                plan,
+                sources: engine::ChainFeed::Streams(sources),
             }),
             rate: p.plan.sample_rate,
             limiter: d.limiter.as_ref(),
@@ -428,7 +474,7 @@ fn group_inside(p: &Prepared) -> engine::Group<'_> {
 /// closing's passes (the CPU path is [`run_songs_cpu`]).
 fn finish_group(
     entries: Vec<Entry>,
-    masters: Vec<Option<Result<Planar>>>,
+    masters: Vec<Option<Result<Kept>>>,
     opts: &RenderOptions<'_>,
     executor: &mut Executor,
 ) -> Vec<SongReport> {
@@ -441,7 +487,10 @@ fn finish_group(
                 (Ok(Some(p)), None) if mix_in_closing(p) && !engine::stop::stop_requested() => {
                     Ready::Inside
                 }
-                (_, master) => match open_entry(&e, master) {
+                (Ok(Some(p)), Some(Ok(Kept::Gpu(r)))) if !engine::stop::stop_requested() => {
+                    Ready::Kept(Held::new(p, r))
+                }
+                (_, master) => match open_entry(&e, master.map(|m| m.and_then(host_master))) {
                     Some(o) => Ready::Opened(o),
                     None => Ready::Nothing,
                 },
@@ -459,7 +508,11 @@ fn finish_group(
                 Some(groups.len() - 1)
             }
             (Ok(Some(p)), Ready::Inside) => {
-                groups.push(group_inside(p));
+                groups.push(group_inside(p, None));
+                Some(groups.len() - 1)
+            }
+            (Ok(Some(p)), Ready::Kept(h)) => {
+                groups.push(group_inside(p, Some(h)));
                 Some(groups.len() - 1)
             }
             _ => None,
@@ -480,8 +533,8 @@ fn finish_group(
         .map(|((e, r), out)| match (r, out) {
             (Ready::Opened(o), out) => write_entry(e, Some(o), out, opts),
             (Ready::Nothing, out) => write_entry(e, None, out, opts),
-            // a song mixed inside a closing that failed: the closing's error
-            (Ready::Inside, Some(Err(err))) => {
+            // a song mixed inside (or kept for) a closing that failed: the closing's error
+            (Ready::Inside | Ready::Kept(_), Some(Err(err))) => {
                 let o = match &e.1 {
                     Ok(Some(p)) => Some(Err(with_song(p, err))),
                     _ => None,
@@ -489,12 +542,23 @@ fn finish_group(
                 write_entry(e, o, None, opts)
             }
             // measured in the closing's first pass
-            (Ready::Inside, out) => {
+            (Ready::Inside | Ready::Kept(_), out) => {
                 let o = opened_inside(&e, out.as_ref());
                 write_entry(e, o, out, opts)
             }
         })
         .collect()
+}
+
+/// A master that came back to the host (one kept on the GPU is not read back here).
+fn host_master(k: Kept) -> Result<Planar> {
+    match k {
+        Kept::Host(m) => Ok(m),
+        Kept::Gpu(_) => Err(Error::Render {
+            song: String::new(),
+            reason: "the mix was kept on the GPU for a closing that did not run".into(),
+        }),
+    }
 }
 
 /// What [`open`] gives for a song mixed inside its closing: no audio, its mix's rate, and
@@ -512,6 +576,7 @@ fn opened_inside(e: &Entry, out: Option<&Result<engine::Outcome>>) -> Option<Res
             master: Vec::new(),
             rate: p.plan.sample_rate,
             before,
+            held_on: "gpu",
         }),
         None => Err(song_err(p, "the closing did not measure the mix".into())),
     })

@@ -44,6 +44,11 @@ pub struct SongReport {
     /// the stages of the closing's pass that made the output and where each ran (with the
     /// mix's own stages first when the mix ran inside the closing, on the GPU)
     pub closing_stages: Vec<crate::engine::StageRun>,
+    /// where the mix was held between the mix and the closing: `"gpu"` (never read back:
+    /// mixed inside the closing's passes, or kept in GPU memory) or `"host"` (the CPU path,
+    /// a delivery at another rate, masters past the GPU memory budget); empty when the song
+    /// was not written
+    pub mix_held_on: String,
 }
 
 impl SongReport {
@@ -64,6 +69,7 @@ impl SongReport {
             render_s: 0.0,
             skipped: false,
             closing_stages: Vec::new(),
+            mix_held_on: String::new(),
         }
     }
 
