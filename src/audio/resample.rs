@@ -1,14 +1,14 @@
-//! Sample-rate conversion with rubato's synchronous FFT resampler (band-limited, fixed
-//! ratio, Blackman-Harris² window), in f64, fed as the audio arrives ([`StreamResampler`]).
-//! The output is what rubato's `process_all` gives for the whole clip (same chunks, the
+//! Sample-rate conversion of sources as they are read for a render: rubato's synchronous
+//! FFT resampler (band-limited, fixed ratio, Blackman-Harris² window), in f64, fed as the
+//! audio arrives ([`StreamResampler`], 1024-frame chunks cut in ~256-frame FFT blocks). The
+//! output is what rubato's `process_all` gives for the whole clip (same chunks, the
 //! resampler's delay trimmed), `round(frames · to / from)` frames long.
 //!
-//! Two settings: sources read for a render use 1024-frame chunks cut in ~256-frame FFT
-//! blocks; delivery conversion in `mixfarm master` ([`resample_delivery`]) uses one FFT block
-//! of ≥ 8192 input frames, a filter that long puts rubato's cutoff within ~0.2 % of the lower
-//! Nyquist frequency. Measured by `tests/delivery_rate.rs` (48 kHz ⇄ 44.1 kHz, sines through
-//! the converter against their exact values): see the README's catalog section for the
-//! passband and stopband figures.
+//! The conversion of a finished master to its delivery rate ([`resample_delivery`]) is
+//! mixfarm's own polyphase converter ([`crate::ops::resample`]), whose GPU twin converts a
+//! master kept on the GPU. Measured by `tests/delivery_rate.rs` (48 kHz ⇄ 44.1 kHz, sines
+//! through the converter against their exact values): see the README's catalog section for
+//! the passband and stopband figures.
 
 use std::path::{Path, PathBuf};
 
@@ -20,11 +20,10 @@ use crate::plan::Planar;
 
 /// Chunk size of the FFT resampler, in input frames.
 const CHUNK_FRAMES: usize = 1024;
-/// Chunk (one FFT block) of the delivery converter, in input frames.
-pub const DELIVERY_CHUNK_FRAMES: usize = 8192;
 
-/// Resamples planar audio from `from_hz` to `to_hz` with the delivery converter (one
-/// FFT block of [`DELIVERY_CHUNK_FRAMES`]); `path` names the song in errors.
+/// Converts planar audio from `from_hz` to `to_hz` with the delivery converter
+/// ([`crate::ops::resample`], the CPU twin of the GPU's: a master kept on the GPU is
+/// converted there with the same bits); `path` names the song in errors.
 pub fn resample_delivery(
     path: &Path,
     channels: &[Vec<f32>],
@@ -34,18 +33,14 @@ pub fn resample_delivery(
     if from_hz == to_hz || channels.is_empty() {
         return Ok(channels.to_vec());
     }
-    let mut out = vec![Vec::new(); channels.len()];
-    let mut r = StreamResampler::with_blocks(
-        path,
-        channels.len(),
-        from_hz,
-        to_hz,
-        DELIVERY_CHUNK_FRAMES,
-        1,
-    )?;
-    r.push(channels, &mut out)?;
-    r.finish(&mut out)?;
-    Ok(out)
+    let filter = crate::ops::resample::Filter::new(from_hz, to_hz)
+        .map_err(|reason| Error::input(path, format!("cannot convert the rate: {reason}")))?;
+    let frames = channels.iter().map(Vec::len).max().unwrap_or(0);
+    let n = crate::ops::resample::output_frames(frames, from_hz, to_hz);
+    Ok(channels
+        .iter()
+        .map(|x| crate::ops::resample::cpu::resample(&filter, x, n))
+        .collect())
 }
 
 /// Resamples planar audio from `from_hz` to `to_hz`; `path` names the file in errors.
@@ -97,7 +92,7 @@ impl StreamResampler {
 
     /// A resampler fed `chunk_frames` input frames at a time, each cut in `sub_chunks` FFT
     /// blocks (fewer, longer blocks: a longer filter, a cutoff nearer Nyquist).
-    pub fn with_blocks(
+    fn with_blocks(
         path: &Path,
         channels: usize,
         from_hz: u32,

@@ -178,6 +178,42 @@ impl Executor {
         }
     }
 
+    /// A master as [`Executor::run_kept`] kept it, converted from `from_hz` to `to_hz` where
+    /// it is: on the GPU by the `resample` kernel, on the host by its twin
+    /// ([`crate::audio::resample::resample_delivery`]); `path` names the song in errors. A
+    /// GPU failure here fails the song (retryable under `gpu`), and is the run's as in
+    /// [`Executor::run_read`].
+    pub fn resample_kept(
+        &mut self,
+        kept: Kept,
+        path: &std::path::Path,
+        from_hz: u32,
+        to_hz: u32,
+    ) -> Result<Kept> {
+        let r = match kept {
+            Kept::Host(m) => {
+                return crate::audio::resample::resample_delivery(path, &m, from_hz, to_hz)
+                    .map(Kept::Host)
+            }
+            Kept::Gpu(r) => r,
+        };
+        let Some((gpu, renderer)) = &self.gpu else {
+            return Err(lost(self.lost.as_deref().unwrap_or("no GPU")));
+        };
+        match renderer.resample(gpu, &r, from_hz, to_hz) {
+            Ok(Ok(r)) => Ok(Kept::Gpu(r)),
+            Ok(Err(reason)) => Err(Error::input(
+                path,
+                format!("cannot convert the rate: {reason}"),
+            )),
+            Err(e) => {
+                let reason = e.to_string();
+                self.failed(e, &[], true);
+                Err(lost(&reason))
+            }
+        }
+    }
+
     /// [`Executor::run`], also returning what each song's metering stages read; without
     /// `masters` no audio is kept (the masters are empty), only the readings.
     pub fn run_read(&mut self, jobs: &[Job<'_>], masters: bool) -> Vec<Result<Rendered>> {

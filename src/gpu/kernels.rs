@@ -164,6 +164,12 @@ macro_rules! registry {
                 "the chorus (table LFO, fractional delay per voice)"
             ),
             kernel!(
+                "resample",
+                "resample",
+                "src/ops/resample/cpu.rs",
+                "a kept master converted to the delivery rate (polyphase windowed sinc)"
+            ),
+            kernel!(
                 "meter",
                 "recursive",
                 "src/ops/meter/cpu.rs",

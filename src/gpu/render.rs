@@ -23,6 +23,7 @@ use crate::ops::envelope::gpu::EnvelopeGpu;
 use crate::ops::gain::gpu::GainGpu;
 use crate::ops::kind::{kind_of, Kind};
 use crate::ops::mix::gpu::MixGpu;
+use crate::ops::resample::gpu::ResampleGpu;
 use crate::plan::{Planar, Rendered};
 
 pub use crate::engine::Job;
@@ -86,6 +87,7 @@ pub struct Renderer {
     pub(super) elementwise: ElementwiseGpu,
     pub(super) conv: ConvStream,
     pub(super) recursive: RecursiveGpu,
+    resample: ResampleGpu,
     /// GPU memory a batch may take (chunk buffers, sources, convolution state); `None`:
     /// four storage bindings' worth. A song always runs, alone if it passes the budget.
     pub memory_budget_bytes: Option<u64>,
@@ -116,6 +118,7 @@ impl Renderer {
             elementwise: ElementwiseGpu::new(gpu)?,
             conv: ConvStream::new(gpu)?,
             recursive: RecursiveGpu::new(gpu)?,
+            resample: ResampleGpu::new(gpu)?,
             memory_budget_bytes: None,
             cpu_stages: CpuStages::from_env(),
         })
@@ -205,6 +208,24 @@ impl Renderer {
                 })
             })
             .collect())
+    }
+
+    /// A master kept on the GPU converted there from `from_hz` to `to_hz`
+    /// ([`crate::ops::resample`]) into a new kept master (`round(frames · to / from)`
+    /// frames); `Err(reason)` for a ratio the converter refuses.
+    pub fn resample(
+        &self,
+        gpu: &Gpu,
+        kept: &Resident,
+        from_hz: u32,
+        to_hz: u32,
+    ) -> Result<std::result::Result<Resident, String>, Error> {
+        let filter = match crate::ops::resample::Filter::new(from_hz, to_hz) {
+            Ok(f) => f,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let frames = crate::ops::resample::output_frames(kept.frames(), from_hz, to_hz);
+        self.resample.run(gpu, &filter, kept, frames).map(Ok)
     }
 
     /// Renders every song, each master where `keep` says.

@@ -164,7 +164,9 @@ pub enum Then {
     Bands,
 }
 
-/// Every kind's name, in [`Kind::name`]'s order.
+/// Every kind's name, in [`Kind::name`]'s order, then `resample`: not a stage, the
+/// conversion of a master kept on the GPU to its delivery rate between two runs
+/// ([`crate::ops::resample`]).
 pub const KIND_NAMES: &[&str] = &[
     "load",
     "gain",
@@ -173,6 +175,7 @@ pub const KIND_NAMES: &[&str] = &[
     "convolve",
     "elementwise",
     "recursive",
+    "resample",
 ];
 
 impl Kind<'_> {

@@ -24,6 +24,7 @@ pub mod meter;
 pub mod mix;
 pub mod multiband;
 pub mod oversample;
+pub mod resample;
 pub mod reverb;
 pub mod stream;
 pub mod width;

@@ -372,9 +372,8 @@ fn mix_in_closing(p: &Prepared) -> bool {
 }
 
 /// Runs a group's Plans as one batch: per entry its master, or `None` when it failed before
-/// or its mix runs inside its closing ([`mix_in_closing`]). A mix the delivery takes at its
-/// own rate is kept on the GPU for its closing (within the memory budget); one converted to
-/// another rate comes back to the host, which converts it.
+/// or its mix runs inside its closing ([`mix_in_closing`]). On the GPU each mix is kept
+/// there for its closing (within the memory budget; past it, it comes back to the host).
 fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Kept>>> {
     let jobs: Vec<(usize, engine::Job<'_>)> = entries
         .iter()
@@ -387,13 +386,7 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Ke
                 .map(|p| (i, (&p.plan, &p.sources)))
         })
         .collect();
-    let on_gpu: Vec<bool> = jobs
-        .iter()
-        .map(|(i, _)| {
-            let p = entries[*i].1.as_ref().ok().and_then(Option::as_ref);
-            p.is_some_and(|p| p.delivery.delivery_rate_hz == p.plan.sample_rate)
-        })
-        .collect();
+    let on_gpu = vec![true; jobs.len()];
     let results = executor.run_kept(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>(), &on_gpu);
     let mut out: Vec<Option<Result<Kept>>> = (0..entries.len()).map(|_| None).collect();
     for ((i, _), r) in jobs.into_iter().zip(results) {
@@ -426,11 +419,12 @@ struct Held {
 }
 
 impl Held {
+    /// `kept` at the delivery's rate.
     fn new(p: &Prepared, kept: Resident) -> Held {
         Held {
             plan: Plan {
                 name: p.plan.name.clone(),
-                sample_rate: p.plan.sample_rate,
+                sample_rate: p.delivery.delivery_rate_hz,
                 frames: kept.frames(),
                 n_buffers: 1,
                 sources: vec![crate::plan::Source {
@@ -457,7 +451,7 @@ fn group_inside<'a>(p: &'a Prepared, held: Option<&'a Held>) -> engine::Group<'a
                 plan,
                 sources: engine::ChainFeed::Streams(sources),
             }),
-            rate: p.plan.sample_rate,
+            rate: plan.sample_rate,
             limiter: d.limiter.as_ref(),
             offset_db: 0.0,
             fades: d.fades,
@@ -478,7 +472,22 @@ fn finish_group(
     opts: &RenderOptions<'_>,
     executor: &mut Executor,
 ) -> Vec<SongReport> {
-    // each song rendered ahead at its delivery rate, measured; or mixed inside the closing
+    // a mix kept on the GPU, converted there to its delivery's rate
+    let masters: Vec<Option<Result<Kept>>> = entries
+        .iter()
+        .zip(masters)
+        .map(|(e, m)| match (&e.1, m) {
+            (Ok(Some(p)), Some(Ok(k @ Kept::Gpu(_))))
+                if p.delivery.delivery_rate_hz != p.plan.sample_rate =>
+            {
+                let (from, to) = (p.plan.sample_rate, p.delivery.delivery_rate_hz);
+                Some(executor.resample_kept(k, &p.delivery.scene_path, from, to))
+            }
+            (_, m) => m,
+        })
+        .collect();
+    // each song rendered ahead at its delivery rate, measured; kept on the GPU; or mixed
+    // inside the closing
     let ready: Vec<(Entry, Ready)> = entries
         .into_par_iter()
         .zip(masters)
@@ -574,7 +583,7 @@ fn opened_inside(e: &Entry, out: Option<&Result<engine::Outcome>>) -> Option<Res
     Some(match before {
         Some(before) => Ok(Opened {
             master: Vec::new(),
-            rate: p.plan.sample_rate,
+            rate: p.delivery.delivery_rate_hz,
             before,
             held_on: "gpu",
         }),

@@ -49,7 +49,7 @@ pub const HALF_BETA: f64 = 4.5;
 /// Kaiser window β of the 8× stage.
 pub const FINE_BETA: f64 = 8.0;
 
-fn bessel_i0(x: f64) -> f64 {
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let (mut sum, mut term, mut k) = (1.0, 1.0, 1.0);
     while term > 1e-17 * sum {
         term *= (x / (2.0 * k)).powi(2);
@@ -59,7 +59,7 @@ fn bessel_i0(x: f64) -> f64 {
     sum
 }
 
-fn sinc(t: f64) -> f64 {
+pub(crate) fn sinc(t: f64) -> f64 {
     if t == 0.0 {
         1.0
     } else {
