@@ -64,7 +64,8 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
     );
     // at the songs' own rate (48 kHz: broadcast, streaming, apple) every closing pass runs
     // the chain on the GPU first (nothing comes back between); a delivery at another rate
-    // (cd, 44.1 kHz) has the chains run ahead of the closing and converted on the host
+    // (cd, 44.1 kHz) has the chains run ahead of the closing and kept on the GPU, converted
+    // there for cd, loaded by every closing pass (nothing comes back either)
     let runs: [(&str, Vec<&str>); 4] = [
         (
             "album",
@@ -194,6 +195,7 @@ fn same_input_figures(cpu_dir: &Path, gpu_dir: &Path) -> usize {
             continue; // an album file's sidecar
         }
         assert_eq!(a["input_loudness"], b["input_loudness"], "{}", f.display());
+        assert_eq!(a["chain_held_on"], "host", "{}", f.display());
         assert_eq!(
             a["curves"]["input"],
             b["curves"]["input"],
@@ -251,6 +253,7 @@ fn gpu_stages_only(out: &Path, chain_in_closing: bool) {
                 f.display()
             );
         }
+        assert_eq!(r["chain_held_on"], "gpu", "{}", f.display());
     }
     assert!(
         songs >= 6,

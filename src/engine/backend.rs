@@ -142,7 +142,12 @@ impl Executor {
     /// the work and the kept masters fit its memory budget; elsewhere (the CPU, a song the
     /// GPU refused under `auto`, past the budget) the master comes back to the host as
     /// [`Executor::run`] gives it.
-    pub fn run_kept(&mut self, jobs: &[Job<'_>], on_gpu: &[bool]) -> Vec<Result<Kept>> {
+    /// With each master, what the song's metering stages read.
+    pub fn run_kept(
+        &mut self,
+        jobs: &[Job<'_>],
+        on_gpu: &[bool],
+    ) -> Vec<Result<(Kept, crate::plan::Readings)>> {
         let on_gpu = match (&self.gpu, &self.lost) {
             (Some((gpu, renderer)), None) if !jobs.is_empty() => {
                 Some(renderer.run_kept(gpu, jobs, on_gpu))
@@ -151,8 +156,7 @@ impl Executor {
         };
         match on_gpu {
             Some(Ok(out)) => {
-                let mut out: Vec<Result<Kept>> =
-                    out.into_iter().map(|r| r.map(|(k, _)| k)).collect();
+                let mut out: Vec<Result<(Kept, crate::plan::Readings)>> = out;
                 if self.requested == Backend::Auto {
                     // as in `run_read`: a song the GPU refused renders on the CPU
                     let refused: Vec<usize> = (0..out.len())
@@ -160,7 +164,7 @@ impl Executor {
                         .collect();
                     let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
                     for (i, r) in refused.into_iter().zip(run_cpu(&again, true)) {
-                        out[i] = r.map(|r| Kept::Host(r.master));
+                        out[i] = r.map(|r| (Kept::Host(r.master), r.readings));
                     }
                 }
                 out
@@ -168,12 +172,12 @@ impl Executor {
             Some(Err(e)) => self
                 .failed(e, jobs, true)
                 .into_iter()
-                .map(|r| r.map(|r| Kept::Host(r.master)))
+                .map(|r| r.map(|r| (Kept::Host(r.master), r.readings)))
                 .collect(),
             None => self
-                .run(jobs)
+                .run_read(jobs, true)
                 .into_iter()
-                .map(|r| r.map(Kept::Host))
+                .map(|r| r.map(|r| (Kept::Host(r.master), r.readings)))
                 .collect(),
         }
     }

@@ -104,6 +104,46 @@ pub struct ChainSource<'a> {
     pub sources: ChainFeed<'a>,
 }
 
+/// A master kept on the GPU ([`crate::gpu::Resident`]) as the closing's passes load it: a
+/// Plan that only loads it, at its rate, with the kept master as its one source.
+pub struct KeptMaster {
+    plan: crate::plan::Plan,
+    sources: crate::engine::Sources<'static>,
+}
+
+impl KeptMaster {
+    /// The song `name`'s kept master `kept`, at `rate`.
+    pub fn new(name: &str, rate: u32, kept: crate::gpu::Resident) -> KeptMaster {
+        KeptMaster {
+            plan: crate::plan::Plan {
+                name: name.to_string(),
+                sample_rate: rate,
+                frames: kept.frames(),
+                n_buffers: 1,
+                sources: vec![crate::plan::Source {
+                    path: "the master, kept on the GPU".into(),
+                }],
+                stages: vec![crate::plan::Stage::Load { dst: 0, source: 0 }],
+                master: 0,
+            },
+            sources: crate::engine::Sources::resident(kept),
+        }
+    }
+
+    /// Its rate, Hz.
+    pub fn rate(&self) -> u32 {
+        self.plan.sample_rate
+    }
+
+    /// The closing's source: every pass loads the kept master.
+    pub fn chain(&self) -> ChainSource<'_> {
+        ChainSource {
+            plan: &self.plan,
+            sources: ChainFeed::Streams(&self.sources),
+        }
+    }
+}
+
 /// Where a [`ChainSource`]'s sources come from: audio in memory (`master`'s decoded
 /// sources), or sources read again from the start in every pass (`render`'s stems,
 /// streamed from disk, or its mix kept on the GPU: [`crate::gpu::Resident`]).

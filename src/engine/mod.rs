@@ -19,8 +19,8 @@ pub mod stop;
 
 pub use backend::{Backend, Executor, Job, StageRun};
 pub use closing::{
-    close_all, close_group, ChainFeed, ChainSource, Closed, Fades, Group, Member, Outcome,
-    DEFAULT_CEILING_DBTP,
+    close_all, close_group, ChainFeed, ChainSource, Closed, Fades, Group, KeptMaster, Member,
+    Outcome, DEFAULT_CEILING_DBTP,
 };
 pub use outcome::{check_delivery, warnings, DEFAULT_MAX_REDUCTION_DB, MISS_TOLERANCE_LU};
 pub use sources::Sources;

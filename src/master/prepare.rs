@@ -34,6 +34,9 @@ pub(super) struct Prepared {
     /// each chain output's loudness, metered in the chain's own pass (`None`: not metered
     /// there), in `chains`' order
     pub(super) chain_loudness: Vec<Option<Loudness>>,
+    /// chain outputs kept on the GPU (the output in `chains` is then empty): (index into
+    /// `chains`, the rate, the kept master at that rate), one per rate a delivery writes
+    pub(super) kept: Vec<(usize, u32, crate::engine::KeptMaster)>,
     /// where each chain's stages ran, in `chains`' order
     pub(super) stages: Vec<Vec<crate::engine::StageRun>>,
     pub(super) seconds: f64,
@@ -137,6 +140,7 @@ pub(super) fn prepare_song(
         plans,
         chains: Vec::new(),
         chain_loudness: Vec::new(),
+        kept: Vec::new(),
         stages: Vec::new(),
         seconds: t0.elapsed().as_secs_f64(),
         input_pending: (!meter_on_host).then_some(spectrum),

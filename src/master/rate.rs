@@ -1,7 +1,8 @@
-//! Each delivery's sample rate: a song's chain output converted to it (rubato's FFT
-//! resampler at its delivery setting, [`crate::audio::resample::resample_delivery`]) before
-//! the closing, so the closing limiter and its true-peak ceiling work at the rate that is
-//! written. CPU only; no shader mirrored.
+//! Each delivery's sample rate: a song's chain output converted to it (the delivery
+//! converter, [`crate::ops::resample`]) before the closing, so the closing limiter and its
+//! true-peak ceiling work at the rate that is written: on the host by the converter's CPU
+//! twin ([`crate::audio::resample::resample_delivery`]), or, for a chain output kept on
+//! the GPU, by its kernel when the chains ran ([`super::run`]), each rate kept there.
 
 use std::borrow::Cow;
 
@@ -37,6 +38,22 @@ pub(super) fn album_rate(d: &Delivery, job: &Job, rates: impl Iterator<Item = u3
 /// The output of chain `chain` of `p` at `rate` (`None`: the song's own rate).
 pub(super) fn at_rate<'a>(p: &'a Prepared, chain: usize, rate: Option<u32>) -> Result<AtRate<'a>> {
     let audio = &p.chains[chain].1;
+    let want = rate.unwrap_or(p.rate);
+    if let Some((_, _, k)) = p.kept.iter().find(|(c, r, _)| *c == chain && *r == want) {
+        // kept on the GPU at this rate: every closing pass loads it there
+        return Ok(AtRate {
+            audio: Cow::Borrowed(audio),
+            rate: want,
+            chain: Some(k.chain()),
+            measured: None,
+        });
+    }
+    if p.kept.iter().any(|(c, _, _)| *c == chain) {
+        return Err(Error::Render {
+            song: p.path.display().to_string(),
+            reason: format!("the chain output was kept on the GPU but not at {want} Hz"),
+        });
+    }
     if let Some((_, plan)) = p.plans.get(chain) {
         // not rendered ahead: the closing runs the chain (only at the song's own rate)
         return Ok(AtRate {

@@ -102,6 +102,12 @@ pub struct SongReport {
     /// and where each ran
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closing_stages: Vec<crate::engine::StageRun>,
+    /// where the chain's output was held between the chain and the closing: `"gpu"` (the
+    /// chain ran inside the closing's passes, or its output was kept in GPU memory and, for
+    /// a delivery at another rate, converted there) or `"host"` (the CPU path, or outputs
+    /// past the GPU memory budget)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain_held_on: String,
     /// the manifest row's columns mixfarm does not read (UPC, notes…), as given
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra: Vec<(String, String)>,
@@ -169,6 +175,7 @@ impl SongReport {
             extra: t.extra.clone(),
             stages: Vec::new(),
             closing_stages: Vec::new(),
+            chain_held_on: String::new(),
             curves: None,
         }
     }

@@ -28,6 +28,7 @@ use crate::audio::encode::write_audio_with;
 use crate::audio::pcm::Pcm;
 use crate::engine::{self, Closed, Executor, Fades, Member, Outcome};
 use crate::error::{Error, Result};
+use crate::gpu::Kept;
 use crate::loudness::{self, Blocks, Loudness};
 use crate::ops::meter::Meter;
 use crate::ops::{InsertSpec, Processor};
@@ -234,6 +235,8 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     let c = &job.chain_for(d, t).chain;
                     let i = p.chains.iter().position(|(cc, _)| cc == c).unwrap_or(0);
                     r.stages = p.stages.get(i).cloned().unwrap_or_default();
+                    let on_gpu = !p.plans.is_empty() || p.kept.iter().any(|(k, _, _)| *k == i);
+                    r.chain_held_on = if on_gpu { "gpu" } else { "host" }.into();
                 }
                 if let Some(Ok((c, _))) = &m {
                     r.closing_stages = c.stages.clone();
@@ -340,7 +343,10 @@ fn run_chains(
         .zip(&metered)
         .map(|(s, (plan, _))| (plan, s))
         .collect();
-    let mut outs = ex.run_read(&jobs, true).into_iter().zip(
+    // on the GPU each chain output stays there (within the memory budget), converted there
+    // to every rate a delivery writes it at
+    let on_gpu_all = vec![on_gpu; jobs.len()];
+    let mut outs = ex.run_kept(&jobs, &on_gpu_all).into_iter().zip(
         metered
             .iter()
             .map(|(plan, meter)| (plan.sample_rate, plan.frames, *meter)),
@@ -355,12 +361,11 @@ fn run_chains(
         })
         .collect();
     let keep: Vec<bool> = ok.iter().map(|p| in_closing(p)).collect();
-    drop(ex);
     drop(jobs);
     drop(sources);
     drop(ok);
     let mut runs = runs.into_iter().zip(keep);
-    prepared
+    let out = prepared
         .into_iter()
         .map(|(k, p)| {
             let p = p.and_then(|mut p| {
@@ -375,23 +380,54 @@ fn run_chains(
                     return Ok(p);
                 }
                 let plans = std::mem::take(&mut p.plans);
-                for (chain, _) in plans {
+                for (chain, plan) in plans {
                     let (out, (rate, frames, meter)) =
                         outs.next().ok_or_else(|| Error::Render {
                             song: String::new(),
                             reason: "the engine returned fewer results than Plans".into(),
                         })?;
-                    let out = out?;
+                    let (kept, readings) = out?;
+                    let r = match kept {
+                        Kept::Host(master) => Rendered { master, readings },
+                        Kept::Gpu(r) => {
+                            p.chain_loudness.push(None);
+                            p.chains.push((chain, crate::core::Planar::new()));
+                            let at = p.chains.len() - 1;
+                            let mut rates: Vec<u32> =
+                                album_rates.iter().map(|a| a.unwrap_or(p.rate)).collect();
+                            rates.sort_unstable();
+                            rates.dedup();
+                            for to in rates {
+                                let k = match to == p.rate {
+                                    true => r.clone(),
+                                    false => match ex.resample_kept(
+                                        Kept::Gpu(r.clone()),
+                                        &p.path,
+                                        p.rate,
+                                        to,
+                                    )? {
+                                        Kept::Gpu(k) => k,
+                                        Kept::Host(_) => unreachable!("a kept master stays kept"),
+                                    },
+                                };
+                                let kept = engine::KeptMaster::new(&plan.name, to, k);
+                                p.kept.push((at, to, kept));
+                            }
+                            continue;
+                        }
+                    };
                     p.chain_loudness
-                        .push(chain_loudness(&out, rate, frames, meter));
-                    p.chains.push((chain, out.master));
+                        .push(chain_loudness(&r, rate, frames, meter));
+                    p.chains.push((chain, r.master));
                 }
                 p.sources = Vec::new();
                 Ok(p)
             });
             (k, p)
         })
-        .collect()
+        .collect();
+    drop(ex);
+    out
 }
 
 /// `plan` with a loudness meter on its master after its stages, and that stage's index.

@@ -21,9 +21,9 @@ pub use report::{BatchReport, SongReport};
 use crate::audio::stream::SourceStream;
 use crate::audio::tags::Tags;
 use crate::core::Planar;
-use crate::engine::{self, Executor, Member, Sources};
+use crate::engine::{self, Executor, KeptMaster, Member, Sources};
 use crate::error::{Error, Result};
-use crate::gpu::{Kept, Resident};
+use crate::gpu::Kept;
 use crate::loudness::{self, Normalisation};
 use crate::plan::Plan;
 use crate::scene::compile::{self, SceneDelivery, SourceInfo};
@@ -387,7 +387,10 @@ fn run_group(executor: &mut Executor, entries: &[Entry]) -> Vec<Option<Result<Ke
         })
         .collect();
     let on_gpu = vec![true; jobs.len()];
-    let results = executor.run_kept(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>(), &on_gpu);
+    let results = executor
+        .run_kept(&jobs.iter().map(|(_, j)| *j).collect::<Vec<_>>(), &on_gpu)
+        .into_iter()
+        .map(|r| r.map(|(k, _)| k));
     let mut out: Vec<Option<Result<Kept>>> = (0..entries.len()).map(|_| None).collect();
     for ((i, _), r) in jobs.into_iter().zip(results) {
         out[i] = Some(r);
@@ -403,7 +406,7 @@ enum Ready {
     /// its mix runs inside the closing's passes
     Inside,
     /// its mix was kept on the GPU: every closing pass loads it there
-    Kept(Held),
+    Kept(KeptMaster),
     /// nothing to close: skipped, failed before, or the run is stopping
     Nothing,
 }
@@ -411,47 +414,23 @@ enum Ready {
 /// No audio: the master of a song mixed inside its closing.
 static NO_AUDIO: Planar = Vec::new();
 
-/// A song's mix kept on the GPU, as the closing's passes load it: a Plan that loads it,
-/// and the kept master as its one source.
-struct Held {
-    plan: Plan,
-    sources: Sources<'static>,
-}
-
-impl Held {
-    /// `kept` at the delivery's rate.
-    fn new(p: &Prepared, kept: Resident) -> Held {
-        Held {
-            plan: Plan {
-                name: p.plan.name.clone(),
-                sample_rate: p.delivery.delivery_rate_hz,
-                frames: kept.frames(),
-                n_buffers: 1,
-                sources: vec![crate::plan::Source {
-                    path: "the mix, kept on the GPU".into(),
-                }],
-                stages: vec![crate::plan::Stage::Load { dst: 0, source: 0 }],
-                master: 0,
-            },
-            sources: Sources::resident(kept),
-        }
-    }
-}
-
 /// The closing group of a song mixed inside its closing's passes (its Plan over its stems,
 /// streamed again from the start in every pass), or whose mix every pass loads from the
 /// GPU (`held`).
-fn group_inside<'a>(p: &'a Prepared, held: Option<&'a Held>) -> engine::Group<'a> {
+fn group_inside<'a>(p: &'a Prepared, held: Option<&'a KeptMaster>) -> engine::Group<'a> {
     let d = &p.delivery;
-    let (plan, sources) = held.map_or((&p.plan, &p.sources), |h| (&h.plan, &h.sources));
+    let chain = held.map_or(
+        engine::ChainSource {
+            plan: &p.plan,
+            sources: engine::ChainFeed::Streams(&p.sources),
+        },
+        KeptMaster::chain,
+    );
     engine::Group {
         members: vec![Member {
             audio: &NO_AUDIO,
-            chain: Some(engine::ChainSource {
-                plan,
-                sources: engine::ChainFeed::Streams(sources),
-            }),
-            rate: plan.sample_rate,
+            chain: Some(chain),
+            rate: chain.plan.sample_rate,
             limiter: d.limiter.as_ref(),
             offset_db: 0.0,
             fades: d.fades,
@@ -497,7 +476,11 @@ fn finish_group(
                     Ready::Inside
                 }
                 (Ok(Some(p)), Some(Ok(Kept::Gpu(r)))) if !engine::stop::stop_requested() => {
-                    Ready::Kept(Held::new(p, r))
+                    Ready::Kept(KeptMaster::new(
+                        &p.plan.name,
+                        p.delivery.delivery_rate_hz,
+                        r,
+                    ))
                 }
                 (_, master) => match open_entry(&e, master.map(|m| m.and_then(host_master))) {
                     Some(o) => Ready::Opened(o),
