@@ -1,7 +1,8 @@
 //! The delivery converter (`ops::resample`): its CPU twin against a naive f64 oracle (the
 //! specification's windowed sinc evaluated in f64 at each output position, no tables, no
 //! phases), for 48 → 44.1 kHz, 44.1 → 48 kHz and 96 → 44.1 kHz, ends included; and on
-//! llvmpipe the kernel against its twin bit for bit, a kept master converted on the GPU in
+//! llvmpipe the kernel against its twin bit for bit (noise-like music and a sweep, with an
+//! impulse, silence, full scale and +6 dBFS in them), a kept master converted on the GPU in
 //! pieces (each piece's input window read across the piece edges) and read back.
 
 mod common;
@@ -111,9 +112,22 @@ fn kernel_matches_its_twin_bit_for_bit() {
     let kernel = ResampleGpu::new(&gpu).expect("kernel");
     for (from, to, most) in [(48_000, 44_100, 7_001), (44_100, 48_000, usize::MAX)] {
         let frames = 90_001;
+        // channel 0 noise-like music, channel 1 a logarithmic sweep 20 Hz – 20 kHz
+        let sweep: Vec<f32> = (0..frames)
+            .map(|i| {
+                let (t, len) = (i as f64 / f64::from(from), frames as f64 / f64::from(from));
+                let k = (20_000.0f64 / 20.0).ln();
+                let phase = 2.0 * PI * 20.0 * len / k * ((k * t / len).exp() - 1.0);
+                (0.8 * phase.sin()) as f32
+            })
+            .collect();
         let song: Planar = (0..2)
             .map(|c| {
-                let mut x = common::music_like(frames, from, 10 + c);
+                let mut x = if c == 0 {
+                    common::music_like(frames, from, 10)
+                } else {
+                    sweep.clone()
+                };
                 // full scale and past it, silence, an impulse
                 x[100] = 1.0;
                 x[101] = -2.0;
