@@ -141,8 +141,7 @@ impl Executor {
     /// ([`Kept::Gpu`]) for a later Plan to load ([`Sources::resident`]) where the GPU runs
     /// the work and the kept masters fit its memory budget; elsewhere (the CPU, a song the
     /// GPU refused under `auto`, past the budget) the master comes back to the host as
-    /// [`Executor::run`] gives it.
-    /// With each master, what the song's metering stages read.
+    /// [`Executor::run`] gives it. With each master, what the song's metering stages read.
     pub fn run_kept(
         &mut self,
         jobs: &[Job<'_>],
@@ -154,30 +153,21 @@ impl Executor {
             }
             _ => None,
         };
+        let host = |r: Rendered| (Kept::Host(r.master), r.readings);
         match on_gpu {
-            Some(Ok(out)) => {
-                let mut out: Vec<Result<(Kept, crate::plan::Readings)>> = out;
-                if self.requested == Backend::Auto {
-                    // as in `run_read`: a song the GPU refused renders on the CPU
-                    let refused: Vec<usize> = (0..out.len())
-                        .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
-                        .collect();
-                    let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
-                    for (i, r) in refused.into_iter().zip(run_cpu(&again, true)) {
-                        out[i] = r.map(|r| (Kept::Host(r.master), r.readings));
-                    }
-                }
+            Some(Ok(mut out)) => {
+                self.refused_on_cpu(&mut out, jobs, true, host);
                 out
             }
             Some(Err(e)) => self
                 .failed(e, jobs, true)
                 .into_iter()
-                .map(|r| r.map(|r| (Kept::Host(r.master), r.readings)))
+                .map(|r| r.map(host))
                 .collect(),
             None => self
                 .run_read(jobs, true)
                 .into_iter()
-                .map(|r| r.map(|r| (Kept::Host(r.master), r.readings)))
+                .map(|r| r.map(host))
                 .collect(),
         }
     }
@@ -231,20 +221,33 @@ impl Executor {
             return run_cpu(jobs, masters);
         };
         match renderer.run_read(gpu, jobs, None, masters) {
-            Ok(mut out) if self.requested == Backend::Auto => {
-                // a song the GPU refused (more buffers than one binding holds for a time
-                // chunk: never for its length) renders on the CPU
-                let refused: Vec<usize> = (0..out.len())
-                    .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
-                    .collect();
-                let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
-                for (i, r) in refused.into_iter().zip(run_cpu(&again, masters)) {
-                    out[i] = r;
-                }
+            Ok(mut out) => {
+                self.refused_on_cpu(&mut out, jobs, masters, |r| r);
                 out
             }
-            Ok(out) => out,
             Err(e) => self.failed(e, jobs, masters),
+        }
+    }
+
+    /// Under `auto`, a song the GPU refused (more buffers than one binding holds for a time
+    /// chunk: never for its length) renders on the CPU: its place in `out` takes the CPU's
+    /// result, as `wrap` makes it.
+    fn refused_on_cpu<T>(
+        &self,
+        out: &mut [Result<T>],
+        jobs: &[Job<'_>],
+        masters: bool,
+        wrap: impl Fn(Rendered) -> T,
+    ) {
+        if self.requested != Backend::Auto {
+            return;
+        }
+        let refused: Vec<usize> = (0..out.len())
+            .filter(|&i| matches!(out[i], Err(Error::Gpu { .. })))
+            .collect();
+        let again: Vec<Job<'_>> = refused.iter().map(|&i| jobs[i]).collect();
+        for (i, r) in refused.into_iter().zip(run_cpu(&again, masters)) {
+            out[i] = r.map(&wrap);
         }
     }
 

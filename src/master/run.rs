@@ -299,7 +299,9 @@ fn skipped(mut r: SongReport, ctl: &Ctl<'_>) -> SongReport {
 /// chain's output; a song whose Plan failed fails with that error. On the GPU, a song that
 /// every delivery writes at its own rate is not rendered here: its chain Plans and sources
 /// stay with it (`Prepared::plans`) and every closing pass runs the chain on the GPU
-/// before the closing's stages, so nothing comes back between them.
+/// before the closing's stages, so nothing comes back between them; the other songs' chain
+/// outputs are kept on the GPU (within the memory budget), converted there to each rate a
+/// delivery writes (`Prepared::kept`).
 fn run_chains(
     prepared: Vec<(usize, Result<Prepared>)>,
     executor: &Mutex<Executor>,
@@ -398,17 +400,14 @@ fn run_chains(
                             rates.sort_unstable();
                             rates.dedup();
                             for to in rates {
-                                let k = match to == p.rate {
-                                    true => r.clone(),
-                                    false => match ex.resample_kept(
-                                        Kept::Gpu(r.clone()),
-                                        &p.path,
-                                        p.rate,
-                                        to,
-                                    )? {
+                                let k = if to == p.rate {
+                                    r.clone()
+                                } else {
+                                    let k = Kept::Gpu(r.clone());
+                                    match ex.resample_kept(k, &p.path, p.rate, to)? {
                                         Kept::Gpu(k) => k,
                                         Kept::Host(_) => unreachable!("a kept master stays kept"),
-                                    },
+                                    }
                                 };
                                 let kept = engine::KeptMaster::new(&plan.name, to, k);
                                 p.kept.push((at, to, kept));

@@ -364,8 +364,8 @@ fn run_songs_cpu(entries: Vec<Entry>, opts: &RenderOptions<'_>) -> Vec<SongRepor
 /// comes back between the mix and the closing. Every pass (the mix's measurement, the gain
 /// search's, the kept one) then decodes and uploads the stems again, so it does when that
 /// costs no more than the master it spares: the delivery keeps the mix's rate and the
-/// stems hold no more channels than the master (one stereo stem, or two mono). A mix of
-/// more stems is rendered once, read back, and its master uploaded for each pass.
+/// stems hold no more channels than the master (one stereo stem, or two mono). Any other
+/// mix is rendered once and kept on the GPU for its closing ([`run_group`]).
 fn mix_in_closing(p: &Prepared) -> bool {
     let channels: usize = (0..p.sources.len()).map(|k| p.sources.channels(k)).sum();
     p.delivery.delivery_rate_hz == p.plan.sample_rate && channels <= crate::plan::PLAN_CHANNELS
