@@ -1,4 +1,5 @@
-//! Headless wgpu context: adapter choice, device with the adapter's own limits, error and
+//! Headless wgpu context: adapter choice, device with the adapter's own limits (the storage
+//! binding limit optionally lowered, `MIXFARM_MAX_BINDING_MIB`), error and
 //! device-loss tracking, buffer helpers (allocation under an error scope, upload, read-back).
 //! Every GPU operator (`ops/<name>/gpu.rs`) and the batched executor (`gpu::render`) run on a
 //! [`Gpu`].
@@ -14,6 +15,20 @@ use crate::error::Error;
 pub const ENV_ADAPTER: &str = "MIXFARM_ADAPTER";
 /// Env var: when `1`, GPU tests fail instead of skipping when no adapter is found.
 pub const ENV_REQUIRE_GPU: &str = "MIXFARM_REQUIRE_GPU";
+/// Env var: open the device with its storage binding limit lowered to this many MiB (never
+/// raised past the adapter's), so a card with a smaller limit can be stood in for (and a
+/// test can make a short song pass the limit): every binding is then validated against it.
+pub const ENV_MAX_BINDING_MIB: &str = "MIXFARM_MAX_BINDING_MIB";
+
+/// The binding cap `MIXFARM_MAX_BINDING_MIB` asks for, in bytes (unset or unparsable: none).
+fn binding_cap_from_env() -> Option<u64> {
+    let mib: u64 = std::env::var(ENV_MAX_BINDING_MIB)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(mib.max(1) << 20)
+}
 
 /// How to pick an adapter.
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +154,12 @@ impl Gpu {
     /// discrete GPU before integrated, virtual, other, then (only with `allow_software`) CPU
     /// adapters. `Ok(None)` when no acceptable adapter exists.
     pub fn new(opts: GpuOptions) -> Result<Option<Gpu>, Error> {
+        Self::new_with_binding_cap(opts, binding_cap_from_env())
+    }
+
+    /// [`Gpu::new`] with the device's storage binding limit lowered to `cap` bytes when given
+    /// (what `MIXFARM_MAX_BINDING_MIB` does for [`Gpu::new`]).
+    pub fn new_with_binding_cap(opts: GpuOptions, cap: Option<u64>) -> Result<Option<Gpu>, Error> {
         let inst = instance();
         let mut adapters = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::all()));
         adapters.retain(|a| opts.allow_software || !is_software(&a.get_info()));
@@ -150,16 +171,22 @@ impl Gpu {
         let Some(adapter) = adapters.into_iter().next() else {
             return Ok(None);
         };
-        Self::open(adapter).map(Some)
+        Self::open(adapter, cap).map(Some)
     }
 
     /// For tests: a software-allowed GPU, or `None` (after printing why) when there is none;
     /// panics when `MIXFARM_REQUIRE_GPU=1` and no adapter is found.
     pub fn for_tests(test: &str) -> Option<Gpu> {
+        Self::for_tests_with_binding_cap(test, binding_cap_from_env())
+    }
+
+    /// [`Gpu::for_tests`] with the storage binding limit lowered to `cap` bytes when given.
+    pub fn for_tests_with_binding_cap(test: &str, cap: Option<u64>) -> Option<Gpu> {
         let required = std::env::var(ENV_REQUIRE_GPU).is_ok_and(|v| v == "1");
-        match Gpu::new(GpuOptions {
+        let opts = GpuOptions {
             allow_software: true,
-        }) {
+        };
+        match Gpu::new_with_binding_cap(opts, cap) {
             Ok(Some(g)) => Some(g),
             Ok(None) if required => panic!("{test}: no GPU adapter and {ENV_REQUIRE_GPU}=1"),
             Err(e) if required => panic!("{test}: GPU failed to open: {e}"),
@@ -174,9 +201,13 @@ impl Gpu {
         }
     }
 
-    fn open(adapter: wgpu::Adapter) -> Result<Gpu, Error> {
+    fn open(adapter: wgpu::Adapter, binding_cap: Option<u64>) -> Result<Gpu, Error> {
         let info = adapter.get_info();
-        let limits = adapter.limits();
+        let mut limits = adapter.limits();
+        if let Some(cap) = binding_cap {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(cap);
+        }
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let mut features = wgpu::Features::empty();
         if timestamps {
