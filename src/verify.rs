@@ -117,7 +117,8 @@ pub fn verify(scene_paths: &[PathBuf], gpu: &Gpu) -> Vec<Result<SongVerify>> {
 fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<SongVerify> {
     let p = prepare(s)?;
     let plan = &p.plan;
-    let taps = renderer.run_tapped(gpu, (plan, &p.sources))?;
+    // one GPU run: the stage taps and the master it rendered
+    let (gpu_master, taps) = renderer.run_tapped(gpu, (plan, &p.sources))?;
     if taps.len() != plan.stages.len() {
         return Err(Error::Render {
             song: plan.name.clone(),
@@ -142,13 +143,6 @@ fn verify_song(s: scene::LoadedSong, gpu: &Gpu, renderer: &Renderer) -> Result<S
         })
         .collect();
     drop((taps, cpu_taps));
-    let gpu_master = renderer
-        .run(gpu, &[(plan, &p.sources)], None)?
-        .pop()
-        .ok_or_else(|| Error::Gpu {
-            reason: "no result".into(),
-            retryable: false,
-        })??;
     let d = &p.delivery;
     let normalise = |m: Planar| -> Result<(Planar, Option<f64>)> {
         let member = crate::engine::Member {

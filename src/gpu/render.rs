@@ -265,9 +265,10 @@ impl Renderer {
     }
 
     /// Renders one song and reads back the buffer each stage wrote, right after that stage,
-    /// over the whole song (for `mixfarm verify`: the GPU side of a per-stage comparison).
-    /// Slow: one read-back per stage and chunk.
-    pub fn run_tapped(&self, gpu: &Gpu, job: Job<'_>) -> Result<Vec<Planar>, Error> {
+    /// over the whole song (for `mixfarm verify`: the GPU side of a per-stage comparison);
+    /// returns the master (the same run's, as [`Renderer::run`] returns it: the taps are
+    /// copies taken between the stages) and the taps. Slow: one read-back per stage and chunk.
+    pub fn run_tapped(&self, gpu: &Gpu, job: Job<'_>) -> Result<(Planar, Vec<Planar>), Error> {
         let kernels = self.upload_kernels(gpu, &[job])?;
         let (_, mut refused) = self.batches(gpu, &[job], &kernels);
         if let Some((_, e)) = refused.pop() {
@@ -276,8 +277,11 @@ impl Renderer {
         let mut out = self.run_chunked(gpu, &[job], &[0], &kernels, None, true, &[Keep::Host])?;
         match out.pop() {
             Some((_, Err(e), _, _, _)) => Err(e),
-            Some((_, Ok(_), taps, _, _)) => Ok(taps),
-            None => Ok(Vec::new()),
+            Some((_, Ok(master), taps, _, _)) => Ok((master, taps)),
+            None => Err(Error::Gpu {
+                reason: "no result".into(),
+                retryable: false,
+            }),
         }
     }
 
