@@ -20,9 +20,12 @@ mod common;
 
 use common::spectrum_oracle::{db, dtft_db, oracle_spectrum, shaped_noise_at, tones_and_noise};
 
-/// Implementation (realfft f64, f32 input) vs the direct-DFT oracle: both sum the same
-/// non-negative terms in f64, only rounding differs (≈ 1e-13 relative).
-const SPECTRUM_TOL_DB: f64 = 1e-6;
+/// Implementation (each frame's FFT in f32, the powers summed in f64) vs the direct-DFT
+/// oracle (f64 throughout): the f32 transform rounds each bin by about 1e-7 of its frame's
+/// energy, which on this signal's weakest bands is a few 1e-6 dB (measured 2.2e-6 dB);
+/// 2e-5 dB leaves ten times that, and is still 500 times finer than the 0.01 dB the
+/// reports print.
+const SPECTRUM_TOL_DB: f64 = 2e-5;
 /// A sine's band level vs A²/2: Hann leakage outside a band whose edges are ≥ 10 bins
 /// from the sine is below −60 dB of the sine's power (≈ 1e-6 dB).
 const SINE_TOL_DB: f64 = 1e-3;

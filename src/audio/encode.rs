@@ -33,27 +33,80 @@ impl DitherRng {
         self.0.next_f64()
     }
 
-    /// Triangular (TPDF) noise of ±1 LSB peak: the sum of two uniform ±½ LSB values.
+    /// Triangular (TPDF) noise of ±1 LSB peak: the sum of two uniform ±½ LSB values,
+    /// `next_f64() − next_f64()` (computed as [`tpdf_of`] the two draws).
     pub fn tpdf(&mut self) -> f64 {
-        self.next_f64() - self.next_f64()
+        let a = self.0.next_u64();
+        let b = self.0.next_u64();
+        tpdf_of(a, b)
+    }
+
+    /// The [`tpdf`](Self::tpdf) value for sample `k` (from 0) of the stream from `seed`,
+    /// without stepping a generator: `DitherRng::after_samples(seed, k).tpdf()`.
+    #[inline(always)]
+    pub fn tpdf_at(seed: u64, k: u64) -> f64 {
+        let first = 2 * k + 1;
+        tpdf_of(
+            crate::core::SplitMix64::draw(seed, first),
+            crate::core::SplitMix64::draw(seed, first + 1),
+        )
     }
 }
 
-/// Quantises `x` (full scale ±1) to a `bits`-bit integer with TPDF dither.
+/// `u(a) − u(b)` for the uniform values `u(d) = (d >> 11) / 2^53` of two raw draws, exactly:
+/// both are multiples of 2^-53 below 1, so their difference is one integer below 2^53 in
+/// magnitude times 2^-53 — one exact conversion instead of two (and no unsigned one).
+#[inline(always)]
+fn tpdf_of(a: u64, b: u64) -> f64 {
+    ((a >> 11) as i64 - (b >> 11) as i64) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Quantises `x` (full scale ±1) to a `bits`-bit integer (16 or 24) with TPDF dither.
 pub fn quantize(x: f32, bits: u32, rng: &mut DitherRng) -> i32 {
-    let scale = (1i64 << (bits - 1)) as f64;
-    let v = f64::from(x) * scale + rng.tpdf();
-    if v.is_nan() {
-        return 0;
-    }
+    quantize_with(x, bits, rng.tpdf())
+}
+
+/// [`quantize`] with the dither value given (`noise`, in LSBs), for 16- and 24-bit
+/// integers. Inlined and free of branches, so that a loop of it vectorises (and works out the
+/// bit depth's constants once).
+#[inline(always)]
+pub fn quantize_with(x: f32, bits: u32, noise: f64) -> i32 {
+    debug_assert!((2..=24).contains(&bits));
+    let scale = (1i32 << (bits - 1)) as f64;
+    let v = f64::from(x) * scale + noise;
     // `v.round()` (half away from zero) clamped to the bit depth, without branches on the
     // (random) fraction and without the libm call `round` is on baseline x86-64: clamped
-    // first (the same integer after the final clamp), truncated, stepped by the fraction
+    // first (the same integer after the final clamp, and within i32), truncated, stepped by
+    // the fraction. NaN: `as` makes it 0, every comparison is false, so 0.
     let c = v.clamp(-scale - 1.0, scale);
-    let t = c as i64;
-    let f = c - t as f64;
-    let r = t + i64::from(f >= 0.5) - i64::from(f <= -0.5);
-    r.clamp(-(scale as i64), scale as i64 - 1) as i32
+    let t = c as i32;
+    let f = c - f64::from(t);
+    let r = t + i32::from(f >= 0.5) - i32::from(f <= -0.5);
+    r.clamp(-(scale as i32), scale as i32 - 1)
+}
+
+/// [`quantize_with`] over `x`, the interleaved samples `s0, s0 + 1, …` of a song dithered
+/// from `seed` ([`DitherRng::tpdf_at`]), into `out`.
+pub fn quantize_run(x: &[f32], s0: u64, seed: u64, bits: u32, out: &mut [i32]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { quantize_run_avx2(x, s0, seed, bits, out) };
+    }
+    quantize_run_body(x, s0, seed, bits, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_run_avx2(x: &[f32], s0: u64, seed: u64, bits: u32, out: &mut [i32]) {
+    quantize_run_body(x, s0, seed, bits, out);
+}
+
+#[inline(always)]
+fn quantize_run_body(x: &[f32], s0: u64, seed: u64, bits: u32, out: &mut [i32]) {
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+        *o = quantize_with(v, bits, DitherRng::tpdf_at(seed, s0 + i as u64));
+    }
 }
 
 /// A temporary path beside `dest` (same folder, so the final rename is atomic).

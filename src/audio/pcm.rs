@@ -4,7 +4,7 @@
 //! seed ⇒ the same integers, the same ones `write_wav` has always written); the float format
 //! keeps the samples as they are. No shader twin: this runs once per output on the host.
 
-use super::encode::{quantize, DitherRng};
+use super::encode::quantize_run;
 use crate::plan::OutputFormat;
 
 /// Interleaved PCM ready for an encoder.
@@ -53,12 +53,30 @@ impl Pcm {
                 .par_chunks_mut(PIECE_FRAMES * channels.max(1))
                 .enumerate()
                 .for_each(|(k, out)| {
+                    // sample s of the song (interleaved order) takes the dither of draws
+                    // 2s + 1 and 2s + 2 of the seed's generator, each computed from its
+                    // index (no chain from one sample to the next); interleaved in blocks
+                    // first, so the quantiser runs over flat runs
+                    const BLOCK: usize = 512;
                     let first = k * PIECE_FRAMES;
-                    let mut rng = DitherRng::after_samples(dither_seed, (first * channels) as u64);
-                    for (f, frame) in out.chunks_exact_mut(channels).enumerate() {
-                        for (o, ch) in frame.iter_mut().zip(x) {
-                            *o = quantize(ch[first + f], bits, &mut rng);
+                    let mut vals = [0.0f32; BLOCK];
+                    let block = (BLOCK / channels.max(1)) * channels;
+                    for (b, out) in out.chunks_mut(block.max(1)).enumerate() {
+                        let f0 = first + b * (block / channels.max(1));
+                        let vals = &mut vals[..out.len()];
+                        if let [l, r] = x {
+                            for (v, (&a, &b)) in
+                                vals.chunks_exact_mut(2).zip(l[f0..].iter().zip(&r[f0..]))
+                            {
+                                v[0] = a;
+                                v[1] = b;
+                            }
+                        } else {
+                            for (i, v) in vals.iter_mut().enumerate() {
+                                *v = x[i % channels][f0 + i / channels];
+                            }
                         }
+                        quantize_run(vals, (f0 * channels) as u64, dither_seed, bits, out);
                     }
                 });
             Pcm::Int {

@@ -5,6 +5,9 @@
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
 
+/// The counter's step (2^64 / φ).
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl SplitMix64 {
     /// A generator from a seed (any value, 0 included).
     pub fn new(seed: u64) -> Self {
@@ -12,6 +15,7 @@ impl SplitMix64 {
     }
 
     /// The mixing function alone: a well-spread 64-bit value for `z`.
+    #[inline(always)]
     pub fn mix(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -20,12 +24,20 @@ impl SplitMix64 {
 
     /// The generator `seed` after `draws` draws (the state is a counter: no draw is made).
     pub fn after(seed: u64, draws: u64) -> Self {
-        SplitMix64(seed.wrapping_add(draws.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        SplitMix64(seed.wrapping_add(draws.wrapping_mul(GAMMA)))
+    }
+
+    /// Draw number `draw` (1 for the first) of the generator `seed`, without stepping one:
+    /// `SplitMix64::after(seed, draw − 1).next_u64()`, with no state carried between draws
+    /// (so a loop over many of them has no chain from one to the next).
+    #[inline(always)]
+    pub fn draw(seed: u64, draw: u64) -> u64 {
+        Self::mix(seed.wrapping_add(draw.wrapping_mul(GAMMA)))
     }
 
     /// Next raw 64-bit value.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(GAMMA);
         Self::mix(self.0)
     }
 
