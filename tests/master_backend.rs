@@ -127,54 +127,63 @@ fn master_on_the_gpu_writes_the_same_bytes_as_on_the_cpu() {
         ),
     ];
     let reference = d.join("ref.wav");
-    for (name, extra) in runs {
-        let mut files = Vec::new();
-        for backend in ["cpu", "gpu"] {
-            let out = d.join(format!("{}-{backend}", name.replace([' ', ','], "_")));
-            let mut args = vec![
-                "--manifest",
-                m.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ];
-            args.extend(extra.iter().map(|a| {
-                if *a == "REF" {
-                    reference.to_str().unwrap()
-                } else {
-                    a
-                }
-            }));
-            let (code, err) = master(backend, &args);
-            assert_eq!(code, 0, "{name} on {backend}: {err}");
-            if backend == "gpu" {
-                assert!(err.contains("gpu backend"), "{name}: not on the GPU: {err}");
-                gpu_stages_only(&out, !extra.contains(&"broadcast,cd"));
+    let (m, reference) = (&m, &reference);
+    // the four runs side by side (llvmpipe runs most of a GPU run on one core)
+    std::thread::scope(|scope| {
+        for (name, extra) in runs {
+            scope.spawn(move || each_run(d, m, reference, name, &extra));
+        }
+    });
+}
+
+/// One of the runs: `master` with `extra` on both backends; the files must be the same.
+fn each_run(d: &Path, m: &Path, reference: &Path, name: &str, extra: &[&str]) {
+    let mut files = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let out = d.join(format!("{}-{backend}", name.replace([' ', ','], "_")));
+        let mut args = vec![
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra.iter().map(|a| {
+            if *a == "REF" {
+                reference.to_str().unwrap()
+            } else {
+                a
             }
-            files.push((out.clone(), deliverables(&out)));
+        }));
+        let (code, err) = master(backend, &args);
+        assert_eq!(code, 0, "{name} on {backend}: {err}");
+        if backend == "gpu" {
+            assert!(err.contains("gpu backend"), "{name}: not on the GPU: {err}");
+            gpu_stages_only(&out, !extra.contains(&"broadcast,cd"));
         }
-        let ((cpu_dir, cpu), (gpu_dir, gpu)) = (&files[0], &files[1]);
-        assert_eq!(cpu, gpu, "{name}: the two backends wrote different files");
-        // 3 songs × 2 deliveries × 2 formats, 2 albums × 2 deliveries × 2 formats × (audio + cue)
-        let albums = if extra.contains(&"--sequence") { 16 } else { 0 };
-        assert_eq!(cpu.len(), 12 + albums, "{name}: {cpu:?}");
-        for f in cpu {
-            let (a, b) = (
-                std::fs::read(cpu_dir.join(f)).unwrap(),
-                std::fs::read(gpu_dir.join(f)).unwrap(),
-            );
-            assert!(
-                a == b,
-                "{name}: {} differs between the backends",
-                f.display()
-            );
-        }
-        let metered = same_input_figures(cpu_dir, gpu_dir);
-        println!(
-            "{name}: {} files, byte-identical on both backends; {metered} songs' input figures \
-             and curves (metered on the GPU) equal the CPU's",
-            cpu.len()
+        files.push((out.clone(), deliverables(&out)));
+    }
+    let ((cpu_dir, cpu), (gpu_dir, gpu)) = (&files[0], &files[1]);
+    assert_eq!(cpu, gpu, "{name}: the two backends wrote different files");
+    // 3 songs × 2 deliveries × 2 formats, 2 albums × 2 deliveries × 2 formats × (audio + cue)
+    let albums = if extra.contains(&"--sequence") { 16 } else { 0 };
+    assert_eq!(cpu.len(), 12 + albums, "{name}: {cpu:?}");
+    for f in cpu {
+        let (a, b) = (
+            std::fs::read(cpu_dir.join(f)).unwrap(),
+            std::fs::read(gpu_dir.join(f)).unwrap(),
+        );
+        assert!(
+            a == b,
+            "{name}: {} differs between the backends",
+            f.display()
         );
     }
+    let metered = same_input_figures(cpu_dir, gpu_dir);
+    println!(
+        "{name}: {} files, byte-identical on both backends; {metered} songs' input figures \
+             and curves (metered on the GPU) equal the CPU's",
+        cpu.len()
+    );
 }
 
 /// Every song's input figures and meters over time (on the GPU backend metered on the GPU,
