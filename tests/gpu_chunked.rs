@@ -66,6 +66,24 @@ fn a_song_far_over_the_binding_limit_renders_on_the_gpu_as_on_the_cpu() {
         whole as u64 > 3 * limit,
         "the song must pass the binding limit several times"
     );
+    // the command line opens the GPU with the cap too (`mixfarm devices` reports the limits
+    // it opens an adapter with)
+    let o = Command::new(env!("CARGO_BIN_EXE_mixfarm"))
+        .args(["devices", "--json"])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env(
+            mixfarm::gpu::context::ENV_MAX_BINDING_MIB,
+            CAP_MIB.to_string(),
+        )
+        .output()
+        .expect("runs mixfarm devices");
+    let devices: Vec<serde_json::Value> =
+        serde_json::from_slice(&o.stdout).expect("devices --json");
+    let opened = devices
+        .iter()
+        .find(|a| a["name"] == gpu.name())
+        .expect("the test's adapter is listed");
+    assert_eq!(opened["max_storage_buffer_binding_size"], CAP, "{opened}");
     let render = |backend: &str| {
         let out = d.join(backend);
         let o = Command::new(env!("CARGO_BIN_EXE_mixfarm"))

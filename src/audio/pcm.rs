@@ -57,12 +57,11 @@ impl Pcm {
                     // 2s + 1 and 2s + 2 of the seed's generator, each computed from its
                     // index (no chain from one sample to the next); interleaved in blocks
                     // first, so the quantiser runs over flat runs
-                    const BLOCK: usize = 512;
+                    const BLOCK_FRAMES: usize = 256;
                     let first = k * PIECE_FRAMES;
-                    let mut vals = [0.0f32; BLOCK];
-                    let block = (BLOCK / channels.max(1)) * channels;
-                    for (b, out) in out.chunks_mut(block.max(1)).enumerate() {
-                        let f0 = first + b * (block / channels.max(1));
+                    let mut vals = vec![0.0f32; BLOCK_FRAMES * channels];
+                    for (b, out) in out.chunks_mut(BLOCK_FRAMES * channels).enumerate() {
+                        let f0 = first + b * BLOCK_FRAMES;
                         let vals = &mut vals[..out.len()];
                         if let [l, r] = x {
                             for (v, (&a, &b)) in

@@ -102,10 +102,21 @@ fn type_rank(t: wgpu::DeviceType) -> u32 {
     }
 }
 
+/// `limits` with the storage binding limit lowered to `cap` when given (never raised).
+fn cap_binding(limits: &mut wgpu::Limits, cap: Option<u64>) {
+    if let Some(cap) = cap {
+        limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(cap);
+    }
+}
+
+/// An adapter as mixfarm would open it (its limits, the binding cap of
+/// `MIXFARM_MAX_BINDING_MIB` applied).
 fn report(adapter: &wgpu::Adapter) -> AdapterReport {
+    let mut limits = adapter.limits();
+    cap_binding(&mut limits, binding_cap_from_env());
     report_of(
         &adapter.get_info(),
-        &adapter.limits(),
+        &limits,
         adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
     )
 }
@@ -128,7 +139,7 @@ fn report_of(info: &wgpu::AdapterInfo, l: &wgpu::Limits, timestamps: bool) -> Ad
     }
 }
 
-/// Every adapter wgpu can see, for `mixfarm devices`.
+/// Every adapter wgpu can see, for `mixfarm devices` (with the limits mixfarm opens it with).
 pub fn list_adapters() -> Vec<AdapterReport> {
     let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
     adapters.iter().map(report).collect()
@@ -204,10 +215,7 @@ impl Gpu {
     fn open(adapter: wgpu::Adapter, binding_cap: Option<u64>) -> Result<Gpu, Error> {
         let info = adapter.get_info();
         let mut limits = adapter.limits();
-        if let Some(cap) = binding_cap {
-            limits.max_storage_buffer_binding_size =
-                limits.max_storage_buffer_binding_size.min(cap);
-        }
+        cap_binding(&mut limits, binding_cap);
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let mut features = wgpu::Features::empty();
         if timestamps {
