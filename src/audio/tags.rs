@@ -279,9 +279,65 @@ pub fn write_tags(path: &Path, flac: bool, tags: &Tags) -> Result<(), String> {
         .map_err(|x| e("ID3v2", x))
 }
 
-/// [`write_tags`] for a WAV file held in memory (`bytes`: the whole file), so a tagged WAV
-/// is written to disk once: the same chunks lofty writes into a file.
+/// [`write_tags`] for a WAV file held in memory (`bytes`: the whole file, untagged, its
+/// `data` chunk last), so a tagged WAV is written to disk once: the same chunks lofty writes
+/// into a file. lofty appends them to the end of the RIFF whatever the samples are, and
+/// reads and rewrites the whole file to do it: here it tags a copy of the file's header
+/// with an empty `data` chunk, and what it appended there is appended to `bytes` (RIFF size
+/// updated), so the samples are never copied.
 pub fn write_wav_tags_in(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    match appended_tags(bytes, tags) {
+        Some(tail) => {
+            bytes.extend_from_slice(&tail);
+            riff_size(bytes)
+        }
+        // not a file of that shape (or lofty wrote more than chunks at the end): lofty on
+        // the whole file, which also says what is wrong with it
+        None => write_wav_tags_whole(bytes, tags),
+    }
+}
+
+/// The chunks lofty appends to the untagged WAV `bytes` (`data` its last chunk) when it
+/// tags it, taken from its header alone; `None` unless that is all lofty did there.
+fn appended_tags(bytes: &[u8], tags: &Tags) -> Option<Vec<u8>> {
+    let data = last_chunk(bytes, b"data")?;
+    let mut head = bytes[..data + 8].to_vec();
+    head[data + 4..data + 8].copy_from_slice(&0u32.to_le_bytes());
+    riff_size(&mut head).ok()?;
+    let untagged = head.clone();
+    write_wav_tags_whole(&mut head, tags).ok()?;
+    // lofty appended its chunks and changed nothing before them but the RIFF size
+    (head.len() > untagged.len() && head[8..untagged.len()] == untagged[8..])
+        .then(|| head[untagged.len()..].to_vec())
+}
+
+/// Sets the RIFF size word of the file `b` (its length less 8).
+fn riff_size(b: &mut [u8]) -> Result<(), String> {
+    let size = u32::try_from(b.len() - 8).map_err(|_| "writing tags: the file passes 4 GiB")?;
+    b[4..8].copy_from_slice(&size.to_le_bytes());
+    Ok(())
+}
+
+/// Where the chunk `id` starts (its 8-byte header) when it is the last chunk of the RIFF
+/// file `b` (its size word, plus a pad byte when odd, reaching the end).
+fn last_chunk(b: &[u8], id: &[u8; 4]) -> Option<usize> {
+    let mut at = 12;
+    while at + 8 <= b.len() {
+        let size = u32::from_le_bytes(b[at + 4..at + 8].try_into().ok()?) as usize;
+        let end = at + 8 + size;
+        if &b[at..at + 4] == id {
+            return (end == b.len() || (size % 2 == 1 && end + 1 == b.len())).then_some(at);
+        }
+        at = end + size % 2;
+    }
+    None
+}
+
+/// [`write_wav_tags_in`] through lofty on the whole file in memory.
+fn write_wav_tags_whole(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String> {
     use std::io::{Cursor, Seek};
     if tags.is_empty() {
         return Ok(());

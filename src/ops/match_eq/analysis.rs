@@ -1,6 +1,8 @@
 //! Long-term average spectrum of a song (host-side analysis, no GPU twin: it runs once per
 //! song and reference). Each frame's FFT runs in f32 (the input's own precision; about half
-//! the time of an f64 FFT), its bin powers and every sum after it in f64.
+//! the time of an f64 FFT), its bin powers and every sum after it in f64. Two channels share
+//! one complex transform (`z = a + i·b`: `|Z_k|² + |Z_{N−k}|² = 2·(|A_k|² + |B_k|²)`, the
+//! pair's summed power with no real-signal split).
 //!
 //! 1. Welch average: Hann frames (periodic, [`frame_frames`] long, hop half a frame),
 //!    each frame's one-sided power spectrum in mean-square units (a sine of amplitude A
@@ -15,8 +17,8 @@
 //! 3. Level: 10·log10(band power), at least [`SILENCE_FLOOR_DB`].
 
 use rayon::prelude::*;
-use realfft::num_complex::Complex;
-use realfft::RealFftPlanner;
+use rustfft::num_complex::Complex;
+use rustfft::FftPlanner;
 
 use super::Spectrum;
 
@@ -64,7 +66,7 @@ pub fn hann(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Welch power spectrum of `x` (planar, any channel count) with frames of `n` points:
+/// Welch power spectrum of `x` (planar, any channel count) with frames of `n` points (even):
 /// one-sided mean-square power per bin (`n / 2 + 1` bins), channels summed, frames
 /// averaged (see the module header). Non-finite samples count as 0. No input frames →
 /// all zeros. The window and each frame's FFT are f32 (a bin's error is f32 rounding of
@@ -82,37 +84,25 @@ pub fn welch_power(x: &[Vec<f32>], n: usize) -> Vec<f64> {
         (0..=(len - n) / hop).map(|i| i * hop).collect()
     };
     let window: Vec<f32> = hann(n).iter().map(|&w| w as f32).collect();
-    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+    let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
     let partial: Vec<Vec<f64>> = starts
         .par_chunks(FRAMES_PER_TASK)
         .map(|chunk| {
-            let mut time = vec![0.0f32; n];
-            let mut freq = vec![Complex::new(0.0f32, 0.0); bins];
-            let mut scratch = fft.make_scratch_vec();
+            let mut z = vec![Complex::new(0.0f32, 0.0); n];
+            let mut scratch = vec![Complex::new(0.0f32, 0.0); fft.get_inplace_scratch_len()];
             let mut acc = vec![0.0f64; bins];
             for &start in chunk {
-                for ch in x {
-                    let avail = ch.len().saturating_sub(start).min(n);
-                    let seg = &ch[start.min(ch.len())..][..avail];
-                    let frame = time[..avail].iter_mut().zip(seg).zip(&window);
-                    // every sample checked (no early exit: the check vectorises)
-                    if !seg.iter().fold(false, |bad, v| bad | !v.is_finite()) {
-                        for ((t, &v), &w) in frame {
-                            *t = v * w;
-                        }
-                    } else {
-                        for ((t, &v), &w) in frame {
-                            *t = if v.is_finite() { v * w } else { 0.0 };
-                        }
-                    }
-                    time[avail..].fill(0.0);
-                    // Sizes match the plan by construction: the call cannot fail.
-                    fft.process_with_scratch(&mut time, &mut freq, &mut scratch)
-                        .expect("f32 FFT buffer sizes");
-                    for (a, c) in acc.iter_mut().zip(&freq) {
-                        let (re, im) = (f64::from(c.re), f64::from(c.im));
-                        *a += re * re + im * im;
-                    }
+                // channels two by two: a in the real parts, b (or silence) in the imaginary
+                for pair in x.chunks(2) {
+                    let seg = |i: usize| {
+                        pair.get(i).map(|ch| {
+                            let avail = ch.len().saturating_sub(start).min(n);
+                            &ch[start.min(ch.len())..][..avail]
+                        })
+                    };
+                    frame_pair(&mut z, seg(0).unwrap_or(&[]), seg(1), &window);
+                    fft.process_with_scratch(&mut z, &mut scratch);
+                    pair_power(&z, &mut acc);
                 }
             }
             acc
@@ -131,6 +121,83 @@ pub fn welch_power(x: &[Vec<f32>], n: usize) -> Vec<f64> {
         *p *= one_sided * scale;
     }
     power
+}
+
+/// Frames a channel pair for one transform: `z[i] = a[i]·w[i] + i·b[i]·w[i]` (non-finite
+/// samples as 0, silence after a segment's end, `b` silent when `None`); compiled for AVX2
+/// where the CPU has it (the same products).
+fn frame_pair(z: &mut [Complex<f32>], a: &[f32], b: Option<&[f32]>, window: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { frame_pair_avx2(z, a, b, window) };
+    }
+    frame_pair_in(z, a, b, window)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn frame_pair_avx2(z: &mut [Complex<f32>], a: &[f32], b: Option<&[f32]>, w: &[f32]) {
+    frame_pair_in(z, a, b, w)
+}
+
+#[inline(always)]
+fn frame_pair_in(z: &mut [Complex<f32>], a: &[f32], b: Option<&[f32]>, window: &[f32]) {
+    // every sample checked (no early exit: the check vectorises)
+    let finite = |s: &[f32]| !s.iter().fold(false, |bad, v| bad | !v.is_finite());
+    match b {
+        Some(b) if b.len() == a.len() && finite(a) && finite(b) => {
+            let (head, tail) = z.split_at_mut(a.len());
+            for (((t, &x), &y), &w) in head.iter_mut().zip(a).zip(b).zip(window) {
+                *t = Complex::new(x * w, y * w);
+            }
+            tail.fill(Complex::new(0.0, 0.0));
+        }
+        _ => {
+            let clean = |s: &[f32], i: usize| match s.get(i) {
+                Some(&v) if v.is_finite() => v * window[i],
+                _ => 0.0,
+            };
+            let b = b.unwrap_or(&[]);
+            for (i, t) in z.iter_mut().enumerate() {
+                *t = Complex::new(clean(a, i), clean(b, i));
+            }
+        }
+    }
+}
+
+/// Adds the summed power of the two channels whose transform is `z` (`n` points) to
+/// `acc[k]`, `k = 0 ..= n/2`: `(|Z_k|² + |Z_{n−k}|²) / 2`, in f64 (compiled for AVX2 where
+/// the CPU has it; the same values).
+fn pair_power(z: &[Complex<f32>], acc: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { pair_power_avx2(z, acc) };
+    }
+    pair_power_in(z, acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pair_power_avx2(z: &[Complex<f32>], acc: &mut [f64]) {
+    pair_power_in(z, acc)
+}
+
+#[inline(always)]
+fn pair_power_in(z: &[Complex<f32>], acc: &mut [f64]) {
+    let n = z.len();
+    let sq = |c: &Complex<f32>| {
+        let (re, im) = (f64::from(c.re), f64::from(c.im));
+        re * re + im * im
+    };
+    // k = 0 and k = n/2 are their own mirror
+    acc[0] += sq(&z[0]);
+    acc[n / 2] += sq(&z[n / 2]);
+    let (lo, hi) = (&z[1..n / 2], &z[n / 2 + 1..]);
+    for ((a, p), q) in acc[1..n / 2].iter_mut().zip(lo).zip(hi.iter().rev()) {
+        *a += 0.5 * (sq(p) + sq(q));
+    }
 }
 
 /// Power in the band `[lo_hz, hi_hz]` of a one-sided bin power spectrum with bin spacing

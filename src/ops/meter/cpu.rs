@@ -1,8 +1,9 @@
 //! CPU twin of the meter's signal stage ([`super`]): per channel, the K-weighting sections
 //! ([`crate::ops::eq::cpu::section_tick`], as the EQ runs them) and the sum of squares of
 //! every sub-block, in f32, in time order (`acc = y·y + acc`, [`madd`]), carried from one
-//! time chunk to the next in a [`Lane`]. A stereo pair runs in one loop ([`run_pair`]: two
-//! independent recursions side by side, each channel's arithmetic unchanged).
+//! time chunk to the next in a [`Lane`]. A stereo pair runs together ([`run_pair`]: its four
+//! sections as one vector skewed in time, [`crate::ops::eq::skewed`], then the squares summed
+//! side by side; each channel's arithmetic unchanged).
 
 use crate::core::arith::madd;
 use crate::ops::eq::cpu::section_tick;
@@ -74,6 +75,9 @@ unsafe fn pair_avx2(
     pair(k, sub, lanes, x, out);
 }
 
+/// Frames of a pair K-weighted at a time ([`pair`]'s stack buffers).
+const PIECE: usize = 2048;
+
 #[inline(always)]
 fn pair(k: &[Svf; 2], sub: usize, lanes: &mut [Lane], x: [&[f32]; 2], out: &mut [Vec<f32>]) {
     let ([a, b], [oa, ob]) = (lanes, out) else {
@@ -81,20 +85,121 @@ fn pair(k: &[Svf; 2], sub: usize, lanes: &mut [Lane], x: [&[f32]; 2], out: &mut 
     };
     let n = x[0].len().min(x[1].len());
     let (mut acc_a, mut acc_b, mut filled) = (a.acc, b.acc, a.filled as usize);
-    for (&va, &vb) in x[0][..n].iter().zip(&x[1][..n]) {
-        let ya = k_weight(k, &mut a.sections, va);
-        let yb = k_weight(k, &mut b.sections, vb);
-        acc_a = madd(ya, ya, acc_a);
-        acc_b = madd(yb, yb, acc_b);
-        filled += 1;
-        if filled == sub {
-            oa.push(acc_a);
-            ob.push(acc_b);
-            (acc_a, acc_b, filled) = (0.0, 0.0, 0);
+    let (mut ya, mut yb) = ([0.0f32; PIECE], [0.0f32; PIECE]);
+    for start in (0..n).step_by(PIECE) {
+        let len = PIECE.min(n - start);
+        let (ya, yb) = (&mut ya[..len], &mut yb[..len]);
+        ya.copy_from_slice(&x[0][start..start + len]);
+        yb.copy_from_slice(&x[1][start..start + len]);
+        k_weight_pair(k, [&mut a.sections, &mut b.sections], ya, yb);
+        for (&ya, &yb) in ya.iter().zip(yb.iter()) {
+            acc_a = madd(ya, ya, acc_a);
+            acc_b = madd(yb, yb, acc_b);
+            filled += 1;
+            if filled == sub {
+                oa.push(acc_a);
+                ob.push(acc_b);
+                (acc_a, acc_b, filled) = (0.0, 0.0, 0);
+            }
         }
     }
     (a.acc, b.acc) = (acc_a, acc_b);
     (a.filled, b.filled) = (filled as u32, filled as u32);
+}
+
+/// Both channels of a pair through the two K-weighting sections, in place: on x86-64 (unless
+/// the FMA twins are built) as one SSE vector skewed in time ([`skewed_pair`]), else sample
+/// by sample; the same arithmetic either way.
+#[inline(always)]
+fn k_weight_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if !cfg!(feature = "fma-twins") && ya.len() >= 2 && ya.len() == yb.len() {
+        // SAFETY: SSE is part of x86-64
+        return unsafe { skewed_pair(k, st, ya, yb) };
+    }
+    let [sa, sb] = st;
+    for (va, vb) in ya.iter_mut().zip(yb.iter_mut()) {
+        *va = k_weight(k, sa, *va);
+        *vb = k_weight(k, sb, *vb);
+    }
+}
+
+/// [`k_weight_pair`] as one vector of four lanes, skewed in time: lanes `[a₀, b₀, a₁, b₁]`
+/// (section 0 and 1 of channels a and b); at step `t` section 0 runs on sample `t` and
+/// section 1 on sample `t − 2`, its input section 0's output from step `t − 2` (two steps,
+/// so the output's arithmetic stays off the loop-carried chain: that is the sections' state
+/// recursion alone). Each lane does [`section_tick`]'s operations in its order (no FMA); the
+/// first and last two steps leave the lanes with no sample as they were.
+#[cfg(target_arch = "x86_64")]
+unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let [sa, sb] = st;
+    let n = ya.len();
+    let lanes = |f: fn(&Svf) -> f32| _mm_setr_ps(f(&k[0]), f(&k[0]), f(&k[1]), f(&k[1]));
+    let (c1, a2, a3) = (lanes(|c| c.c1), lanes(|c| c.a2), lanes(|c| c.a3));
+    let (m0, m1, m2) = (lanes(|c| c.m0), lanes(|c| c.m1), lanes(|c| c.m2));
+    let mut ic1 = _mm_setr_ps(sa[0][0], sb[0][0], sa[1][0], sb[1][0]);
+    let mut ic2 = _mm_setr_ps(sa[0][1], sb[0][1], sa[1][1], sb[1][1]);
+    let sign = _mm_set1_ps(-0.0);
+    let flush = _mm_set1_ps(super::super::eq::cpu::FLUSH_BELOW);
+    let two = _mm_set1_ps(2.0);
+    // one step on the input `v0`: the four outputs; the new states (`$keep`: where set, a
+    // lane keeps its state)
+    macro_rules! step {
+        ($v0:expr $(, $keep:expr)?) => {{
+            let v0 = $v0;
+            let v3 = _mm_sub_ps(v0, ic2);
+            let d1 = _mm_add_ps(_mm_mul_ps(a2, v3), _mm_xor_ps(_mm_mul_ps(c1, ic1), sign));
+            let d2 = _mm_add_ps(_mm_mul_ps(a3, v3), _mm_mul_ps(a2, ic1));
+            let v1 = _mm_add_ps(ic1, d1);
+            let v2 = _mm_add_ps(ic2, d2);
+            let n1 = _mm_add_ps(ic1, _mm_mul_ps(two, d1));
+            let n2 = _mm_add_ps(ic2, _mm_mul_ps(two, d2));
+            let n1 = _mm_andnot_ps(_mm_cmplt_ps(_mm_andnot_ps(sign, n1), flush), n1);
+            let n2 = _mm_andnot_ps(_mm_cmplt_ps(_mm_andnot_ps(sign, n2), flush), n2);
+            $(
+                let n1 = _mm_or_ps(_mm_and_ps($keep, ic1), _mm_andnot_ps($keep, n1));
+                let n2 = _mm_or_ps(_mm_and_ps($keep, ic2), _mm_andnot_ps($keep, n2));
+            )?
+            (ic1, ic2) = (n1, n2);
+            _mm_add_ps(
+                _mm_mul_ps(m2, v2),
+                _mm_add_ps(_mm_mul_ps(m0, v0), _mm_mul_ps(m1, v1)),
+            )
+        }};
+    }
+    // the input: samples t of a and b in the low lanes, section 0's outputs of step t − 2
+    // in the high ones
+    let x = |y: &[f32], z: &[f32], t: usize| _mm_setr_ps(y[t], z[t], 0.0, 0.0);
+    let (low, high) = (
+        _mm_castsi128_ps(_mm_setr_epi32(-1, -1, 0, 0)),
+        _mm_castsi128_ps(_mm_setr_epi32(0, 0, -1, -1)),
+    );
+    let high_lanes = |v: __m128| {
+        let mut o = [0.0f32; 4];
+        _mm_storeu_ps(o.as_mut_ptr(), v);
+        (o[2], o[3])
+    };
+    // section 1 idle on the first two steps
+    let o0 = step!(x(ya, yb, 0), high);
+    let o1 = step!(x(ya, yb, 1), high);
+    let (mut prev2, mut prev) = (o0, o1);
+    for t in 2..n {
+        let out = step!(_mm_movelh_ps(x(ya, yb, t), prev2));
+        (prev2, prev) = (prev, out);
+        (ya[t - 2], yb[t - 2]) = high_lanes(out);
+    }
+    // section 0 idle on the last two
+    for t in n..n + 2 {
+        let out = step!(_mm_movelh_ps(_mm_setzero_ps(), prev2), low);
+        (prev2, prev) = (prev, out);
+        (ya[t - 2], yb[t - 2]) = high_lanes(out);
+    }
+    let (mut s1, mut s2) = ([0.0f32; 4], [0.0f32; 4]);
+    _mm_storeu_ps(s1.as_mut_ptr(), ic1);
+    _mm_storeu_ps(s2.as_mut_ptr(), ic2);
+    *sa = [[s1[0], s2[0]], [s1[2], s2[2]]];
+    *sb = [[s1[1], s2[1]], [s1[3], s2[3]]];
 }
 
 /// The sub-block energies of a whole stereo pair at `sample_rate` ([`run_pair`]; an
@@ -172,4 +277,53 @@ pub fn process_chunk(m: &super::Meter, st: &mut Stream, x: &[Vec<f32>]) {
         }
     }
     st.pos += len;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pair (skewed vector on x86-64) gives each channel's plain sample-by-sample bits,
+    /// states and energies, over pieces around the pipeline's length, a piece longer than
+    /// [`PIECE`], and signals that reach the state flush.
+    #[test]
+    fn pair_gives_each_channels_plain_bits() {
+        let mut seed = 11u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        };
+        for rate in [44_100, 96_000] {
+            let k = crate::ops::meter::k_weighting(rate);
+            let sub = 100;
+            let pieces = [1, 2, 3, 5, PIECE + 3, 700, 2];
+            let total: usize = pieces.iter().sum();
+            let a: Vec<f32> = (0..total).map(|_| rnd()).collect();
+            let b: Vec<f32> = (0..total)
+                .map(|i| if i % 300 < 200 { 1e-31 * rnd() } else { rnd() })
+                .collect();
+            let (mut lanes, mut out) = ([Lane::default(); 2], [Vec::new(), Vec::new()]);
+            let (mut la, mut lb, mut oa, mut ob) =
+                (Lane::default(), Lane::default(), Vec::new(), Vec::new());
+            let mut at = 0;
+            for n in pieces {
+                let r = at..at + n;
+                run_pair(
+                    &k,
+                    sub,
+                    &mut lanes,
+                    [&a[r.clone()], &b[r.clone()]],
+                    &mut out,
+                );
+                run(&k, sub, &mut la, &a[r.clone()], &mut oa);
+                run(&k, sub, &mut lb, &b[r], &mut ob);
+                assert_eq!(lanes, [la, lb], "states after {at} + {n} frames");
+                at += n;
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&out[0]), bits(&oa), "channel a");
+            assert_eq!(bits(&out[1]), bits(&ob), "channel b");
+            assert!(oa.len() > 20);
+        }
+    }
 }

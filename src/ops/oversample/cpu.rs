@@ -187,8 +187,19 @@ pub fn fine_block(taps: &[f32], u: &[f32], out: &mut [f32]) {
             unsafe { fine_block_avx512(fine, u, out) };
             return;
         }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above)
+            unsafe { fine_block_avx2(fine, u, out) };
+            return;
+        }
     }
     fine_stage::<LANES>(fine, u, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fine_block_avx2(fine: &[f32], u: &[f32], out: &mut [f32]) {
+    fine_stage::<{ 2 * LANES }>(fine, u, out)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -32,8 +32,8 @@
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use super::cpu::{peak_block, BLOCK_FRAMES};
 use super::{FINE_PHASES, FINE_TAPS, HALF_TAPS, REACH, SPAN};
@@ -112,31 +112,29 @@ impl Bounds {
     }
 }
 
-/// The half-point estimator: the 2× taps' spectrum and the transforms.
+/// The half-point estimator: the 2× taps' spectrum and the transforms. Two frames go
+/// through one complex transform (one as the real part, the next as the imaginary part: the
+/// taps are real, so the real and imaginary parts of the result are the two convolutions).
 struct Estimator {
     spectrum: Vec<Complex<f32>>,
-    fwd: Arc<dyn RealToComplex<f32>>,
-    inv: Arc<dyn ComplexToReal<f32>>,
+    fwd: Arc<dyn Fft<f32>>,
+    inv: Arc<dyn Fft<f32>>,
 }
 
 impl Estimator {
     fn new(half: &[f32]) -> Estimator {
-        let mut p64 = RealFftPlanner::<f64>::new();
-        let f64fwd = p64.plan_fft_forward(FFT_N);
-        let mut h = vec![0.0f64; FFT_N];
-        for (v, &t) in h.iter_mut().zip(half) {
-            *v = f64::from(t);
-        }
-        let mut hs = f64fwd.make_output_vec();
-        f64fwd
-            .process(&mut h, &mut hs)
-            .expect("f64 FFT buffer sizes");
+        let mut h: Vec<Complex<f64>> = (0..FFT_N)
+            .map(|i| Complex::new(half.get(i).map_or(0.0, |&t| f64::from(t)), 0.0))
+            .collect();
+        FftPlanner::<f64>::new()
+            .plan_fft_forward(FFT_N)
+            .process(&mut h);
         let scale = 1.0 / FFT_N as f64;
-        let spectrum = hs
+        let spectrum = h
             .iter()
             .map(|c| Complex::new((c.re * scale) as f32, (c.im * scale) as f32))
             .collect();
-        let mut p = RealFftPlanner::<f32>::new();
+        let mut p = FftPlanner::<f32>::new();
         Estimator {
             spectrum,
             fwd: p.plan_fft_forward(FFT_N),
@@ -144,47 +142,92 @@ impl Estimator {
         }
     }
 
-    /// Estimates `half[m]` for `m = m0 .. m0 + out.len()` (`out.len() ≤ HALF_POINTS`) of
-    /// `x` (silence outside it; `half[m]` reads `x[m − 511 ..= m + 512]`) and returns the
-    /// bound `E` of its error.
-    fn block(&self, x: &[f32], m0: isize, out: &mut [f32]) -> f32 {
-        // half[m] = Σ_j h_j·x[m + j − 511]: the causal convolution y = h * x at m + 512;
-        // y[n0 + k − 1023] is the circular result's k-th point for k ≥ 1023
-        let first = m0 + HALF_TAPS as isize / 2 - (HALF_TAPS as isize - 1);
-        let mut frame = vec![0.0f32; FFT_N];
-        // frame[k] = x[first + k] for k < FFT_N − 1 where that is inside x
-        let lo = (-first).clamp(0, FFT_N as isize - 1) as usize;
-        let hi = (x.len() as isize - first).clamp(lo as isize, FFT_N as isize - 1) as usize;
-        if lo < hi {
-            let from = (first + lo as isize) as usize;
-            frame[lo..hi].copy_from_slice(&x[from..from + hi - lo]);
+    /// Working memory of [`Estimator::pair`] (reused across calls: no allocation per
+    /// transform).
+    fn scratch(&self) -> EstScratch {
+        let n = self
+            .fwd
+            .get_inplace_scratch_len()
+            .max(self.inv.get_inplace_scratch_len());
+        EstScratch {
+            z: vec![Complex::new(0.0, 0.0); FFT_N],
+            scratch: vec![Complex::new(0.0, 0.0); n],
         }
-        let (sq, mx) = (sum_sq(&frame[lo..hi]), max_abs(&frame[lo..hi]));
-        let mut spec = self.fwd.make_output_vec();
-        self.fwd
-            .process(&mut frame, &mut spec)
-            .expect("FFT buffer sizes");
-        for (s, h) in spec.iter_mut().zip(&self.spectrum) {
-            *s *= *h;
+    }
+
+    /// Estimates `half[m]` for `m = m0 .. m0 + out.len()` (`out.len() ≤ 2·HALF_POINTS`,
+    /// two frames' worth) of `x` (silence outside it; `half[m]` reads
+    /// `x[m − 511 ..= m + 512]`) and returns the bound `E` of the error of either frame's
+    /// estimates (from both frames' norms: the transform's error is relative to its whole
+    /// input).
+    fn pair(&self, x: &[f32], m0: isize, out: &mut [f32], s: &mut EstScratch) -> f32 {
+        let z = &mut s.z;
+        let (mut sq, mut mx) = (0.0f64, 0.0f32);
+        let parts = out.len().div_ceil(HALF_POINTS).max(1);
+        for part in 0..2 {
+            let set = |z: &mut [Complex<f32>], k: usize, v: f32| {
+                if part == 0 {
+                    z[k] = Complex::new(v, 0.0);
+                } else {
+                    z[k].im = v;
+                }
+            };
+            if part >= parts {
+                break;
+            }
+            // half[m] = Σ_j h_j·x[m + j − 511]: the causal convolution y = h * x at m + 512;
+            // y[n0 + k − 1023] is the circular result's k-th point for k ≥ 1023
+            let mp = m0 + (part * HALF_POINTS) as isize;
+            let first = mp + HALF_TAPS as isize / 2 - (HALF_TAPS as isize - 1);
+            // frame[k] = x[first + k] for k < FFT_N − 1 where that is inside x
+            let lo = (-first).clamp(0, FFT_N as isize - 1) as usize;
+            let hi = (x.len() as isize - first).clamp(lo as isize, FFT_N as isize - 1) as usize;
+            for k in (0..lo).chain(hi..FFT_N) {
+                set(z, k, 0.0);
+            }
+            if lo < hi {
+                let from = (first + lo as isize) as usize;
+                let seg = &x[from..from + hi - lo];
+                for (k, &v) in (lo..hi).zip(seg) {
+                    set(z, k, v);
+                }
+                let (q, m) = frame_norms(seg);
+                (sq, mx) = (sq + q, mx.max(m));
+            }
         }
-        spec[0].im = 0.0;
-        spec[FFT_N / 2].im = 0.0;
-        self.inv
-            .process(&mut spec, &mut frame)
-            .expect("FFT buffer sizes");
-        out.copy_from_slice(&frame[HALF_TAPS - 1..HALF_TAPS - 1 + out.len()]);
+        self.fwd.process_with_scratch(z, &mut s.scratch);
+        for (v, h) in z.iter_mut().zip(&self.spectrum) {
+            *v *= *h;
+        }
+        self.inv.process_with_scratch(z, &mut s.scratch);
+        let (a, b) = out.split_at_mut(out.len().min(HALF_POINTS));
+        let kept = &z[HALF_TAPS - 1..];
+        for (o, v) in a.iter_mut().zip(kept) {
+            *o = v.re;
+        }
+        for (o, v) in b.iter_mut().zip(kept) {
+            *o = v.im;
+        }
         (2e-4 * sq.sqrt() + 1.3e-4 * f64::from(mx)) as f32
     }
+}
+
+/// [`Estimator::pair`]'s buffers: the frames as one complex signal, the transforms' scratch.
+struct EstScratch {
+    z: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
 }
 
 /// Lanes of the maxima below (one AVX-512 register; the compiler vectorises the loops).
 const LANES: usize = 16;
 
 /// The largest `|v|` of `v` (finite values), 0 for none.
+#[inline(always)]
 fn max_abs(v: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let mut chunks = v.chunks_exact(LANES);
     for c in &mut chunks {
+        let c: &[f32; LANES] = c.try_into().expect("chunks of LANES");
         for (a, &x) in acc.iter_mut().zip(c) {
             let y = x.abs();
             *a = if y > *a { y } else { *a };
@@ -197,11 +240,13 @@ fn max_abs(v: &[f32]) -> f32 {
     acc.iter().fold(tail, |m, &x| m.max(x))
 }
 
-/// `Σ v²` in f64 (the estimate's error bound reads its square root).
-fn sum_sq(v: &[f32]) -> f64 {
+/// `Σ v²` in f64 (the estimate's error bound reads its square root) and the largest `|v|`.
+#[inline(always)]
+fn norms(v: &[f32]) -> (f64, f32) {
     let mut acc = [0.0f64; 8];
     let mut chunks = v.chunks_exact(8);
     for c in &mut chunks {
+        let c: &[f32; 8] = c.try_into().expect("chunks of 8");
         for (a, &x) in acc.iter_mut().zip(c) {
             *a += f64::from(x) * f64::from(x);
         }
@@ -211,22 +256,83 @@ fn sum_sq(v: &[f32]) -> f64 {
         .iter()
         .map(|&x| f64::from(x) * f64::from(x))
         .sum();
-    acc.iter().sum::<f64>() + tail
+    (acc.iter().sum::<f64>() + tail, max_abs(v))
 }
 
-/// The largest `|a_i − 2·b_i + c_i|` (finite values, equal lengths), 0 for none.
+/// The largest `|a_i − 2·b_i + c_i|` (finite values, over the shortest length), 0 for none.
+#[inline(always)]
 fn max_abs_d2(a: &[f32], b: &[f32], c: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
     let n = a.len().min(b.len()).min(c.len());
+    let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb, cc) = (
+        a.chunks_exact(LANES),
+        b.chunks_exact(LANES),
+        c.chunks_exact(LANES),
+    );
     let full = n - n % LANES;
-    for i in (0..full).step_by(LANES) {
-        for (j, m) in acc.iter_mut().enumerate() {
-            let y = (a[i + j] - 2.0 * b[i + j] + c[i + j]).abs();
-            *m = if y > *m { y } else { *m };
+    for ((x, y), z) in ca.zip(cb).zip(cc) {
+        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
+        let y: &[f32; LANES] = y.try_into().expect("chunks of LANES");
+        let z: &[f32; LANES] = z.try_into().expect("chunks of LANES");
+        for j in 0..LANES {
+            let v = (x[j] - 2.0 * y[j] + z[j]).abs();
+            acc[j] = if v > acc[j] { v } else { acc[j] };
         }
     }
     let tail = (full..n).fold(0.0f32, |m, i| m.max((a[i] - 2.0 * b[i] + c[i]).abs()));
     acc.iter().fold(tail, |m, &x| m.max(x))
+}
+
+/// What the first bound reads of one group (frames `a .. z` of a block, `m` = [`MARGIN`]):
+/// the largest `|u|` of its own frames, the largest `|u|` its points read and the largest
+/// second difference among those (see [`Screen::bounds`]); compiled for AVX2 where the CPU
+/// has it (maxima: the same values in any order).
+fn group_figures(xs: &[f32], hs: &[f32], a: usize, z: usize) -> (f32, f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { group_figures_avx2(xs, hs, a, z) };
+    }
+    group_figures_in(xs, hs, a, z)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn group_figures_avx2(xs: &[f32], hs: &[f32], a: usize, z: usize) -> (f32, f32, f32) {
+    group_figures_in(xs, hs, a, z)
+}
+
+#[inline(always)]
+fn group_figures_in(xs: &[f32], hs: &[f32], a: usize, z: usize) -> (f32, f32, f32) {
+    let m = MARGIN;
+    // its own frames a .. z are i = a + m .. z + m
+    let own = max_abs(&xs[a + m..z + m]).max(max_abs(&hs[a + m..z + m]));
+    // every value its points read: x[a − 4 ..= z + 4], x̂[a − 4 ..= z + 3];
+    // second differences centred on them, inside the 16 values: odd
+    // positions x[t] − 2x̂[t] + x[t + 1] for t = a − 4 ..= z + 3, even ones
+    // x̂[t − 1] − 2x[t] + x̂[t] for t = a − 3 ..= z + 3
+    let mu = max_abs(&xs[a..z + 2 * m + 1]).max(max_abs(&hs[a..z + 2 * m]));
+    let n = z + 2 * m - a;
+    let odd = max_abs_d2(&xs[a..a + n], &hs[a..a + n], &xs[a + 1..a + 1 + n]);
+    let even = max_abs_d2(&hs[a..a + n - 1], &xs[a + 1..a + n], &hs[a + 1..a + n]);
+    (own, mu, odd.max(even))
+}
+
+/// [`norms`] of an estimator frame, compiled for AVX2 where the CPU has it.
+fn frame_norms(v: &[f32]) -> (f64, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2
+        return unsafe { frame_norms_avx2(v) };
+    }
+    norms(v)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn frame_norms_avx2(v: &[f32]) -> (f64, f32) {
+    norms(v)
 }
 
 /// What [`Screen::bounds`] finds in a block.
@@ -359,10 +465,21 @@ impl<'a> Screen<'a> {
             let n_half = len + 2 * MARGIN;
             let mut half = vec![0.0f32; n_half];
             let m0 = -(MARGIN as isize) + REACH as isize - 1; // in window samples
+                                                              // the transforms' error bounds, one per HALF_POINTS half points (two frames
+                                                              // share one transform and its bound)
             let errs: Vec<f32> = half
-                .par_chunks_mut(HALF_POINTS)
+                .par_chunks_mut(2 * HALF_POINTS)
                 .enumerate()
-                .map(|(k, out)| self.est.block(w, m0 + (k * HALF_POINTS) as isize, out))
+                .map_init(
+                    || self.est.scratch(),
+                    |s, (k, out)| {
+                        let e = self
+                            .est
+                            .pair(w, m0 + (2 * k * HALF_POINTS) as isize, out, s);
+                        [e, e]
+                    },
+                )
+                .flatten_iter()
                 .collect();
             // frames −MARGIN ..= len + MARGIN: xs[i] = x[i − MARGIN], hs[i] = x̂[i − MARGIN]
             let xs = &w[REACH - 1 - MARGIN..REACH + len + MARGIN];
@@ -373,17 +490,7 @@ impl<'a> Screen<'a> {
                 .map(|g| {
                     let (a, z) = (g * GROUP, ((g + 1) * GROUP).min(len));
                     let m = MARGIN;
-                    // its own frames a .. z are i = a + m .. z + m
-                    let own = max_abs(&xs[a + m..z + m]).max(max_abs(&hs[a + m..z + m]));
-                    // every value its points read: x[a − 4 ..= z + 4], x̂[a − 4 ..= z + 3];
-                    // second differences centred on them, inside the 16 values: odd
-                    // positions x[t] − 2x̂[t] + x[t + 1] for t = a − 4 ..= z + 3, even ones
-                    // x̂[t − 1] − 2x[t] + x̂[t] for t = a − 3 ..= z + 3
-                    let mu = max_abs(&xs[a..z + 2 * m + 1]).max(max_abs(&hs[a..z + 2 * m]));
-                    let n = z + 2 * m - a;
-                    let odd = max_abs_d2(&xs[a..a + n], &hs[a..a + n], &xs[a + 1..a + 1 + n]);
-                    let even = max_abs_d2(&hs[a..a + n - 1], &xs[a + 1..a + n], &hs[a + 1..a + n]);
-                    let md = odd.max(even);
+                    let (own, mu, md) = group_figures(xs, hs, a, z);
                     let e = e_at(a).max(e_at(z + 2 * m - 1));
                     let (mu32, mu, md, e) = (mu, f64::from(mu), f64::from(md), f64::from(e));
                     let v = mu * (1.0 + b.ab) + b.k * md + b.c * e + 1e-5 * (mu + e);
@@ -463,10 +570,21 @@ impl<'a> Screen<'a> {
         let mut n = 0;
         for (a, v) in results {
             n += v.len();
-            for (i, &p) in v.iter().enumerate() {
-                out[a + i] = p;
-                if let Some(h) = hop_of(a + i) {
-                    maxima[h] = maxima[h].max(p);
+            out[a..a + v.len()].copy_from_slice(&v);
+            // a group whose ends count in one hop lies in it (hops grow with the frame)
+            for (g, vg) in v.chunks(GROUP).enumerate() {
+                let a = a + g * GROUP;
+                match (hop_of(a), hop_of(a + vg.len() - 1)) {
+                    (Some(h), Some(e)) if h == e => {
+                        maxima[h] = vg.iter().fold(maxima[h], |m, &p| m.max(p));
+                    }
+                    _ => {
+                        for (i, &p) in vg.iter().enumerate() {
+                            if let Some(h) = hop_of(a + i) {
+                                maxima[h] = maxima[h].max(p);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -571,8 +689,8 @@ mod tests {
     use super::*;
 
     /// The estimate's error against the half points summed in f64, far inside the bound's
-    /// FFT share (`2·10⁻⁴·‖frame‖₂`): at most a tenth of it on full-scale noise and on a
-    /// loud burst beside near-silence.
+    /// FFT share (`2·10⁻⁴·‖frames‖₂`): at most a tenth of it on full-scale noise and on a
+    /// loud burst beside near-silence, for two frames in one transform and for one alone.
     #[test]
     fn estimate_error_is_far_inside_its_bound() {
         let taps = &crate::ops::oversample::shared().taps;
@@ -596,10 +714,10 @@ mod tests {
             .collect();
         for x in [noise, burst] {
             let mut worst = 0.0f64;
-            for k in 0..x.len() / HALF_POINTS {
-                let m0 = (k * HALF_POINTS) as isize - 700;
-                let mut out = vec![0.0f32; HALF_POINTS];
-                let e = est.block(&x, m0, &mut out);
+            for (k, len) in [(0, 2 * HALF_POINTS), (1, 2 * HALF_POINTS), (2, 700)] {
+                let m0 = (k * 2 * HALF_POINTS) as isize - 700;
+                let mut out = vec![0.0f32; len];
+                let e = est.pair(&x, m0, &mut out, &mut est.scratch());
                 // E = 2e-4·norm + 1.3e-4·max: the FFT's share is at least E·2/3.3
                 let fft_share = f64::from(e) * 2.0 / 3.3;
                 for (r, &v) in out.iter().enumerate() {
