@@ -1,8 +1,9 @@
 //! The engine's complex multiply-accumulate Y_k = Σ_p X_{k−p} · H_p on the CPU, in the
 //! chunk-major record layout of [`super::cpu`]: bins in chunks of [`LANES`], one record
-//! `[re × LANES, im × LANES]` per (chunk, spectrum). The accumulators of eight (or four, or
-//! one) output blocks live in registers while p runs 0 .. P-1 in ascending order (each H_p
-//! record is loaded once for all of them); the arithmetic per (k, bin, p) is exactly the
+//! `[re × LANES, im × LANES]` per (chunk, spectrum). The accumulators of a group of output
+//! blocks (eight with AVX-512, two with AVX: as many as the registers hold) stay in
+//! registers while p runs 0 .. P-1 in ascending order (each H_p record is loaded once for
+//! the group); the arithmetic per (k, bin, p) is exactly the
 //! spec's (see the parent module). On x86-64 the loop is compiled for AVX-512F or AVX when the CPU has them
 //! (no FMA: results are bit-identical to the SSE2 build).
 
@@ -66,11 +67,21 @@ fn mac_tile_avx512(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [
     mac_tile_generic(ka, j0, xs, hs, y);
 }
 
-/// [`mac_tile_generic`] compiled for AVX (no FMA: identical results).
+/// [`mac_tile_generic`] compiled for AVX (no FMA: identical results), two output blocks at
+/// a time: a record is four AVX registers, so two blocks' accumulators (eight) leave room
+/// for H_p and X in the sixteen; more would spill to memory on every p.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn mac_tile_avx(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [Record]) {
-    mac_tile_generic(ka, j0, xs, hs, y);
+    let mut i = 0;
+    while i + 2 <= y.len() {
+        mac_blocks::<2>(ka + i, j0, xs, hs, &mut y[i..i + 2]);
+        i += 2;
+    }
+    while i < y.len() {
+        mac_blocks::<1>(ka + i, j0, xs, hs, &mut y[i..i + 1]);
+        i += 1;
+    }
 }
 
 #[inline(always)]
