@@ -1,10 +1,10 @@
 //! The section cascade of two channels ([`super::cpu::run_sections_two`] with `S` sections
 //! each) as one vector of `L = 2·S` lanes, skewed in time: at step `n`, lane `2s + c` runs
-//! section `s` of channel `c` on sample `n − s`, its input the output lane `2(s − 1) + c`
-//! gave at step `n − 1`. Every section then advances by one vector operation per step
+//! section `s` of channel `c` on sample `n − 2s`, its input the output lane `2(s − 1) + c`
+//! gave at step `n − 2`. Every section then advances by one vector operation per step
 //! instead of one scalar chain per section, and each lane does
 //! [`super::cpu::section_tick`]'s arithmetic in its order: the bits of the plain loop.
-//! The first and last `S − 1` steps (the pipeline filling and draining) leave the lanes
+//! The first and last `2·(S − 1)` steps (the pipeline filling and draining) leave the lanes
 //! that have no sample yet, or no more, as they were.
 
 use super::cpu::FLUSH_BELOW;
@@ -49,6 +49,11 @@ impl<const L: usize> Lanes<L> {
     }
 }
 
+/// Steps between a section and the next in the skewed vector: a section reads the output
+/// the one before it made two steps earlier (not one), so that output's own arithmetic is
+/// off the vector's loop-carried chain (which is then the sections' state recursion alone).
+const D: usize = 2;
+
 /// Runs `S` sections (`ca` on `a`, `cb` on `b`, states `sa`, `sb`; `a` and `b` equally
 /// long, at least `2·S` frames) as one skewed vector of `L = 2·S` lanes.
 #[inline(always)]
@@ -80,33 +85,38 @@ pub(crate) fn run<const S: usize, const L: usize>(
         ic1: state(0),
         ic2: state(1),
     };
-    let mut prev = [0.0f32; L];
-    // step t: lane 2s + c on sample t − s; its input the lane below's last output
-    let input = |prev: &[f32; L], xa: f32, xb: f32| -> [f32; L] {
+    // the last two steps' outputs: lane 2s + c reads lane 2(s − 1) + c's from step t − D
+    let (mut prev, mut prev2) = ([0.0f32; L], [0.0f32; L]);
+    // step t: lane 2s + c on sample t − D·s; its input the lane below's output D steps ago
+    let input = |prev2: &[f32; L], xa: f32, xb: f32| -> [f32; L] {
         std::array::from_fn(|l| match l {
             0 => xa,
             1 => xb,
-            _ => prev[l - 2],
+            _ => prev2[l - 2],
         })
     };
     let last = 2 * (S - 1);
-    // filling: lanes of sections s <= t only
-    for t in 0..S - 1 {
-        let active: [bool; L] = std::array::from_fn(|l| l / 2 <= t);
-        prev = lanes.step(&input(&prev, a[t], b[t]), Some(&active));
+    let lag = D * (S - 1);
+    // filling: lanes of sections s with D·s <= t only (no output yet: t < lag <= n)
+    for t in 0..lag {
+        let active: [bool; L] = std::array::from_fn(|l| D * (l / 2) <= t);
+        let out = lanes.step(&input(&prev2, a[t], b[t]), Some(&active));
+        (prev2, prev) = (prev, out);
     }
-    for t in S - 1..n {
-        prev = lanes.step(&input(&prev, a[t], b[t]), None);
-        // the last section's output: sample t − (S − 1), already read as an input
-        a[t + 1 - S] = prev[last];
-        b[t + 1 - S] = prev[last + 1];
+    for t in lag..n {
+        let out = lanes.step(&input(&prev2, a[t], b[t]), None);
+        (prev2, prev) = (prev, out);
+        // the last section's output: sample t − lag, already read as an input
+        a[t - lag] = out[last];
+        b[t - lag] = out[last + 1];
     }
-    // draining: lanes of sections s >= t − n + 1 only
-    for t in n..n + S - 1 {
-        let active: [bool; L] = std::array::from_fn(|l| l / 2 > t - n);
-        prev = lanes.step(&input(&prev, 0.0, 0.0), Some(&active));
-        a[t + 1 - S] = prev[last];
-        b[t + 1 - S] = prev[last + 1];
+    // draining: lanes of sections s with t − D·s < n only
+    for t in n..n + lag {
+        let active: [bool; L] = std::array::from_fn(|l| t - D * (l / 2) < n);
+        let out = lanes.step(&input(&prev2, 0.0, 0.0), Some(&active));
+        (prev2, prev) = (prev, out);
+        a[t - lag] = out[last];
+        b[t - lag] = out[last + 1];
     }
     for s in 0..S {
         sa[s] = [lanes.ic1[2 * s], lanes.ic2[2 * s]];
