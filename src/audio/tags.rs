@@ -339,9 +339,6 @@ fn last_chunk(b: &[u8], id: &[u8; 4]) -> Option<usize> {
 /// [`write_wav_tags_in`] through lofty on the whole file in memory.
 fn write_wav_tags_whole(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String> {
     use std::io::{Cursor, Seek};
-    if tags.is_empty() {
-        return Ok(());
-    }
     let opts = WriteOptions::default();
     let e = |what: &str, e: lofty::error::FileEncodingError| format!("writing {what}: {e}");
     let mut file = Cursor::new(std::mem::take(bytes));
@@ -356,4 +353,52 @@ fn write_wav_tags_whole(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String> 
         });
     *bytes = file.into_inner();
     done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plain 16-bit stereo WAV of `frames` frames, its data chunk padded when odd.
+    fn wav(frames: u32, channels: u16) -> Vec<u8> {
+        let data = frames * u32::from(channels) * 2;
+        let mut b = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        b.extend_from_slice(&16u32.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&44_100u32.to_le_bytes());
+        b.extend_from_slice(&(44_100 * u32::from(channels) * 2).to_le_bytes());
+        b.extend_from_slice(&(channels * 2).to_le_bytes());
+        b.extend_from_slice(&16u16.to_le_bytes());
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&data.to_le_bytes());
+        b.extend((0..data).map(|i| (i * 7) as u8));
+        if data % 2 == 1 {
+            b.push(0);
+        }
+        riff_size(&mut b).unwrap();
+        b
+    }
+
+    /// The tags are taken from the header alone (no whole-file pass) and give the bytes
+    /// lofty writes into the whole file, with and without a pad byte after the data.
+    #[test]
+    fn tags_from_the_header_are_lofty_s_whole_file_bytes() {
+        let tags = Tags {
+            title: Some("Straße".into()),
+            isrc: Some("QZMF52600003".into()),
+            ..Tags::default()
+        };
+        for (frames, channels) in [(1001, 1), (64, 2)] {
+            let b = wav(frames, channels);
+            assert!(
+                appended_tags(&b, &tags).is_some(),
+                "{frames} frames: no fast path"
+            );
+            let (mut fast, mut whole) = (b.clone(), b);
+            write_wav_tags_in(&mut fast, &tags).unwrap();
+            write_wav_tags_whole(&mut whole, &tags).unwrap();
+            assert!(fast == whole, "{frames} frames: bytes differ");
+        }
+    }
 }
