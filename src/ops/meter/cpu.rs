@@ -1,9 +1,10 @@
 //! CPU twin of the meter's signal stage ([`super`]): per channel, the K-weighting sections
 //! ([`crate::ops::eq::cpu::section_tick`], as the EQ runs them) and the sum of squares of
 //! every sub-block, in f32, in time order (`acc = y·y + acc`, [`madd`]), carried from one
-//! time chunk to the next in a [`Lane`]. A stereo pair runs together ([`run_pair`]: its four
-//! sections as one vector skewed in time, [`crate::ops::eq::skewed`], then the squares summed
-//! side by side; each channel's arithmetic unchanged).
+//! time chunk to the next in a [`Lane`]. A stereo pair runs together ([`run_pair`]: on
+//! x86-64 its four sections as one SSE vector skewed in time, `skewed_pair`, as
+//! [`crate::ops::eq::skewed`] runs the EQ's cascades; then the squares summed side by side;
+//! each channel's arithmetic unchanged).
 
 use crate::core::arith::madd;
 use crate::ops::eq::cpu::section_tick;
