@@ -198,14 +198,9 @@ fn feed(st: &mut Stream, x: &[f32], start: usize, nb: usize, out: &mut [f32], sh
         }
         let j0 = st.live_from();
         let (fdl, h, window) = (&st.fdl, &st.h, j0 - st.first..base + nb);
-        tiles.into_par_iter().for_each_init(
-            || TileBufs {
-                recs: [[0.0; REC]; TILE_BLOCKS],
-                y: vec![[0.0; 2]; TILE_BLOCKS * BINS],
-                time: vec![0.0; TILE_BLOCKS * FFT_SIZE],
-                fft: plan().make_scratch(),
-            },
-            |bufs, (a, b, skip, piece)| {
+        tiles.into_par_iter().for_each(|(a, b, skip, piece)| {
+            TILE_BUFS.with_borrow_mut(|bufs| {
+                let bufs = bufs.get_or_insert_with(TileBufs::new);
                 let n = b - a;
                 for c in 0..CHUNKS {
                     let xs = &fdl[c * cap + window.start..c * cap + window.end];
@@ -227,8 +222,8 @@ fn feed(st: &mut Stream, x: &[f32], start: usize, nb: usize, out: &mut [f32], sh
                     w += take;
                     t += take;
                 }
-            },
-        );
+            })
+        });
     }
     frames_into(
         x,
@@ -238,12 +233,37 @@ fn feed(st: &mut Stream, x: &[f32], start: usize, nb: usize, out: &mut [f32], sh
     st.next_block += nb;
 }
 
-/// Per-task working memory of the output tiles.
+/// Per-task working memory of the output tiles (each thread keeps its own: every value is
+/// written before it is read, so nothing carries from one tile to the next).
 struct TileBufs {
     recs: [Record; TILE_BLOCKS],
     y: Vec<[f32; 2]>,
     time: Vec<f32>,
     fft: fft::Scratch,
+}
+
+impl TileBufs {
+    fn new() -> TileBufs {
+        TileBufs {
+            recs: [[0.0; REC]; TILE_BLOCKS],
+            y: vec![[0.0; 2]; TILE_BLOCKS * BINS],
+            time: vec![0.0; TILE_BLOCKS * FFT_SIZE],
+            fft: plan().make_scratch(),
+        }
+    }
+}
+
+/// Per-task working memory of the input transforms (each thread keeps its own, as
+/// [`TileBufs`]): frames, spectra, FFT scratch.
+struct InputBufs {
+    time: Vec<f32>,
+    freq: Vec<[f32; 2]>,
+    fft: fft::Scratch,
+}
+
+thread_local! {
+    static TILE_BUFS: std::cell::RefCell<Option<TileBufs>> = const { std::cell::RefCell::new(None) };
+    static INPUT_BUFS: std::cell::RefCell<Option<InputBufs>> = const { std::cell::RefCell::new(None) };
 }
 
 /// X_j for the chunk's `nb` blocks into delay-line positions `base ..`: block i reads the
@@ -261,36 +281,40 @@ fn input_spectra(st: &mut Stream, x: &[f32], start: usize, base: usize, nb: usiz
         }
     }
     let (fft, prev) = (plan(), &st.prev);
-    batches.into_par_iter().enumerate().for_each_init(
-        || {
-            let freq = vec![[0.0f32; 2]; BINS * fft::LANES];
-            (
-                vec![0.0f32; FFT_SIZE * fft::LANES],
-                freq,
-                fft.make_scratch(),
-            )
-        },
-        |(time, freq, scratch), (g, mut parts)| {
-            let count = parts[0].len();
-            for (t, frame) in time.chunks_mut(FFT_SIZE).take(count).enumerate() {
-                let i = g * fft::LANES + t;
-                let at = (start + i * BLOCK_FRAMES) as isize;
-                if i == 0 {
-                    frame[..BLOCK_FRAMES].copy_from_slice(prev);
-                    frames_into(x, at, &mut frame[BLOCK_FRAMES..]);
-                } else {
-                    frames_into(x, at - BLOCK_FRAMES as isize, frame);
+    batches
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(g, mut parts)| {
+            INPUT_BUFS.with_borrow_mut(|bufs| {
+                let InputBufs {
+                    time,
+                    freq,
+                    fft: scratch,
+                } = bufs.get_or_insert_with(|| InputBufs {
+                    time: vec![0.0f32; FFT_SIZE * fft::LANES],
+                    freq: vec![[0.0f32; 2]; BINS * fft::LANES],
+                    fft: fft.make_scratch(),
+                });
+                let count = parts[0].len();
+                for (t, frame) in time.chunks_mut(FFT_SIZE).take(count).enumerate() {
+                    let i = g * fft::LANES + t;
+                    let at = (start + i * BLOCK_FRAMES) as isize;
+                    if i == 0 {
+                        frame[..BLOCK_FRAMES].copy_from_slice(prev);
+                        frames_into(x, at, &mut frame[BLOCK_FRAMES..]);
+                    } else {
+                        frames_into(x, at - BLOCK_FRAMES as isize, frame);
+                    }
                 }
-            }
-            let freq = &mut freq[..count * BINS];
-            fft.forward(&time[..count * FFT_SIZE], freq, scratch);
-            for (c, part) in parts.iter_mut().enumerate() {
-                for (rec, s) in part.iter_mut().zip(freq.chunks(BINS)) {
-                    *rec = mac::record(s, c);
+                let freq = &mut freq[..count * BINS];
+                fft.forward(&time[..count * FFT_SIZE], freq, scratch);
+                for (c, part) in parts.iter_mut().enumerate() {
+                    for (rec, s) in part.iter_mut().zip(freq.chunks(BINS)) {
+                        *rec = mac::record(s, c);
+                    }
                 }
-            }
-        },
-    );
+            })
+        });
 }
 
 /// Full convolution of `x` with `kernel`: `M + L - 1` frames (empty for an empty input).
