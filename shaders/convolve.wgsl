@@ -7,7 +7,7 @@
 // of a channel lie in a ring of `ring` spectra from `x_base` (X_k in slot `x_slot`, X_{k-p}
 // in slot (x_slot - p) mod ring): the streaming executor keeps the frequency-domain delay
 // line there between time chunks; a whole signal uses a ring larger than its spectra.
-const BINS: u32 = 1025u;
+const BINS: u32 = 2049u;
 
 struct MacParams {
     n_jobs: u32,

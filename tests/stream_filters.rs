@@ -149,7 +149,8 @@ fn spec_convolution(x: &[f32], kernel: &Kernel, blocks: usize) -> Vec<f32> {
 fn convolution_stream_is_the_whole_song_convolution() {
     let x = song();
     let x0 = &x[..1];
-    for (i, taps) in [1usize, 1023, 1024, 1025, 3 * RATE as usize]
+    let b = BLOCK_FRAMES;
+    for (i, taps) in [1usize, b - 1, b, b + 1, 3 * RATE as usize]
         .into_iter()
         .enumerate()
     {

@@ -104,7 +104,7 @@ pub struct ConvolutionSetup {
     pub ir_seconds: f64,
     /// IR length, frames (taps)
     pub ir_frames: usize,
-    /// partitions of B = 1024 taps
+    /// partitions of B = 2048 taps
     pub partitions: usize,
     /// channels convolved (songs × 2)
     pub channels: usize,

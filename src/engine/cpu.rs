@@ -16,7 +16,7 @@ use crate::plan::{Plan, Planar, Readings, Rendered, Stage, PLAN_CHANNELS};
 use super::schedule::{schedule, Step};
 use super::sources::Sources;
 
-/// Frames per chunk: a multiple of the convolution block (1024), about 1.4 s at 48 kHz.
+/// Frames per chunk: a multiple of the convolution block (2048), about 1.4 s at 48 kHz.
 pub const CHUNK_FRAMES: usize = 1 << 16;
 
 /// Renders one song's Plan; `sources[k]` is source `k` at the render rate, in memory.

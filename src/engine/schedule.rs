@@ -3,7 +3,7 @@
 //! and crossover, match EQ) runs causally and so delays its buffer by its latency; before two
 //! buffers meet (a Mix, a sidechain key) the one that lags less is delayed to line up with
 //! the other (an [`Step::Align`], a delay line: a DAW's plug-in delay compensation). Every
-//! lag is kept a whole number of convolution blocks (1024 frames): a convolution then meets
+//! lag is kept a whole number of convolution blocks (2048 frames): a convolution then meets
 //! its input on the song's block grid and computes the whole-song blocks exactly. The
 //! executors walk `frames + master_delay` frames and drop the master's first `master_delay`
 //! frames, so the output is the whole-song result, time-aligned, bit for bit.

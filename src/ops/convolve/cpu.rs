@@ -30,7 +30,7 @@ pub use super::mac::LANES;
 
 /// Blocks per chunk of the whole-song functions (~22 s at 48 kHz): the input spectra of
 /// one chunk are held in memory at once.
-pub const SEGMENT_BLOCKS: usize = 1024;
+pub const SEGMENT_BLOCKS: usize = 512;
 
 /// Most output blocks accumulated and inverse transformed together by one task (one batch
 /// of the FFT).

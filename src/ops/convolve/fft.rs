@@ -20,8 +20,9 @@
 use crate::core::arith::madd;
 use crate::error::Error;
 
-/// Transforms processed together (one AVX-512 register of f32 per butterfly operand).
-pub const LANES: usize = 16;
+/// Transforms processed together (one AVX register of f32 per butterfly operand: a tile of
+/// this many 4096-point transforms keeps its buffers within the core's L2 cache).
+pub const LANES: usize = 8;
 
 /// Smallest supported size (the Stockham needs at least one butterfly per stage).
 pub const MIN_SIZE: usize = 4;

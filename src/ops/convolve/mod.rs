@@ -5,7 +5,7 @@
 //! between them) and `shaders/convolve.wgsl` (that FFT in workgroup memory). Both follow
 //! this specification exactly:
 //!
-//! - hop [`BLOCK_FRAMES`] B = 1024, real FFT size [`FFT_SIZE`] N = 2B, [`BINS`] = N/2 + 1;
+//! - hop [`BLOCK_FRAMES`] B = 2048, real FFT size [`FFT_SIZE`] N = 2B, [`BINS`] = N/2 + 1;
 //! - the filter h (length L >= 1) is cut into P = ceil(L / B) partitions of B taps, each
 //!   zero-padded to N and transformed on the host in f64, scaled by 1/N, rounded to f32
 //!   ([`Kernel`], partition-major `[p][bin]`, `[re, im]` pairs);
@@ -36,7 +36,7 @@ use realfft::RealFftPlanner;
 pub use cpu::{convolve, convolve_window, convolve_window_into};
 
 /// Hop size B of the overlap-save engine, in frames (also the partition length).
-pub const BLOCK_FRAMES: usize = 1024;
+pub const BLOCK_FRAMES: usize = 2048;
 
 /// Real FFT size N = 2B.
 pub const FFT_SIZE: usize = 2 * BLOCK_FRAMES;
