@@ -17,12 +17,13 @@
 //! the stage between them held in registers). [`Scratch`] holds all buffers: no allocation
 //! per transform.
 
+use super::transpose;
 use crate::core::arith::madd;
 use crate::error::Error;
 
 /// Transforms processed together (one AVX register of f32 per butterfly operand: a tile of
 /// this many 4096-point transforms keeps its buffers within the core's L2 cache).
-pub const LANES: usize = 8;
+pub const LANES: usize = transpose::N;
 
 /// Smallest supported size (the Stockham needs at least one butterfly per stage).
 pub const MIN_SIZE: usize = 4;
@@ -104,7 +105,7 @@ impl RealFft {
                 return unsafe { self.forward_avx(time, spectra, scratch) };
             }
         }
-        self.forward_generic(time, spectra, scratch)
+        self.forward_generic(time, spectra, scratch, false)
     }
 
     /// Unnormalised inverse transforms of `count = spectra.len() / bins` spectra
@@ -122,7 +123,7 @@ impl RealFft {
                 return unsafe { self.inverse_avx(spectra, time, scratch) };
             }
         }
-        self.inverse_generic(spectra, time, scratch)
+        self.inverse_generic(spectra, time, scratch, false)
     }
 
     /// Convenience (tests): forward transform of one frame of `n` samples.
@@ -143,49 +144,65 @@ impl RealFft {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     fn forward_avx512(&self, time: &[f32], spectra: &mut [[f32; 2]], s: &mut Scratch) {
-        self.forward_generic(time, spectra, s)
+        self.forward_generic(time, spectra, s, true)
     }
 
-    /// [`Self::forward_generic`] compiled for AVX (no FMA: identical results).
+    /// [`Self::forward_generic`] compiled for AVX (no FMA: identical results), its layout
+    /// moves AVX transposes.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn forward_avx(&self, time: &[f32], spectra: &mut [[f32; 2]], s: &mut Scratch) {
-        self.forward_generic(time, spectra, s)
+        self.forward_generic(time, spectra, s, true)
     }
 
     /// [`Self::inverse_generic`] compiled for AVX-512F (no FMA: identical results).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     fn inverse_avx512(&self, spectra: &[[f32; 2]], time: &mut [f32], s: &mut Scratch) {
-        self.inverse_generic(spectra, time, s)
+        self.inverse_generic(spectra, time, s, true)
     }
 
-    /// [`Self::inverse_generic`] compiled for AVX (no FMA: identical results).
+    /// [`Self::inverse_generic`] compiled for AVX (no FMA: identical results), its layout
+    /// moves AVX transposes.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn inverse_avx(&self, spectra: &[[f32; 2]], time: &mut [f32], s: &mut Scratch) {
-        self.inverse_generic(spectra, time, s)
+        self.inverse_generic(spectra, time, s, true)
     }
 
+    /// The forward transforms; `avx`: the layout moves as AVX transposes (only where the
+    /// CPU has AVX).
     #[inline(always)]
-    fn forward_generic(&self, time: &[f32], spectra: &mut [[f32; 2]], s: &mut Scratch) {
+    fn forward_generic(&self, time: &[f32], spectra: &mut [[f32; 2]], s: &mut Scratch, avx: bool) {
         let (n, h, bins) = (self.n, self.n / 2, self.bins());
         let count = time.len() / n;
         assert!(
             count <= LANES && spectra.len() >= count * bins,
             "forward batch shape"
         );
-        // z[i] = (x[2i], x[2i+1]); unused lanes are zero
-        for i in 0..h {
-            let (zr, zi) = (&mut s.re[0][i], &mut s.im[0][i]);
-            for l in 0..LANES {
-                let (r, m) = if l < count {
-                    (time[l * n + 2 * i], time[l * n + 2 * i + 1])
-                } else {
-                    (0.0, 0.0)
-                };
-                zr[l] = r;
-                zi[l] = m;
+        let blocks = h % 4 == 0;
+        // z[i] = (x[2i], x[2i+1]); unused lanes are zero; four points (eight values of each
+        // frame) a block
+        if blocks {
+            for i in (0..h).step_by(4) {
+                let b = transpose::load(time, n, 2 * i, count, avx);
+                for j in 0..4 {
+                    s.re[0][i + j] = b[2 * j];
+                    s.im[0][i + j] = b[2 * j + 1];
+                }
+            }
+        } else {
+            for i in 0..h {
+                let (zr, zi) = (&mut s.re[0][i], &mut s.im[0][i]);
+                for l in 0..LANES {
+                    let (r, m) = if l < count {
+                        (time[l * n + 2 * i], time[l * n + 2 * i + 1])
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    zr[l] = r;
+                    zi[l] = m;
+                }
             }
         }
         let o = self.stockham(s, false);
@@ -197,30 +214,30 @@ impl RealFft {
             spec[0] = [z0r + z0i, 0.0];
             spec[h] = [z0r - z0i, 0.0];
         }
-        for k in 1..h {
-            let w = tw[k];
-            // every lane at once, then stored per transform
-            let (mut xr, mut xi) = ([0.0f32; LANES], [0.0f32; LANES]);
-            for l in 0..LANES {
-                // a = z[k], b = conj(z[h - k]), e = (a + b)·0.5, d = (a − b)·0.5,
-                // o = d / i = (d.y, −d.x), x = e + cmul(w, o)
-                let (ar, ai) = (zr[k][l], zi[k][l]);
-                let (br, bi) = (zr[h - k][l], -zi[h - k][l]);
-                let (er, ei) = ((ar + br) * 0.5, (ai + bi) * 0.5);
-                let (dr, di) = ((ar - br) * 0.5, (ai - bi) * 0.5);
-                let (or, oi) = (di, -dr);
-                let (cr, ci) = (madd(w[0], or, -(w[1] * oi)), madd(w[0], oi, w[1] * or));
-                xr[l] = er + cr;
-                xi[l] = ei + ci;
+        // bins 1 .. h: four a block (stored transposed), then one at a time
+        let mut k = 1;
+        if blocks {
+            let flat = spectra.as_flattened_mut();
+            while k + 4 <= h {
+                let mut b = [[0.0f32; LANES]; 8];
+                for j in 0..4 {
+                    (b[2 * j], b[2 * j + 1]) = split_bin(zr, zi, k + j, h, tw[k + j]);
+                }
+                transpose::store(&b, flat, 2 * bins, 2 * k, count, avx);
+                k += 4;
             }
+        }
+        for k in k..h {
+            let (xr, xi) = split_bin(zr, zi, k, h, tw[k]);
             for l in 0..count {
                 spectra[l * bins + k] = [xr[l], xi[l]];
             }
         }
     }
 
+    /// The inverse transforms; `avx` as in [`Self::forward_generic`].
     #[inline(always)]
-    fn inverse_generic(&self, spectra: &[[f32; 2]], time: &mut [f32], s: &mut Scratch) {
+    fn inverse_generic(&self, spectra: &[[f32; 2]], time: &mut [f32], s: &mut Scratch, avx: bool) {
         let (n, h, bins) = (self.n, self.n / 2, self.bins());
         let count = spectra.len() / bins;
         assert!(
@@ -228,35 +245,45 @@ impl RealFft {
             "inverse batch shape"
         );
         let tw = &self.tw;
-        for k in 0..h {
-            // conj(twiddles[k])
-            let (wr, wi) = (tw[k][0], -tw[k][1]);
-            let (zr, zi) = (&mut s.re[0][k], &mut s.im[0][k]);
-            for l in 0..LANES {
-                if l >= count {
-                    zr[l] = 0.0;
-                    zi[l] = 0.0;
-                    continue;
+        let blocks = h % 4 == 0;
+        let mut k = 0;
+        if blocks {
+            // X[k .. k+4] and X[h−k−3 ..= h−k] of every transform, transposed
+            let flat = spectra.as_flattened();
+            while k < h {
+                let a = transpose::load(flat, 2 * bins, 2 * k, count, avx);
+                let b = transpose::load(flat, 2 * bins, 2 * (h - k - 3), count, avx);
+                for j in 0..4 {
+                    let (ar, ai) = (&a[2 * j], &a[2 * j + 1]);
+                    let (br, bi) = (&b[2 * (3 - j)], &b[2 * (3 - j) + 1]);
+                    (s.re[0][k + j], s.im[0][k + j]) =
+                        merge_bin((ar, ai), (br, bi), k + j == 0, tw[k + j]);
                 }
-                // a = X[k], b = conj(X[h - k]) (imaginary parts zeroed at k = 0),
-                // x = a − b, z[k] = (a + b) + i·cmul(x, conj(w)), in the shader's order:
-                // z.x = s.x + −(x.x·w.y + x.y·w.x), z.y = (s.y + x.x·w.x) − x.y·w.y
-                let a = spectra[l * bins + k];
-                let b = spectra[l * bins + h - k];
-                let (ar, mut ai) = (a[0], a[1]);
-                let (br, mut bi) = (b[0], -b[1]);
-                if k == 0 {
-                    ai = 0.0;
-                    bi = 0.0;
-                }
-                let (xr, xi) = (ar - br, ai - bi);
-                let (sr, si) = (ar + br, ai + bi);
-                zr[l] = sr + -madd(xr, wi, xi * wr);
-                zi[l] = madd(-xi, wi, madd(xr, wr, si));
+                k += 4;
             }
+        }
+        for k in k..h {
+            let (mut ar, mut ai, mut br, mut bi) =
+                ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+            for l in 0..count {
+                [ar[l], ai[l]] = spectra[l * bins + k];
+                [br[l], bi[l]] = spectra[l * bins + h - k];
+            }
+            (s.re[0][k], s.im[0][k]) = merge_bin((&ar, &ai), (&br, &bi), k == 0, tw[k]);
         }
         let o = self.stockham(s, true);
         let (zr, zi) = (&s.re[o], &s.im[o]);
+        if blocks {
+            for i in (0..h).step_by(4) {
+                let mut b = [[0.0f32; LANES]; 8];
+                for j in 0..4 {
+                    b[2 * j] = zr[i + j];
+                    b[2 * j + 1] = zi[i + j];
+                }
+                transpose::store(&b, time, n, 2 * i, count, avx);
+            }
+            return;
+        }
         for l in 0..count {
             let out = &mut time[l * n..(l + 1) * n];
             for i in 0..h {
@@ -316,6 +343,50 @@ impl RealFft {
         }
         src
     }
+}
+
+/// Forward real-signal split of bin `k` (`0 < k < h`) on every lane: `a = z[k]`,
+/// `b = conj(z[h − k])`, `e = (a + b)·0.5`, `d = (a − b)·0.5`, `o = d / i = (d.y, −d.x)`,
+/// `x = e + cmul(w, o)`.
+#[inline(always)]
+fn split_bin(zr: &[Lanes], zi: &[Lanes], k: usize, h: usize, w: [f32; 2]) -> (Lanes, Lanes) {
+    let (mut xr, mut xi) = ([0.0f32; LANES], [0.0f32; LANES]);
+    for l in 0..LANES {
+        let (ar, ai) = (zr[k][l], zi[k][l]);
+        let (br, bi) = (zr[h - k][l], -zi[h - k][l]);
+        let (er, ei) = ((ar + br) * 0.5, (ai + bi) * 0.5);
+        let (dr, di) = ((ar - br) * 0.5, (ai - bi) * 0.5);
+        let (or, oi) = (di, -dr);
+        let (cr, ci) = (madd(w[0], or, -(w[1] * oi)), madd(w[0], oi, w[1] * or));
+        xr[l] = er + cr;
+        xi[l] = ei + ci;
+    }
+    (xr, xi)
+}
+
+/// Inverse merge of bin `k` on every lane, from `a = X[k]` and `X[h − k]` (`b` its
+/// conjugate; both imaginary parts zeroed at `dc`, k = 0) and the twiddle `w` of `k`:
+/// `x = a − b`, `z[k] = (a + b) + i·cmul(x, conj(w))` in the shader's order,
+/// `z.x = s.x + −(x.x·w̄.y + x.y·w̄.x)`, `z.y = (s.y + x.x·w̄.x) − x.y·w̄.y`.
+#[inline(always)]
+fn merge_bin(
+    (ar, ai): (&Lanes, &Lanes),
+    (br, bi): (&Lanes, &Lanes),
+    dc: bool,
+    w: [f32; 2],
+) -> (Lanes, Lanes) {
+    // conj(twiddles[k])
+    let (wr, wi) = (w[0], -w[1]);
+    let (mut zr, mut zi) = ([0.0f32; LANES], [0.0f32; LANES]);
+    for l in 0..LANES {
+        let (ar, br) = (ar[l], br[l]);
+        let (ai, bi) = if dc { (0.0, 0.0) } else { (ai[l], -bi[l]) };
+        let (xr, xi) = (ar - br, ai - bi);
+        let (sr, si) = (ar + br, ai + bi);
+        zr[l] = sr + -madd(xr, wi, xi * wr);
+        zi[l] = madd(-xi, wi, madd(xr, wr, si));
+    }
+    (zr, zi)
 }
 
 /// A pair of radix-2 butterflies' twiddle `w` (conjugated for the inverse).

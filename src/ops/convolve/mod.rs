@@ -29,6 +29,7 @@ pub mod cpu;
 pub mod fft;
 pub mod gpu;
 mod mac;
+mod transpose;
 
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;

@@ -237,18 +237,21 @@ pub fn process_chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         // SAFETY: the CPU has AVX2
         return unsafe { process_chunk_avx2(lim, st, x) };
     }
-    chunk(lim, st, x);
+    chunk(lim, st, x, true);
 }
 
 /// [`chunk`] compiled for AVX2 (no FMA: the same bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn process_chunk_avx2(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
-    chunk(lim, st, x);
+    chunk(lim, st, x, true);
 }
 
+/// [`process_chunk`]; `rest_path`: a block whose gain pipeline is at rest and asked for no
+/// reduction skips its steps (the same gains: [`Pipeline::rest_through`]); false steps
+/// every frame (the tests compare the two).
 #[inline(always)]
-fn chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
+fn chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>], rest_path: bool) {
     let frames = x.iter().map(|c| c.len()).min().unwrap_or(0);
     if frames == 0 {
         return;
@@ -346,9 +349,20 @@ fn chunk(lim: &Limiter, st: &mut Stream, x: &mut [Vec<f32>]) {
         // steps 3–5 in shifted time t = n + L: the pipeline starts at n = −L (the input
         // before the start is silence, q = 0) so the attack ramp is complete by a peak on
         // frame 0; frames t past the song's end ask for nothing
-        for (i, g) in gains.iter_mut().enumerate().take(len).skip(t_first) {
-            let qt = (i < t_end).then(|| q[i]);
-            *g = st.pipe.step(p, qt, fed + i - k / 2);
+        if rest_path
+            && t_first < len
+            && t_end == len
+            && st.pipe.at_rest()
+            && q[t_first..len].iter().all(|&v| v == 0)
+        {
+            // at rest and asked for nothing: every step gives the same gain
+            let t_last = fed + len - 1 - k / 2;
+            gains[t_first..len].fill(st.pipe.rest_through(p, t_last));
+        } else {
+            for (i, g) in gains.iter_mut().enumerate().take(len).skip(t_first) {
+                let qt = (i < t_end).then(|| q[i]);
+                *g = st.pipe.step(p, qt, fed + i - k / 2);
+            }
         }
         // step 6: the gain (1 for the silence before the song), largest reduction in the song
         gains[..n_first].fill(1.0);
@@ -443,6 +457,22 @@ struct Pipeline {
 }
 
 impl Pipeline {
+    /// At rest: no reduction held (every held `q` is 0, so is the window sum, so is the
+    /// release state `g`): a step that takes `q = 0` leaves it so.
+    fn at_rest(&self) -> bool {
+        self.sum == 0 && self.g == 0.0 && self.hold.iter().all(|&(_, v)| v == 0)
+    }
+
+    /// Steps at rest through shifted times up to `t_last`, each taking `q = 0`, and returns
+    /// the gain every one of them gives: the state [`Self::step`] leaves (the hold only
+    /// `(t_last, 0)`, the ring and the sum 0, `g` the window's `0·sum_scale`).
+    fn rest_through(&mut self, p: &LimiterParams, t_last: usize) -> f32 {
+        self.hold.clear();
+        self.hold.push_back((t_last, 0));
+        self.g = 0.0 * p.sum_scale;
+        self.g
+    }
+
     /// Advances to shifted time `t = n + L`, taking `q[t]` (`None` past the song's end), and
     /// returns `g[n]` (log2 units).
     fn step(&mut self, p: &LimiterParams, qt: Option<i32>, t: usize) -> f32 {
@@ -468,5 +498,68 @@ impl Pipeline {
             flush_denormal(madd(p.release_step, a - self.g, self.g))
         };
         self.g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Quiet stretches between bursts over the ceiling, fed in chunks of several sizes: the
+    /// blocks that skip their steps at rest give every output bit, the traced reductions
+    /// and the state of the stream that steps every frame.
+    #[test]
+    fn rest_path_gives_the_stepwise_bits() {
+        let rate = 48_000.0;
+        let lim = Limiter::new(-1.0, 50.0, 240, rate as u32);
+        let frames: usize = 40_000;
+        let x: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..frames)
+                    .map(|i| {
+                        let t = i as f64 / rate;
+                        let burst = (i / 6000) % 3 == 1;
+                        let amp = if burst { 1.6 } else { 0.05 };
+                        (amp * (2.0 * std::f64::consts::PI * (997.0 + 13.0 * c as f64) * t).sin())
+                            as f32
+                    })
+                    .collect()
+            })
+            .collect();
+        for piece in [1000, 4096, 65536] {
+            let run = |rest_path: bool| {
+                let mut st = Stream::new(&lim, 2);
+                st.trace_per_hop(4800, frames.div_ceil(4800), 0);
+                let mut out: Vec<Vec<f32>> = vec![Vec::new(); 2];
+                for a in (0..frames).step_by(piece) {
+                    let mut c: Vec<Vec<f32>> = x
+                        .iter()
+                        .map(|ch| ch[a..(a + piece).min(frames)].to_vec())
+                        .collect();
+                    chunk(&lim, &mut st, &mut c, rest_path);
+                    for (o, c) in out.iter_mut().zip(c) {
+                        o.extend(c);
+                    }
+                }
+                (
+                    out,
+                    st.readings(),
+                    st.pipe.g,
+                    st.pipe.sum,
+                    st.pipe.hold.clone(),
+                )
+            };
+            let (fast, slow) = (run(true), run(false));
+            let bits =
+                |v: &[Vec<f32>]| -> Vec<u32> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+            assert_eq!(bits(&fast.0), bits(&slow.0), "output, pieces of {piece}");
+            assert_eq!(
+                bits(&fast.1.unwrap()),
+                bits(&slow.1.unwrap()),
+                "readings, pieces of {piece}"
+            );
+            assert_eq!(fast.2.to_bits(), slow.2.to_bits());
+            assert_eq!((fast.3, fast.4), (slow.3, slow.4));
+        }
     }
 }
