@@ -8,7 +8,7 @@
 // Forward: frame -> FFT_N/2+1 bins at spectra[spectrum_offset..].
 // Inverse (unnormalised, like realfft): bins -> frame samples keep_from..keep_from+keep_len,
 // written to signal[signal_offset + frame_start + (j - keep_from)] inside 0..signal_len.
-const FFT_N: u32 = 2048u;
+const FFT_N: u32 = 4096u;
 const HALF: u32 = FFT_N / 2u;
 const WG: u32 = 256u;
 const BPT: u32 = HALF / 2u / WG; // butterflies per thread per stage

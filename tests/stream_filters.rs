@@ -1,5 +1,5 @@
 //! Streaming forms of the filter operators (convolution engine, EQ, crossover, multiband,
-//! reverb, match EQ): a song fed in equal time chunks (1024, 4096, 65536 frames and one
+//! reverb, match EQ): a song fed in equal time chunks (one and two convolution blocks, 65536 frames and one
 //! chunk of the whole padded length, state carried) gives, bit for bit, the whole-song
 //! result delayed by the operator's latency; each whole-song function equals a reference
 //! composed from independent pieces (the engine's latency window, the section recursion
@@ -21,7 +21,7 @@ use mixfarm::plan::Planar;
 const RATE: u32 = 48_000;
 
 /// Chunk lengths tried (plus one chunk of the whole padded length).
-const CHUNKS: [usize; 3] = [1024, 4096, 65536];
+const CHUNKS: [usize; 3] = [BLOCK_FRAMES, 2 * BLOCK_FRAMES, 65536];
 
 /// 3 s of deterministic stereo "music": tones and noise ([`common::music_like`]) plus
 /// decaying clicks and bursts at irregular times, a little different per channel; an odd

@@ -7,10 +7,10 @@
 use crate::error::Error;
 use crate::gpu::{dispatch, Gpu, Profiler};
 
-/// Shader source as shipped (FFT_N = 2048).
+/// Shader source as shipped (FFT_N = 4096, the convolution's size).
 pub const SHADER: &str = crate::gpu::kernels::source("fft");
 /// FFT size the shader file is written for.
-pub const DEFAULT_SIZE: usize = 2048;
+pub const DEFAULT_SIZE: usize = 4096;
 /// Smallest and largest supported sizes (workgroup of 256 threads, workgroup memory n/2·8 bytes; n >= 1024 keeps every thread busy).
 pub const SIZE_RANGE: std::ops::RangeInclusive<usize> = 1024..=8192;
 

@@ -316,16 +316,3 @@ fn written_frames(job: &ConvolveJob, kernel_len: usize) -> usize {
     full.saturating_sub(job.window_offset as usize)
         .min(job.output_frames as usize)
 }
-
-#[cfg(test)]
-mod tests {
-    /// The kernel's bin count is the engine's: the shader's `BINS` line names [`super::BINS`].
-    #[test]
-    fn shader_bins_are_the_engines() {
-        let line = format!("const BINS: u32 = {}u;", super::BINS);
-        assert!(
-            super::SHADER.contains(&line),
-            "shaders/convolve.wgsl lacks `{line}`"
-        );
-    }
-}
