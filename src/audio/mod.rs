@@ -8,6 +8,8 @@ pub mod encode;
 pub mod flac;
 pub mod libflac;
 pub mod pcm;
+#[cfg(target_arch = "x86_64")]
+mod quantize_avx2;
 pub mod resample;
 pub mod rf64;
 pub mod stream;
