@@ -13,9 +13,10 @@
 //! Speed: [`LANES`] independent transforms run together, data laid out `[point][lane]`, so
 //! every butterfly is one vector operation across lanes (no shuffles); the loops are compiled
 //! for AVX-512F or AVX when the CPU has them (no FMA: the same bits as the baseline build).
-//! Two Stockham stages run as one pass over memory where they can (the same butterflies,
-//! the stage between them held in registers). [`Scratch`] holds all buffers: no allocation
-//! per transform.
+//! Frames and spectra move in and out of that layout in 8×8 blocks (`convolve::transpose`:
+//! transposed in AVX registers on the AVX build). Two Stockham stages run as one pass over
+//! memory where they can (the same butterflies, the stage between them held in registers).
+//! [`Scratch`] holds all buffers: no allocation per transform.
 
 use super::transpose;
 use crate::core::arith::madd;
