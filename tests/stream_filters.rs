@@ -1,6 +1,6 @@
 //! Streaming forms of the filter operators (convolution engine, EQ, crossover, multiband,
-//! reverb, match EQ): a song fed in equal time chunks (one and two convolution blocks, 65536 frames and one
-//! chunk of the whole padded length, state carried) gives, bit for bit, the whole-song
+//! reverb, match EQ): a song fed in equal time chunks (one and two convolution blocks,
+//! 65536 frames and one chunk of the whole padded length, state carried) gives, bit for bit, the whole-song
 //! result delayed by the operator's latency; each whole-song function equals a reference
 //! composed from independent pieces (the engine's latency window, the section recursion
 //! over the whole song, the per-op formulas). The raw engine is also checked against the

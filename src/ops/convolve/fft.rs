@@ -26,8 +26,8 @@ use crate::error::Error;
 /// this many 4096-point transforms keeps its buffers within the core's L2 cache).
 pub const LANES: usize = transpose::N;
 
-/// Smallest supported size (the Stockham needs at least one butterfly per stage).
-pub const MIN_SIZE: usize = 4;
+/// Smallest supported size (the layout moves take four points, eight values, a block).
+pub const MIN_SIZE: usize = transpose::N;
 
 type Lanes = [f32; LANES];
 
@@ -181,29 +181,13 @@ impl RealFft {
             count <= LANES && spectra.len() >= count * bins,
             "forward batch shape"
         );
-        let blocks = h % 4 == 0;
         // z[i] = (x[2i], x[2i+1]); unused lanes are zero; four points (eight values of each
         // frame) a block
-        if blocks {
-            for i in (0..h).step_by(4) {
-                let b = transpose::load(time, n, 2 * i, count, avx);
-                for j in 0..4 {
-                    s.re[0][i + j] = b[2 * j];
-                    s.im[0][i + j] = b[2 * j + 1];
-                }
-            }
-        } else {
-            for i in 0..h {
-                let (zr, zi) = (&mut s.re[0][i], &mut s.im[0][i]);
-                for l in 0..LANES {
-                    let (r, m) = if l < count {
-                        (time[l * n + 2 * i], time[l * n + 2 * i + 1])
-                    } else {
-                        (0.0, 0.0)
-                    };
-                    zr[l] = r;
-                    zi[l] = m;
-                }
+        for i in (0..h).step_by(4) {
+            let b = transpose::load(time, n, 2 * i, count, avx);
+            for j in 0..4 {
+                s.re[0][i + j] = b[2 * j];
+                s.im[0][i + j] = b[2 * j + 1];
             }
         }
         let o = self.stockham(s, false);
@@ -215,18 +199,16 @@ impl RealFft {
             spec[0] = [z0r + z0i, 0.0];
             spec[h] = [z0r - z0i, 0.0];
         }
-        // bins 1 .. h: four a block (stored transposed), then one at a time
+        // bins 1 .. h: four a block (stored transposed), then the last three one at a time
+        let flat = spectra.as_flattened_mut();
         let mut k = 1;
-        if blocks {
-            let flat = spectra.as_flattened_mut();
-            while k + 4 <= h {
-                let mut b = [[0.0f32; LANES]; 8];
-                for j in 0..4 {
-                    (b[2 * j], b[2 * j + 1]) = split_bin(zr, zi, k + j, h, tw[k + j]);
-                }
-                transpose::store(&b, flat, 2 * bins, 2 * k, count, avx);
-                k += 4;
+        while k + 4 <= h {
+            let mut b = [[0.0f32; LANES]; 8];
+            for j in 0..4 {
+                (b[2 * j], b[2 * j + 1]) = split_bin(zr, zi, k + j, h, tw[k + j]);
             }
+            transpose::store(&b, flat, 2 * bins, 2 * k, count, avx);
+            k += 4;
         }
         for k in k..h {
             let (xr, xi) = split_bin(zr, zi, k, h, tw[k]);
@@ -246,51 +228,27 @@ impl RealFft {
             "inverse batch shape"
         );
         let tw = &self.tw;
-        let blocks = h % 4 == 0;
-        let mut k = 0;
-        if blocks {
-            // X[k .. k+4] and X[h−k−3 ..= h−k] of every transform, transposed
-            let flat = spectra.as_flattened();
-            while k < h {
-                let a = transpose::load(flat, 2 * bins, 2 * k, count, avx);
-                let b = transpose::load(flat, 2 * bins, 2 * (h - k - 3), count, avx);
-                for j in 0..4 {
-                    let (ar, ai) = (&a[2 * j], &a[2 * j + 1]);
-                    let (br, bi) = (&b[2 * (3 - j)], &b[2 * (3 - j) + 1]);
-                    (s.re[0][k + j], s.im[0][k + j]) =
-                        merge_bin((ar, ai), (br, bi), k + j == 0, tw[k + j]);
-                }
-                k += 4;
+        // X[k .. k+4] and X[h−k−3 ..= h−k] of every transform, transposed
+        let flat = spectra.as_flattened();
+        for k in (0..h).step_by(4) {
+            let a = transpose::load(flat, 2 * bins, 2 * k, count, avx);
+            let b = transpose::load(flat, 2 * bins, 2 * (h - k - 3), count, avx);
+            for j in 0..4 {
+                let (ar, ai) = (&a[2 * j], &a[2 * j + 1]);
+                let (br, bi) = (&b[2 * (3 - j)], &b[2 * (3 - j) + 1]);
+                (s.re[0][k + j], s.im[0][k + j]) =
+                    merge_bin((ar, ai), (br, bi), k + j == 0, tw[k + j]);
             }
-        }
-        for k in k..h {
-            let (mut ar, mut ai, mut br, mut bi) =
-                ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-            for l in 0..count {
-                [ar[l], ai[l]] = spectra[l * bins + k];
-                [br[l], bi[l]] = spectra[l * bins + h - k];
-            }
-            (s.re[0][k], s.im[0][k]) = merge_bin((&ar, &ai), (&br, &bi), k == 0, tw[k]);
         }
         let o = self.stockham(s, true);
         let (zr, zi) = (&s.re[o], &s.im[o]);
-        if blocks {
-            for i in (0..h).step_by(4) {
-                let mut b = [[0.0f32; LANES]; 8];
-                for j in 0..4 {
-                    b[2 * j] = zr[i + j];
-                    b[2 * j + 1] = zi[i + j];
-                }
-                transpose::store(&b, time, n, 2 * i, count, avx);
+        for i in (0..h).step_by(4) {
+            let mut b = [[0.0f32; LANES]; 8];
+            for j in 0..4 {
+                b[2 * j] = zr[i + j];
+                b[2 * j + 1] = zi[i + j];
             }
-            return;
-        }
-        for l in 0..count {
-            let out = &mut time[l * n..(l + 1) * n];
-            for i in 0..h {
-                out[2 * i] = zr[i][l];
-                out[2 * i + 1] = zi[i][l];
-            }
+            transpose::store(&b, time, n, 2 * i, count, avx);
         }
     }
 
@@ -471,7 +429,7 @@ mod tests {
     use super::*;
 
     /// Two stages fused in one pass give the bits of the stages one per pass, forward and
-    /// inverse, for every size from 4 to 8192 points (odd and even stage counts).
+    /// inverse, for every size from MIN_SIZE to 8192 points (odd and even stage counts).
     #[test]
     fn fused_stages_give_the_bits_of_one_stage_per_pass() {
         let mut seed = 3u32;
@@ -479,7 +437,7 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
         };
-        for log in 2..=13 {
+        for log in MIN_SIZE.ilog2()..=13 {
             let f = RealFft::new(1 << log).unwrap();
             for inverse in [false, true] {
                 let mut a = f.make_scratch();
