@@ -277,10 +277,28 @@ impl RealFft {
                 (&*re1, &*im1, &mut *re0, &mut *im0)
             };
             if fuse && m > 1 {
+                #[cfg(target_arch = "x86_64")]
+                if !cfg!(feature = "fma-twins") && std::is_x86_feature_detected!("avx") {
+                    // SAFETY: the CPU supports AVX (checked just above)
+                    unsafe { fused_stages_avx(&self.tw, inverse, m, st, (sr, si), (dr, di)) };
+                    src ^= 1;
+                    n = m / 2;
+                    st *= 4;
+                    continue;
+                }
                 fused_stages(&self.tw, inverse, m, st, (sr, si), (dr, di));
                 src ^= 1;
                 n = m / 2;
                 st *= 4;
+                continue;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if fuse && !cfg!(feature = "fma-twins") && std::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU supports AVX (checked just above)
+                unsafe { stage_avx(&self.tw, inverse, m, st, (sr, si), (dr, di)) };
+                src ^= 1;
+                n = m;
+                st *= 2;
                 continue;
             }
             // butterfly b = p·st + q, p < m, q < st (m·st = h/2)
@@ -420,6 +438,109 @@ fn fused_stages(
                 dr[oh] = hr;
                 di[oh] = hi;
             }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+/// The shader's butterfly on AVX registers: lo = a + c, hi = (a − c)·w (`madd(x.r, w.r, −(x.i·w.i))`,
+/// `madd(x.r, w.i, x.i·w.r)`, unfused)
+macro_rules! bf {
+    ($ar:expr, $ai:expr, $cr:expr, $ci:expr, $wr:expr, $wi:expr) => {{
+        let (xr, xi) = (_mm256_sub_ps($ar, $cr), _mm256_sub_ps($ai, $ci));
+        (
+            _mm256_add_ps($ar, $cr),
+            _mm256_add_ps($ai, $ci),
+            _mm256_sub_ps(_mm256_mul_ps(xr, $wr), _mm256_mul_ps(xi, $wi)),
+            _mm256_add_ps(_mm256_mul_ps(xr, $wi), _mm256_mul_ps(xi, $wr)),
+        )
+    }};
+}
+
+/// [`fused_stages`] in AVX registers (a lane vector is one register): the same butterflies
+/// on the same operands in the same order, written out so the four intermediate points stay
+/// in registers (the generic loop's arrays went through the stack).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn fused_stages_avx(
+    tw: &[[f32; 2]],
+    inverse: bool,
+    m: usize,
+    st: usize,
+    (sr, si): (&[Lanes], &[Lanes]),
+    (dr, di): (&mut [Lanes], &mut [Lanes]),
+) {
+    use std::arch::x86_64::*;
+    let half = m / 2;
+    let st2 = 2 * st;
+    let len = sr.len();
+    assert!(si.len() == len && dr.len() == len && di.len() == len && 2 * m * st <= len);
+    let (sr, si) = (sr.as_ptr().cast::<f32>(), si.as_ptr().cast::<f32>());
+    let (dr, di) = (dr.as_mut_ptr().cast::<f32>(), di.as_mut_ptr().cast::<f32>());
+    let w = |j: usize| {
+        let (r, i) = twiddle(tw, j, inverse);
+        (_mm256_set1_ps(r), _mm256_set1_ps(i))
+    };
+    for p in 0..half {
+        let (w0r, w0i) = w(2 * p * st);
+        let (w1r, w1i) = w(2 * (p + half) * st);
+        let (w2r, w2i) = w(2 * p * st2);
+        let (a0, c0) = (st * p, st * (p + m));
+        let (a1, c1) = (st * (p + half), st * (p + half + m));
+        let (o0, o1) = (st2 * 2 * p, st2 * (2 * p + 1));
+        for q in 0..st {
+            // SAFETY: every index is below 2·m·st <= len (asserted), each a whole lane vector
+            let ld = |b: *const f32, i: usize| _mm256_loadu_ps(b.add(LANES * (q + i)));
+            let (y0r, y0i, y1r, y1i) =
+                bf!(ld(sr, a0), ld(si, a0), ld(sr, c0), ld(si, c0), w0r, w0i);
+            let (y2r, y2i, y3r, y3i) =
+                bf!(ld(sr, a1), ld(si, a1), ld(sr, c1), ld(si, c1), w1r, w1i);
+            let st_ = |b: *mut f32, i: usize, v: __m256| _mm256_storeu_ps(b.add(LANES * i), v);
+            // second stage, b = 0: a = y0, c = y2 (points q); b = 1: a = y1, c = y3 (q + st)
+            let (lr, li, hr, hi) = bf!(y0r, y0i, y2r, y2i, w2r, w2i);
+            st_(dr, q + o0, lr);
+            st_(di, q + o0, li);
+            st_(dr, q + o1, hr);
+            st_(di, q + o1, hi);
+            let (lr, li, hr, hi) = bf!(y1r, y1i, y3r, y3i, w2r, w2i);
+            st_(dr, q + st + o0, lr);
+            st_(di, q + st + o0, li);
+            st_(dr, q + st + o1, hr);
+            st_(di, q + st + o1, hi);
+        }
+    }
+}
+
+/// One Stockham stage (`m` rows, stride `st`) in AVX registers: the generic loop's
+/// butterflies, the same operations in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn stage_avx(
+    tw: &[[f32; 2]],
+    inverse: bool,
+    m: usize,
+    st: usize,
+    (sr, si): (&[Lanes], &[Lanes]),
+    (dr, di): (&mut [Lanes], &mut [Lanes]),
+) {
+    use std::arch::x86_64::*;
+    let len = sr.len();
+    assert!(si.len() == len && dr.len() == len && di.len() == len && 2 * m * st <= len);
+    let (sr, si) = (sr.as_ptr().cast::<f32>(), si.as_ptr().cast::<f32>());
+    let (dr, di) = (dr.as_mut_ptr().cast::<f32>(), di.as_mut_ptr().cast::<f32>());
+    for p in 0..m {
+        let (r, i) = twiddle(tw, 2 * p * st, inverse);
+        let (wr, wi) = (_mm256_set1_ps(r), _mm256_set1_ps(i));
+        for q in 0..st {
+            // SAFETY: every index is below 2·m·st <= len (asserted), each a whole lane vector
+            let ld = |b: *const f32, i: usize| _mm256_loadu_ps(b.add(LANES * i));
+            let (ia, ic) = (q + st * p, q + st * (p + m));
+            let (lr, li, hr, hi) = bf!(ld(sr, ia), ld(si, ia), ld(sr, ic), ld(si, ic), wr, wi);
+            let (ol, oh) = (q + st * 2 * p, q + st * (2 * p + 1));
+            _mm256_storeu_ps(dr.add(LANES * ol), lr);
+            _mm256_storeu_ps(di.add(LANES * ol), li);
+            _mm256_storeu_ps(dr.add(LANES * oh), hr);
+            _mm256_storeu_ps(di.add(LANES * oh), hi);
         }
     }
 }

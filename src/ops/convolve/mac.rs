@@ -67,20 +67,100 @@ fn mac_tile_avx512(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [
     mac_tile_generic(ka, j0, xs, hs, y);
 }
 
-/// [`mac_tile_generic`] compiled for AVX (no FMA: identical results), two output blocks at
-/// a time: a record is four AVX registers, so two blocks' accumulators (eight) leave room
-/// for H_p and X in the sixteen; more would spill to memory on every p.
+/// The multiply-accumulate in AVX registers (no FMA: identical results), four output blocks
+/// at a time, each record as two halves of eight bins: a half's eight accumulators (re, im
+/// of four blocks) and H_p's half stay in registers while p runs, X read from memory; a
+/// whole record per block (sixteen accumulators for two blocks) spilled one to the stack
+/// on every p. With the FMA twins the generic loop runs (its `madd` fuses).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn mac_tile_avx(ka: usize, j0: usize, xs: &[Record], hs: &[Record], y: &mut [Record]) {
+    if cfg!(feature = "fma-twins") {
+        return mac_tile_generic(ka, j0, xs, hs, y);
+    }
     let mut i = 0;
-    while i + 2 <= y.len() {
-        mac_blocks::<2>(ka + i, j0, xs, hs, &mut y[i..i + 2]);
-        i += 2;
+    while i + 4 <= y.len() {
+        for half in 0..2 {
+            // SAFETY: AVX is enabled on this function; the records hold REC floats
+            unsafe { mac_half_avx::<4>(ka + i, j0, xs, hs, &mut y[i..i + 4], half) };
+        }
+        i += 4;
     }
     while i < y.len() {
-        mac_blocks::<1>(ka + i, j0, xs, hs, &mut y[i..i + 1]);
+        for half in 0..2 {
+            // SAFETY: as above
+            unsafe { mac_half_avx::<1>(ka + i, j0, xs, hs, &mut y[i..i + 1], half) };
+        }
         i += 1;
+    }
+}
+
+/// [`mac_blocks`] on bins `8·half .. 8·half + 8` of every record, in AVX registers: for
+/// each block, `re = (re + x.re·h.re) − x.im·h.im`, `im = (im + x.re·h.im) + x.im·h.re`
+/// over p ascending (the same operations as [`cmac`], the same order).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn mac_half_avx<const G: usize>(
+    k: usize,
+    j0: usize,
+    xs: &[Record],
+    hs: &[Record],
+    y: &mut [Record],
+    half: usize,
+) {
+    use std::arch::x86_64::*;
+    const W: usize = LANES / 2;
+    let (ro, io) = (half * W, LANES + half * W);
+    let parts = hs.len();
+    let mut re = [_mm256_setzero_ps(); G];
+    let mut im = [_mm256_setzero_ps(); G];
+    #[inline(always)]
+    unsafe fn step(
+        re: &mut __m256,
+        im: &mut __m256,
+        x: &Record,
+        hr: __m256,
+        hi: __m256,
+        ro: usize,
+        io: usize,
+    ) {
+        let xr = _mm256_loadu_ps(x.as_ptr().add(ro));
+        let xi = _mm256_loadu_ps(x.as_ptr().add(io));
+        *re = _mm256_sub_ps(
+            _mm256_add_ps(*re, _mm256_mul_ps(xr, hr)),
+            _mm256_mul_ps(xi, hi),
+        );
+        *im = _mm256_add_ps(
+            _mm256_add_ps(*im, _mm256_mul_ps(xr, hi)),
+            _mm256_mul_ps(xi, hr),
+        );
+    }
+    // p = 0 .. min(P-1, k): all G blocks
+    for (p, hp) in hs.iter().enumerate().take(k.min(parts - 1) + 1) {
+        let (hr, hi) = (
+            _mm256_loadu_ps(hp.as_ptr().add(ro)),
+            _mm256_loadu_ps(hp.as_ptr().add(io)),
+        );
+        // X_{k−p} .. X_{k−p+G−1}: one bounds check per p
+        let xw: &[Record; G] = xs[k - p - j0..][..G].try_into().expect("G records");
+        for g in 0..G {
+            step(&mut re[g], &mut im[g], &xw[g], hr, hi, ro, io);
+        }
+    }
+    // p = k + 1 .. k + G - 1 (only while p < P): blocks g >= p - k
+    for p in k + 1..(k + G).min(parts) {
+        let hp = &hs[p];
+        let (hr, hi) = (
+            _mm256_loadu_ps(hp.as_ptr().add(ro)),
+            _mm256_loadu_ps(hp.as_ptr().add(io)),
+        );
+        for g in p - k..G {
+            step(&mut re[g], &mut im[g], &xs[k + g - p - j0], hr, hi, ro, io);
+        }
+    }
+    for g in 0..G {
+        _mm256_storeu_ps(y[g].as_mut_ptr().add(ro), re[g]);
+        _mm256_storeu_ps(y[g].as_mut_ptr().add(io), im[g]);
     }
 }
 
