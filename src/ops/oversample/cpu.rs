@@ -22,7 +22,9 @@ const U_LEN: usize = 2 * (BLOCK_FRAMES + FINE_TAPS / 2);
 pub fn peak_block(taps: &[f32], window: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        // a block shorter than the AVX-512 build's points at a time (the screen's groups)
+        // runs 64 at a time, not one by one
+        if std::arch::is_x86_feature_detected!("avx512f") && out.len() >= 4 * LANES {
             // SAFETY: the CPU has AVX-512F (checked just above)
             unsafe { peak_block_avx512(taps, window, out) };
             return;
