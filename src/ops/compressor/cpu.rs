@@ -165,6 +165,57 @@ unsafe fn gains_block_avx2(
     gains(p, state, level, gain);
 }
 
+/// The ballistics over the computed gains `gain` (log2), from state `s`, in place; returns
+/// the new state. Attack where the computed gain is below the state, release elsewhere.
+#[inline(always)]
+fn ballistics(p: &CompressorParams, mut s: f32, gain: &mut [f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if !cfg!(feature = "fma-twins") {
+        // the step chosen by a compare and a blend in registers (a select the compiler
+        // made a load indexed by the comparison, on the loop-carried chain); the same
+        // operations as below
+        if is_x86_feature_detected!("sse4.1") {
+            // SAFETY: the CPU has SSE4.1 (checked just above)
+            return unsafe { ballistics_sse41(p.attack_step, p.release_step, s, gain) };
+        }
+    }
+    for g in gain.iter_mut() {
+        let gc = *g;
+        let b = if gc < s {
+            p.attack_step
+        } else {
+            p.release_step
+        };
+        s = flush_denormal(madd(b, gc - s, s));
+        *g = s;
+    }
+    s
+}
+
+/// [`ballistics`] in SSE registers: `b = gc < s ? attack : release` as a compare and a
+/// blend, `s = flush(b·(gc − s) + s)` (unfused; `flush_denormal`: |s| below the smallest
+/// normal reads 0).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.1")]
+unsafe fn ballistics_sse41(attack: f32, release: f32, s: f32, gain: &mut [f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let (att, rel) = (_mm_set_ss(attack), _mm_set_ss(release));
+    let (abs, tiny) = (
+        _mm_set_ss(f32::from_bits(0x7FFF_FFFF)),
+        _mm_set_ss(f32::MIN_POSITIVE),
+    );
+    let mut sv = _mm_set_ss(s);
+    for g in gain.iter_mut() {
+        let gc = _mm_set_ss(*g);
+        let b = _mm_blendv_ps(rel, att, _mm_cmplt_ss(gc, sv));
+        let n = _mm_add_ss(_mm_mul_ss(b, _mm_sub_ss(gc, sv)), sv);
+        // |n| < MIN_POSITIVE (false for NaN: kept, as `flush_denormal` keeps it)
+        sv = _mm_andnot_ps(_mm_cmplt_ss(_mm_and_ps(n, abs), tiny), n);
+        *g = _mm_cvtss_f32(sv);
+    }
+    _mm_cvtss_f32(sv)
+}
+
 #[inline(always)]
 fn gains(p: &CompressorParams, state: &mut State, level: &mut [f32], gain: &mut [f32]) {
     if p.detector == 0 {
@@ -184,18 +235,7 @@ fn gains(p: &CompressorParams, state: &mut State, level: &mut [f32], gain: &mut 
     for (g, &l) in gain.iter_mut().zip(level.iter()) {
         *g = gain_computer(p, l);
     }
-    let mut s = state.gain_l2;
-    for g in gain.iter_mut() {
-        let gc = *g;
-        let b = if gc < s {
-            p.attack_step
-        } else {
-            p.release_step
-        };
-        s = flush_denormal(madd(b, gc - s, s));
-        *g = s;
-    }
-    state.gain_l2 = s;
+    state.gain_l2 = ballistics(p, state.gain_l2, gain);
     for g in gain.iter_mut() {
         *g = exp2_approx(*g + p.makeup_l2);
     }
