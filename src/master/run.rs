@@ -4,8 +4,10 @@
 //! per delivery (each song converted to the delivery's sample rate first, then `track` or
 //! `album` loudness, limiter, fades), quantisation (once per format: WAV and FLAC of the
 //! same depth hold the same samples), the outputs with their tags (ReplayGain with
-//! `--replaygain`, a BWF `bext` chunk for deliveries that ask; a provisional sidecar before
-//! them, the final one last), and the continuous album file with its CUE sheet.
+//! `--replaygain`, a BWF `bext` chunk for deliveries that ask; written beside their places,
+//! then put in place on a thread of their own per song — a provisional sidecar, each output
+//! synced and renamed, the final sidecar last — while the workers go on), and the continuous
+//! album file with its CUE sheet.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +26,7 @@ use super::settings::{album_context, album_dir, fades_of, settings_hash};
 use super::sidecar::{self, SequenceReport};
 use super::song_tags::output_tags;
 use super::{Delivery, Job};
-use crate::audio::encode::write_audio_with;
+use crate::audio::encode::write_audio_pending;
 use crate::audio::pcm::Pcm;
 use crate::engine::{self, Closed, Executor, Fades, Member, Outcome};
 use crate::error::{Error, Result};
@@ -220,7 +222,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         drop(ok_rated);
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
         // `None`: not started because the worker was told to stop.
-        let outs: Vec<Option<(SongReport, Option<Quantised>)>> = need
+        let outs: Vec<Option<Finished>> = need
             .par_iter()
             .zip(mastered)
             .zip(rates)
@@ -251,17 +253,35 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     share_s,
                     album_peak_dbtp,
                 };
-                let out = finish(album, t, job, d, &dir, prep, done, &mut r, existing);
-                Some((r, out))
+                let mut commit = None;
+                let out = finish(
+                    album,
+                    t,
+                    job,
+                    d,
+                    &dir,
+                    prep,
+                    done,
+                    &mut r,
+                    existing,
+                    &mut commit,
+                );
+                Some((r, out, commit))
             })
             .collect();
         let mut pcms: Vec<Option<Quantised>> = Vec::with_capacity(outs.len());
         for out in outs {
-            let Some((r, p)) = out else {
+            let Some((mut r, mut p, commit)) = out else {
                 result.interrupted = true;
                 pcms.push(None);
                 continue;
             };
+            if let Some(c) = commit {
+                r = c.wait();
+                if r.status == Status::Failed {
+                    p = None; // as a song that failed before its outputs
+                }
+            }
             (ctl.on_song)(&r);
             result.songs.push(r);
             pcms.push(p);
@@ -699,6 +719,7 @@ fn finish(
     done: Done,
     r: &mut SongReport,
     existing: Option<&SongReport>,
+    commit: &mut Option<Committing>,
 ) -> Option<Quantised> {
     let fail = |r: &mut SongReport, e: &Error| {
         *r = r.clone().failed(e);
@@ -748,20 +769,22 @@ fn finish(
     // with a sidecar naming these settings (redone by `--skip-existing`, replaceable
     // without `--overwrite`); the final sidecar replaces it last.
     let side = dir.join(format!("{}.json", t.output_stem));
-    let mut pending = r.clone();
-    pending.status = Status::Failed;
-    pending.error = Some("interrupted while its outputs were written".into());
-    if let Err(e) = pending.write_json(&side) {
-        return fail(r, &e);
-    }
+    let mut provisional = r.clone();
+    provisional.status = Status::Failed;
+    provisional.error = Some("interrupted while its outputs were written".into());
     let mut pcms = Vec::with_capacity(outputs.len());
+    let mut files = Vec::with_capacity(outputs.len());
     for (path, f) in &outputs {
         let pcm = Pcm::from_planar(&m.audio, *f, seed);
         let b = bext.as_deref().filter(|_| !f.is_flac());
-        if let Err(e) = write_audio_with(path, &pcm, rate, *f, &tags, b) {
-            fail(r, &e);
-            let _ = r.write_json(&side); // the sidecar says why, not "interrupted"
-            return None;
+        match write_audio_pending(path, &pcm, rate, *f, &tags, b) {
+            Ok(p) => files.push(p),
+            Err(e) => {
+                // the files written so far are removed (dropped uncommitted)
+                fail(r, &e);
+                let _ = r.write_json(&side); // the sidecar says why
+                return None;
+            }
         }
         pcms.push(pcm);
     }
@@ -783,8 +806,77 @@ fn finish(
     };
     r.check_outcome(job.max_reduction_db, scope, target, m.group_lufs);
     r.seconds = prep.seconds + done.share_s + t0.elapsed().as_secs_f64();
-    if let Err(e) = r.write_json(&side) {
-        return fail(r, &e);
-    }
+    let c = Commit {
+        provisional,
+        files,
+        side,
+        report: r.clone(),
+    };
+    // on a thread of its own: the disk syncs wait there, not on a worker
+    *commit = Some(match std::thread::Builder::new().spawn(move || c.run()) {
+        Ok(h) => Committing::Thread(h),
+        Err(e) => Committing::Failed(Box::new(r.clone().failed(&Error::io(dir, e)))),
+    });
     Some((pcms, rate))
+}
+
+/// A song's outputs written beside their places, and its sidecars: [`Commit::run`] puts
+/// them in place in the order a crash can be recovered from (the provisional sidecar, then
+/// each output synced and renamed, then the final sidecar).
+struct Commit {
+    /// the sidecar that names these settings while the outputs go in place
+    provisional: SongReport,
+    files: Vec<crate::audio::encode::Pending>,
+    side: std::path::PathBuf,
+    /// the song's final report
+    report: SongReport,
+}
+
+impl Commit {
+    /// Puts everything in place; returns the song's report (failed, with the reason, when
+    /// a step failed: the outputs not yet in place are removed).
+    fn run(self) -> SongReport {
+        let Commit {
+            provisional,
+            files,
+            side,
+            report,
+        } = self;
+        if let Err(e) = provisional.write_json(&side) {
+            return report.failed(&e);
+        }
+        for f in files {
+            if let Err(e) = f.commit() {
+                let r = report.failed(&e);
+                let _ = r.write_json(&side); // the sidecar says why, not "interrupted"
+                return r;
+            }
+        }
+        match report.write_json(&side) {
+            Ok(()) => report,
+            Err(e) => report.failed(&e),
+        }
+    }
+}
+
+/// A song out of [`finish`]: its report, its samples (for the album file) and its outputs'
+/// commit under way.
+type Finished = (SongReport, Option<Quantised>, Option<Committing>);
+
+/// A song's commit under way ([`Commit`]).
+pub(super) enum Committing {
+    /// on its thread
+    Thread(std::thread::JoinHandle<SongReport>),
+    /// not started: the song's report says why
+    Failed(Box<SongReport>),
+}
+
+impl Committing {
+    /// The song's report once its outputs are in place (or why not).
+    fn wait(self) -> SongReport {
+        match self {
+            Committing::Thread(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Committing::Failed(r) => *r,
+        }
+    }
 }
