@@ -26,6 +26,15 @@ pub(super) type Record = [f32; REC];
 #[inline(always)]
 pub(super) fn record(spectrum: &[[f32; 2]], c: usize) -> Record {
     let mut rec = [0.0; REC];
+    if let Some(s) = spectrum.get(c * LANES..(c + 1) * LANES) {
+        // a whole chunk: a fixed-size deinterleave (no per-bin checks; it vectorises)
+        let s: &[[f32; 2]; LANES] = s.try_into().expect("LANES bins");
+        for t in 0..LANES {
+            rec[t] = s[t][0];
+            rec[LANES + t] = s[t][1];
+        }
+        return rec;
+    }
     for t in 0..LANES {
         let v = spectrum.get(c * LANES + t).copied().unwrap_or_default();
         rec[t] = v[0];
@@ -37,6 +46,15 @@ pub(super) fn record(spectrum: &[[f32; 2]], c: usize) -> Record {
 /// Writes record `rec` of chunk `c` back into `spectrum` (bins past N/2 dropped).
 #[inline(always)]
 pub(super) fn unrecord(rec: &Record, spectrum: &mut [[f32; 2]], c: usize) {
+    if let Some(s) = spectrum.get_mut(c * LANES..(c + 1) * LANES) {
+        if (c + 1) * LANES <= BINS {
+            let s: &mut [[f32; 2]; LANES] = s.try_into().expect("LANES bins");
+            for t in 0..LANES {
+                s[t] = [rec[t], rec[LANES + t]];
+            }
+            return;
+        }
+    }
     for t in 0..LANES.min(BINS - c * LANES) {
         spectrum[c * LANES + t] = [rec[t], rec[LANES + t]];
     }
