@@ -128,11 +128,6 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Where it goes.
-    pub fn dest(&self) -> &Path {
-        &self.dest
-    }
-
     /// Syncs the written file and renames it to its destination (the atomic step); on an
     /// error the temporary file is removed.
     pub fn commit(mut self) -> Result<()> {
@@ -472,7 +467,6 @@ mod tests {
         assert_eq!(listing(), ["song.wav"]);
         // pending: the old file still there; dropped: nothing changed, nothing left
         let p = write_pending(&dest, write(b"second")).unwrap();
-        assert_eq!(p.dest(), dest);
         assert_eq!(std::fs::read(&dest).unwrap(), b"first");
         assert_eq!(listing().len(), 2, "the temporary file beside it");
         drop(p);

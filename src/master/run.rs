@@ -765,9 +765,10 @@ fn finish(
             (path, f)
         })
         .collect();
-    // A provisional sidecar first: a run killed while the outputs are written leaves them
-    // with a sidecar naming these settings (redone by `--skip-existing`, replaceable
-    // without `--overwrite`); the final sidecar replaces it last.
+    // A provisional sidecar goes in place before the outputs ([`Commit`]): a run killed
+    // while they go in place leaves them with a sidecar naming these settings (redone by
+    // `--skip-existing`, replaceable without `--overwrite`); the final sidecar replaces it
+    // last.
     let side = dir.join(format!("{}.json", t.output_stem));
     let mut provisional = r.clone();
     provisional.status = Status::Failed;
@@ -809,13 +810,19 @@ fn finish(
     let c = Commit {
         provisional,
         files,
-        side,
+        side: side.clone(),
         report: r.clone(),
     };
     // on a thread of its own: the disk syncs wait there, not on a worker
     *commit = Some(match std::thread::Builder::new().spawn(move || c.run()) {
         Ok(h) => Committing::Thread(h),
-        Err(e) => Committing::Failed(Box::new(r.clone().failed(&Error::io(dir, e)))),
+        Err(e) => {
+            // no thread to be had: the outputs were removed with the commit; the sidecar
+            // says why
+            let failed = r.clone().failed(&Error::io(dir, e));
+            let _ = failed.write_json(&side);
+            Committing::Failed(Box::new(failed))
+        }
     });
     Some((pcms, rate))
 }
@@ -864,7 +871,7 @@ impl Commit {
 type Finished = (SongReport, Option<Quantised>, Option<Committing>);
 
 /// A song's commit under way ([`Commit`]).
-pub(super) enum Committing {
+enum Committing {
     /// on its thread
     Thread(std::thread::JoinHandle<SongReport>),
     /// not started: the song's report says why

@@ -300,6 +300,12 @@ impl RealFft {
     #[inline(always)]
     fn stockham_passes(&self, s: &mut Scratch, inverse: bool, fuse: bool) -> usize {
         let h = self.n / 2;
+        // the passes in AVX registers (`fuse` only: the one-pass-per-stage loop stays the
+        // plain reference the tests compare with)
+        #[cfg(target_arch = "x86_64")]
+        let avx = fuse && !cfg!(feature = "fma-twins") && std::is_x86_feature_detected!("avx");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx = false;
         let (mut n, mut st, mut src) = (h, 1usize, 0usize);
         let [re0, im0, re1, im1] = s.planes();
         while n > 1 {
@@ -310,25 +316,26 @@ impl RealFft {
                 (&*re1, &*im1, &mut *re0, &mut *im0)
             };
             if fuse && m > 1 {
-                #[cfg(target_arch = "x86_64")]
-                if !cfg!(feature = "fma-twins") && std::is_x86_feature_detected!("avx") {
-                    // SAFETY: the CPU supports AVX (checked just above)
-                    unsafe { fused_stages_avx(&self.tw, inverse, m, st, (sr, si), (dr, di)) };
-                    src ^= 1;
-                    n = m / 2;
-                    st *= 4;
-                    continue;
+                if avx {
+                    // SAFETY: `avx` is set only where the CPU supports AVX
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        fused_stages_avx(&self.tw, inverse, m, st, (sr, si), (dr, di))
+                    };
+                } else {
+                    fused_stages(&self.tw, inverse, m, st, (sr, si), (dr, di));
                 }
-                fused_stages(&self.tw, inverse, m, st, (sr, si), (dr, di));
                 src ^= 1;
                 n = m / 2;
                 st *= 4;
                 continue;
             }
-            #[cfg(target_arch = "x86_64")]
-            if fuse && !cfg!(feature = "fma-twins") && std::is_x86_feature_detected!("avx") {
-                // SAFETY: the CPU supports AVX (checked just above)
-                unsafe { stage_avx(&self.tw, inverse, m, st, (sr, si), (dr, di)) };
+            if avx {
+                // SAFETY: `avx` is set only where the CPU supports AVX
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    stage_avx(&self.tw, inverse, m, st, (sr, si), (dr, di))
+                };
                 src ^= 1;
                 n = m;
                 st *= 2;

@@ -46,14 +46,15 @@ pub(super) fn record(spectrum: &[[f32; 2]], c: usize) -> Record {
 /// Writes record `rec` of chunk `c` back into `spectrum` (bins past N/2 dropped).
 #[inline(always)]
 pub(super) fn unrecord(rec: &Record, spectrum: &mut [[f32; 2]], c: usize) {
-    if let Some(s) = spectrum.get_mut(c * LANES..(c + 1) * LANES) {
-        if (c + 1) * LANES <= BINS {
-            let s: &mut [[f32; 2]; LANES] = s.try_into().expect("LANES bins");
-            for t in 0..LANES {
-                s[t] = [rec[t], rec[LANES + t]];
-            }
-            return;
+    if (c + 1) * LANES <= BINS.min(spectrum.len()) {
+        // a whole chunk: a fixed-size interleave (no per-bin checks)
+        let s: &mut [[f32; 2]; LANES] = (&mut spectrum[c * LANES..(c + 1) * LANES])
+            .try_into()
+            .expect("LANES bins");
+        for t in 0..LANES {
+            s[t] = [rec[t], rec[LANES + t]];
         }
+        return;
     }
     for t in 0..LANES.min(BINS - c * LANES) {
         spectrum[c * LANES + t] = [rec[t], rec[LANES + t]];

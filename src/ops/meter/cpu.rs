@@ -131,9 +131,12 @@ fn k_weight_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: 
 /// so the output's arithmetic stays off the loop-carried chain: that is the sections' state
 /// recursion alone). Each lane does [`section_tick`]'s operations in its order (no FMA),
 /// except that the new states' `2·d` is summed from the products with the coefficients
-/// doubled (one add less on the loop-carried chain): the same value, as doubling commutes
-/// with rounding wherever the products are normal numbers or zero (the unit test's near-silent
-/// channel included). The first and last two steps leave the lanes with no sample as they were.
+/// doubled (one add less on the loop-carried chain): the same value wherever those products
+/// are normal numbers or zero, as doubling commutes with rounding there. A product below
+/// 2⁻¹²⁶ (an input or state difference near f32's subnormal range, where WGSL also lets a
+/// GPU flush values) may round one unit apart. The unit test's near-silent channel
+/// (1e-31 × noise) gives the plain bits. The first and last two steps leave the lanes with no
+/// sample as they were.
 #[cfg(target_arch = "x86_64")]
 unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
     use std::arch::x86_64::*;
@@ -164,8 +167,7 @@ unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32],
             let v2 = _mm_add_ps(ic2, d2);
             // n = ic + 2·d with 2·d as (2a)·v3 + (2b)·ic: one add shorter on the
             // loop-carried chain; the same value as doubling d wherever the products are
-            // normal numbers or zero (doubling commutes with rounding there), which the
-            // flushed states and any input of magnitude above 1e-36 keep them
+            // normal numbers or zero (see the doc above)
             let t1 = _mm_add_ps(_mm_mul_ps(a2x2, v3), _mm_xor_ps(_mm_mul_ps(c1x2, ic1), sign));
             let t2 = _mm_add_ps(_mm_mul_ps(a3x2, v3), _mm_mul_ps(a2x2, ic1));
             let n1 = _mm_add_ps(ic1, t1);
