@@ -249,11 +249,17 @@ fn assert_same_outputs(a: &Path, b: &Path) {
 }
 
 fn catalog(dir: &Path) -> PathBuf {
+    catalog_of(dir, 2)
+}
+
+/// A synthetic catalog of `albums` albums of four 3 s songs.
+fn catalog_of(dir: &Path, albums: u32) -> PathBuf {
+    let albums = albums.to_string();
     let (code, _) = run(&[
         "synth-catalog",
         dir.to_str().unwrap(),
         "--albums",
-        "2",
+        &albums,
         "--songs-per-album",
         "4",
         "--seconds",
@@ -353,7 +359,10 @@ fn killed_batch_resumes_byte_identical() {
 #[test]
 fn sigterm_exits_75_and_the_rerun_completes() {
     let t = tempdir();
-    let m = catalog(&t.path().join("cat"));
+    // The signal goes out once the first album's songs are on disk; three more albums keep
+    // the run busy long past the signal's arrival (with one, a fast run could finish all
+    // before it and rightly exit 0).
+    let m = catalog_of(&t.path().join("cat"), 4);
     let (full, cut) = (t.path().join("full"), t.path().join("cut"));
     let a = |o: &Path| -> Vec<String> {
         [
