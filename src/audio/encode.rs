@@ -311,23 +311,79 @@ fn write_wav_pending(
             return super::rf64::write_rf64(tmp, pcm, sample_rate, &chunks)
                 .map_err(|e| out_err(e.to_string()));
         }
-        // the whole file in memory (samples, pad byte, bext, tags), written once
-        let mut bytes = wav_bytes(pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
-        if !tags.is_empty() || bext.is_some() {
-            pad_data_chunk(&mut bytes).map_err(&out_err)?;
-        }
+        // an odd `data` chunk gets its pad byte when chunks may follow it
+        let pad = !tags.is_empty() || bext.is_some();
+        let (mut head, data_len) =
+            wav_head(pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
         if let Some(b) = bext {
-            super::bext::insert_before_data_in(&mut bytes, b).map_err(&out_err)?;
+            super::bext::insert_before_data_in(&mut head, b).map_err(&out_err)?;
         }
-        super::tags::write_wav_tags_in(&mut bytes, tags).map_err(&out_err)?;
-        std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
+        match super::tags::wav_tag_chunks(&head, tags) {
+            Some(tail) => write_wav_parts(tmp, pcm, &head, data_len, pad, &tail)
+                .map_err(|e| out_err(e.to_string())),
+            // lofty would change more than the end of the file: tagged on the whole file
+            None => {
+                let mut bytes = wav_bytes(pcm, sample_rate).map_err(|e| out_err(e.to_string()))?;
+                pad_data_chunk(&mut bytes).map_err(&out_err)?;
+                if let Some(b) = bext {
+                    super::bext::insert_before_data_in(&mut bytes, b).map_err(&out_err)?;
+                }
+                super::tags::write_wav_tags_in(&mut bytes, tags).map_err(&out_err)?;
+                std::fs::write(tmp, &bytes).map_err(|e| Error::io(tmp, e))
+            }
+        }
     })
 }
 
-/// `pcm` as a plain RIFF/WAVE file (`fmt ` and `data` only), the bytes hound writes:
-/// hound's header (for no samples, its sizes then set), then the samples little-endian
-/// (16- and 24-bit integers, 32-bit float), packed side by side.
-fn wav_bytes(pcm: &Pcm, sample_rate: u32) -> hound::Result<Vec<u8>> {
+/// Writes the WAV file whose chunks up to the `data` chunk's header are `head`: then the
+/// samples of `pcm` (`data_len` bytes), a pad byte when that is odd and `pad`, then `tail`
+/// (the chunks after `data`); the RIFF size set for all of it. The samples are encoded a
+/// block at a time into one buffer (in parallel pieces) and written from there: the file
+/// is never whole in memory.
+fn write_wav_parts(
+    path: &Path,
+    pcm: &Pcm,
+    head: &[u8],
+    data_len: usize,
+    pad: bool,
+    tail: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let pad = usize::from(pad && data_len % 2 == 1);
+    let riff = u32::try_from(head.len() + data_len + pad + tail.len() - 8)
+        .map_err(|_| std::io::Error::other("the WAV file passes 4 GiB"))?;
+    if !fits_bits(pcm) {
+        return Err(std::io::Error::other(hound::Error::TooWide.to_string()));
+    }
+    let mut f = std::fs::File::create(path)?;
+    let mut first = head.to_vec();
+    first[4..8].copy_from_slice(&riff.to_le_bytes());
+    f.write_all(&first)?;
+    const BLOCK: usize = 1 << 19; // samples encoded and written at a time
+    let bytes = pcm_bytes(pcm);
+    let samples = data_len / bytes;
+    let mut buf = vec![0u8; BLOCK.min(samples) * bytes];
+    for start in (0..samples).step_by(BLOCK) {
+        let d = &mut buf[..BLOCK.min(samples - start) * bytes];
+        wav_data(pcm, bytes, start, d);
+        f.write_all(d)?;
+    }
+    f.write_all(&[0u8][..pad])?;
+    f.write_all(tail)
+}
+
+/// Bytes per sample of `pcm` in a WAV file.
+fn pcm_bytes(pcm: &Pcm) -> usize {
+    match pcm {
+        Pcm::Int { bits, .. } => (*bits as usize).div_ceil(8),
+        Pcm::Float { .. } => 4,
+    }
+}
+
+/// The RIFF/WAVE header hound writes for `pcm` (`fmt ` and the `data` chunk's header, its
+/// sizes set for the samples: hound's header for no samples, then its sizes set) and the
+/// samples' length in bytes.
+fn wav_head(pcm: &Pcm, sample_rate: u32) -> hound::Result<(Vec<u8>, usize)> {
     let spec = hound::WavSpec {
         channels: pcm.channels() as u16,
         sample_rate,
@@ -341,42 +397,65 @@ fn wav_bytes(pcm: &Pcm, sample_rate: u32) -> hound::Result<Vec<u8>> {
     hound::WavWriter::new(&mut header, spec)?.finalize()?;
     let mut file = header.into_inner();
     let n = file.len();
-    let (bytes, samples) = match pcm {
-        Pcm::Int { bits, samples, .. } => ((*bits as usize).div_ceil(8), samples.len()),
-        Pcm::Float { samples, .. } => (4, samples.len()),
+    let samples = match pcm {
+        Pcm::Int { samples, .. } => samples.len(),
+        Pcm::Float { samples, .. } => samples.len(),
     };
     let too_big = || hound::Error::TooWide;
-    let data_len = u32::try_from(samples * bytes).map_err(|_| too_big())?;
-    let riff_len = u32::try_from(n - 8 + samples * bytes).map_err(|_| too_big())?;
+    let data_len = samples.checked_mul(pcm_bytes(pcm)).ok_or_else(too_big)?;
+    let data32 = u32::try_from(data_len).map_err(|_| too_big())?;
+    let riff_len = u32::try_from(n - 8 + data_len).map_err(|_| too_big())?;
     file[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    file[n - 4..].copy_from_slice(&data_len.to_le_bytes());
-    file.resize(n + samples * bytes, 0);
-    wav_data(pcm, bytes, &mut file[n..])?;
+    file[n - 4..].copy_from_slice(&data32.to_le_bytes());
+    Ok((file, data_len))
+}
+
+/// `pcm` as a plain RIFF/WAVE file (`fmt ` and `data` only), the bytes hound writes:
+/// [`wav_head`], then the samples little-endian (16- and 24-bit integers, 32-bit float),
+/// packed side by side.
+fn wav_bytes(pcm: &Pcm, sample_rate: u32) -> hound::Result<Vec<u8>> {
+    let (mut file, data_len) = wav_head(pcm, sample_rate)?;
+    if !fits_bits(pcm) {
+        return Err(hound::Error::TooWide);
+    }
+    let n = file.len();
+    file.resize(n + data_len, 0);
+    wav_data(pcm, pcm_bytes(pcm), 0, &mut file[n..]);
     Ok(file)
 }
 
-/// Writes the `data` chunk's bytes of `pcm` into `data`: each sample little-endian in its
-/// `bytes` bytes (a 24-bit one in three), in parallel pieces; an integer outside its bit
-/// depth is refused, as hound does.
-fn wav_data(pcm: &Pcm, bytes: usize, data: &mut [u8]) -> hound::Result<()> {
+/// Every integer sample of `pcm` within its bit depth (hound refuses the others).
+fn fits_bits(pcm: &Pcm) -> bool {
+    use rayon::prelude::*;
+    match pcm {
+        Pcm::Float { .. } => true,
+        Pcm::Int { bits, samples, .. } => {
+            let (lo, hi) = (-(1i32 << (bits - 1)), (1i32 << (bits - 1)) - 1);
+            // every sample of a piece checked (no early exit inside: it vectorises)
+            let wide = |c: &[i32]| c.iter().fold(false, |w, &v| w | (v < lo) | (v > hi));
+            !samples.par_chunks(1 << 16).any(wide)
+        }
+    }
+}
+
+/// Writes samples `first..` of `pcm` into `data` as a `data` chunk holds them (as many as
+/// `data` takes): each sample little-endian in its `bytes` bytes (a 24-bit one in three),
+/// in parallel pieces. Integers outside their bit depth are for [`fits_bits`] to refuse.
+fn wav_data(pcm: &Pcm, bytes: usize, first: usize, data: &mut [u8]) {
     use rayon::prelude::*;
     const PIECE: usize = 1 << 16;
+    let n = data.len() / bytes;
     match pcm {
         Pcm::Float { samples, .. } => data
             .par_chunks_mut(PIECE * 4)
-            .zip(samples.par_chunks(PIECE))
+            .zip(samples[first..first + n].par_chunks(PIECE))
             .for_each(|(d, s)| {
                 for (d, v) in d.chunks_exact_mut(4).zip(s) {
                     d.copy_from_slice(&v.to_le_bytes());
                 }
             }),
-        Pcm::Int { bits, samples, .. } => {
-            let (lo, hi) = (-(1i32 << (bits - 1)), (1i32 << (bits - 1)) - 1);
-            // every sample of a piece checked (no early exit inside: it vectorises)
-            let wide = |c: &[i32]| c.iter().fold(false, |w, &v| w | (v < lo) | (v > hi));
-            if samples.par_chunks(PIECE).any(wide) {
-                return Err(hound::Error::TooWide);
-            }
+        Pcm::Int { samples, .. } => {
+            let samples = &samples[first..first + n];
             data.par_chunks_mut(PIECE * bytes)
                 .zip(samples.par_chunks(PIECE))
                 .for_each(|(d, s)| match bytes {
@@ -411,7 +490,6 @@ fn wav_data(pcm: &Pcm, bytes: usize, data: &mut [u8]) -> hound::Result<()> {
                 });
         }
     }
-    Ok(())
 }
 
 /// Gives an odd-sized `data` chunk (hound writes the last chunk unpadded) its RIFF pad byte
@@ -548,7 +626,7 @@ mod tests {
                 samples,
             };
             let mut got = vec![0u8; n * 3];
-            wav_data(&pcm, 3, &mut got).unwrap();
+            wav_data(&pcm, 3, 0, &mut got);
             assert_eq!(got, want, "{n} samples");
         }
         let pcm = Pcm::Int {
@@ -556,9 +634,6 @@ mod tests {
             channels: 1,
             samples: vec![0, 1 << 23, 0],
         };
-        assert!(
-            wav_data(&pcm, 3, &mut [0u8; 9]).is_err(),
-            "a sample past 24 bits"
-        );
+        assert!(!fits_bits(&pcm), "a sample past 24 bits");
     }
 }

@@ -304,7 +304,27 @@ pub fn write_wav_tags_in(bytes: &mut Vec<u8>, tags: &Tags) -> Result<(), String>
 /// tags it, taken from its header alone; `None` unless that is all lofty did there.
 fn appended_tags(bytes: &[u8], tags: &Tags) -> Option<Vec<u8>> {
     let data = last_chunk(bytes, b"data")?;
-    let mut head = bytes[..data + 8].to_vec();
+    tags_after(&bytes[..data + 8], tags)
+}
+
+/// The chunks to write after the `data` chunk (and its pad byte) of the WAV file whose
+/// chunks up to the `data` chunk's header are `head`, so that it holds `tags` as lofty
+/// tags it (nothing for no tags); `None` when lofty would change more than the file's end
+/// (then tag the whole file, [`write_wav_tags_in`]).
+pub fn wav_tag_chunks(head: &[u8], tags: &Tags) -> Option<Vec<u8>> {
+    if tags.is_empty() {
+        return Some(Vec::new());
+    }
+    tags_after(head, tags)
+}
+
+/// [`wav_tag_chunks`] for some tags: lofty run on `head` with an empty `data` chunk.
+fn tags_after(head: &[u8], tags: &Tags) -> Option<Vec<u8>> {
+    let data = head.len().checked_sub(8).filter(|&d| d >= 12)?;
+    if &head[data..data + 4] != b"data" {
+        return None;
+    }
+    let mut head = head.to_vec();
     head[data + 4..data + 8].copy_from_slice(&0u32.to_le_bytes());
     riff_size(&mut head).ok()?;
     let untagged = head.clone();
