@@ -186,7 +186,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         return result;
     }
     super::input_meter::measure_inputs(&mut prepared, ctl.executor);
-    let prepared = run_chains(prepared, ctl.executor, job);
+    let mut prepared = run_chains(prepared, ctl.executor, job);
 
     for (di, d) in job.deliveries.iter().enumerate() {
         for r in done.iter_mut().filter_map(|row| row[di].take()) {
@@ -195,9 +195,14 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         let dir = album_dir(job, d, album);
         let t0 = Instant::now();
         // Songs whose sidecar for this delivery is up to date were reported just above.
-        let need: Vec<&(usize, Result<Prepared>)> = prepared
-            .iter()
-            .filter(|(k, _)| !done_before[*k][di])
+        let needed = |prepared: &[(usize, Result<Prepared>)]| -> Vec<usize> {
+            (0..prepared.len())
+                .filter(|&i| !done_before[prepared[i].0][di])
+                .collect()
+        };
+        let mut need: Vec<&(usize, Result<Prepared>)> = needed(&prepared)
+            .into_iter()
+            .map(|i| &prepared[i])
             .collect();
         // every song at the delivery's rate (an album file: the album's one rate)
         let (ok_rated, conv_err) = super::rate::songs_at_rate(album, job, d, &prepared, &need);
@@ -220,6 +225,22 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
             .map(|(_, a)| a.as_ref().map_or(0, |a| a.rate))
             .collect();
         drop(ok_rated);
+        if di + 1 == job.deliveries.len() {
+            // the chain outputs have served their last delivery: freed before the songs
+            // are quantised and written, whose buffers then take their memory
+            drop(need);
+            for (_, p) in &mut prepared {
+                if let Ok(p) = p {
+                    for (_, audio) in &mut p.chains {
+                        *audio = crate::core::Planar::new();
+                    }
+                }
+            }
+            need = needed(&prepared)
+                .into_iter()
+                .map(|i| &prepared[i])
+                .collect();
+        }
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
         // `None`: not started because the worker was told to stop.
         let outs: Vec<Option<Finished>> = need
@@ -787,7 +808,10 @@ fn finish(
                 return None;
             }
         }
-        pcms.push(pcm);
+        // the album file (`--sequence`) is made from these samples; else they go now
+        if job.sequence {
+            pcms.push(pcm);
+        }
     }
     r.output_formats = outputs.iter().map(|(_, f)| f.name().to_string()).collect();
     r.outputs = outputs.into_iter().map(|(path, _)| path).collect();

@@ -138,6 +138,7 @@ fn k_weight_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: 
 /// (1e-31 × noise) gives the plain bits. The first and last two steps leave the lanes with no
 /// sample as they were.
 #[cfg(target_arch = "x86_64")]
+#[inline(always)] // in its caller's encoding: VEX (three operands, no copies) under AVX2
 unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
     use std::arch::x86_64::*;
     let [sa, sb] = st;
