@@ -3,8 +3,8 @@
 //! every sub-block, in f32, in time order (`acc = y·y + acc`, [`madd`]), carried from one
 //! time chunk to the next in a [`Lane`]. A stereo pair runs together ([`run_pair`]: on
 //! x86-64 its four sections as one SSE vector skewed in time, `skewed_pair`, as
-//! [`crate::ops::eq::skewed`] runs the EQ's cascades; then the squares summed side by side;
-//! each channel's arithmetic unchanged).
+//! [`crate::ops::eq::skewed`] runs the EQ's cascades; each output pair summed into the
+//! squares as it comes out; each channel's arithmetic unchanged).
 
 use crate::core::arith::madd;
 use crate::ops::eq::cpu::section_tick;
@@ -76,9 +76,6 @@ unsafe fn pair_avx2(
     pair(k, sub, lanes, x, out);
 }
 
-/// Frames of a pair K-weighted at a time ([`pair`]'s stack buffers).
-const PIECE: usize = 2048;
-
 #[inline(always)]
 fn pair(k: &[Svf; 2], sub: usize, lanes: &mut [Lane], x: [&[f32]; 2], out: &mut [Vec<f32>]) {
     let ([a, b], [oa, ob]) = (lanes, out) else {
@@ -86,42 +83,43 @@ fn pair(k: &[Svf; 2], sub: usize, lanes: &mut [Lane], x: [&[f32]; 2], out: &mut 
     };
     let n = x[0].len().min(x[1].len());
     let (mut acc_a, mut acc_b, mut filled) = (a.acc, b.acc, a.filled as usize);
-    let (mut ya, mut yb) = ([0.0f32; PIECE], [0.0f32; PIECE]);
-    for start in (0..n).step_by(PIECE) {
-        let len = PIECE.min(n - start);
-        let (ya, yb) = (&mut ya[..len], &mut yb[..len]);
-        ya.copy_from_slice(&x[0][start..start + len]);
-        yb.copy_from_slice(&x[1][start..start + len]);
-        k_weight_pair(k, [&mut a.sections, &mut b.sections], ya, yb);
-        for (&ya, &yb) in ya.iter().zip(yb.iter()) {
-            acc_a = madd(ya, ya, acc_a);
-            acc_b = madd(yb, yb, acc_b);
-            filled += 1;
-            if filled == sub {
-                oa.push(acc_a);
-                ob.push(acc_b);
-                (acc_a, acc_b, filled) = (0.0, 0.0, 0);
-            }
+    // each K-weighted pair of samples, in time order, into the squares
+    let mut squares = |ya: f32, yb: f32| {
+        acc_a = madd(ya, ya, acc_a);
+        acc_b = madd(yb, yb, acc_b);
+        filled += 1;
+        if filled == sub {
+            oa.push(acc_a);
+            ob.push(acc_b);
+            (acc_a, acc_b, filled) = (0.0, 0.0, 0);
         }
-    }
+    };
+    let st = [&mut a.sections, &mut b.sections];
+    k_weight_pair(k, st, &x[0][..n], &x[1][..n], &mut squares);
     (a.acc, b.acc) = (acc_a, acc_b);
     (a.filled, b.filled) = (filled as u32, filled as u32);
 }
 
-/// Both channels of a pair through the two K-weighting sections, in place: on x86-64 (unless
-/// the FMA twins are built) as one SSE vector skewed in time ([`skewed_pair`]), else sample
-/// by sample; the same arithmetic either way.
+/// Both channels of a pair through the two K-weighting sections, each output pair handed
+/// to `sink` in time order: on x86-64 (unless the FMA twins are built) as one SSE vector
+/// skewed in time ([`skewed_pair`]), else sample by sample; the same arithmetic either way.
 #[inline(always)]
-fn k_weight_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
+fn k_weight_pair(
+    k: &[Svf; 2],
+    st: [&mut [[f32; 2]; 2]; 2],
+    xa: &[f32],
+    xb: &[f32],
+    sink: &mut impl FnMut(f32, f32),
+) {
     #[cfg(target_arch = "x86_64")]
-    if !cfg!(feature = "fma-twins") && ya.len() >= 2 && ya.len() == yb.len() {
+    if !cfg!(feature = "fma-twins") && xa.len() >= 2 && xa.len() == xb.len() {
         // SAFETY: SSE is part of x86-64
-        return unsafe { skewed_pair(k, st, ya, yb) };
+        return unsafe { skewed_pair(k, st, xa, xb, sink) };
     }
     let [sa, sb] = st;
-    for (va, vb) in ya.iter_mut().zip(yb.iter_mut()) {
-        *va = k_weight(k, sa, *va);
-        *vb = k_weight(k, sb, *vb);
+    for (&va, &vb) in xa.iter().zip(xb) {
+        let ya = k_weight(k, sa, va);
+        sink(ya, k_weight(k, sb, vb));
     }
 }
 
@@ -136,13 +134,20 @@ fn k_weight_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: 
 /// 2⁻¹²⁶ (an input or state difference near f32's subnormal range, where WGSL also lets a
 /// GPU flush values) may round one unit apart. The unit test's near-silent channel
 /// (1e-31 × noise) gives the plain bits. The first and last two steps leave the lanes with no
-/// sample as they were.
+/// sample as they were. Each step hands its output pair (samples `t − 2`) to `sink`, whose
+/// work overlaps the next steps' recursion.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)] // in its caller's encoding: VEX (three operands, no copies) under AVX2
-unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32], yb: &mut [f32]) {
+unsafe fn skewed_pair(
+    k: &[Svf; 2],
+    st: [&mut [[f32; 2]; 2]; 2],
+    xa: &[f32],
+    xb: &[f32],
+    sink: &mut impl FnMut(f32, f32),
+) {
     use std::arch::x86_64::*;
     let [sa, sb] = st;
-    let n = ya.len();
+    let n = xa.len();
     let lanes = |f: fn(&Svf) -> f32| _mm_setr_ps(f(&k[0]), f(&k[0]), f(&k[1]), f(&k[1]));
     let (c1, a2, a3) = (lanes(|c| c.c1), lanes(|c| c.a2), lanes(|c| c.a3));
     // the coefficients doubled (exact): `2·d` straight from the products, see below
@@ -199,19 +204,21 @@ unsafe fn skewed_pair(k: &[Svf; 2], st: [&mut [[f32; 2]; 2]; 2], ya: &mut [f32],
         (o[2], o[3])
     };
     // section 1 idle on the first two steps
-    let o0 = step!(x(ya, yb, 0), high);
-    let o1 = step!(x(ya, yb, 1), high);
+    let o0 = step!(x(xa, xb, 0), high);
+    let o1 = step!(x(xa, xb, 1), high);
     let (mut prev2, mut prev) = (o0, o1);
     for t in 2..n {
-        let out = step!(_mm_movelh_ps(x(ya, yb, t), prev2));
+        let out = step!(_mm_movelh_ps(x(xa, xb, t), prev2));
         (prev2, prev) = (prev, out);
-        (ya[t - 2], yb[t - 2]) = high_lanes(out);
+        let (ya, yb) = high_lanes(out);
+        sink(ya, yb);
     }
     // section 0 idle on the last two
-    for t in n..n + 2 {
+    for _ in 0..2 {
         let out = step!(_mm_movelh_ps(_mm_setzero_ps(), prev2), low);
         (prev2, prev) = (prev, out);
-        (ya[t - 2], yb[t - 2]) = high_lanes(out);
+        let (ya, yb) = high_lanes(out);
+        sink(ya, yb);
     }
     let (mut s1, mut s2) = ([0.0f32; 4], [0.0f32; 4]);
     _mm_storeu_ps(s1.as_mut_ptr(), ic1);
@@ -302,8 +309,8 @@ mod tests {
     use super::*;
 
     /// The pair (skewed vector on x86-64) gives each channel's plain sample-by-sample bits,
-    /// states and energies, over pieces around the pipeline's length, a piece longer than
-    /// [`PIECE`], and signals that reach the state flush.
+    /// states and energies, over pieces around the pipeline's length, long pieces (sub-blocks
+    /// across piece ends), and signals that reach the state flush.
     #[test]
     fn pair_gives_each_channels_plain_bits() {
         let mut seed = 11u32;
@@ -314,7 +321,7 @@ mod tests {
         for rate in [44_100, 96_000] {
             let k = crate::ops::meter::k_weighting(rate);
             let sub = 100;
-            let pieces = [1, 2, 3, 5, PIECE + 3, 700, 2];
+            let pieces = [1, 2, 3, 5, 2051, 700, 2];
             let total: usize = pieces.iter().sum();
             let a: Vec<f32> = (0..total).map(|_| rnd()).collect();
             let b: Vec<f32> = (0..total)
