@@ -3,7 +3,13 @@
 //! section `s` of channel `c` on sample `n − 2s`, its input the output lane `2(s − 1) + c`
 //! gave at step `n − 2`. Every section then advances by one vector operation per step
 //! instead of one scalar chain per section, and each lane does
-//! [`super::cpu::section_tick`]'s arithmetic in its order: the bits of the plain loop.
+//! [`super::cpu::section_tick`]'s arithmetic in its order: the bits of the plain loop,
+//! except that the new states' `2·d` is summed from the products with the coefficients
+//! doubled (one multiply less on the loop-carried chain): the same value wherever those
+//! products are normal numbers or zero, as doubling commutes with rounding there. A product
+//! below 2⁻¹²⁶ (an input or state difference near f32's subnormal range, where WGSL also
+//! lets a GPU flush values) may round one unit apart; the unit test's quiet channel
+//! (1e-29 × noise, decaying to the state flush) gives the plain bits.
 //! The first and last `2·(S − 1)` steps (the pipeline filling and draining) leave the lanes
 //! that have no sample yet, or no more, as they were.
 
@@ -19,6 +25,10 @@ struct Lanes<const L: usize> {
     m0: [f32; L],
     m1: [f32; L],
     m2: [f32; L],
+    /// `2·c1`, `2·a2`, `2·a3` (exact): the new states' `2·d` from these products
+    c1x2: [f32; L],
+    a2x2: [f32; L],
+    a3x2: [f32; L],
     ic1: [f32; L],
     ic2: [f32; L],
 }
@@ -36,8 +46,9 @@ impl<const L: usize> Lanes<L> {
             let d2 = madd(self.a3[l], v3, self.a2[l] * ic1);
             let v1 = ic1 + d1;
             let v2 = ic2 + d2;
-            let n1 = ic1 + 2.0 * d1;
-            let n2 = ic2 + 2.0 * d2;
+            // `2·d` as the products with the coefficients doubled (see the module doc)
+            let n1 = ic1 + madd(self.a2x2[l], v3, -(self.c1x2[l] * ic1));
+            let n2 = ic2 + madd(self.a3x2[l], v3, self.a2x2[l] * ic1);
             let n1 = if n1.abs() < FLUSH_BELOW { 0.0 } else { n1 };
             let n2 = if n2.abs() < FLUSH_BELOW { 0.0 } else { n2 };
             let keep = active.is_some_and(|a| !a[l]);
@@ -82,6 +93,9 @@ pub(crate) fn run<const S: usize, const L: usize>(
         m0: coef(|c| c.m0),
         m1: coef(|c| c.m1),
         m2: coef(|c| c.m2),
+        c1x2: coef(|c| 2.0 * c.c1),
+        a2x2: coef(|c| 2.0 * c.a2),
+        a3x2: coef(|c| 2.0 * c.a3),
         ic1: state(0),
         ic2: state(1),
     };
