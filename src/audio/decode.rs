@@ -18,6 +18,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
+use super::pcm_le::PcmLe;
 use crate::error::{Error, Result};
 use crate::plan::Planar;
 
@@ -79,6 +80,8 @@ pub struct Decoder {
     frame_limit: Option<u64>,
     first: Option<Planar>,
     tmp: Vec<Vec<f32>>,
+    /// a WAV's PCM samples read straight from its packets ([`PcmLe`]), and its channels
+    pcm: Option<(PcmLe, usize)>,
 }
 
 impl Decoder {
@@ -120,7 +123,9 @@ impl Decoder {
             .map_err(|e| Error::input(path, format!("unsupported codec ({e})")))?;
         // PCM and FLAC containers state their exact length; compressed formats may not
         // (encoder delay, padding, no index), so their length is counted by decoding.
-        let exact_header = matches!(format.format_info().short_name, "wave" | "aiff" | "flac");
+        let short_name = format.format_info().short_name;
+        let exact_header = matches!(short_name, "wave" | "aiff" | "flac");
+        let pcm = (short_name == "wave").then(|| PcmLe::of(&params)).flatten();
         let mut d = Decoder {
             path: path.to_path_buf(),
             format,
@@ -135,6 +140,7 @@ impl Decoder {
             frame_limit,
             first: None,
             tmp: Vec::new(),
+            pcm,
         };
         let mut first: Planar = Vec::new();
         while first.first().is_none_or(Vec::is_empty) {
@@ -192,6 +198,35 @@ impl Decoder {
             if packet.track_id != self.track_id {
                 continue;
             }
+            if let Some((kind, n_ch)) = self.pcm {
+                let layout = (n_ch, self.sample_rate);
+                check_layout(
+                    path,
+                    self.max_channels,
+                    layout,
+                    &mut self.channels,
+                    &mut self.sample_rate,
+                )?;
+                let mut data = &packet.data[..];
+                if let Some(limit) = self.frame_limit {
+                    let left = limit.saturating_sub(self.decoded) as usize;
+                    if left == 0 {
+                        break;
+                    }
+                    data = &data[..data.len().min(left * kind.bytes() * n_ch)];
+                }
+                if out.is_empty() {
+                    out.resize(n_ch, Vec::new());
+                }
+                let at = out[0].len();
+                kind.append(data, out);
+                let tail: Vec<&[f32]> = out.iter().map(|c| &c[at..]).collect();
+                if kind.is_float() {
+                    check_finite_at(path, &tail, self.decoded)?;
+                }
+                self.decoded += tail[0].len() as u64;
+                return Ok(true);
+            }
             let buf = match self.decoder.decode(&packet) {
                 Ok(b) => b,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -202,33 +237,14 @@ impl Decoder {
                 }
                 Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
             };
-            let n_ch = buf.spec().channels().count();
-            if n_ch == 0 {
-                return Err(Error::input(path, "audio has 0 channels"));
-            }
-            if n_ch > self.max_channels {
-                let what = if self.max_channels == MAX_CHANNELS {
-                    "mixfarm takes mono or stereo files (split multichannel stems first)".into()
-                } else {
-                    format!("at most {} are read", self.max_channels)
-                };
-                return Err(Error::input(path, format!("has {n_ch} channels; {what}")));
-            }
-            let r = buf.spec().rate();
-            if r == 0 {
-                return Err(Error::input(path, "sample rate is 0 Hz"));
-            }
-            if self.sample_rate == 0 {
-                self.sample_rate = r;
-            }
-            if self.channels == 0 {
-                self.channels = n_ch;
-            } else if self.channels != n_ch {
-                return Err(Error::input(
-                    path,
-                    "channel count changes in the middle of the file",
-                ));
-            }
+            let layout = (buf.spec().channels().count(), buf.spec().rate());
+            check_layout(
+                path,
+                self.max_channels,
+                layout,
+                &mut self.channels,
+                &mut self.sample_rate,
+            )?;
             // integer samples are finite by construction: only float ones are checked
             let float = matches!(
                 buf,
@@ -245,7 +261,8 @@ impl Decoder {
                 }
             }
             if float {
-                check_finite_at(path, &self.tmp, self.decoded)?;
+                let tmp: Vec<&[f32]> = self.tmp.iter().map(Vec::as_slice).collect();
+                check_finite_at(path, &tmp, self.decoded)?;
             }
             self.decoded += self.tmp.first().map_or(0, |c| c.len() as u64);
             append(out, &self.tmp);
@@ -264,6 +281,43 @@ impl Decoder {
         }
         Ok(false)
     }
+}
+
+/// Checks a packet's channel count `n_ch` and rate `r` against the file's `channels` and
+/// `rate` (taken from the first packet), at most `max_channels`.
+fn check_layout(
+    path: &Path,
+    max_channels: usize,
+    (n_ch, r): (usize, u32),
+    channels: &mut usize,
+    rate: &mut u32,
+) -> Result<()> {
+    if n_ch == 0 {
+        return Err(Error::input(path, "audio has 0 channels"));
+    }
+    if n_ch > max_channels {
+        let what = if max_channels == MAX_CHANNELS {
+            "mixfarm takes mono or stereo files (split multichannel stems first)".into()
+        } else {
+            format!("at most {max_channels} are read")
+        };
+        return Err(Error::input(path, format!("has {n_ch} channels; {what}")));
+    }
+    if r == 0 {
+        return Err(Error::input(path, "sample rate is 0 Hz"));
+    }
+    if *rate == 0 {
+        *rate = r;
+    }
+    if *channels == 0 {
+        *channels = n_ch;
+    } else if *channels != n_ch {
+        return Err(Error::input(
+            path,
+            "channel count changes in the middle of the file",
+        ));
+    }
+    Ok(())
 }
 
 fn append(out: &mut Planar, x: &[Vec<f32>]) {
@@ -300,7 +354,7 @@ pub fn decode_up_to(path: &Path, max_channels: usize) -> Result<Decoded> {
 
 /// Fails on the first NaN or infinite sample of `channels` (frame `first` of the file on),
 /// saying where it is.
-fn check_finite_at(path: &Path, channels: &[Vec<f32>], first: u64) -> Result<()> {
+fn check_finite_at(path: &Path, channels: &[&[f32]], first: u64) -> Result<()> {
     for (c, ch) in channels.iter().enumerate() {
         if let Some(i) = ch.iter().position(|x| !x.is_finite()) {
             return Err(Error::input(

@@ -8,6 +8,7 @@ pub mod encode;
 pub mod flac;
 pub mod libflac;
 pub mod pcm;
+mod pcm_le;
 #[cfg(target_arch = "x86_64")]
 mod quantize_avx2;
 pub mod resample;
