@@ -72,9 +72,7 @@ pub struct Decoder {
     track_id: u32,
     header_frames: Option<u64>,
     exact_header: bool,
-    channels: usize,
-    max_channels: usize,
-    sample_rate: u32,
+    layout: Layout,
     decoded: u64,
     /// frames to stop at (a WAV read through [`super::wav_chunks::View`])
     frame_limit: Option<u64>,
@@ -133,9 +131,11 @@ impl Decoder {
             track_id,
             header_frames,
             exact_header,
-            channels: 0,
-            max_channels,
-            sample_rate: params.sample_rate.unwrap_or(0),
+            layout: Layout {
+                channels: 0,
+                max_channels,
+                sample_rate: params.sample_rate.unwrap_or(0),
+            },
             decoded: 0,
             frame_limit,
             first: None,
@@ -157,12 +157,12 @@ impl Decoder {
 
     /// Channels of the audio (1 or 2).
     pub fn channels(&self) -> usize {
-        self.channels
+        self.layout.channels
     }
 
     /// The file's sample rate in Hz.
     pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
+        self.layout.sample_rate
     }
 
     /// The file's length in frames when its header states it exactly (WAV, AIFF, FLAC).
@@ -198,21 +198,14 @@ impl Decoder {
             if packet.track_id != self.track_id {
                 continue;
             }
+            let left = self.frames_left();
+            if left == Some(0) {
+                break;
+            }
             if let Some((kind, n_ch)) = self.pcm {
-                let layout = (n_ch, self.sample_rate);
-                check_layout(
-                    path,
-                    self.max_channels,
-                    layout,
-                    &mut self.channels,
-                    &mut self.sample_rate,
-                )?;
+                self.layout.check(path, n_ch, self.layout.sample_rate)?;
                 let mut data = &packet.data[..];
-                if let Some(limit) = self.frame_limit {
-                    let left = limit.saturating_sub(self.decoded) as usize;
-                    if left == 0 {
-                        break;
-                    }
+                if let Some(left) = left {
                     data = &data[..data.len().min(left * kind.bytes() * n_ch)];
                 }
                 if out.is_empty() {
@@ -237,25 +230,15 @@ impl Decoder {
                 }
                 Err(e) => return Err(Error::input(path, format!("corrupt audio data ({e})"))),
             };
-            let layout = (buf.spec().channels().count(), buf.spec().rate());
-            check_layout(
-                path,
-                self.max_channels,
-                layout,
-                &mut self.channels,
-                &mut self.sample_rate,
-            )?;
+            self.layout
+                .check(path, buf.spec().channels().count(), buf.spec().rate())?;
             // integer samples are finite by construction: only float ones are checked
             let float = matches!(
                 buf,
                 GenericAudioBufferRef::F32(_) | GenericAudioBufferRef::F64(_)
             );
             buf.copy_to_vecs_planar::<f32>(&mut self.tmp);
-            if let Some(limit) = self.frame_limit {
-                let left = limit.saturating_sub(self.decoded) as usize;
-                if left == 0 {
-                    break;
-                }
+            if let Some(left) = left {
                 for c in &mut self.tmp {
                     c.truncate(left);
                 }
@@ -283,41 +266,52 @@ impl Decoder {
     }
 }
 
-/// Checks a packet's channel count `n_ch` and rate `r` against the file's `channels` and
-/// `rate` (taken from the first packet), at most `max_channels`.
-fn check_layout(
-    path: &Path,
+impl Decoder {
+    /// Frames still to be read before the frame limit (`None`: no limit).
+    fn frames_left(&self) -> Option<usize> {
+        self.frame_limit
+            .map(|limit| limit.saturating_sub(self.decoded) as usize)
+    }
+}
+
+/// The file's channel count and rate as its packets state them (0: none read yet).
+struct Layout {
+    channels: usize,
     max_channels: usize,
-    (n_ch, r): (usize, u32),
-    channels: &mut usize,
-    rate: &mut u32,
-) -> Result<()> {
-    if n_ch == 0 {
-        return Err(Error::input(path, "audio has 0 channels"));
+    sample_rate: u32,
+}
+
+impl Layout {
+    /// Checks a packet's channel count `n_ch` and rate `r` against the file's (taken from
+    /// the first packet), at most `max_channels`.
+    fn check(&mut self, path: &Path, n_ch: usize, r: u32) -> Result<()> {
+        if n_ch == 0 {
+            return Err(Error::input(path, "audio has 0 channels"));
+        }
+        if n_ch > self.max_channels {
+            let what = if self.max_channels == MAX_CHANNELS {
+                "mixfarm takes mono or stereo files (split multichannel stems first)".into()
+            } else {
+                format!("at most {} are read", self.max_channels)
+            };
+            return Err(Error::input(path, format!("has {n_ch} channels; {what}")));
+        }
+        if r == 0 {
+            return Err(Error::input(path, "sample rate is 0 Hz"));
+        }
+        if self.sample_rate == 0 {
+            self.sample_rate = r;
+        }
+        if self.channels == 0 {
+            self.channels = n_ch;
+        } else if self.channels != n_ch {
+            return Err(Error::input(
+                path,
+                "channel count changes in the middle of the file",
+            ));
+        }
+        Ok(())
     }
-    if n_ch > max_channels {
-        let what = if max_channels == MAX_CHANNELS {
-            "mixfarm takes mono or stereo files (split multichannel stems first)".into()
-        } else {
-            format!("at most {max_channels} are read")
-        };
-        return Err(Error::input(path, format!("has {n_ch} channels; {what}")));
-    }
-    if r == 0 {
-        return Err(Error::input(path, "sample rate is 0 Hz"));
-    }
-    if *rate == 0 {
-        *rate = r;
-    }
-    if *channels == 0 {
-        *channels = n_ch;
-    } else if *channels != n_ch {
-        return Err(Error::input(
-            path,
-            "channel count changes in the middle of the file",
-        ));
-    }
-    Ok(())
 }
 
 fn append(out: &mut Planar, x: &[Vec<f32>]) {
