@@ -360,8 +360,8 @@ fn killed_batch_resumes_byte_identical() {
 fn sigterm_exits_75_and_the_rerun_completes() {
     let t = tempdir();
     // The signal goes out once the first album's songs are on disk; three more albums keep
-    // the run busy long past the signal's arrival (with one, a fast run could finish all
-    // before it and rightly exit 0).
+    // the run busy long past the signal's arrival (with a second album only, a fast run
+    // could finish it before the signal and rightly exit 0).
     let m = catalog_of(&t.path().join("cat"), 4);
     let (full, cut) = (t.path().join("full"), t.path().join("cut"));
     let a = |o: &Path| -> Vec<String> {

@@ -19,7 +19,7 @@ pub enum PcmLe {
 
 impl PcmLe {
     /// The layout of `params` when it is one of these, coded at its full width, with a
-    /// known channel count; else `None` (symphonia decodes it).
+    /// known channel count and rate; else `None` (symphonia decodes it).
     pub fn of(params: &AudioCodecParameters) -> Option<(PcmLe, usize)> {
         let (kind, width) = match params.codec {
             CODEC_ID_PCM_S16LE => (PcmLe::S16, 16),
@@ -29,8 +29,9 @@ impl PcmLe {
         };
         let full = |b: Option<u32>| b.is_none_or(|b| b == width);
         let channels = params.channels.as_ref()?.count();
-        (full(params.bits_per_sample) && full(params.bits_per_coded_sample) && channels > 0)
-            .then_some((kind, channels))
+        let rate = params.sample_rate.is_some_and(|r| r > 0);
+        let full_width = full(params.bits_per_sample) && full(params.bits_per_coded_sample);
+        (full_width && channels > 0 && rate).then_some((kind, channels))
     }
 
     /// Bytes per sample.

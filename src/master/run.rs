@@ -195,15 +195,11 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
         let dir = album_dir(job, d, album);
         let t0 = Instant::now();
         // Songs whose sidecar for this delivery is up to date were reported just above.
-        let needed = |prepared: &[(usize, Result<Prepared>)]| -> Vec<usize> {
-            (0..prepared.len())
-                .filter(|&i| !done_before[prepared[i].0][di])
-                .collect()
-        };
-        let mut need: Vec<&(usize, Result<Prepared>)> = needed(&prepared)
-            .into_iter()
-            .map(|i| &prepared[i])
+        let needed: Vec<usize> = (0..prepared.len())
+            .filter(|&i| !done_before[prepared[i].0][di])
             .collect();
+        let mut need: Vec<&(usize, Result<Prepared>)> =
+            needed.iter().map(|&i| &prepared[i]).collect();
         // every song at the delivery's rate (an album file: the album's one rate)
         let (ok_rated, conv_err) = super::rate::songs_at_rate(album, job, d, &prepared, &need);
         let mut mastered = master_delivery(album, job, d, &ok_rated, ctl.executor);
@@ -236,10 +232,7 @@ pub fn run_album(album: &Album, job: &Job, ctl: &Ctl<'_>) -> AlbumResult {
                     }
                 }
             }
-            need = needed(&prepared)
-                .into_iter()
-                .map(|i| &prepared[i])
-                .collect();
+            need = needed.iter().map(|&i| &prepared[i]).collect();
         }
         let share_s = t0.elapsed().as_secs_f64() / need.len().max(1) as f64;
         // `None`: not started because the worker was told to stop.
